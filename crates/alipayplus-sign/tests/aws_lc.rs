@@ -448,6 +448,15 @@ fn backends_mix_behind_trait_objects_and_threads() {
         ),
     ];
     let keys = Arc::new(keys);
+    // `boxed` gives the same type from a set of either backend (what a client stores).
+    let lc_only: PublicKeys<message::BoxedVerifier> =
+        PublicKeys::single(1, AwsLcPublicKey::parse(&read("public_spki.pem")).unwrap()).boxed();
+    let content = SignContent::request("POST", "/p", "C", "T", b"{}");
+    let header = message::sign_content(&signers[0].1, 1, &content).unwrap();
+    assert_eq!(
+        message::verify_content(&lc_only, &content, header.as_str()),
+        Ok(1)
+    );
     std::thread::scope(|s| {
         for (version, signer) in &signers {
             let keys = Arc::clone(&keys);
