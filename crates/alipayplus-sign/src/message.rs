@@ -283,6 +283,11 @@ where
 ///
 /// Reads `Signature`, `Client-Id` and `Request-Time`; any of them missing is an error.
 ///
+/// Query strings (common.md §2.2, UNCERTAIN): whether Alipay+ signs the query of a notify URL is
+/// not documented. This function checks exactly the `uri` given; a handler whose notify
+/// URL has a query may, as an explicit choice, call it first with the path only and then with
+/// path and query.
+///
 /// # Errors
 /// As [`verify_response`].
 pub fn verify_request<'h, V, H>(
