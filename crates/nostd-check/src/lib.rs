@@ -37,5 +37,12 @@ mod alloc_stub {
 
 /// Touches the public items of the checked crates so they are really compiled and linked.
 pub fn touch() -> usize {
+    use alipayplus_types::{Amount, Api, Currency, PayRequest, ResultStatus};
+    let amount = Amount::new(Currency::USD, 100);
+    let status = ResultStatus::from("S");
     core::mem::size_of::<alloc::vec::Vec<u8>>()
+        + core::mem::size_of::<PayRequest>()
+        + PayRequest::PATH.len()
+        + usize::from(status.is_success())
+        + usize::try_from(amount.minor()).unwrap_or(0)
 }
