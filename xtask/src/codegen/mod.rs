@@ -5,6 +5,8 @@
 
 mod emit;
 mod model;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
