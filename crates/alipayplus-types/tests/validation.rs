@@ -177,3 +177,33 @@ fn api_constants_describe_the_endpoint() {
     assert_eq!(RefundRequest::IDEMPOTENCY_FIELDS, &["refundRequestId"]);
     assert!(ConsultPaymentRequest::IDEMPOTENCY_FIELDS.is_empty());
 }
+
+#[test]
+fn cashier_and_auto_debit_rules_of_the_shared_pay_request() {
+    // Cashier (isCashierPayment = true) needs a redirect URL and order.env.
+    let mut pay = cashier_pay();
+    pay.payment_redirect_url = None;
+    pay.order.env = None;
+    let errs = pay.validate().unwrap_err();
+    let paths: Vec<&str> = errs.iter().map(|e| e.path.as_str()).collect();
+    assert_eq!(paths, ["paymentRedirectUrl", "order.env"]);
+
+    // Auto Debit (isAgreementPayment = true) needs the access token, not the cashier fields.
+    pay.payment_factor = PaymentFactor {
+        is_agreement_payment: Some(StrBool(true)),
+        is_cashier_payment: Some(StrBool(false)),
+        ..Default::default()
+    };
+    let errs = pay.validate().unwrap_err();
+    assert_eq!(
+        problems(&errs),
+        vec![(
+            "paymentMethod.paymentMethodId".into(),
+            Problem::Missing {
+                condition: "required for Auto Debit (paymentFactor.isAgreementPayment = true): the access token"
+            }
+        )]
+    );
+    pay.payment_method.payment_method_id = Some(Secret::new("28100113A1C2C3E4S5S6T7O8K9E0N1AB"));
+    assert_eq!(pay.validate(), Ok(()));
+}

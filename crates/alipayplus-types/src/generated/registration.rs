@@ -105,6 +105,8 @@ pub enum InquiryRegistrationStatusResultCode {
     RequestTrafficExceedLimit,
     /// `INVALID_ACCESS_TOKEN` (F): The access token is invalid or expired (Auto Debit).
     ///
+    /// Action: Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId.
+    ///
     /// **Uncertain:** Seen in sibling docs only.
     InvalidAccessToken,
     /// `MERCHANT_NOT_REGISTERED` (F): The merchant is not registered with Alipay+ / the MPP.
@@ -355,7 +357,7 @@ impl ResultCode for InquiryRegistrationStatusResultCode {
                 "Back off, then retry with the same idempotency id."
             }
             InquiryRegistrationStatusResultCode::InvalidAccessToken => {
-                Action::RenewAuthorization.doc()
+                "Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId."
             }
             InquiryRegistrationStatusResultCode::MerchantNotRegistered => {
                 Action::RegisterMerchant.doc()
@@ -499,6 +501,8 @@ pub enum NotifyRegistrationStatusResultCode {
     /// Evidence: family table.
     RequestTrafficExceedLimit,
     /// `INVALID_ACCESS_TOKEN` (F): The access token is invalid or expired (Auto Debit).
+    ///
+    /// Action: Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId.
     ///
     /// **Uncertain:** Seen in sibling docs only.
     InvalidAccessToken,
@@ -748,7 +752,7 @@ impl ResultCode for NotifyRegistrationStatusResultCode {
                 "Back off, then retry with the same idempotency id."
             }
             NotifyRegistrationStatusResultCode::InvalidAccessToken => {
-                Action::RenewAuthorization.doc()
+                "Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId."
             }
             NotifyRegistrationStatusResultCode::MerchantNotRegistered => {
                 Action::RegisterMerchant.doc()
@@ -894,6 +898,8 @@ pub enum RegistrationResultCode {
     /// Evidence: family table.
     RequestTrafficExceedLimit,
     /// `INVALID_ACCESS_TOKEN` (F): The access token is invalid or expired (Auto Debit).
+    ///
+    /// Action: Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId.
     ///
     /// **Uncertain:** Seen in sibling docs only.
     InvalidAccessToken,
@@ -1122,7 +1128,9 @@ impl ResultCode for RegistrationResultCode {
             RegistrationResultCode::RequestTrafficExceedLimit => {
                 "Back off, then retry with the same idempotency id."
             }
-            RegistrationResultCode::InvalidAccessToken => Action::RenewAuthorization.doc(),
+            RegistrationResultCode::InvalidAccessToken => {
+                "Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId."
+            }
             RegistrationResultCode::MerchantNotRegistered => Action::RegisterMerchant.doc(),
             RegistrationResultCode::SystemError => Action::ContactSupport.doc(),
             RegistrationResultCode::CurrencyNotSupport => Action::FixRequestThenNewId.doc(),
