@@ -49,7 +49,7 @@ pub use api::{Api, Direction, HasResult};
 pub use datetime::DateTime;
 pub use error::Error;
 pub use generated::*;
-pub use result::{Action, ApiResult, ResultCode, ResultStatus};
+pub use result::{Action, ApiResult, ResultCode, ResultEnvelope, ResultStatus};
 pub use scalar::{Secret, StrBool, StrDecimal, StrInt};
 pub use validate::{Problem, ValidationError, ValidationErrors};
 

@@ -246,3 +246,30 @@ impl<C: ResultCode> ApiResult<C> {
         }
     }
 }
+
+/// Only the `result` object of a response, other fields ignored.
+///
+/// Lets a client still read the outcome (status and code) of a response whose other fields do
+/// not parse, e.g. to decide between retrying and failing.
+///
+/// ```
+/// # #[cfg(feature = "cashier")] {
+/// use alipayplus_types::{HasResult, PayResultCode, ResultEnvelope, ResultStatus};
+/// let body = r#"{"result":{"resultCode":"SUCCESS","resultStatus":"S"},"paymentTime":"not a time"}"#;
+/// let env: ResultEnvelope<PayResultCode> = serde_json::from_str(body).unwrap();
+/// assert_eq!(env.result().result_status, ResultStatus::Success);
+/// # }
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(bound(deserialize = "C: ResultCode"))]
+pub struct ResultEnvelope<C> {
+    /// The `result` object.
+    pub result: ApiResult<C>,
+}
+
+impl<C: ResultCode> crate::HasResult for ResultEnvelope<C> {
+    type Code = C;
+    fn result(&self) -> &ApiResult<C> {
+        &self.result
+    }
+}
