@@ -63,8 +63,8 @@ struct Measured {
     date: String,
 }
 
-/// Runs the report; `args` are the options after `bench-report`.
-pub fn run(args: &[String]) -> Result<(), String> {
+/// Runs the report for the workspace at `root`; `args` are the options after `bench-report`.
+pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
     let mut write = true;
     for arg in args {
         match arg.as_str() {
@@ -72,8 +72,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             other => return Err(format!("unknown option `{other}` (known: --no-write)")),
         }
     }
-    let root = workspace_root();
-    let criterion_home = target_dir(&root).join("bench-report-criterion");
+    let criterion_home = target_dir(root).join("bench-report-criterion");
     if criterion_home.exists() {
         std::fs::remove_dir_all(&criterion_home)
             .map_err(|e| format!("cannot clear {}: {e}", criterion_home.display()))?;
@@ -97,7 +96,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let status = Command::new(cargo)
         .args(BENCH_ARGS)
-        .current_dir(&root)
+        .current_dir(root)
         .env("CRITERION_HOME", &criterion_home)
         .status()
         .map_err(|e| format!("cannot run cargo bench: {e}"))?;
@@ -156,11 +155,6 @@ pub fn run(args: &[String]) -> Result<(), String> {
         eprintln!("bench-report: table written to {}", readme.display());
     }
     Ok(())
-}
-
-fn workspace_root() -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest.parent().map(PathBuf::from).unwrap_or(manifest)
 }
 
 fn target_dir(root: &Path) -> PathBuf {
