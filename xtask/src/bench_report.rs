@@ -8,13 +8,17 @@
 //!    large difference between them says the machine was not steady,
 //!
 //! then the table (sign/s, verify/s, ratios to OpenSSL, thread scaling, the targets) is
-//! written between the marker comments of the root README.md and printed.
+//! printed and written between the marker comments of README.md and
+//! crates/alipayplus-sign/README.md.
 //!
 //! Options: `--no-write` prints the table without touching the README.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+/// The READMEs that carry the table (the project's and the signing crate's).
+const READMES: [&str; 2] = ["README.md", "crates/alipayplus-sign/README.md"];
 
 /// The README section between these lines is rewritten by every run.
 pub const BEGIN_MARKER: &str =
@@ -146,13 +150,15 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
     let table = render(&measured);
     println!("{table}");
     if write {
-        let readme = root.join("README.md");
-        let text = std::fs::read_to_string(&readme)
-            .map_err(|e| format!("cannot read {}: {e}", readme.display()))?;
-        let updated = replace_section(&text, &table)?;
-        std::fs::write(&readme, updated)
-            .map_err(|e| format!("cannot write {}: {e}", readme.display()))?;
-        eprintln!("bench-report: table written to {}", readme.display());
+        for readme in READMES.map(|r| root.join(r)) {
+            let text = std::fs::read_to_string(&readme)
+                .map_err(|e| format!("cannot read {}: {e}", readme.display()))?;
+            let updated =
+                replace_section(&text, &table).map_err(|e| format!("{}: {e}", readme.display()))?;
+            std::fs::write(&readme, updated)
+                .map_err(|e| format!("cannot write {}: {e}", readme.display()))?;
+            eprintln!("bench-report: table written to {}", readme.display());
+        }
     }
     Ok(())
 }
