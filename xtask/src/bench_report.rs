@@ -57,6 +57,7 @@ struct Measured {
     openssl: [Speed; 2],
     default: Speed,
     aws_lc: Speed,
+    aws_lc_empty_body: Speed,
     raw_rsa: Speed,
     raw_aws_lc: Speed,
     /// Signatures per second with [1 thread, 2 threads].
@@ -137,6 +138,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
         openssl: [first, second],
         default: speed("rsa")?,
         aws_lc: speed("aws_lc")?,
+        aws_lc_empty_body: speed("aws_lc_empty_body")?,
         raw_rsa: speed("raw_rsa_crate")?,
         raw_aws_lc: speed("raw_aws_lc_rs")?,
         threads_default: threads("rsa")?,
@@ -302,6 +304,10 @@ fn render(m: &Measured) -> String {
         (
             "`aws-lc` feature: `AwsLcPrivateKey` / `AwsLcPublicKey`",
             m.aws_lc,
+        ),
+        (
+            "`aws-lc` feature, empty body (~80 bytes hashed, close to what `openssl speed` times)",
+            m.aws_lc_empty_body,
         ),
         (
             "aws-lc-rs alone (`RsaKeyPair::sign`, `ParsedPublicKey::verify_sig`)",
