@@ -12,4 +12,6 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod time;
+pub mod tracker;
 pub mod transport;
