@@ -12,6 +12,8 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod api;
+pub mod client;
 pub mod time;
 pub mod tracker;
 pub mod transport;
