@@ -14,6 +14,7 @@ extern crate std;
 
 pub mod api;
 pub mod client;
+pub mod inbound;
 pub mod time;
 pub mod tracker;
 pub mod transport;

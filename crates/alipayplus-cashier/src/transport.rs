@@ -163,6 +163,11 @@ impl Request {
     pub fn path(&self) -> &str {
         uri_path(&self.uri)
     }
+
+    /// The path and query of [`Request::uri`] (scheme, authority and fragment removed).
+    pub fn path_and_query(&self) -> &str {
+        uri_path_and_query(&self.uri)
+    }
 }
 
 impl fmt::Debug for Request {
@@ -257,6 +262,14 @@ where
 
 /// Path part of an absolute URL or of a request target.
 pub(crate) fn uri_path(uri: &str) -> &str {
+    let rest = uri_path_and_query(uri);
+    let end = rest.find('?').unwrap_or(rest.len());
+    let path = &rest[..end];
+    if path.is_empty() { "/" } else { path }
+}
+
+/// Path and query of an absolute URL or of a request target (no fragment).
+pub(crate) fn uri_path_and_query(uri: &str) -> &str {
     let rest = match uri.find("://") {
         Some(i) => {
             let after = &uri[i + 3..];
@@ -267,9 +280,8 @@ pub(crate) fn uri_path(uri: &str) -> &str {
         }
         None => uri,
     };
-    let end = rest.find(['?', '#']).unwrap_or(rest.len());
-    let path = &rest[..end];
-    if path.is_empty() { "/" } else { path }
+    let end = rest.find('#').unwrap_or(rest.len());
+    &rest[..end]
 }
 
 #[cfg(feature = "http")]
@@ -391,6 +403,8 @@ mod tests {
         assert_eq!(uri_path("http://h.test?x"), "/");
         assert_eq!(uri_path("/notify?id=1"), "/notify");
         assert_eq!(uri_path(""), "/");
+        assert_eq!(uri_path_and_query("https://h.test:1/a/b?x=1#f"), "/a/b?x=1");
+        assert_eq!(uri_path_and_query("/n?id=1"), "/n?id=1");
     }
 
     #[test]
