@@ -1,17 +1,53 @@
 //! `cargo xtask <command>`: the project's chores.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+mod codegen;
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  codegen [--check]  generate crates/alipayplus-types/src/generated/ from spec/api/*.toml
+                     (--check: fail if the checked-in files are stale, write nothing)
+  help               this text";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("help") | Some("--help") | None => {
-            println!("usage: cargo xtask <command>\n\ncommands:\n  help    this text");
+            println!("{USAGE}");
             ExitCode::SUCCESS
+        }
+        Some("codegen") => {
+            let check = match args.get(1).map(String::as_str) {
+                None => false,
+                Some("--check") => true,
+                Some(other) => {
+                    eprintln!("unknown codegen option `{other}`\n\n{USAGE}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match codegen::run(&workspace_root(), check) {
+                Ok(msg) => {
+                    println!("{msg}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("codegen: {e}");
+                    ExitCode::FAILURE
+                }
+            }
         }
         Some(other) => {
             eprintln!("unknown xtask command `{other}`; run `cargo xtask help`");
             ExitCode::FAILURE
         }
     }
+}
+
+/// The workspace root: xtask's manifest dir is `<root>/xtask`.
+fn workspace_root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(PathBuf::from).unwrap_or(manifest)
 }

@@ -66,5 +66,17 @@ pub fn touch() -> usize {
         let verifier: &dyn ContentVerifier = &public;
         total += usize::from(verifier.verify(&content, &[]).is_ok());
     }
-    total + core::mem::size_of::<alloc::vec::Vec<u8>>()
+    total + touch_types()
+}
+
+/// The types crate's part of [`touch`].
+fn touch_types() -> usize {
+    use alipayplus_types::{Amount, Api, Currency, PayRequest, ResultStatus};
+    let amount = Amount::new(Currency::USD, 100);
+    let status = ResultStatus::from("S");
+    core::mem::size_of::<alloc::vec::Vec<u8>>()
+        + core::mem::size_of::<PayRequest>()
+        + PayRequest::PATH.len()
+        + usize::from(status.is_success())
+        + usize::try_from(amount.minor()).unwrap_or(0)
 }

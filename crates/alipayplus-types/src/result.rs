@@ -1,0 +1,248 @@
+//! The `Result` object of every response: [`ResultStatus`], [`ApiResult`], [`Action`].
+
+use alloc::string::{String, ToString};
+use core::fmt;
+
+use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+
+/// `resultStatus`: `S` success, `F` failure, `U` unknown / in progress. Never fails to parse:
+/// another value is kept as [`ResultStatus::Unrecognized`] (treat it like `U`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ResultStatus {
+    /// `S`: processed successfully.
+    Success,
+    /// `F`: definite failure; act on the result code.
+    Failure,
+    /// `U`: outcome unknown (timeout, system error, still processing). Not a failure: retry with
+    /// the same idempotency id, or inquire.
+    Unknown,
+    /// Any other value, kept as received.
+    Unrecognized(String),
+}
+
+impl ResultStatus {
+    /// The wire value (`"S"`, `"F"`, `"U"` or the value received).
+    pub fn as_str(&self) -> &str {
+        match self {
+            ResultStatus::Success => "S",
+            ResultStatus::Failure => "F",
+            ResultStatus::Unknown => "U",
+            ResultStatus::Unrecognized(s) => s,
+        }
+    }
+
+    /// `S`.
+    pub fn is_success(&self) -> bool {
+        *self == ResultStatus::Success
+    }
+
+    /// `F`.
+    pub fn is_failure(&self) -> bool {
+        *self == ResultStatus::Failure
+    }
+
+    /// `U` or an unrecognised value: the outcome is not known.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, ResultStatus::Unknown | ResultStatus::Unrecognized(_))
+    }
+}
+
+impl From<&str> for ResultStatus {
+    fn from(s: &str) -> Self {
+        match s {
+            "S" => ResultStatus::Success,
+            "F" => ResultStatus::Failure,
+            "U" => ResultStatus::Unknown,
+            other => ResultStatus::Unrecognized(other.to_string()),
+        }
+    }
+}
+
+impl fmt::Display for ResultStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for ResultStatus {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ResultStatus {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = ResultStatus;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a result status string (\"S\", \"F\" or \"U\")")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ResultStatus, E> {
+                Ok(ResultStatus::from(v))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// What the caller should do about a result (from the description's result-code tables).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Action {
+    /// Success: continue the flow.
+    Proceed,
+    /// Outcome pending (e.g. the user is still paying): wait for the notification or poll the
+    /// inquiry API; do not create it again.
+    InquireLater,
+    /// Outcome unknown: retry with the same idempotency id, or inquire.
+    RetrySameRequest,
+    /// Caller bug (bad or inconsistent field): fix the request; a new attempt needs a new id.
+    FixRequestThenNewId,
+    /// Definite business failure (balance, risk, limits): tell the user; a new attempt needs a new id.
+    ReportFailure,
+    /// Keys, client id, endpoint, contract or account setup is wrong.
+    FixConfiguration,
+    /// The access token is invalid or expired: refresh it with applyToken or bind again.
+    RenewAuthorization,
+    /// The merchant is not registered: call registration, then retry with a new id.
+    RegisterMerchant,
+    /// Needs human investigation with Alipay+.
+    ContactSupport,
+}
+
+impl Action {
+    /// The generic action for a status when the code is not documented:
+    /// `S` → proceed, `F` → report failure, `U` (or unrecognised) → retry with the same id.
+    pub fn from_status(status: &ResultStatus) -> Action {
+        match status {
+            ResultStatus::Success => Action::Proceed,
+            ResultStatus::Failure => Action::ReportFailure,
+            ResultStatus::Unknown | ResultStatus::Unrecognized(_) => Action::RetrySameRequest,
+        }
+    }
+
+    /// One-sentence advice.
+    pub fn doc(self) -> &'static str {
+        match self {
+            Action::Proceed => "Success: continue the flow.",
+            Action::InquireLater => {
+                "Outcome pending: wait for the notification or poll the inquiry API; do not create it again."
+            }
+            Action::RetrySameRequest => {
+                "Outcome unknown: retry with the same idempotency id, or inquire."
+            }
+            Action::FixRequestThenNewId => {
+                "The request is wrong: fix it; a new attempt needs a new request id."
+            }
+            Action::ReportFailure => {
+                "Definite failure: tell the user; a new attempt needs a new request id."
+            }
+            Action::FixConfiguration => {
+                "Configuration is wrong (keys, client id, endpoint, contract): fix it before retrying."
+            }
+            Action::RenewAuthorization => {
+                "The access token is invalid or expired: refresh it with applyToken or bind again."
+            }
+            Action::RegisterMerchant => {
+                "The merchant is not registered: register it, then retry with a new request id."
+            }
+            Action::ContactSupport => "Needs human investigation with Alipay+.",
+        }
+    }
+}
+
+/// A result-code enum (generated per API). Unknown codes are kept, never a parse error.
+pub trait ResultCode:
+    Clone + fmt::Debug + PartialEq + Serialize + DeserializeOwned + for<'a> From<&'a str>
+{
+    /// The wire value, e.g. `"PAYMENT_IN_PROCESS"`.
+    fn as_str(&self) -> &str;
+    /// Whether the description documents this code.
+    fn is_known(&self) -> bool;
+    /// The `resultStatus` the description gives for this code (`None` if undocumented).
+    fn documented_status(&self) -> Option<ResultStatus>;
+    /// The recommended action for this code (`None` if undocumented).
+    fn action(&self) -> Option<Action>;
+    /// Specific advice for this code (the action's generic text if none, empty if undocumented).
+    fn action_doc(&self) -> &'static str;
+    /// What the code means (empty if undocumented).
+    fn meaning(&self) -> &'static str;
+}
+
+/// The `result` object: `{"resultCode":"SUCCESS","resultStatus":"S","resultMessage":"success"}`.
+///
+/// `C` is the API's result-code enum; [`ApiResult::action`] tells what to do.
+///
+/// ```
+/// # #[cfg(feature = "cashier")] {
+/// use alipayplus_types::{Action, ApiResult, PayResultCode, ResultCode};
+/// let r: ApiResult<PayResultCode> = serde_json::from_str(
+///     r#"{"resultCode":"PAYMENT_IN_PROCESS","resultStatus":"U","resultMessage":"in process"}"#,
+/// ).unwrap();
+/// assert_eq!(r.result_code, PayResultCode::PaymentInProcess);
+/// assert_eq!(r.action(), Action::InquireLater);
+/// # }
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(bound(deserialize = "C: ResultCode"))]
+pub struct ApiResult<C> {
+    /// `resultCode` (64 characters at most).
+    #[serde(rename = "resultCode")]
+    pub result_code: C,
+    /// `resultStatus`.
+    #[serde(rename = "resultStatus")]
+    pub result_status: ResultStatus,
+    /// `resultMessage`: free text, never branch on it.
+    #[serde(
+        rename = "resultMessage",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub result_message: Option<String>,
+}
+
+impl<C: ResultCode> ApiResult<C> {
+    /// A result from its parts.
+    pub fn new(
+        result_code: C,
+        result_status: ResultStatus,
+        result_message: Option<String>,
+    ) -> Self {
+        ApiResult {
+            result_code,
+            result_status,
+            result_message,
+        }
+    }
+
+    /// The acknowledgement the ACQP answers inbound calls with:
+    /// `{"resultCode":"SUCCESS","resultStatus":"S","resultMessage":"success"}`.
+    pub fn success() -> Self {
+        ApiResult::new(
+            C::from("SUCCESS"),
+            ResultStatus::Success,
+            Some("success".to_string()),
+        )
+    }
+
+    /// The raw `resultCode` string, whether or not the code is known.
+    pub fn code_str(&self) -> &str {
+        self.result_code.as_str()
+    }
+
+    /// What to do: the code's documented action when the code is known and the received status
+    /// matches the documented one; otherwise the generic action for the received status (the
+    /// status is authoritative).
+    pub fn action(&self) -> Action {
+        match (
+            self.result_code.documented_status(),
+            self.result_code.action(),
+        ) {
+            (Some(status), Some(action)) if status == self.result_status => action,
+            (None, Some(action)) => action,
+            _ => Action::from_status(&self.result_status),
+        }
+    }
+}
