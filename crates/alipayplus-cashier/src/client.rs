@@ -27,8 +27,8 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use alipayplus_sign::{ContentSigner, PublicKeys, message};
+use alipayplus_types::{Api, Direction, HasResult, ResultStatus, ValidationErrors};
 
-use crate::api::{Api, HasResult, ResultStatus};
 use crate::time::{Clock, TimeFormat};
 use crate::transport::{Request, Response, Transport};
 
@@ -308,7 +308,7 @@ impl ClientConfig {
                 });
             }
         };
-        let status = body.result_status();
+        let status = body.result().result_status.clone();
         let reply = Reply {
             body,
             response,
@@ -317,7 +317,7 @@ impl ClientConfig {
         match status {
             ResultStatus::Success => Outcome::Success(reply),
             ResultStatus::Failure => Outcome::Failure(reply),
-            ResultStatus::Unknown | ResultStatus::Other(_) => Outcome::Unknown(reply),
+            ResultStatus::Unknown | ResultStatus::Unrecognized(_) => Outcome::Unknown(reply),
         }
     }
 }
@@ -377,9 +377,14 @@ impl<R: HasResult> Outcome<R> {
         self.reply().map(|r| &r.body)
     }
 
-    /// `result.resultCode` of a verified reply.
+    /// `result.resultCode` of a verified reply, as sent.
     pub fn code(&self) -> Option<&str> {
-        self.body().map(HasResult::result_code)
+        self.body().map(|b| b.result().code_str())
+    }
+
+    /// The `result` object of a verified reply (typed code, status, message).
+    pub fn result(&self) -> Option<&alipayplus_types::ApiResult<R::Code>> {
+        self.body().map(HasResult::result)
     }
 
     /// `S`.
@@ -465,13 +470,16 @@ impl ResponseError {
 #[non_exhaustive]
 pub enum RequestError {
     /// The request fails validation; fix the listed fields.
-    #[error("invalid {api} request: {}", problems.join("; "))]
+    #[error("invalid {api} request: {errors}")]
     Invalid {
         /// The API name.
         api: &'static str,
-        /// Every problem found.
-        problems: Vec<String>,
+        /// Every problem found, each naming its field.
+        errors: ValidationErrors,
     },
+    /// The API is one Alipay+ calls (inbound); it cannot be sent.
+    #[error("{0} is called by Alipay+, not by the acquirer; handle it with the inbound handler")]
+    InboundApi(&'static str),
     /// The request could not be serialized to JSON.
     #[error("could not serialize the request: {0}")]
     Serialize(String),
@@ -526,12 +534,13 @@ impl<T: Transport> Client<T> {
     /// # Errors
     /// [`RequestError`]: nothing may be sent.
     pub fn prepare<A: Api>(&self, request: &A) -> Result<Prepared, RequestError> {
-        request
-            .validate()
-            .map_err(|problems| RequestError::Invalid {
-                api: A::NAME,
-                problems,
-            })?;
+        if A::DIRECTION != Direction::Outbound {
+            return Err(RequestError::InboundApi(A::NAME));
+        }
+        request.validate().map_err(|errors| RequestError::Invalid {
+            api: A::NAME,
+            errors,
+        })?;
         let body =
             serde_json::to_vec(request).map_err(|e| RequestError::Serialize(e.to_string()))?;
         self.prepare_raw(A::PATH, body)

@@ -12,9 +12,13 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
-pub mod api;
+pub mod cancel;
+pub mod cashier;
 pub mod client;
 pub mod inbound;
+pub mod inquiry;
+pub mod notify;
+pub mod refund;
 pub mod time;
 pub mod tracker;
 pub mod transport;

@@ -41,6 +41,11 @@
 use alloc::string::String;
 use core::time::Duration;
 
+use alipayplus_types::{
+    CancelPaymentResponse, InquiryPaymentResponse, NotifyPaymentRequest, PayRequest, PayResponse,
+};
+
+use crate::client::Outcome;
 use crate::time::Timestamp;
 
 /// The `resultCode` Alipay+ returns when a payment (or the order to cancel) does not exist.
@@ -78,12 +83,17 @@ pub struct TrackerPolicy {
     /// After the cancel deadline passed with no final result: keep inquiring this long, then
     /// end in [`Final::Unresolved`].
     pub settle_after_deadline: Duration,
+    /// The payment window when the pay request sets no `paymentExpiryTime`
+    /// ([`PaymentTracker::for_pay`]).
+    pub default_window: Duration,
 }
 
 impl TrackerPolicy {
     /// Cashier Payment (the shopper acts in the wallet; spec: rely on notifyPayment, poll with
     /// back-off until the payment expiry, then cancel). First inquiry after 10 s, then 10 s
-    /// doubling to 60 s; cancel 60 s after the window; 3 pay attempts 2 s apart.
+    /// doubling to 60 s; cancel 60 s after the window; 3 pay attempts 2 s apart. Without a
+    /// `paymentExpiryTime` the window is 15 minutes: Alipay+ documents no default (UNCERTAIN),
+    /// so set `paymentExpiryTime` on the pay request to make both sides agree.
     pub fn cashier() -> Self {
         TrackerPolicy {
             first_inquiry_after: Duration::from_secs(10),
@@ -95,6 +105,7 @@ impl TrackerPolicy {
             max_pay_attempts: 3,
             retry_delay: Duration::from_secs(2),
             settle_after_deadline: Duration::from_secs(3600),
+            default_window: Duration::from_secs(15 * 60),
         }
     }
 
@@ -111,6 +122,7 @@ impl TrackerPolicy {
             max_pay_attempts: 3,
             retry_delay: Duration::from_secs(1),
             settle_after_deadline: Duration::from_secs(3600),
+            default_window: Duration::from_secs(60),
         }
     }
 }
@@ -300,6 +312,53 @@ impl PaymentTracker {
             redirect: None,
             redirect_pending: false,
         }
+    }
+
+    /// A tracker for `request`, about to be sent at `now`: the window ends at its
+    /// `paymentExpiryTime`, or after [`TrackerPolicy::default_window`].
+    pub fn for_pay(request: &PayRequest, now: Timestamp, policy: TrackerPolicy) -> Self {
+        let window_end = match &request.payment_expiry_time {
+            Some(t) => Timestamp::from_unix_secs(t.unix_seconds()),
+            None => now + policy.default_window,
+        };
+        Self::new(request.payment_request_id.clone(), now, window_end, policy)
+    }
+
+    /// [`PaymentTracker::on_pay`] with a pay outcome.
+    pub fn on_pay_outcome(&mut self, now: Timestamp, outcome: &Outcome<PayResponse>) -> Update {
+        let (report, redirect) = crate::cashier::pay_report(outcome);
+        self.on_pay(now, report, redirect)
+    }
+
+    /// [`PaymentTracker::on_inquiry`] with an inquiryPayment outcome.
+    pub fn on_inquiry_outcome(
+        &mut self,
+        now: Timestamp,
+        outcome: &Outcome<InquiryPaymentResponse>,
+    ) -> Update {
+        self.on_inquiry(now, crate::inquiry::inquiry_report(outcome))
+    }
+
+    /// [`PaymentTracker::on_cancel`] with a cancelPayment outcome.
+    pub fn on_cancel_outcome(
+        &mut self,
+        now: Timestamp,
+        outcome: &Outcome<CancelPaymentResponse>,
+    ) -> Update {
+        self.on_cancel(now, crate::cancel::cancel_report(outcome))
+    }
+
+    /// [`PaymentTracker::on_notification`] with a verified notifyPayment. A notification for
+    /// another `paymentRequestId` is ignored.
+    pub fn on_notify_payment(
+        &mut self,
+        now: Timestamp,
+        notification: &NotifyPaymentRequest,
+    ) -> Update {
+        if notification.payment_request_id != self.payment_request_id {
+            return Update::Ignored;
+        }
+        self.on_notification(now, crate::notify::notification_report(notification))
     }
 
     /// The `paymentRequestId` every pay, inquiry and cancel of this payment uses.

@@ -9,58 +9,14 @@ use alipayplus_cashier::transport::{Request, Response};
 use alipayplus_sign::{PublicKeys, message};
 use common::*;
 
-// ---- interim test API (replaced by alipayplus-types' InquiryPaymentRequest) ----
-use alipayplus_cashier::api::{Api, HasResult, ResultStatus};
+use alipayplus_types::{InquiryPaymentRequest, InquiryPaymentResultCode, PaymentResultCode};
 
-#[derive(serde::Serialize)]
-struct Inquiry {
-    #[serde(rename = "paymentRequestId")]
-    payment_request_id: String,
-}
-#[derive(serde::Deserialize, Debug)]
-struct InquiryResponse {
-    result: R,
-    #[serde(rename = "paymentResult")]
-    payment_result: Option<R>,
-}
-#[derive(serde::Deserialize, Debug)]
-struct R {
-    #[serde(rename = "resultCode")]
-    code: String,
-    #[serde(rename = "resultStatus")]
-    status: String,
-}
-impl HasResult for InquiryResponse {
-    fn result_status(&self) -> ResultStatus {
-        match self.result.status.as_str() {
-            "S" => ResultStatus::Success,
-            "F" => ResultStatus::Failure,
-            "U" => ResultStatus::Unknown,
-            o => ResultStatus::Other(o.into()),
-        }
-    }
-    fn result_code(&self) -> &str {
-        &self.result.code
+fn inquiry() -> InquiryPaymentRequest {
+    InquiryPaymentRequest {
+        payment_request_id: Some("pay-1".into()),
+        ..InquiryPaymentRequest::new()
     }
 }
-impl Api for Inquiry {
-    const NAME: &'static str = "inquiryPayment";
-    const PATH: &'static str = "/aps/api/v1/payments/inquiryPayment";
-    type Response = InquiryResponse;
-    fn validate(&self) -> Result<(), Vec<String>> {
-        if self.payment_request_id.is_empty() {
-            Err(vec!["paymentRequestId: must not be empty".into()])
-        } else {
-            Ok(())
-        }
-    }
-}
-fn inquiry() -> Inquiry {
-    Inquiry {
-        payment_request_id: "pay-1".into(),
-    }
-}
-// ------------------------------------------------------------------------------
 
 const PAID: &str = r#"{"result":{"resultCode":"SUCCESS","resultStatus":"S","resultMessage":"success"},"paymentResult":{"resultCode":"SUCCESS","resultStatus":"S"},"newField":1}"#;
 
@@ -118,7 +74,12 @@ fn signed_responses_are_accepted_and_classified() {
         panic!("{outcome:?}")
     };
     assert_eq!(reply.key_version, 1);
-    assert_eq!(reply.body.payment_result.as_ref().unwrap().code, "SUCCESS");
+    let payment = reply.body.payment_result.as_ref().unwrap();
+    assert_eq!(payment.result_code, PaymentResultCode::Success);
+    assert!(
+        reply.body.extra.contains_key("newField"),
+        "unknown fields kept"
+    );
     assert_eq!(reply.response.body, PAID.as_bytes());
 
     let f = r#"{"result":{"resultCode":"ORDER_NOT_EXIST","resultStatus":"F","resultMessage":"Order does not exist."}}"#;
@@ -126,6 +87,10 @@ fn signed_responses_are_accepted_and_classified() {
     let outcome = client_with(transport).call(&inquiry()).unwrap();
     assert!(matches!(outcome, Outcome::Failure(_)), "{outcome:?}");
     assert_eq!(outcome.code(), Some("ORDER_NOT_EXIST"));
+    assert_eq!(
+        outcome.result().unwrap().result_code,
+        InquiryPaymentResultCode::OrderNotExist
+    );
     assert_eq!(outcome.status_str(), "F");
 
     let u = r#"{"result":{"resultCode":"UNKNOWN_EXCEPTION","resultStatus":"U"}}"#;
@@ -253,8 +218,9 @@ fn invalid_requests_are_never_sent() {
         panic!("an invalid request must not be sent")
     };
     let err = client_with(transport)
-        .call(&Inquiry {
-            payment_request_id: String::new(),
+        .call(&InquiryPaymentRequest {
+            payment_request_id: Some(String::new()),
+            ..InquiryPaymentRequest::new()
         })
         .unwrap_err();
     assert!(matches!(err, RequestError::Invalid { .. }));
