@@ -251,9 +251,12 @@ pub enum Update {
     /// Nothing changed: a duplicate, or a stale report (e.g. a late pay answer after the
     /// notification).
     Ignored,
-    /// The report contradicts the final state already reached. `now` is the state kept (a
-    /// confirmed cancel overrides an earlier success, since Alipay+ returns the money; in every
-    /// other case the first final state is kept). Log it for reconciliation.
+    /// The report contradicts the final state already reached; `now` is the state kept. A
+    /// confirmed cancel overrides an earlier success (Alipay+ returns the money), and a
+    /// success overrides an earlier failure (the shopper paid: fulfil or refund, and never
+    /// charge again); otherwise the first final state is kept. Log it for reconciliation.
+    /// (A result after [`Final::Unresolved`] is not a conflict: it is
+    /// [`Update::Finished`].)
     Conflict {
         /// The final state before the report.
         before: Final,
@@ -442,7 +445,7 @@ impl PaymentTracker {
         Update::Finished(f)
     }
 
-    /// A final report arriving after a final state: duplicate or conflict.
+    /// A final report arriving after a final state: duplicate, resolution or conflict.
     fn after_final(&mut self, reported: Final) -> Update {
         let Phase::Done(before) = &self.phase else {
             return Update::Ignored;
@@ -451,12 +454,20 @@ impl PaymentTracker {
             return Update::Ignored;
         }
         let before = before.clone();
-        let now = if reported == Final::Cancelled && before == Final::Succeeded {
-            self.phase = Phase::Done(Final::Cancelled);
-            Final::Cancelled
-        } else {
-            before.clone()
+        let now = match (&before, &reported) {
+            // "Unknown" was never a result: a definitive answer resolves it.
+            (Final::Unresolved, _) => {
+                self.phase = Phase::Done(reported.clone());
+                return Update::Finished(reported);
+            }
+            // A confirmed cancel returns the money; proof of payment outweighs a failure
+            // (the shopper paid, so fulfil or refund; never charge again).
+            (Final::Succeeded, Final::Cancelled) | (Final::Failed { .. }, Final::Succeeded) => {
+                reported
+            }
+            _ => before.clone(),
         };
+        self.phase = Phase::Done(now.clone());
         Update::Conflict { before, now }
     }
 
