@@ -43,7 +43,7 @@
 //!
 //! `no_std`: the crate needs `alloc` (for the `rsa` backend and key parsing) but not `std`. The
 //! non-RSA path (content, SHA-256, base64, percent-encoding, header) never allocates. The
-//! default `std` feature adds [`SignContent::write_io`] and RSA blinding with OS randomness.
+//! default `std` feature adds `SignContent::write_io` and RSA blinding with OS randomness.
 #![no_std]
 #![forbid(unsafe_code)]
 

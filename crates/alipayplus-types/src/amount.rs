@@ -230,6 +230,22 @@ impl Amount {
         self.value.0
     }
 
+    /// `self + other`; `None` if the currencies differ or the sum overflows.
+    pub fn checked_add(&self, other: &Amount) -> Option<Amount> {
+        (self.currency == other.currency)
+            .then(|| self.minor().checked_add(other.minor()))
+            .flatten()
+            .map(|m| Amount::new(self.currency, m))
+    }
+
+    /// `self - other`; `None` if the currencies differ or the result would be negative.
+    pub fn checked_sub(&self, other: &Amount) -> Option<Amount> {
+        (self.currency == other.currency)
+            .then(|| self.minor().checked_sub(other.minor()))
+            .flatten()
+            .map(|m| Amount::new(self.currency, m))
+    }
+
     /// Parses a major-unit decimal (`"12.34"` USD → 1234 minor units) with the currency's
     /// exponent, exactly. More decimals than the currency has is an error, not a rounding.
     pub fn from_major(currency: Currency, major: &str) -> Result<Self, Error> {
@@ -330,6 +346,18 @@ mod tests {
             Amount::new(Currency::KWD, 1500).to_major_string().unwrap(),
             "1.500"
         );
+    }
+
+    #[test]
+    fn arithmetic_refuses_mixed_currencies_and_underflow() {
+        let usd = Amount::new(Currency::USD, 500);
+        assert_eq!(
+            usd.checked_add(&usd),
+            Some(Amount::new(Currency::USD, 1000))
+        );
+        assert_eq!(usd.checked_sub(&Amount::new(Currency::USD, 501)), None);
+        assert_eq!(usd.checked_add(&Amount::new(Currency::SGD, 1)), None);
+        assert_eq!(Amount::new(Currency::USD, u64::MAX).checked_add(&usd), None);
     }
 
     #[test]

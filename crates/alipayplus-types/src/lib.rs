@@ -8,9 +8,11 @@
 //!   [`StrBool`] / [`StrInt`] / [`StrDecimal`] (scalars sent as JSON strings), [`Secret`],
 //!   and [`ValidationErrors`].
 //!
-//! Parsing is tolerant where Alipay+ may grow: unknown JSON fields are kept in each struct's
-//! `extra` map (and sent back), unknown enum values, result codes and statuses are kept as
-//! `Unrecognized(String)`. A missing required field is an error naming the field.
+//! Parsing is tolerant where Alipay+ may grow: unknown JSON fields are kept in each generated
+//! struct's `extra` map (and sent back; the fixed-shape `Amount` and `result` objects ignore
+//! them), unknown enum values, result codes and statuses are kept as `Unrecognized(String)`.
+//! A missing required field is an error naming the field; a malformed amount, currency or
+//! date-time is an error saying what is wrong. [`ResultEnvelope`] reads just the outcome.
 //!
 //! Cargo features select API groups: `cashier`, `autodebit`, `registration`, `dispute`,
 //! `customs` (all on by default). The payment APIs (pay, inquiryPayment, ...) come with either
@@ -49,7 +51,7 @@ pub use api::{Api, Direction, HasResult};
 pub use datetime::DateTime;
 pub use error::Error;
 pub use generated::*;
-pub use result::{Action, ApiResult, ResultCode, ResultStatus};
+pub use result::{Action, ApiResult, ResultCode, ResultEnvelope, ResultStatus};
 pub use scalar::{Secret, StrBool, StrDecimal, StrInt};
 pub use validate::{Problem, ValidationError, ValidationErrors};
 

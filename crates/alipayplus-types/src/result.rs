@@ -194,9 +194,11 @@ pub struct ApiResult<C> {
     /// `resultStatus`.
     #[serde(rename = "resultStatus")]
     pub result_status: ResultStatus,
-    /// `resultMessage`: free text, never branch on it.
+    /// `resultMessage`: free text, never branch on it. Also read from `resultMsg`, the spelling
+    /// of the customs inquiry sample (customs.md: accept both); always sent as `resultMessage`.
     #[serde(
         rename = "resultMessage",
+        alias = "resultMsg",
         default,
         skip_serializing_if = "Option::is_none"
     )]
@@ -244,5 +246,32 @@ impl<C: ResultCode> ApiResult<C> {
             (None, Some(action)) => action,
             _ => Action::from_status(&self.result_status),
         }
+    }
+}
+
+/// Only the `result` object of a response, other fields ignored.
+///
+/// Lets a client still read the outcome (status and code) of a response whose other fields do
+/// not parse, e.g. to decide between retrying and failing.
+///
+/// ```
+/// # #[cfg(feature = "cashier")] {
+/// use alipayplus_types::{HasResult, PayResultCode, ResultEnvelope, ResultStatus};
+/// let body = r#"{"result":{"resultCode":"SUCCESS","resultStatus":"S"},"paymentTime":"not a time"}"#;
+/// let env: ResultEnvelope<PayResultCode> = serde_json::from_str(body).unwrap();
+/// assert_eq!(env.result().result_status, ResultStatus::Success);
+/// # }
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(bound(deserialize = "C: ResultCode"))]
+pub struct ResultEnvelope<C> {
+    /// The `result` object.
+    pub result: ApiResult<C>,
+}
+
+impl<C: ResultCode> crate::HasResult for ResultEnvelope<C> {
+    type Code = C;
+    fn result(&self) -> &ApiResult<C> {
+        &self.result
     }
 }

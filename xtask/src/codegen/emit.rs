@@ -310,6 +310,20 @@ fn emit_object(
             );
         }
     }
+    for rule in &obj.required_if {
+        let target = super::walk(spec, obj, &rule.path)?;
+        let when = super::walk(spec, obj, &rule.when)?;
+        let pats: Vec<String> = rule.values.iter().map(|v| lit(v)).collect();
+        let _ = writeln!(
+            body,
+            "if {}.is_none() && matches!({}.and_then(|v| v.wire_str()), Some({})) {{\nerrs.push(&{}, Problem::Missing {{ condition: {} }});\n}}",
+            access(&target),
+            access(&when),
+            pats.join(" | "),
+            path_expr(&rule.path),
+            lit(&rule.condition)
+        );
+    }
     for group in &obj.at_least_one_of {
         let conds: Vec<String> = group
             .iter()
@@ -338,6 +352,30 @@ fn emit_object(
         );
     }
     Ok(())
+}
+
+/// An `Option<&T>` expression reaching the last field of `fields` from `self` (`None` when it or
+/// an object on the way is absent).
+fn access(fields: &[&FieldDef]) -> String {
+    let mut e = "Some(self)".to_string();
+    for f in fields {
+        let r = field_name(&f.name, f.rust.as_deref());
+        if f.req == Req::Required {
+            e.push_str(&format!(".map(|x| &x.{r})"));
+        } else {
+            e.push_str(&format!(".and_then(|x| x.{r}.as_ref())"));
+        }
+    }
+    e
+}
+
+/// `path.field("a").field("b")` for the dotted JSON path `a.b` (as nested bindings).
+fn path_expr(dotted: &str) -> String {
+    let mut e = "path".to_string();
+    for seg in dotted.split('.') {
+        e = format!("{e}.field({})", lit(seg));
+    }
+    e
 }
 
 struct Variant<'a> {

@@ -5,6 +5,8 @@
 
 mod emit;
 mod model;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -582,6 +584,30 @@ fn check_object(spec: &Spec, at: &str, uf: &[String], obj: &ObjectDef, errors: &
             )),
         }
     }
+    for rule in &obj.required_if {
+        match walk(spec, obj, &rule.path) {
+            Ok(fields) if fields.last().is_some_and(|f| f.req == Req::Required) => errors.push(
+                format!("{at}: required_if path `{}` is required anyway", rule.path),
+            ),
+            Ok(_) => {}
+            Err(e) => errors.push(format!("{at}: required_if: {e}")),
+        }
+        match walk(spec, obj, &rule.when) {
+            Ok(fields) => match fields.last().map(|f| Ty::parse(&f.ty)) {
+                Some(Ok(Ty::Str | Ty::Bool)) => {}
+                Some(Ok(Ty::Named(n)))
+                    if spec.defs.get(&n).is_some_and(|d| d.kind == Kind::Enum) => {}
+                _ => errors.push(format!(
+                    "{at}: required_if when `{}` must be a string, bool or enum",
+                    rule.when
+                )),
+            },
+            Err(e) => errors.push(format!("{at}: required_if: {e}")),
+        }
+        if rule.values.is_empty() {
+            errors.push(format!("{at}: required_if values is empty"));
+        }
+    }
     for group in &obj.at_least_one_of {
         if group.len() < 2 {
             errors.push(format!(
@@ -600,6 +626,36 @@ fn check_object(spec: &Spec, at: &str, uf: &[String], obj: &ObjectDef, errors: &
             }
         }
     }
+}
+
+/// Follows a dotted JSON path from `obj`: the fields met on the way (last = the target).
+pub fn walk<'s>(
+    spec: &'s Spec,
+    obj: &'s ObjectDef,
+    path: &str,
+) -> Result<Vec<&'s FieldDef>, String> {
+    let mut out = Vec::new();
+    let mut cur = obj;
+    let segments: Vec<&str> = path.split('.').collect();
+    for (i, seg) in segments.iter().enumerate() {
+        let f = cur
+            .fields
+            .iter()
+            .find(|f| f.name == *seg)
+            .ok_or_else(|| format!("path `{path}`: no field `{seg}`"))?;
+        out.push(f);
+        if i + 1 < segments.len() {
+            match Ty::parse(&f.ty)? {
+                Ty::Named(n) => {
+                    cur = spec
+                        .object(&n)
+                        .ok_or_else(|| format!("path `{path}`: `{seg}` is not an object"))?
+                }
+                _ => return Err(format!("path `{path}`: `{seg}` is not an object")),
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn rustfmt(code: &str) -> Result<String, String> {

@@ -34,6 +34,8 @@ pub struct ObjectDef {
     pub fields: Vec<FieldDef>,
     #[serde(default)]
     pub at_least_one_of: Vec<Vec<String>>,
+    #[serde(default)]
+    pub required_if: Vec<RequiredIf>,
     pub features: Option<Vec<String>>,
     pub uncertain: Option<String>,
     pub evidence: Option<String>,
@@ -52,6 +54,17 @@ pub enum Req {
 pub struct RequiredWhen {
     pub field: String,
     pub values: Vec<String>,
+}
+
+/// Object-level rule: the field at `path` (dotted JSON names) is required when the scalar at
+/// `when` (dotted) has one of `values`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequiredIf {
+    pub path: String,
+    pub when: String,
+    pub values: Vec<String>,
+    pub condition: String,
 }
 
 #[derive(Debug, Deserialize)]

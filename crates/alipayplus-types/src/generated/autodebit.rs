@@ -103,6 +103,8 @@ pub enum ApplyTokenResultCode {
     RequestTrafficExceedLimit,
     /// `INVALID_ACCESS_TOKEN` (F): The access token is invalid or expired (Auto Debit).
     ///
+    /// Action: Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId.
+    ///
     /// **Uncertain:** Seen in sibling docs only.
     InvalidAccessToken,
     /// `MERCHANT_NOT_REGISTERED` (F): The merchant is not registered with Alipay+ / the MPP.
@@ -416,7 +418,9 @@ impl ResultCode for ApplyTokenResultCode {
             ApplyTokenResultCode::RequestTrafficExceedLimit => {
                 "Back off, then retry with the same idempotency id."
             }
-            ApplyTokenResultCode::InvalidAccessToken => Action::RenewAuthorization.doc(),
+            ApplyTokenResultCode::InvalidAccessToken => {
+                "Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId."
+            }
             ApplyTokenResultCode::MerchantNotRegistered => Action::RegisterMerchant.doc(),
             ApplyTokenResultCode::SystemError => Action::ContactSupport.doc(),
             ApplyTokenResultCode::CurrencyNotSupport => Action::FixRequestThenNewId.doc(),
@@ -571,6 +575,8 @@ pub enum AuthNotifyResultCode {
     /// Evidence: family table.
     RequestTrafficExceedLimit,
     /// `INVALID_ACCESS_TOKEN` (F): The access token is invalid or expired (Auto Debit).
+    ///
+    /// Action: Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId.
     ///
     /// **Uncertain:** Seen in sibling docs only.
     InvalidAccessToken,
@@ -789,7 +795,9 @@ impl ResultCode for AuthNotifyResultCode {
             AuthNotifyResultCode::RequestTrafficExceedLimit => {
                 "Back off, then retry with the same idempotency id."
             }
-            AuthNotifyResultCode::InvalidAccessToken => Action::RenewAuthorization.doc(),
+            AuthNotifyResultCode::InvalidAccessToken => {
+                "Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId."
+            }
             AuthNotifyResultCode::MerchantNotRegistered => Action::RegisterMerchant.doc(),
             AuthNotifyResultCode::SystemError => Action::ContactSupport.doc(),
             AuthNotifyResultCode::CurrencyNotSupport => Action::FixRequestThenNewId.doc(),
@@ -1288,6 +1296,8 @@ pub enum ConsultUnbindingResultCode {
     RequestTrafficExceedLimit,
     /// `INVALID_ACCESS_TOKEN` (F): The access token is invalid or expired (Auto Debit).
     ///
+    /// Action: Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId.
+    ///
     /// **Uncertain:** Seen in sibling docs only.
     InvalidAccessToken,
     /// `MERCHANT_NOT_REGISTERED` (F): The merchant is not registered with Alipay+ / the MPP.
@@ -1507,7 +1517,9 @@ impl ResultCode for ConsultUnbindingResultCode {
             ConsultUnbindingResultCode::RequestTrafficExceedLimit => {
                 "Back off, then retry with the same idempotency id."
             }
-            ConsultUnbindingResultCode::InvalidAccessToken => Action::RenewAuthorization.doc(),
+            ConsultUnbindingResultCode::InvalidAccessToken => {
+                "Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId."
+            }
             ConsultUnbindingResultCode::MerchantNotRegistered => Action::RegisterMerchant.doc(),
             ConsultUnbindingResultCode::SystemError => Action::ContactSupport.doc(),
             ConsultUnbindingResultCode::CurrencyNotSupport => Action::FixRequestThenNewId.doc(),
@@ -1642,6 +1654,8 @@ pub enum PrepareResultCode {
     /// Evidence: family table.
     RequestTrafficExceedLimit,
     /// `INVALID_ACCESS_TOKEN` (F): The access token is invalid or expired (Auto Debit).
+    ///
+    /// Action: Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId.
     ///
     /// **Uncertain:** Seen in sibling docs only.
     InvalidAccessToken,
@@ -1878,7 +1892,9 @@ impl ResultCode for PrepareResultCode {
             PrepareResultCode::RequestTrafficExceedLimit => {
                 "Back off, then retry with the same idempotency id."
             }
-            PrepareResultCode::InvalidAccessToken => Action::RenewAuthorization.doc(),
+            PrepareResultCode::InvalidAccessToken => {
+                "Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId."
+            }
             PrepareResultCode::MerchantNotRegistered => {
                 "Register the merchant with productCodes AGREEMENT_PAYMENT, wait for approval, then call prepare again."
             }

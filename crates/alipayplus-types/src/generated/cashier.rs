@@ -96,6 +96,8 @@ pub enum CancelPaymentResultCode {
     RequestTrafficExceedLimit,
     /// `INVALID_ACCESS_TOKEN` (F): The access token is invalid or expired (Auto Debit).
     ///
+    /// Action: Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId.
+    ///
     /// **Uncertain:** Seen in sibling docs only.
     InvalidAccessToken,
     /// `MERCHANT_NOT_REGISTERED` (F): The merchant is not registered with Alipay+ / the MPP.
@@ -341,7 +343,9 @@ impl ResultCode for CancelPaymentResultCode {
             CancelPaymentResultCode::RequestTrafficExceedLimit => {
                 "Back off, then retry with the same idempotency id."
             }
-            CancelPaymentResultCode::InvalidAccessToken => Action::RenewAuthorization.doc(),
+            CancelPaymentResultCode::InvalidAccessToken => {
+                "Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId."
+            }
             CancelPaymentResultCode::MerchantNotRegistered => Action::RegisterMerchant.doc(),
             CancelPaymentResultCode::SystemError => Action::ContactSupport.doc(),
             CancelPaymentResultCode::CurrencyNotSupport => Action::FixRequestThenNewId.doc(),
@@ -478,6 +482,8 @@ pub enum ConsultPaymentResultCode {
     /// Evidence: family table.
     RequestTrafficExceedLimit,
     /// `INVALID_ACCESS_TOKEN` (F): The access token is invalid or expired (Auto Debit).
+    ///
+    /// Action: Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId.
     ///
     /// **Uncertain:** Seen in sibling docs only.
     InvalidAccessToken,
@@ -696,7 +702,9 @@ impl ResultCode for ConsultPaymentResultCode {
             ConsultPaymentResultCode::RequestTrafficExceedLimit => {
                 "Back off, then retry with the same idempotency id."
             }
-            ConsultPaymentResultCode::InvalidAccessToken => Action::RenewAuthorization.doc(),
+            ConsultPaymentResultCode::InvalidAccessToken => {
+                "Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId."
+            }
             ConsultPaymentResultCode::MerchantNotRegistered => Action::RegisterMerchant.doc(),
             ConsultPaymentResultCode::SystemError => Action::ContactSupport.doc(),
             ConsultPaymentResultCode::CurrencyNotSupport => Action::FixRequestThenNewId.doc(),
@@ -821,6 +829,8 @@ pub enum InquiryPaymentResultCode {
     /// Evidence: family table.
     RequestTrafficExceedLimit,
     /// `INVALID_ACCESS_TOKEN` (F): The access token is invalid or expired (Auto Debit).
+    ///
+    /// Action: Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId.
     ///
     /// **Uncertain:** Seen in sibling docs only.
     InvalidAccessToken,
@@ -1049,7 +1059,9 @@ impl ResultCode for InquiryPaymentResultCode {
             InquiryPaymentResultCode::RequestTrafficExceedLimit => {
                 "Back off, then retry with the same idempotency id."
             }
-            InquiryPaymentResultCode::InvalidAccessToken => Action::RenewAuthorization.doc(),
+            InquiryPaymentResultCode::InvalidAccessToken => {
+                "Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId."
+            }
             InquiryPaymentResultCode::MerchantNotRegistered => Action::RegisterMerchant.doc(),
             InquiryPaymentResultCode::SystemError => Action::ContactSupport.doc(),
             InquiryPaymentResultCode::CurrencyNotSupport => Action::FixRequestThenNewId.doc(),
@@ -1178,6 +1190,8 @@ pub enum NotifyPaymentResultCode {
     /// Evidence: family table.
     RequestTrafficExceedLimit,
     /// `INVALID_ACCESS_TOKEN` (F): The access token is invalid or expired (Auto Debit).
+    ///
+    /// Action: Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId.
     ///
     /// **Uncertain:** Seen in sibling docs only.
     InvalidAccessToken,
@@ -1396,7 +1410,9 @@ impl ResultCode for NotifyPaymentResultCode {
             NotifyPaymentResultCode::RequestTrafficExceedLimit => {
                 "Back off, then retry with the same idempotency id."
             }
-            NotifyPaymentResultCode::InvalidAccessToken => Action::RenewAuthorization.doc(),
+            NotifyPaymentResultCode::InvalidAccessToken => {
+                "Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId."
+            }
             NotifyPaymentResultCode::MerchantNotRegistered => Action::RegisterMerchant.doc(),
             NotifyPaymentResultCode::SystemError => Action::ContactSupport.doc(),
             NotifyPaymentResultCode::CurrencyNotSupport => Action::FixRequestThenNewId.doc(),
@@ -1522,6 +1538,8 @@ pub enum PayResultCode {
     RequestTrafficExceedLimit,
     /// `INVALID_ACCESS_TOKEN` (F): The access token is invalid or expired (Auto Debit).
     ///
+    /// Action: Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId.
+    ///
     /// **Uncertain:** Seen in sibling docs only.
     InvalidAccessToken,
     /// `MERCHANT_NOT_REGISTERED` (F): The merchant is not registered with Alipay+ / the MPP.
@@ -1616,9 +1634,13 @@ pub enum PayResultCode {
     PaymentCountExceedLimit,
     /// `INVALID_TOKEN` (F): The access token is invalid or has the wrong scope (Auto Debit).
     ///
+    /// Action: Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId.
+    ///
     /// **Uncertain:** MPP-side name; Alipay+ may relay it as INVALID_ACCESS_TOKEN.
     InvalidToken,
     /// `EXPIRED_ACCESS_TOKEN` (F): The access token expired (Auto Debit).
+    ///
+    /// Action: Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId.
     ///
     /// **Uncertain:** MPP-side name.
     ExpiredAccessToken,
@@ -1895,7 +1917,9 @@ impl ResultCode for PayResultCode {
             PayResultCode::RequestTrafficExceedLimit => {
                 "Back off, then retry with the same idempotency id."
             }
-            PayResultCode::InvalidAccessToken => Action::RenewAuthorization.doc(),
+            PayResultCode::InvalidAccessToken => {
+                "Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId."
+            }
             PayResultCode::MerchantNotRegistered => Action::RegisterMerchant.doc(),
             PayResultCode::SystemError => Action::ContactSupport.doc(),
             PayResultCode::CurrencyNotSupport => Action::FixRequestThenNewId.doc(),
@@ -1922,8 +1946,12 @@ impl ResultCode for PayResultCode {
             PayResultCode::PaymentAmountExceedLimit => Action::ReportFailure.doc(),
             PayResultCode::UserAmountExceedLimit => Action::ReportFailure.doc(),
             PayResultCode::PaymentCountExceedLimit => Action::ReportFailure.doc(),
-            PayResultCode::InvalidToken => Action::RenewAuthorization.doc(),
-            PayResultCode::ExpiredAccessToken => Action::RenewAuthorization.doc(),
+            PayResultCode::InvalidToken => {
+                "Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId."
+            }
+            PayResultCode::ExpiredAccessToken => {
+                "Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId."
+            }
             PayResultCode::OrderStatusInvalid => Action::ReportFailure.doc(),
             PayResultCode::VerifyTimesExceedLimit => Action::ReportFailure.doc(),
             PayResultCode::FraudReject => Action::ReportFailure.doc(),
@@ -2068,6 +2096,8 @@ pub enum RefundResultCode {
     /// Evidence: family table.
     RequestTrafficExceedLimit,
     /// `INVALID_ACCESS_TOKEN` (F): The access token is invalid or expired (Auto Debit).
+    ///
+    /// Action: Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId.
     ///
     /// **Uncertain:** Seen in sibling docs only.
     InvalidAccessToken,
@@ -2348,7 +2378,9 @@ impl ResultCode for RefundResultCode {
             RefundResultCode::RequestTrafficExceedLimit => {
                 "Back off, then retry with the same idempotency id."
             }
-            RefundResultCode::InvalidAccessToken => Action::RenewAuthorization.doc(),
+            RefundResultCode::InvalidAccessToken => {
+                "Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId."
+            }
             RefundResultCode::MerchantNotRegistered => Action::RegisterMerchant.doc(),
             RefundResultCode::SystemError => Action::ContactSupport.doc(),
             RefundResultCode::CurrencyNotSupport => Action::FixRequestThenNewId.doc(),
@@ -3107,57 +3139,6 @@ impl Check for InquiryPaymentResponse {
     }
 }
 
-/// A logo image.
-///
-/// Evidence: sdk.
-#[cfg(any(feature = "autodebit", feature = "cashier"))]
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
-pub struct Logo {
-    /// `logoName`: optional.
-    ///
-    /// Logo name.
-    #[serde(rename = "logoName", default, skip_serializing_if = "Option::is_none")]
-    pub logo_name: Option<String>,
-    /// `logoUrl`: optional.
-    ///
-    /// Logo URL.
-    #[serde(rename = "logoUrl", default, skip_serializing_if = "Option::is_none")]
-    pub logo_url: Option<String>,
-    /// Unknown JSON fields, kept as received and sent back unchanged.
-    #[serde(flatten)]
-    pub extra: Extra,
-}
-
-#[cfg(any(feature = "autodebit", feature = "cashier"))]
-impl Logo {
-    /// Builds the object from its required fields (in wire order); optional fields start as `None`.
-    pub fn new() -> Self {
-        Logo {
-            logo_name: None,
-            logo_url: None,
-            extra: Extra::new(),
-        }
-    }
-
-    /// Checks the object against the description (lengths, empty strings, amounts, currencies,
-    /// conditions), reporting every problem at once.
-    pub fn validate(&self) -> Result<(), ValidationErrors> {
-        let mut errs = ValidationErrors::new();
-        Check::check(self, &Path::ROOT, &Rules::NONE, &mut errs);
-        errs.into_result()
-    }
-}
-
-#[cfg(any(feature = "autodebit", feature = "cashier"))]
-impl Check for Logo {
-    fn check(&self, path: &Path<'_>, _rules: &Rules, errs: &mut ValidationErrors) {
-        self.logo_name
-            .check(&path.field("logoName"), &Rules::NONE, errs);
-        self.logo_url
-            .check(&path.field("logoUrl"), &Rules::NONE, errs);
-    }
-}
-
 /// Body of notifyPayment (sent by Alipay+; untrusted until its signature is verified).
 ///
 /// Alipay+ tells the ACQP the final result of a payment. Verify the signature first, check
@@ -3475,7 +3456,7 @@ pub struct PayRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub payment_notify_url: Option<String>,
-    /// `paymentRedirectUrl`: conditional: required for Cashier Payment; not needed for Auto Debit, at most 2048 characters.
+    /// `paymentRedirectUrl`: conditional: required for Cashier Payment (paymentFactor.isCashierPayment = true); not needed for Auto Debit, at most 2048 characters.
     ///
     /// Merchant page the wallet returns the user to.
     ///
@@ -3609,6 +3590,47 @@ impl Check for PayRequest {
             },
             errs,
         );
+        if Some(self)
+            .and_then(|x| x.payment_redirect_url.as_ref())
+            .is_none()
+            && matches!(
+                Some(self)
+                    .map(|x| &x.payment_factor)
+                    .and_then(|x| x.is_cashier_payment.as_ref())
+                    .and_then(|v| v.wire_str()),
+                Some("true")
+            )
+        {
+            errs.push(&path.field("paymentRedirectUrl"), Problem::Missing { condition: "required for Cashier Payment (paymentFactor.isCashierPayment = true)" });
+        }
+        if Some(self)
+            .map(|x| &x.order)
+            .and_then(|x| x.env.as_ref())
+            .is_none()
+            && matches!(
+                Some(self)
+                    .map(|x| &x.payment_factor)
+                    .and_then(|x| x.is_cashier_payment.as_ref())
+                    .and_then(|v| v.wire_str()),
+                Some("true")
+            )
+        {
+            errs.push(&path.field("order").field("env"), Problem::Missing { condition: "required for Cashier Payment (paymentFactor.isCashierPayment = true)" });
+        }
+        if Some(self)
+            .map(|x| &x.payment_method)
+            .and_then(|x| x.payment_method_id.as_ref())
+            .is_none()
+            && matches!(
+                Some(self)
+                    .map(|x| &x.payment_factor)
+                    .and_then(|x| x.is_agreement_payment.as_ref())
+                    .and_then(|v| v.wire_str()),
+                Some("true")
+            )
+        {
+            errs.push(&path.field("paymentMethod").field("paymentMethodId"), Problem::Missing { condition: "required for Auto Debit (paymentFactor.isAgreementPayment = true): the access token" });
+        }
     }
 }
 
@@ -3621,7 +3643,7 @@ impl Check for PayRequest {
 pub struct PayResponse {
     /// `result`: required.
     ///
-    /// Outcome; for Cashier normally U / PAYMENT_IN_PROCESS.
+    /// Outcome. Cashier: normally U / PAYMENT_IN_PROCESS (send the user to the wallet, then await notifyPayment or poll). Auto Debit: S = paid synchronously; U = unknown, inquire every 3 s for up to 60 s, then cancelPayment.
     #[serde(rename = "result")]
     pub result: ApiResult<PayResultCode>,
     /// `paymentId`: optional, at most 64 characters.

@@ -90,6 +90,8 @@ pub enum CommonResultCode {
     RequestTrafficExceedLimit,
     /// `INVALID_ACCESS_TOKEN` (F): The access token is invalid or expired (Auto Debit).
     ///
+    /// Action: Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId.
+    ///
     /// **Uncertain:** Seen in sibling docs only.
     InvalidAccessToken,
     /// `MERCHANT_NOT_REGISTERED` (F): The merchant is not registered with Alipay+ / the MPP.
@@ -295,7 +297,9 @@ impl ResultCode for CommonResultCode {
             CommonResultCode::RequestTrafficExceedLimit => {
                 "Back off, then retry with the same idempotency id."
             }
-            CommonResultCode::InvalidAccessToken => Action::RenewAuthorization.doc(),
+            CommonResultCode::InvalidAccessToken => {
+                "Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId."
+            }
             CommonResultCode::MerchantNotRegistered => Action::RegisterMerchant.doc(),
             CommonResultCode::SystemError => Action::ContactSupport.doc(),
             CommonResultCode::CurrencyNotSupport => Action::FixRequestThenNewId.doc(),
@@ -418,6 +422,8 @@ pub enum PaymentResultCode {
     RequestTrafficExceedLimit,
     /// `INVALID_ACCESS_TOKEN` (F): The access token is invalid or expired (Auto Debit).
     ///
+    /// Action: Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId.
+    ///
     /// **Uncertain:** Seen in sibling docs only.
     InvalidAccessToken,
     /// `MERCHANT_NOT_REGISTERED` (F): The merchant is not registered with Alipay+ / the MPP.
@@ -512,9 +518,13 @@ pub enum PaymentResultCode {
     PaymentCountExceedLimit,
     /// `INVALID_TOKEN` (F): The access token is invalid or has the wrong scope (Auto Debit).
     ///
+    /// Action: Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId.
+    ///
     /// **Uncertain:** MPP-side name; Alipay+ may relay it as INVALID_ACCESS_TOKEN.
     InvalidToken,
     /// `EXPIRED_ACCESS_TOKEN` (F): The access token expired (Auto Debit).
+    ///
+    /// Action: Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId.
     ///
     /// **Uncertain:** MPP-side name.
     ExpiredAccessToken,
@@ -787,7 +797,9 @@ impl ResultCode for PaymentResultCode {
             PaymentResultCode::RequestTrafficExceedLimit => {
                 "Back off, then retry with the same idempotency id."
             }
-            PaymentResultCode::InvalidAccessToken => Action::RenewAuthorization.doc(),
+            PaymentResultCode::InvalidAccessToken => {
+                "Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId."
+            }
             PaymentResultCode::MerchantNotRegistered => Action::RegisterMerchant.doc(),
             PaymentResultCode::SystemError => Action::ContactSupport.doc(),
             PaymentResultCode::CurrencyNotSupport => Action::FixRequestThenNewId.doc(),
@@ -814,8 +826,12 @@ impl ResultCode for PaymentResultCode {
             PaymentResultCode::PaymentAmountExceedLimit => Action::ReportFailure.doc(),
             PaymentResultCode::UserAmountExceedLimit => Action::ReportFailure.doc(),
             PaymentResultCode::PaymentCountExceedLimit => Action::ReportFailure.doc(),
-            PaymentResultCode::InvalidToken => Action::RenewAuthorization.doc(),
-            PaymentResultCode::ExpiredAccessToken => Action::RenewAuthorization.doc(),
+            PaymentResultCode::InvalidToken => {
+                "Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId."
+            }
+            PaymentResultCode::ExpiredAccessToken => {
+                "Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId."
+            }
             PaymentResultCode::OrderStatusInvalid => Action::ReportFailure.doc(),
             PaymentResultCode::VerifyTimesExceedLimit => Action::ReportFailure.doc(),
             PaymentResultCode::FraudReject => Action::ReportFailure.doc(),
@@ -1725,6 +1741,54 @@ impl Check for Goods {
     }
 }
 
+/// A logo image (payment options, merchant registration).
+///
+/// Evidence: sdk.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub struct Logo {
+    /// `logoName`: optional.
+    ///
+    /// Logo name.
+    #[serde(rename = "logoName", default, skip_serializing_if = "Option::is_none")]
+    pub logo_name: Option<String>,
+    /// `logoUrl`: optional.
+    ///
+    /// Logo URL.
+    #[serde(rename = "logoUrl", default, skip_serializing_if = "Option::is_none")]
+    pub logo_url: Option<String>,
+    /// Unknown JSON fields, kept as received and sent back unchanged.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl Logo {
+    /// Builds the object from its required fields (in wire order); optional fields start as `None`.
+    pub fn new() -> Self {
+        Logo {
+            logo_name: None,
+            logo_url: None,
+            extra: Extra::new(),
+        }
+    }
+
+    /// Checks the object against the description (lengths, empty strings, amounts, currencies,
+    /// conditions), reporting every problem at once.
+    pub fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut errs = ValidationErrors::new();
+        Check::check(self, &Path::ROOT, &Rules::NONE, &mut errs);
+        errs.into_result()
+    }
+}
+
+impl Check for Logo {
+    fn check(&self, path: &Path<'_>, _rules: &Rules, errs: &mut ValidationErrors) {
+        self.logo_name
+            .check(&path.field("logoName"), &Rules::NONE, errs);
+        self.logo_url
+            .check(&path.field("logoUrl"), &Rules::NONE, errs);
+    }
+}
+
 /// The merchant the payment is for; must match the registered merchant.
 ///
 /// Evidence: sdk.
@@ -1889,9 +1953,11 @@ pub struct Order {
     /// Buyer; `referenceBuyerId` is recommended for Cashier Payment.
     #[serde(rename = "buyer", default, skip_serializing_if = "Option::is_none")]
     pub buyer: Option<Buyer>,
-    /// `env`: conditional: required for Cashier Payment (env.terminalType; env.osType for APP/WAP).
+    /// `env`: conditional: required for Cashier Payment (env.terminalType; env.osType for APP/WAP); not required for Auto Debit.
     ///
     /// User environment.
+    ///
+    /// **Uncertain:** The Auto Debit example sends it too, but only Cashier documents it as required.
     #[serde(rename = "env", default, skip_serializing_if = "Option::is_none")]
     pub env: Option<Env>,
     /// Unknown JSON fields, kept as received and sent back unchanged.
@@ -2063,7 +2129,7 @@ pub struct PaymentMethod {
     ///
     /// The wallet picked on the tile page, as returned by consultPayment (`paymentOptions[].paymentMethodType`), e.g. `ALIPAY_CN`, `KAKAOPAY`; `CONNECT_WALLET` in unified mode. Part of the pay idempotency check.
     ///
-    /// **Uncertain:** Open value set (new wallets appear), so a string rather than an enum.
+    /// **Uncertain:** Open value set (new wallets appear), so a string rather than an enum. The Auto Debit value is not documented anywhere public (the example sends `CONNECT_WALLET`).
     #[serde(rename = "paymentMethodType")]
     pub payment_method_type: String,
     /// `paymentMethodId`: conditional: required for Auto Debit: the access token from applyToken / authNotify; not used for Cashier, at most 128 characters.

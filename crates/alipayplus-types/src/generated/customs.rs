@@ -99,6 +99,8 @@ pub enum DeclareResultCode {
     RequestTrafficExceedLimit,
     /// `INVALID_ACCESS_TOKEN` (F): The access token is invalid or expired (Auto Debit).
     ///
+    /// Action: Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId.
+    ///
     /// **Uncertain:** Seen in sibling docs only.
     InvalidAccessToken,
     /// `MERCHANT_NOT_REGISTERED` (F): The merchant is not registered with Alipay+ / the MPP.
@@ -348,7 +350,9 @@ impl ResultCode for DeclareResultCode {
             DeclareResultCode::RequestTrafficExceedLimit => {
                 "Back off, then retry with the same idempotency id."
             }
-            DeclareResultCode::InvalidAccessToken => Action::RenewAuthorization.doc(),
+            DeclareResultCode::InvalidAccessToken => {
+                "Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId."
+            }
             DeclareResultCode::MerchantNotRegistered => Action::RegisterMerchant.doc(),
             DeclareResultCode::SystemError => Action::ContactSupport.doc(),
             DeclareResultCode::CurrencyNotSupport => Action::FixRequestThenNewId.doc(),
@@ -485,6 +489,8 @@ pub enum InquireDeclarationRequestsResultCode {
     /// Evidence: family table.
     RequestTrafficExceedLimit,
     /// `INVALID_ACCESS_TOKEN` (F): The access token is invalid or expired (Auto Debit).
+    ///
+    /// Action: Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId.
     ///
     /// **Uncertain:** Seen in sibling docs only.
     InvalidAccessToken,
@@ -750,7 +756,7 @@ impl ResultCode for InquireDeclarationRequestsResultCode {
                 "Back off, then retry with the same idempotency id."
             }
             InquireDeclarationRequestsResultCode::InvalidAccessToken => {
-                Action::RenewAuthorization.doc()
+                "Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId."
             }
             InquireDeclarationRequestsResultCode::MerchantNotRegistered => {
                 Action::RegisterMerchant.doc()

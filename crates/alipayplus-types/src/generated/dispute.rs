@@ -105,6 +105,8 @@ pub enum InitiateEscalationResultCode {
     RequestTrafficExceedLimit,
     /// `INVALID_ACCESS_TOKEN` (F): The access token is invalid or expired (Auto Debit).
     ///
+    /// Action: Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId.
+    ///
     /// **Uncertain:** Seen in sibling docs only.
     InvalidAccessToken,
     /// `MERCHANT_NOT_REGISTERED` (F): The merchant is not registered with Alipay+ / the MPP.
@@ -340,7 +342,9 @@ impl ResultCode for InitiateEscalationResultCode {
             InitiateEscalationResultCode::RequestTrafficExceedLimit => {
                 "Back off, then retry with the same idempotency id."
             }
-            InitiateEscalationResultCode::InvalidAccessToken => Action::RenewAuthorization.doc(),
+            InitiateEscalationResultCode::InvalidAccessToken => {
+                "Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId."
+            }
             InitiateEscalationResultCode::MerchantNotRegistered => Action::RegisterMerchant.doc(),
             InitiateEscalationResultCode::SystemError => Action::ContactSupport.doc(),
             InitiateEscalationResultCode::CurrencyNotSupport => Action::FixRequestThenNewId.doc(),
@@ -481,6 +485,8 @@ pub enum InitiateRetrievalResultCode {
     /// Evidence: family table.
     RequestTrafficExceedLimit,
     /// `INVALID_ACCESS_TOKEN` (F): The access token is invalid or expired (Auto Debit).
+    ///
+    /// Action: Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId.
     ///
     /// **Uncertain:** Seen in sibling docs only.
     InvalidAccessToken,
@@ -715,7 +721,9 @@ impl ResultCode for InitiateRetrievalResultCode {
             InitiateRetrievalResultCode::RequestTrafficExceedLimit => {
                 "Back off, then retry with the same idempotency id."
             }
-            InitiateRetrievalResultCode::InvalidAccessToken => Action::RenewAuthorization.doc(),
+            InitiateRetrievalResultCode::InvalidAccessToken => {
+                "Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId."
+            }
             InitiateRetrievalResultCode::MerchantNotRegistered => Action::RegisterMerchant.doc(),
             InitiateRetrievalResultCode::SystemError => Action::ContactSupport.doc(),
             InitiateRetrievalResultCode::CurrencyNotSupport => Action::FixRequestThenNewId.doc(),
@@ -856,6 +864,8 @@ pub enum ResponseEscalationResultCode {
     /// Evidence: family table.
     RequestTrafficExceedLimit,
     /// `INVALID_ACCESS_TOKEN` (F): The access token is invalid or expired (Auto Debit).
+    ///
+    /// Action: Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId.
     ///
     /// **Uncertain:** Seen in sibling docs only.
     InvalidAccessToken,
@@ -1092,7 +1102,9 @@ impl ResultCode for ResponseEscalationResultCode {
             ResponseEscalationResultCode::RequestTrafficExceedLimit => {
                 "Back off, then retry with the same idempotency id."
             }
-            ResponseEscalationResultCode::InvalidAccessToken => Action::RenewAuthorization.doc(),
+            ResponseEscalationResultCode::InvalidAccessToken => {
+                "Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId."
+            }
             ResponseEscalationResultCode::MerchantNotRegistered => Action::RegisterMerchant.doc(),
             ResponseEscalationResultCode::SystemError => Action::ContactSupport.doc(),
             ResponseEscalationResultCode::CurrencyNotSupport => Action::FixRequestThenNewId.doc(),
@@ -1231,6 +1243,8 @@ pub enum ResponseRetrievalResultCode {
     /// Evidence: family table.
     RequestTrafficExceedLimit,
     /// `INVALID_ACCESS_TOKEN` (F): The access token is invalid or expired (Auto Debit).
+    ///
+    /// Action: Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId.
     ///
     /// **Uncertain:** Seen in sibling docs only.
     InvalidAccessToken,
@@ -1455,7 +1469,9 @@ impl ResultCode for ResponseRetrievalResultCode {
             ResponseRetrievalResultCode::RequestTrafficExceedLimit => {
                 "Back off, then retry with the same idempotency id."
             }
-            ResponseRetrievalResultCode::InvalidAccessToken => Action::RenewAuthorization.doc(),
+            ResponseRetrievalResultCode::InvalidAccessToken => {
+                "Refresh the token with applyToken (grantType REFRESH_TOKEN) while refreshTokenExpiryTime has not passed, otherwise bind again with prepare; a new attempt needs a new paymentRequestId."
+            }
             ResponseRetrievalResultCode::MerchantNotRegistered => Action::RegisterMerchant.doc(),
             ResponseRetrievalResultCode::SystemError => Action::ContactSupport.doc(),
             ResponseRetrievalResultCode::CurrencyNotSupport => Action::FixRequestThenNewId.doc(),
