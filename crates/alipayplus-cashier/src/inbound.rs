@@ -19,8 +19,9 @@
 //! signed over the same request URI that verified.
 //!
 //! Request URI: Alipay+ signs the path it called. Whether a query string is part of it is
-//! UNCERTAIN (common §2.2); the path alone is tried first, then path and query. Both are the
-//! request's own URI, so accepting either does not weaken verification.
+//! UNCERTAIN (common §2.2): by default the path alone is checked; with
+//! [`InboundUri::PathThenPathAndQuery`](crate::client::InboundUri) the path and query are
+//! tried next (the spec's recommended fallback, behind an explicit option).
 
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -29,7 +30,7 @@ use alloc::vec::Vec;
 use alipayplus_sign::{Error as SignError, message};
 use serde::de::DeserializeOwned;
 
-use crate::client::{CONTENT_TYPE_JSON, ClientConfig};
+use crate::client::{CONTENT_TYPE_JSON, ClientConfig, InboundUri};
 use crate::transport::{Request, Response};
 
 /// The acknowledgement body (spec common §3.5), byte for byte.
@@ -110,16 +111,18 @@ impl ClientConfig {
             message::verify_request(self.public_keys(), "POST", path, headers(), &request.body);
         let (verified, signed_uri) = match first {
             Ok(v) => (v, path.to_string()),
-            Err(e) if target != path => match message::verify_request(
-                self.public_keys(),
-                "POST",
-                target,
-                headers(),
-                &request.body,
-            ) {
-                Ok(v) => (v, target.to_string()),
-                Err(_) => return Err(InboundError::Signature(e)),
-            },
+            Err(e) if target != path && self.inbound_uri() == InboundUri::PathThenPathAndQuery => {
+                match message::verify_request(
+                    self.public_keys(),
+                    "POST",
+                    target,
+                    headers(),
+                    &request.body,
+                ) {
+                    Ok(v) => (v, target.to_string()),
+                    Err(_) => return Err(InboundError::Signature(e)),
+                }
+            }
             Err(e) => return Err(InboundError::Signature(e)),
         };
         Ok(Checked {
