@@ -59,6 +59,20 @@ pub fn main(args: &[String]) -> ExitCode {
         "  control API          GET {}/sim  (payments, shopper, faults, notifications, clock: see alipayplus-sim docs)",
         sim.base_url()
     );
+    println!("Try it with the cashier example (another shell):");
+    println!(
+        "  export ALIPAYPLUS_BASE_URL={} ALIPAYPLUS_CLIENT_ID={}",
+        sim.base_url(),
+        sim.client_id()
+    );
+    println!(
+        "  export ALIPAYPLUS_PRIVATE_KEY={} ALIPAYPLUS_PUBLIC_KEY={}",
+        path(keys::file::ACQP_PRIVATE),
+        path(keys::file::SIM_PUBLIC)
+    );
+    println!(
+        "  cargo run -q -p alipayplus-cashier --example cashier -- pay --wallet SIMWALLET --currency USD --value 1000 --request-id P1"
+    );
     println!("Press Ctrl-C to stop.");
     loop {
         std::thread::sleep(Duration::from_secs(3600));
