@@ -293,3 +293,82 @@ impl Payment {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alipayplus_types::{Currency, DateTime, Merchant, Order, PaymentFactor, PaymentMethod};
+
+    fn payment(created: &str) -> Payment {
+        let amount = Amount::new(Currency::USD, 100);
+        let order = Order::new("o".into(), "d".into(), amount, Merchant::new("m".into()));
+        Payment {
+            payment_request_id: "p".into(),
+            payment_id: "SIMPAY1".into(),
+            request: PayRequest::new(
+                "p".into(),
+                order,
+                amount,
+                PaymentMethod::new("SIMWALLET".into()),
+                PaymentFactor::new(),
+            ),
+            phase: Phase::InProcess,
+            created_at: DateTime::parse(created).unwrap().unix_seconds(),
+            expires_at: None,
+            paid_at: None,
+            refunded: 0,
+            refunds: Vec::new(),
+            notify_url: None,
+            redirect_url: None,
+            notified: false,
+        }
+    }
+
+    fn at(text: &str) -> i64 {
+        DateTime::parse(text).unwrap().unix_seconds()
+    }
+
+    #[test]
+    fn cancel_deadline_is_0015_utc8_on_the_next_day() {
+        let p = payment("2026-11-23T10:00:00+08:00");
+        assert_eq!(p.cancel_deadline(), at("2026-11-24T00:15:00+08:00"));
+        // 23:30 UTC on the 22nd is already the 23rd in UTC+8.
+        let p = payment("2026-11-22T23:30:00Z");
+        assert_eq!(p.cancel_deadline(), at("2026-11-24T00:15:00+08:00"));
+        let p = payment("2026-11-23T23:59:59+08:00");
+        assert_eq!(p.cancel_deadline(), at("2026-11-24T00:15:00+08:00"));
+    }
+
+    #[test]
+    fn refunds_add_up_to_the_paid_amount_and_no_more() {
+        let mut p = payment("2026-11-23T10:00:00+08:00");
+        let now = p.created_at;
+        let usd = |v| Amount::new(Currency::USD, v);
+        assert_eq!(p.refund("r0", &usd(1), now), Err("ORDER_STATUS_INVALID"));
+        p.approve(now).unwrap();
+        assert_eq!(p.refund("r1", &usd(60), now), Ok(()));
+        assert_eq!(p.status(), PaymentStatus::PartlyRefunded);
+        assert_eq!(p.refund("r2", &usd(41), now), Err("REFUND_AMOUNT_EXCEED"));
+        assert_eq!(p.refund("r3", &usd(40), now), Ok(()));
+        assert_eq!(p.status(), PaymentStatus::FullyRefunded);
+        assert_eq!(
+            p.refund("r4", &usd(u64::MAX), now),
+            Err("REFUND_AMOUNT_EXCEED")
+        );
+        assert_eq!(p.cancel(now), Err("ORDER_STATUS_INVALID"));
+    }
+
+    #[test]
+    fn expiry_closes_only_payments_in_process() {
+        let mut p = payment("2026-11-23T10:00:00+08:00");
+        p.expires_at = Some(p.created_at + 60);
+        assert!(!p.expire_if_due(p.created_at + 59));
+        assert!(p.expire_if_due(p.created_at + 60));
+        assert_eq!(p.outcome().code, "ORDER_IS_CLOSED");
+        assert!(p.approve(p.created_at + 61).is_err());
+        let mut paid = payment("2026-11-23T10:00:00+08:00");
+        paid.expires_at = Some(paid.created_at + 60);
+        paid.approve(paid.created_at).unwrap();
+        assert!(!paid.expire_if_due(paid.created_at + 3600));
+    }
+}

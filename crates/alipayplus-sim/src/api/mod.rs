@@ -3,7 +3,10 @@
 //! A route's `serve` takes the verified request body and returns the answer to sign. The
 //! [`gateway`](crate::gateway) does everything around it (method, media type, Client-Id,
 //! signature, faults, signing). A product adds its APIs by adding modules and a table to
-//! [`TABLES`].
+//! [`TABLES`]; Auto Debit, for instance: `apply_token.rs`, `cancel_token.rs`, `prepare.rs`
+//! with an `AUTODEBIT` table, its books (tokens, bindings) beside the payments in
+//! [`crate::state::Store`], and agreement payments (`paymentFactor.isAgreementPayment`, now
+//! answered `INVALID_API` in [`pay`]) charged from the token.
 
 use alipayplus_types::{Api, HasResult};
 use serde::Serialize;
