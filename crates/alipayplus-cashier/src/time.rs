@@ -9,7 +9,9 @@ use core::fmt::{self, Write as _};
 use core::time::Duration;
 
 /// An instant as milliseconds since the Unix epoch (UTC), the resolution Alipay+ times use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Timestamp(i64);
 
 impl From<&alipayplus_types::DateTime> for Timestamp {
