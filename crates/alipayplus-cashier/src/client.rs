@@ -199,7 +199,7 @@ impl ClientConfig {
     ///   [`ContentSigner`] (KMS, HSM).
     /// * `public_keys`: the Alipay+ public keys by keyVersion.
     /// * `clock`: the time source for `Request-Time` / `Response-Time`
-    ///   ([`SystemClock`](crate::time::SystemClock) with `std`, or a closure).
+    ///   (`time::SystemClock` with `std`, or a closure).
     ///
     /// Defaults: keyVersion `1` in our `Signature` headers (the official SDKs' default),
     /// [`TimeFormat::default`], no `Agent-Token`.

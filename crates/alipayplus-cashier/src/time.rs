@@ -2,7 +2,7 @@
 //!
 //! Time is always an input: the client asks its configured [`Clock`] once per call (for the
 //! `Request-Time` / `Response-Time` header), and the sans-IO [`tracker`](crate::tracker) takes
-//! `now` as an argument. Only [`SystemClock`] (feature `std`) reads the operating system clock.
+//! `now` as an argument. Only `SystemClock` (feature `std`) reads the operating system clock.
 
 use alloc::string::String;
 use core::fmt::{self, Write as _};
