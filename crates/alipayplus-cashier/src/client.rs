@@ -199,7 +199,7 @@ impl ClientConfig {
     ///   [`ContentSigner`] (KMS, HSM).
     /// * `public_keys`: the Alipay+ public keys by keyVersion.
     /// * `clock`: the time source for `Request-Time` / `Response-Time`
-    ///   ([`SystemClock`](crate::time::SystemClock) with `std`, or a closure).
+    ///   (`time::SystemClock` with `std`, or a closure).
     ///
     /// Defaults: keyVersion `1` in our `Signature` headers (the official SDKs' default),
     /// [`TimeFormat::default`], no `Agent-Token`.
@@ -476,7 +476,7 @@ pub enum ResponseError {
         response: Response,
     },
     /// The response is signed for another `Client-Id` than ours.
-    #[error("the response was signed for Client-Id {:?}, not ours, and was rejected", response.headers.get("Client-Id").unwrap_or(""))]
+    #[error("the response was signed for another Client-Id than ours and was rejected")]
     ClientIdMismatch {
         /// The response as received.
         response: Response,

@@ -48,6 +48,10 @@ pub struct Accepted<N> {
     pub key_version: u32,
     /// The request's `Client-Id`.
     pub client_id: String,
+    /// The request URI the signature covered; sign a different answer over it with
+    /// [`ClientConfig::signed_answer`] (e.g. Auto Debit's consultUnbinding, whose answer the
+    /// merchant decides).
+    pub signed_uri: String,
 }
 
 /// A refused inbound request with its ready, signed answer.
@@ -159,6 +163,7 @@ impl ClientConfig {
                 ),
                 key_version: checked.key_version,
                 client_id: checked.client_id,
+                signed_uri: checked.signed_uri,
             }),
             Err(e) => {
                 let error = InboundError::Parse {

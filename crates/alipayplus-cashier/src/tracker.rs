@@ -59,7 +59,7 @@ const DAY_MS: i64 = 86_400_000;
 const CANCEL_DEADLINE_AFTER_MIDNIGHT_MS: i64 = 15 * 60 * 1000;
 
 /// Timing rules of a tracker.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TrackerPolicy {
     /// Wait before the first inquiry after the payment was created (the notification usually
@@ -129,7 +129,7 @@ impl TrackerPolicy {
 
 /// Where to send the shopper after pay (cashier §4: `normalUrl`, else `paymentUrl`; or the
 /// `paymentData` handed to the Alipay+ client SDK).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum ShopperRedirect {
     /// A URL to open (wallet page, app link or QR code content).
@@ -139,7 +139,7 @@ pub enum ShopperRedirect {
 }
 
 /// The status of an answer, as the tracker needs it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum Report {
     /// `resultStatus` `S`.
@@ -164,7 +164,7 @@ impl Report {
 }
 
 /// What an inquiryPayment call told.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum InquiryReport {
     /// The inquiry succeeded (`result` `S`); this is its `paymentResult`.
@@ -177,7 +177,7 @@ pub enum InquiryReport {
 }
 
 /// What a cancelPayment call told.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum CancelReport {
     /// `S`: the payment is cancelled (money is returned if it had been taken).
@@ -191,7 +191,7 @@ pub enum CancelReport {
 }
 
 /// A final state.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum Final {
     /// The payment succeeded: fulfil the order.
@@ -221,7 +221,7 @@ impl Final {
 }
 
 /// What to do next.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum Action {
     /// Send pay, with the tracker's [`PaymentTracker::payment_request_id`] (first attempt or a
@@ -241,7 +241,7 @@ pub enum Action {
 }
 
 /// What a report changed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum Update {
     /// The report moved the payment on (not yet final).
@@ -265,7 +265,7 @@ pub enum Update {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 enum Phase {
     /// Pay must be (re)sent at `next_at`.
     Paying,
@@ -279,7 +279,9 @@ enum Phase {
 }
 
 /// Follows one payment (one `paymentRequestId`) to a final state. See the module docs.
-#[derive(Debug, Clone)]
+///
+/// Serializable (serde), so it can be stored with the order and resumed after a restart.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PaymentTracker {
     payment_request_id: String,
     policy: TrackerPolicy,

@@ -361,6 +361,20 @@ fn order_not_found_after_a_lost_pay_resends_pay() {
 }
 
 #[test]
+fn a_stored_tracker_resumes_where_it_was() {
+    let mut t = cashier(secs(900));
+    in_process(&mut t, t0());
+    let stored = serde_json::to_string(&t).unwrap();
+    let mut resumed: PaymentTracker = serde_json::from_str(&stored).unwrap();
+    assert_eq!(resumed.payment_request_id(), ID);
+    assert_eq!(resumed.next_action(t0()), t.next_action(t0()));
+    assert_eq!(
+        resumed.on_notification(t0() + secs(3), Report::Success),
+        Update::Finished(Final::Succeeded)
+    );
+}
+
+#[test]
 fn repeat_req_inconsistent_is_not_failure() {
     let mut t = cashier(secs(900));
     t.next_action(t0());
