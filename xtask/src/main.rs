@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 mod bench_report;
 mod codegen;
+mod demo;
+mod sim;
 
 const USAGE: &str = "usage: cargo xtask <command>
 
@@ -14,6 +16,9 @@ commands:
   bench-report [--no-write]
                      openssl speed rsa2048 + the signing backends' benchmarks; writes the
                      table into README.md (--no-write: print it only)
+  demo               the main job: the Cashier flow against the simulator over HTTP
+  sim [--port N] [--notify-url URL]
+                     run the Alipay+ simulator on 127.0.0.1 (see crates/alipayplus-sim)
   help               this text";
 
 fn main() -> ExitCode {
@@ -50,6 +55,8 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Some("demo") => demo::main(&args[1..]),
+        Some("sim") => sim::main(&args[1..]),
         Some(other) => {
             eprintln!("unknown xtask command `{other}`; run `cargo xtask help`");
             ExitCode::FAILURE
