@@ -26,7 +26,8 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
 
-use alipayplus_sign::{ContentSigner, PublicKeys, message};
+use alipayplus_sign::message::BoxedVerifier;
+use alipayplus_sign::{ContentSigner, ContentVerifier, PublicKeys, message};
 use alipayplus_types::{
     Api, CommonResultCode, Direction, HasResult, ResultEnvelope, ResultStatus, ValidationErrors,
 };
@@ -153,7 +154,7 @@ pub struct ClientConfig {
     host: Host,
     signer: Signer,
     key_version: u32,
-    public_keys: PublicKeys,
+    public_keys: PublicKeys<BoxedVerifier>,
     clock: BoxClock,
     time_format: TimeFormat,
     agent_token: Option<String>,
@@ -195,9 +196,12 @@ impl ClientConfig {
     /// A configuration.
     ///
     /// * `client_id`: the `Client-Id` assigned in the Alipay+ Developer Center.
-    /// * `signer`: our private key ([`alipayplus_sign::PrivateKey`]) or any other
-    ///   [`ContentSigner`] (KMS, HSM).
-    /// * `public_keys`: the Alipay+ public keys by keyVersion.
+    /// * `signer`: our private key ([`alipayplus_sign::PrivateKey`], or `AwsLcPrivateKey`
+    ///   with the `aws-lc` feature for OpenSSL-speed signing) or any other [`ContentSigner`]
+    ///   (KMS, HSM).
+    /// * `public_keys`: the Alipay+ public keys by keyVersion, of either backend
+    ///   ([`alipayplus_sign::PublicKey`], or `AwsLcPublicKey` with the `aws-lc` feature) or any
+    ///   other [`ContentVerifier`].
     /// * `clock`: the time source for `Request-Time` / `Response-Time`
     ///   (`time::SystemClock` with `std`, or a closure).
     ///
@@ -211,7 +215,7 @@ impl ClientConfig {
         client_id: impl Into<String>,
         host: Host,
         signer: impl ContentSigner + Send + Sync + 'static,
-        public_keys: PublicKeys,
+        public_keys: PublicKeys<impl ContentVerifier + Send + Sync + 'static>,
         clock: impl Clock + Send + Sync + 'static,
     ) -> Result<Self, ConfigError> {
         let client_id = client_id.into();
@@ -228,7 +232,7 @@ impl ClientConfig {
             host,
             signer: Box::new(signer),
             key_version: 1,
-            public_keys,
+            public_keys: public_keys.boxed(),
             clock: Box::new(clock),
             time_format: TimeFormat::default(),
             agent_token: None,
@@ -278,7 +282,7 @@ impl ClientConfig {
     }
 
     /// The Alipay+ public keys.
-    pub fn public_keys(&self) -> &PublicKeys {
+    pub fn public_keys(&self) -> &PublicKeys<BoxedVerifier> {
         &self.public_keys
     }
 
