@@ -1,6 +1,275 @@
-//! Blocking HTTP transport for the alipayplus-rs clients, on `ureq`.
+//! Blocking HTTP transport for the alipayplus-rs clients, on [`ureq`] 3.
 //!
-//! This crate will implement the client core's transport trait with one shared `ureq`
-//! agent, configurable timeouts and proxies, and TLS certificate verification always on.
-//! Nothing is implemented yet.
+//! [`UreqTransport`] implements [`alipayplus_cashier::transport::Transport`] with one shared
+//! [`ureq::Agent`] (clones share its connection pool), configurable connect and read timeouts,
+//! an optional proxy, and TLS through rustls with the webpki root certificates. Certificate
+//! verification is always on: this crate offers no way to turn it off, and it does not accept
+//! a caller-built agent (which could have it off).
+//!
+//! Every HTTP response is returned as received, whatever its status (the client decides what
+//! a non-200 means); redirects are not followed (a payment API does not redirect). When no
+//! response is obtained the error is a typed [`Error`].
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use alipayplus_ureq::UreqTransport;
+//!
+//! let transport = UreqTransport::builder()
+//!     .connect_timeout(Duration::from_secs(5))
+//!     .read_timeout(Duration::from_secs(15))
+//!     .build()
+//!     .expect("valid transport configuration");
+//! # let _ = transport;
+//! ```
 #![forbid(unsafe_code)]
+
+use std::time::Duration;
+
+use alipayplus_cashier::transport::{Request, Response, Transport};
+
+/// Default time allowed to establish a connection (TCP, proxy and TLS handshakes).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default time allowed to receive the response (status line, headers and body). The
+/// official Alipay+ SDK uses 15 s for the whole call.
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(15);
+/// Default upper bound on a response body; Alipay+ answers are a few kilobytes.
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 1024 * 1024;
+
+/// Why a request got no HTTP response, or why the transport could not be built.
+///
+/// For a payment call every variant means "outcome unknown": inquire or retry with the same
+/// request id, never treat it as a failure.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The request itself is malformed (bad URL, method or header); fix the caller.
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    /// The proxy URL given to the builder is not usable.
+    #[error("invalid proxy URL (expected e.g. http://host:port or socks5://host:port): {0}")]
+    InvalidProxy(String),
+    /// The host name did not resolve; check the base URL and DNS.
+    #[error("host not found")]
+    HostNotFound,
+    /// The connection could not be established (refused, unreachable); retry later.
+    #[error("connection failed: {0}")]
+    Connect(String),
+    /// A timeout elapsed; which phase is named. The request may have been processed: inquire.
+    #[error("timed out ({0})")]
+    Timeout(String),
+    /// TLS failed, including an untrusted or invalid server certificate. Never bypassed.
+    #[error("TLS failure: {0}")]
+    Tls(String),
+    /// The response body is larger than the configured limit.
+    #[error("response body exceeds {limit} bytes")]
+    BodyTooLarge {
+        /// The configured limit in bytes.
+        limit: u64,
+    },
+    /// The server broke the HTTP protocol.
+    #[error("HTTP protocol error: {0}")]
+    Protocol(String),
+    /// Reading or writing the connection failed midway (e.g. reset); the outcome is unknown.
+    #[error("I/O error: {0}")]
+    Io(String),
+    /// Any other transport failure reported by ureq.
+    #[error("transport failure: {0}")]
+    Other(String),
+}
+
+impl Error {
+    fn from_ureq(error: ureq::Error, limit: u64) -> Self {
+        use ureq::Error as U;
+        match error {
+            U::Timeout(which) => Error::Timeout(format!("{which:?}")),
+            U::HostNotFound => Error::HostNotFound,
+            U::ConnectionFailed => Error::Connect("connection failed".into()),
+            U::Rustls(e) => Error::Tls(e.to_string()),
+            // rustls reports handshake failures (e.g. an untrusted certificate) inside io errors.
+            U::Io(e) if e.get_ref().is_some_and(|inner| inner.is::<rustls::Error>()) => {
+                Error::Tls(e.to_string())
+            }
+            U::Io(e) => match e.kind() {
+                std::io::ErrorKind::ConnectionRefused
+                | std::io::ErrorKind::AddrNotAvailable
+                | std::io::ErrorKind::NetworkUnreachable
+                | std::io::ErrorKind::HostUnreachable => Error::Connect(e.to_string()),
+                std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => {
+                    Error::Timeout(e.to_string())
+                }
+                _ => Error::Io(e.to_string()),
+            },
+            U::Tls(reason) => Error::Tls(reason.into()),
+            U::BodyExceedsLimit(_) => Error::BodyTooLarge { limit },
+            U::BadUri(uri) => Error::InvalidRequest(format!("bad URI: {uri}")),
+            U::Http(e) => Error::InvalidRequest(e.to_string()),
+            U::InvalidProxyUrl => Error::InvalidProxy("rejected by ureq".into()),
+            U::Protocol(e) => Error::Protocol(e.to_string()),
+            U::Pem(e) => Error::Tls(e.to_string()),
+            other => Error::Other(other.to_string()),
+        }
+    }
+}
+
+/// Configures a [`UreqTransport`]. Start from [`UreqTransport::builder`].
+#[derive(Debug, Clone)]
+pub struct Builder {
+    connect_timeout: Duration,
+    read_timeout: Duration,
+    max_response_bytes: u64,
+    proxy: Option<ProxySetting>,
+    user_agent: Option<String>,
+}
+
+#[derive(Clone)]
+enum ProxySetting {
+    Url(String),
+    FromEnv,
+}
+
+impl std::fmt::Debug for ProxySetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            // A proxy URL may carry user:password; never print it.
+            ProxySetting::Url(_) => f.write_str("Url(<redacted>)"),
+            ProxySetting::FromEnv => f.write_str("FromEnv"),
+        }
+    }
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            read_timeout: DEFAULT_READ_TIMEOUT,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            proxy: None,
+            user_agent: None,
+        }
+    }
+}
+
+impl Builder {
+    /// Time allowed to connect (TCP, proxy negotiation, TLS handshake). Default 5 s.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Time allowed for sending the request and receiving the whole response once connected.
+    /// Default 15 s.
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = timeout;
+        self
+    }
+
+    /// Largest response body accepted. Default 1 MiB.
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.max_response_bytes = limit;
+        self
+    }
+
+    /// Sends every request through this proxy: `http://[user:pass@]host:port`,
+    /// `https://...`, `socks4://...`, `socks5://...`. Without this call no proxy is used.
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = Some(ProxySetting::Url(url.into()));
+        self
+    }
+
+    /// Uses the proxy named by the `ALL_PROXY` / `HTTPS_PROXY` / `HTTP_PROXY` environment
+    /// variables (honouring `NO_PROXY`), if any.
+    pub fn proxy_from_env(mut self) -> Self {
+        self.proxy = Some(ProxySetting::FromEnv);
+        self
+    }
+
+    /// Replaces the default `User-Agent` (ureq's).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = Some(user_agent.into());
+        self
+    }
+
+    /// Builds the transport and its agent.
+    ///
+    /// # Errors
+    /// [`Error::InvalidProxy`] when the proxy URL cannot be used.
+    pub fn build(self) -> Result<UreqTransport, Error> {
+        let proxy = match &self.proxy {
+            None => None,
+            Some(ProxySetting::FromEnv) => ureq::Proxy::try_from_env(),
+            Some(ProxySetting::Url(url)) => Some(ureq::Proxy::new(url).map_err(|e| {
+                // ureq's message does not echo the URL, so credentials stay out of it.
+                Error::InvalidProxy(e.to_string())
+            })?),
+        };
+        Ok(self.build_with(proxy))
+    }
+
+    fn build_with(self, proxy: Option<ureq::Proxy>) -> UreqTransport {
+        let mut config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .proxy(proxy)
+            .timeout_connect(Some(self.connect_timeout))
+            .timeout_send_request(Some(self.read_timeout))
+            .timeout_send_body(Some(self.read_timeout))
+            .timeout_recv_response(Some(self.read_timeout))
+            .timeout_recv_body(Some(self.read_timeout));
+        if let Some(agent) = &self.user_agent {
+            config = config.user_agent(agent.as_str());
+        }
+        UreqTransport {
+            agent: ureq::Agent::new_with_config(config.build()),
+            max_response_bytes: self.max_response_bytes,
+        }
+    }
+}
+
+/// The blocking ureq transport. Cheap to clone; clones share one agent and its connection pool.
+#[derive(Debug, Clone)]
+pub struct UreqTransport {
+    agent: ureq::Agent,
+    max_response_bytes: u64,
+}
+
+impl UreqTransport {
+    /// A transport with the default timeouts, no proxy and the default body limit.
+    pub fn new() -> Self {
+        Builder::default().build_with(None)
+    }
+
+    /// Starts a configuration.
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+}
+
+impl Default for UreqTransport {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Transport for UreqTransport {
+    type Error = Error;
+
+    fn send(&self, request: Request) -> Result<Response, Error> {
+        let request: http::Request<Vec<u8>> = request.try_into().map_err(
+            |e: alipayplus_cashier::transport::HttpConversionError| {
+                Error::InvalidRequest(e.to_string())
+            },
+        )?;
+        let limit = self.max_response_bytes;
+        let response = self
+            .agent
+            .run(request)
+            .map_err(|e| Error::from_ureq(e, limit))?;
+        let (parts, mut body) = response.into_parts();
+        let bytes = body
+            .with_config()
+            .limit(limit)
+            .read_to_vec()
+            .map_err(|e| Error::from_ureq(e, limit))?;
+        Ok(http::Response::from_parts(parts, bytes).into())
+    }
+}

@@ -1,0 +1,600 @@
+//! The client core: configuration and the generic signed call, for any Alipay+ API.
+//!
+//! [`Client::call`] validates the request, serializes it, signs it (`Signature`, `Client-Id`,
+//! `Request-Time`), sends it through the [`Transport`], verifies the response signature
+//! strictly, parses the body and classifies the answer as an [`Outcome`]:
+//!
+//! | outcome | meaning | what to do |
+//! |---|---|---|
+//! | [`Outcome::Success`] | verified, `resultStatus` `S` | proceed |
+//! | [`Outcome::Failure`] | verified, `F` + code | act on the code; a create-type API needs a new request id |
+//! | [`Outcome::Unknown`] | verified, `U` + code | never a failure: retry with the same id, or inquire |
+//! | [`Outcome::NoVerifiedResponse`] | transport failure, non-200, missing/bad signature, foreign Client-Id, unparsable body | same as `U` (spec common §3.1) |
+//!
+//! A request that is invalid or cannot be signed is never sent: [`RequestError`].
+//!
+//! Verification has no opt-out: the specification describes no case where an unsigned
+//! response is legitimate (the official SDKs' habit of skipping verification when the header
+//! is missing is exactly what this crate refuses).
+//!
+//! The call is also available in two sans-IO halves, [`Client::prepare`] and
+//! [`ClientConfig::read_response`], for callers that do their own IO (async runtimes).
+
+use alloc::boxed::Box;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
+
+use alipayplus_sign::{ContentSigner, PublicKeys, message};
+use alipayplus_types::{Api, Direction, HasResult, ResultStatus, ValidationErrors};
+
+use crate::time::{Clock, TimeFormat};
+use crate::transport::{Request, Response, Transport};
+
+/// `Content-Type` sent with every request and signed response.
+pub const CONTENT_TYPE_JSON: &str = "application/json; charset=UTF-8";
+
+/// Where the Alipay+ API is reached (common §1.1).
+///
+/// The four documented production hosts, or any base URL (a sandbox, a gateway, a local
+/// simulator). The accelerated domains are the ones Alipay+ recommends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Host {
+    /// `https://open-na.alipayplus.com` (North America).
+    NorthAmerica,
+    /// `https://open-na-global.alipayplus.com` (North America, accelerated; recommended).
+    NorthAmericaAccelerated,
+    /// `https://open-sea.alipayplus.com` (other regions).
+    OtherRegions,
+    /// `https://open-sea-global.alipayplus.com` (other regions, accelerated; recommended).
+    OtherRegionsAccelerated,
+    /// Any base URL, checked by [`Host::custom`].
+    Custom(String),
+}
+
+impl Host {
+    /// A custom base URL: `https://host[:port][/prefix]`, or `http://` only for a loopback host
+    /// (`127.0.0.1`, `[::1]`, `localhost`: local simulators). No query or fragment; a trailing
+    /// `/` is dropped. A path prefix is kept and is part of the signed request URI.
+    ///
+    /// # Errors
+    /// [`ConfigError::InvalidBaseUrl`] naming what is wrong.
+    pub fn custom(base_url: &str) -> Result<Host, ConfigError> {
+        let bad = |reason: &'static str| ConfigError::InvalidBaseUrl {
+            url: base_url.to_string(),
+            reason,
+        };
+        let (scheme, rest) = base_url
+            .split_once("://")
+            .ok_or(bad("expected https://host"))?;
+        let authority = rest.split('/').next().unwrap_or_default();
+        if authority.is_empty() {
+            return Err(bad("the host is missing"));
+        }
+        if authority.contains('@') {
+            return Err(bad("credentials in the URL are not supported"));
+        }
+        if rest.contains(['?', '#']) {
+            return Err(bad("a base URL has no query or fragment"));
+        }
+        if rest.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(bad("whitespace in the URL"));
+        }
+        match scheme {
+            "https" => {}
+            "http" if is_loopback(authority) => {}
+            "http" => return Err(bad("plain http is only allowed for a loopback host")),
+            _ => return Err(bad("the scheme must be https")),
+        }
+        Ok(Host::Custom(base_url.trim_end_matches('/').to_string()))
+    }
+
+    /// The base URL, without a trailing `/`.
+    pub fn base_url(&self) -> &str {
+        match self {
+            Host::NorthAmerica => "https://open-na.alipayplus.com",
+            Host::NorthAmericaAccelerated => "https://open-na-global.alipayplus.com",
+            Host::OtherRegions => "https://open-sea.alipayplus.com",
+            Host::OtherRegionsAccelerated => "https://open-sea-global.alipayplus.com",
+            Host::Custom(url) => url,
+        }
+    }
+
+    /// The path prefix of the base URL (empty for the documented hosts).
+    fn path_prefix(&self) -> &str {
+        let url = self.base_url();
+        let after_scheme = url.split_once("://").map_or(url, |(_, r)| r);
+        after_scheme.find('/').map_or("", |i| &after_scheme[i..])
+    }
+}
+
+fn is_loopback(authority: &str) -> bool {
+    let host = if let Some(rest) = authority.strip_prefix('[') {
+        rest.split(']').next().unwrap_or_default()
+    } else {
+        authority.split(':').next().unwrap_or_default()
+    };
+    host == "localhost" || host == "::1" || host.starts_with("127.")
+}
+
+/// A configuration mistake.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The base URL given to [`Host::custom`] is not usable.
+    #[error("invalid base URL {url:?}: {reason}")]
+    InvalidBaseUrl {
+        /// The URL given.
+        url: String,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// The client id is empty or not a plain token.
+    #[error(
+        "invalid client id: {0} (use the Client-Id from the Alipay+ Developer Center, e.g. SANDBOX_5YC47N2ZQHJ004124)"
+    )]
+    InvalidClientId(&'static str),
+}
+
+type Signer = Box<dyn ContentSigner + Send + Sync>;
+type BoxClock = Box<dyn Clock + Send + Sync>;
+
+/// Who we are and whom we trust: client id, host, our signing key, Alipay+ public keys, the
+/// clock and the time format. Shared by [`Client`] (outbound calls) and the inbound
+/// handlers (notifyPayment).
+///
+/// `Debug` never shows key material.
+pub struct ClientConfig {
+    client_id: String,
+    host: Host,
+    signer: Signer,
+    key_version: u32,
+    public_keys: PublicKeys,
+    clock: BoxClock,
+    time_format: TimeFormat,
+    agent_token: Option<String>,
+}
+
+impl fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("client_id", &self.client_id)
+            .field("host", &self.host)
+            .field("key_version", &self.key_version)
+            .field("public_keys", &self.public_keys.len())
+            .field("time_format", &self.time_format)
+            .field(
+                "agent_token",
+                &self.agent_token.as_ref().map(|_| "<redacted>"),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientConfig {
+    /// A configuration.
+    ///
+    /// * `client_id`: the `Client-Id` assigned in the Alipay+ Developer Center.
+    /// * `signer`: our private key ([`alipayplus_sign::PrivateKey`]) or any other
+    ///   [`ContentSigner`] (KMS, HSM).
+    /// * `public_keys`: the Alipay+ public keys by keyVersion.
+    /// * `clock`: the time source for `Request-Time` / `Response-Time`
+    ///   ([`SystemClock`](crate::time::SystemClock) with `std`, or a closure).
+    ///
+    /// Defaults: keyVersion `1` in our `Signature` headers (the official SDKs' default),
+    /// [`TimeFormat::default`], no `Agent-Token`.
+    ///
+    /// # Errors
+    /// [`ConfigError::InvalidClientId`] for an empty id or one with characters a header
+    /// value cannot carry verbatim.
+    pub fn new(
+        client_id: impl Into<String>,
+        host: Host,
+        signer: impl ContentSigner + Send + Sync + 'static,
+        public_keys: PublicKeys,
+        clock: impl Clock + Send + Sync + 'static,
+    ) -> Result<Self, ConfigError> {
+        let client_id = client_id.into();
+        if client_id.is_empty() {
+            return Err(ConfigError::InvalidClientId("it is empty"));
+        }
+        if !client_id.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(ConfigError::InvalidClientId(
+                "only visible ASCII characters are allowed",
+            ));
+        }
+        Ok(ClientConfig {
+            client_id,
+            host,
+            signer: Box::new(signer),
+            key_version: 1,
+            public_keys,
+            clock: Box::new(clock),
+            time_format: TimeFormat::default(),
+            agent_token: None,
+        })
+    }
+
+    /// The keyVersion written in our `Signature` headers (the version of our key pair
+    /// registered with Alipay+).
+    pub fn with_key_version(mut self, key_version: u32) -> Self {
+        self.key_version = key_version;
+        self
+    }
+
+    /// How `Request-Time` / `Response-Time` are written.
+    pub fn with_time_format(mut self, format: TimeFormat) -> Self {
+        self.time_format = format;
+        self
+    }
+
+    /// Sends this `Agent-Token` with every request (only for an agent acting for the client;
+    /// not part of the signed content).
+    pub fn with_agent_token(mut self, token: impl Into<String>) -> Self {
+        self.agent_token = Some(token.into());
+        self
+    }
+
+    /// Our client id.
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// Where requests go.
+    pub fn host(&self) -> &Host {
+        &self.host
+    }
+
+    /// The Alipay+ public keys.
+    pub fn public_keys(&self) -> &PublicKeys {
+        &self.public_keys
+    }
+
+    /// The signer (our private key).
+    pub fn signer(&self) -> &(dyn ContentSigner + Send + Sync) {
+        &*self.signer
+    }
+
+    /// The keyVersion of our signatures.
+    pub fn key_version(&self) -> u32 {
+        self.key_version
+    }
+
+    /// The current time, formatted as a `Request-Time` / `Response-Time` value.
+    pub fn time_header(&self) -> String {
+        self.clock.now().format(self.time_format)
+    }
+
+    /// Verifies and parses Alipay+'s answer to a request made by [`Client::prepare`] (the
+    /// second sans-IO half of [`Client::call`]). `response` is what the transport returned,
+    /// or the transport error.
+    pub fn read_response<A: Api>(
+        &self,
+        prepared: &Prepared,
+        response: Result<Response, TransportError>,
+    ) -> Outcome<A::Response> {
+        let response = match response {
+            Ok(r) => r,
+            Err(e) => return Outcome::NoVerifiedResponse(ResponseError::Transport(e)),
+        };
+        if response.status != 200 {
+            return Outcome::NoVerifiedResponse(ResponseError::HttpStatus { response });
+        }
+        let headers = response.headers.iter().map(|(n, v)| (n, v.as_bytes()));
+        let verified = match message::verify_response(
+            &self.public_keys,
+            "POST",
+            &prepared.signed_uri,
+            headers,
+            &response.body,
+        ) {
+            Ok(v) => (v.client_id == self.client_id, v.key_version),
+            Err(error) => {
+                return Outcome::NoVerifiedResponse(ResponseError::Signature { error, response });
+            }
+        };
+        let (client_id_matches, key_version) = verified;
+        if !client_id_matches {
+            return Outcome::NoVerifiedResponse(ResponseError::ClientIdMismatch { response });
+        }
+        let body: A::Response = match serde_json::from_slice(&response.body) {
+            Ok(b) => b,
+            Err(e) => {
+                return Outcome::NoVerifiedResponse(ResponseError::Parse {
+                    error: e.to_string(),
+                    response,
+                });
+            }
+        };
+        let status = body.result().result_status.clone();
+        let reply = Reply {
+            body,
+            response,
+            key_version,
+        };
+        match status {
+            ResultStatus::Success => Outcome::Success(reply),
+            ResultStatus::Failure => Outcome::Failure(reply),
+            ResultStatus::Unknown | ResultStatus::Unrecognized(_) => Outcome::Unknown(reply),
+        }
+    }
+}
+
+/// A transport error, boxed so outcomes do not depend on the transport type.
+pub type TransportError = Box<dyn core::error::Error + Send + Sync>;
+
+/// A signed request ready to send, from [`Client::prepare`].
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The HTTP request (absolute URL, signed headers, body).
+    pub request: Request,
+    /// The request URI that was signed (the response is verified against it).
+    pub signed_uri: String,
+}
+
+/// A verified, parsed answer.
+///
+/// `Debug` shows the parsed body (what the caller branches on) and the raw response's status
+/// and headers.
+#[derive(Debug, Clone)]
+pub struct Reply<R> {
+    /// The parsed response body.
+    pub body: R,
+    /// The raw response (status, headers, body bytes exactly as verified).
+    pub response: Response,
+    /// keyVersion of the Alipay+ public key that verified the signature.
+    pub key_version: u32,
+}
+
+/// The answer to a call: S, F + code, U + code, or no verified response (counts as U).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Outcome<R> {
+    /// Verified, `resultStatus` `S`.
+    Success(Reply<R>),
+    /// Verified, `resultStatus` `F`: a definite failure; the code says why.
+    Failure(Reply<R>),
+    /// Verified, `resultStatus` `U` (or an unrecognised status): the outcome is not known.
+    /// Never a failure: retry with the same request id, or inquire.
+    Unknown(Reply<R>),
+    /// No verified response: the outcome is unknown, exactly as for `U`.
+    NoVerifiedResponse(ResponseError),
+}
+
+impl<R: HasResult> Outcome<R> {
+    /// The verified reply, for S, F and U.
+    pub fn reply(&self) -> Option<&Reply<R>> {
+        match self {
+            Outcome::Success(r) | Outcome::Failure(r) | Outcome::Unknown(r) => Some(r),
+            Outcome::NoVerifiedResponse(_) => None,
+        }
+    }
+
+    /// The verified body, for S, F and U.
+    pub fn body(&self) -> Option<&R> {
+        self.reply().map(|r| &r.body)
+    }
+
+    /// `result.resultCode` of a verified reply, as sent.
+    pub fn code(&self) -> Option<&str> {
+        self.body().map(|b| b.result().code_str())
+    }
+
+    /// The `result` object of a verified reply (typed code, status, message).
+    pub fn result(&self) -> Option<&alipayplus_types::ApiResult<R::Code>> {
+        self.body().map(HasResult::result)
+    }
+
+    /// `S`.
+    pub fn is_success(&self) -> bool {
+        matches!(self, Outcome::Success(_))
+    }
+
+    /// `F` (a definite failure).
+    pub fn is_failure(&self) -> bool {
+        matches!(self, Outcome::Failure(_))
+    }
+
+    /// `U` or no verified response: the outcome is not known.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Outcome::Unknown(_) | Outcome::NoVerifiedResponse(_))
+    }
+
+    /// The status letter: `S`, `F`, or `U` (also for no verified response).
+    pub fn status_str(&self) -> &'static str {
+        match self {
+            Outcome::Success(_) => "S",
+            Outcome::Failure(_) => "F",
+            _ => "U",
+        }
+    }
+}
+
+/// Why no verified response was obtained. Every variant means "outcome unknown" (spec
+/// common §3.1): inquire, or retry with the same request id. Variants that got a response
+/// keep it whole (status, headers and the raw body) for support tickets.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ResponseError {
+    /// The transport got no response (connection, timeout, TLS).
+    #[error("no response from Alipay+ (outcome unknown: inquire or retry with the same id): {0}")]
+    Transport(#[source] TransportError),
+    /// The HTTP status is not 200 (Alipay+ answers business results with 200).
+    #[error("HTTP status {} from Alipay+ (outcome unknown: inquire or retry with the same id)", response.status)]
+    HttpStatus {
+        /// The response as received.
+        response: Response,
+    },
+    /// The response signature is missing, malformed, made with an unknown key or wrong.
+    #[error("the response is not correctly signed by Alipay+ and was rejected: {error}")]
+    Signature {
+        /// What is wrong with the signature.
+        #[source]
+        error: alipayplus_sign::Error,
+        /// The response as received.
+        response: Response,
+    },
+    /// The response is signed for another `Client-Id` than ours.
+    #[error("the response was signed for Client-Id {:?}, not ours, and was rejected", response.headers.get("Client-Id").unwrap_or(""))]
+    ClientIdMismatch {
+        /// The response as received.
+        response: Response,
+    },
+    /// The signature verified but the body is not the expected JSON.
+    #[error("the verified response body could not be parsed: {error}")]
+    Parse {
+        /// The parser's message (names the field and position).
+        error: String,
+        /// The response as received (see [`Response::body`] for the raw bytes).
+        response: Response,
+    },
+}
+
+impl ResponseError {
+    /// The response, when one was received.
+    pub fn response(&self) -> Option<&Response> {
+        match self {
+            ResponseError::Transport(_) => None,
+            ResponseError::HttpStatus { response }
+            | ResponseError::Signature { response, .. }
+            | ResponseError::ClientIdMismatch { response }
+            | ResponseError::Parse { response, .. } => Some(response),
+        }
+    }
+}
+
+/// Why a request was not sent. Nothing reached Alipay+.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RequestError {
+    /// The request fails validation; fix the listed fields.
+    #[error("invalid {api} request: {errors}")]
+    Invalid {
+        /// The API name.
+        api: &'static str,
+        /// Every problem found, each naming its field.
+        errors: ValidationErrors,
+    },
+    /// The API is one Alipay+ calls (inbound); it cannot be sent.
+    #[error("{0} is called by Alipay+, not by the acquirer; handle it with the inbound handler")]
+    InboundApi(&'static str),
+    /// The request could not be serialized to JSON.
+    #[error("could not serialize the request: {0}")]
+    Serialize(String),
+    /// Our signer failed (e.g. a remote KMS is unreachable).
+    #[error("could not sign the request: {0}")]
+    Sign(#[source] alipayplus_sign::Error),
+}
+
+/// A client for the Alipay+ APIs over a [`Transport`].
+///
+/// ```
+/// # use alipayplus_cashier::client::{Client, ClientConfig, Host};
+/// # use alipayplus_cashier::time::Timestamp;
+/// # use alipayplus_cashier::transport::{Request, Response};
+/// # use alipayplus_sign::{PrivateKey, PublicKeys};
+/// # fn demo(key: PrivateKey, alipay_key: alipayplus_sign::PublicKey) -> Result<(), Box<dyn std::error::Error>> {
+/// let config = ClientConfig::new(
+///     "SANDBOX_5YC47N2ZQHJ004124",
+///     Host::OtherRegionsAccelerated,
+///     key,
+///     PublicKeys::single(1, alipay_key),
+///     || Timestamp::from_unix_secs(1_740_041_509),
+/// )?;
+/// let transport = |_r: Request| -> Result<Response, std::io::Error> { Err(std::io::ErrorKind::TimedOut.into()) };
+/// let client = Client::new(config, transport);
+/// # let _ = client; Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct Client<T> {
+    config: ClientConfig,
+    transport: T,
+}
+
+impl<T: Transport> Client<T> {
+    /// A client sending through `transport`.
+    pub fn new(config: ClientConfig, transport: T) -> Self {
+        Client { config, transport }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    /// The transport.
+    pub fn transport(&self) -> &T {
+        &self.transport
+    }
+
+    /// Validates, serializes and signs `request` (the first sans-IO half of [`Client::call`]).
+    ///
+    /// # Errors
+    /// [`RequestError`]: nothing may be sent.
+    pub fn prepare<A: Api>(&self, request: &A) -> Result<Prepared, RequestError> {
+        if A::DIRECTION != Direction::Outbound {
+            return Err(RequestError::InboundApi(A::NAME));
+        }
+        request.validate().map_err(|errors| RequestError::Invalid {
+            api: A::NAME,
+            errors,
+        })?;
+        let body =
+            serde_json::to_vec(request).map_err(|e| RequestError::Serialize(e.to_string()))?;
+        self.prepare_raw(A::PATH, body)
+    }
+
+    /// Signs an already serialized `body` for the endpoint `path` (e.g. to send a body
+    /// byte-for-byte as given). Prefer [`Client::prepare`], which validates.
+    ///
+    /// # Errors
+    /// [`RequestError::Sign`].
+    pub fn prepare_raw(&self, path: &str, body: Vec<u8>) -> Result<Prepared, RequestError> {
+        let cfg = &self.config;
+        let signed_uri = format!("{}{}", cfg.host.path_prefix(), path);
+        let url = format!("{}{}", cfg.host.base_url(), path);
+        let time = cfg.time_header();
+        let signature = message::sign_request(
+            &*cfg.signer,
+            cfg.key_version,
+            "POST",
+            &signed_uri,
+            &cfg.client_id,
+            &time,
+            &body,
+        )
+        .map_err(RequestError::Sign)?;
+        let mut request = Request::post(url, body);
+        let h = &mut request.headers;
+        h.insert("Content-Type", CONTENT_TYPE_JSON);
+        h.insert("Client-Id", cfg.client_id.as_str());
+        h.insert("Request-Time", time);
+        h.insert("Signature", signature.as_str());
+        if let Some(token) = &cfg.agent_token {
+            h.insert("Agent-Token", token.as_str());
+        }
+        Ok(Prepared {
+            request,
+            signed_uri,
+        })
+    }
+
+    /// Calls API `A`: validate, serialize, sign, send, verify, parse, classify.
+    ///
+    /// Never retries by itself; on an unknown outcome the caller (or the
+    /// [`tracker`](crate::tracker)) retries with the same request id or inquires.
+    ///
+    /// # Errors
+    /// [`RequestError`] when the request was not sent. Every answer, including transport
+    /// failures, is an [`Outcome`].
+    pub fn call<A: Api>(&self, request: &A) -> Result<Outcome<A::Response>, RequestError> {
+        let prepared = self.prepare(request)?;
+        let response = self
+            .transport
+            .send(prepared.request.clone())
+            .map_err(|e| Box::new(e) as TransportError);
+        Ok(self.config.read_response::<A>(&prepared, response))
+    }
+}

@@ -1,0 +1,213 @@
+//! Inbound calls (Alipay+ calls us): verify, parse, and answer with a signed response.
+//!
+//! Used by the notifyPayment handler ([`notify`](crate::notify)) and by every other inbound
+//! API (Auto Debit's authNotify, consultUnbinding; registration and dispute notifications).
+//!
+//! What a request gets (HTTP 200 with a signed JSON body in every case, as the spec asks of
+//! inbound answers; common §1.4, §3.5):
+//!
+//! | request | answer `result` | why |
+//! |---|---|---|
+//! | verified and parsed | `SUCCESS` / `S` / `success` (the documented acknowledgement) | "received", not "payment accepted" |
+//! | method other than POST | `METHOD_NOT_SUPPORTED` / `F` | common error code |
+//! | signature missing, malformed, unknown keyVersion or wrong | `INVALID_SIGNATURE` / `F` | nothing in it is trusted; Alipay+ re-sends while the ack is not `S`, so a genuine notification is not lost while keys are fixed |
+//! | verified but the body does not parse | `PARAM_ILLEGAL` / `F` | not processed; Alipay+ re-sends; the raw body is kept in the error for investigation |
+//!
+//! The answer's `Client-Id` echoes the request's (spec: "echo of the caller's client id") once
+//! the request is verified; to an unverified request we answer with our own client id, never
+//! reflecting untrusted text. `Response-Time` comes from the configured clock. The answer is
+//! signed over the same request URI that verified.
+//!
+//! Request URI: Alipay+ signs the path it called. Whether a query string is part of it is
+//! UNCERTAIN (common §2.2); the path alone is tried first, then path and query. Both are the
+//! request's own URI, so accepting either does not weaken verification.
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use alipayplus_sign::{Error as SignError, message};
+use serde::de::DeserializeOwned;
+
+use crate::client::{CONTENT_TYPE_JSON, ClientConfig};
+use crate::transport::{Request, Response};
+
+/// The acknowledgement body (spec common §3.5), byte for byte.
+pub const ACK_SUCCESS: &str =
+    r#"{"result":{"resultCode":"SUCCESS","resultStatus":"S","resultMessage":"success"}}"#;
+
+/// A verified, parsed inbound request with its ready, signed answer.
+#[derive(Debug, Clone)]
+pub struct Accepted<N> {
+    /// The parsed request body.
+    pub body: N,
+    /// The signed acknowledgement to send back (HTTP 200).
+    pub answer: Response,
+    /// keyVersion of the Alipay+ public key that verified the request.
+    pub key_version: u32,
+    /// The request's `Client-Id`.
+    pub client_id: String,
+}
+
+/// A refused inbound request with its ready, signed answer.
+#[derive(Debug)]
+pub struct Refused {
+    /// Why it was refused.
+    pub error: InboundError,
+    /// The signed answer to send back (HTTP 200, `resultStatus` `F`).
+    pub answer: Response,
+}
+
+/// Why an inbound request was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InboundError {
+    /// Not a POST.
+    #[error("inbound call with method {0:?}; Alipay+ only POSTs")]
+    Method(String),
+    /// The signature is missing or does not verify with the configured Alipay+ keys.
+    #[error("inbound call not signed by Alipay+ (rejected, nothing in it is trusted): {0}")]
+    Signature(#[source] SignError),
+    /// The verified body is not the expected JSON.
+    #[error("verified inbound body could not be parsed: {error}")]
+    Parse {
+        /// The parser's message (names the field and position).
+        error: String,
+        /// The raw body as received.
+        body: Vec<u8>,
+    },
+}
+
+impl InboundError {
+    /// The `resultCode` the answer carries.
+    pub fn result_code(&self) -> &'static str {
+        match self {
+            InboundError::Method(_) => "METHOD_NOT_SUPPORTED",
+            InboundError::Signature(_) => "INVALID_SIGNATURE",
+            InboundError::Parse { .. } => "PARAM_ILLEGAL",
+        }
+    }
+}
+
+/// What verification established.
+struct Checked {
+    signed_uri: String,
+    client_id: String,
+    key_version: u32,
+}
+
+impl ClientConfig {
+    /// Verifies an inbound request from Alipay+ (method, request URI, `Signature`,
+    /// `Client-Id`, `Request-Time`, body) without parsing it.
+    fn check_inbound(&self, request: &Request) -> Result<Checked, InboundError> {
+        if !request.method.eq_ignore_ascii_case("POST") {
+            return Err(InboundError::Method(request.method.clone()));
+        }
+        let path = request.path();
+        let target = request.path_and_query();
+        let headers = || request.headers.iter().map(|(n, v)| (n, v.as_bytes()));
+        let first =
+            message::verify_request(self.public_keys(), "POST", path, headers(), &request.body);
+        let (verified, signed_uri) = match first {
+            Ok(v) => (v, path.to_string()),
+            Err(e) if target != path => match message::verify_request(
+                self.public_keys(),
+                "POST",
+                target,
+                headers(),
+                &request.body,
+            ) {
+                Ok(v) => (v, target.to_string()),
+                Err(_) => return Err(InboundError::Signature(e)),
+            },
+            Err(e) => return Err(InboundError::Signature(e)),
+        };
+        Ok(Checked {
+            client_id: verified.client_id.to_string(),
+            key_version: verified.key_version,
+            signed_uri,
+        })
+    }
+
+    /// Verifies and parses an inbound request; returns the body and the signed
+    /// acknowledgement ([`ACK_SUCCESS`]), or the error with its signed refusal.
+    ///
+    /// # Errors
+    /// [`Refused`] (see the module docs for what each case answers).
+    pub fn accept_inbound<N: DeserializeOwned>(
+        &self,
+        request: &Request,
+    ) -> Result<Accepted<N>, Refused> {
+        let checked = match self.check_inbound(request) {
+            Ok(c) => c,
+            Err(error) => {
+                let path = request.path().to_string();
+                let answer = self.refusal(&path, self.client_id(), &error);
+                return Err(Refused { error, answer });
+            }
+        };
+        match serde_json::from_slice::<N>(&request.body) {
+            Ok(body) => Ok(Accepted {
+                body,
+                answer: self.signed_answer(
+                    &checked.signed_uri,
+                    &checked.client_id,
+                    ACK_SUCCESS.as_bytes().to_vec(),
+                ),
+                key_version: checked.key_version,
+                client_id: checked.client_id,
+            }),
+            Err(e) => {
+                let error = InboundError::Parse {
+                    error: e.to_string(),
+                    body: request.body.clone(),
+                };
+                let answer = self.refusal(&checked.signed_uri, &checked.client_id, &error);
+                Err(Refused { error, answer })
+            }
+        }
+    }
+
+    fn refusal(&self, uri: &str, client_id: &str, error: &InboundError) -> Response {
+        let message = match error {
+            InboundError::Method(_) => "only POST is supported",
+            InboundError::Signature(_) => "signature verification failed",
+            InboundError::Parse { .. } => "the request body could not be parsed",
+        };
+        // Both parts are fixed ASCII without quotes or backslashes: no escaping needed.
+        let body = format!(
+            r#"{{"result":{{"resultCode":"{}","resultStatus":"F","resultMessage":"{}"}}}}"#,
+            error.result_code(),
+            message
+        );
+        self.signed_answer(uri, client_id, body.into_bytes())
+    }
+
+    /// Builds our signed HTTP 200 answer to an inbound call to `uri` (the path Alipay+
+    /// called) with `body`, echoing `client_id`. For inbound APIs whose answer the merchant
+    /// decides (e.g. Auto Debit's consultUnbinding).
+    ///
+    /// If our signer fails (a remote KMS unreachable), the answer goes out unsigned: Alipay+
+    /// then treats it as not acknowledged and re-sends, which is the safe outcome.
+    pub fn signed_answer(&self, uri: &str, client_id: &str, body: Vec<u8>) -> Response {
+        let time = self.time_header();
+        let signature = message::sign_response(
+            self.signer(),
+            self.key_version(),
+            "POST",
+            uri,
+            client_id,
+            &time,
+            &body,
+        );
+        let mut response = Response::new(200, body);
+        let h = &mut response.headers;
+        h.insert("Content-Type", CONTENT_TYPE_JSON);
+        h.insert("Client-Id", client_id);
+        h.insert("Response-Time", time);
+        if let Ok(s) = signature {
+            h.insert("Signature", s.as_str());
+        }
+        response
+    }
+}

@@ -1,0 +1,91 @@
+//! notifyPayment: Alipay+ tells the final result of a payment (cashier §5, common §3.5).
+//!
+//! [`ClientConfig::handle_notify_payment`] takes the raw inbound request, verifies it,
+//! parses it and returns the typed [`NotifyPaymentRequest`] with the signed acknowledgement
+//! to send back; a bad request gets a signed refusal (see [`inbound`](crate::inbound) for
+//! what each case answers and why).
+//!
+//! The acknowledgement only means "received". Before acting on an `S`:
+//! store the notification (Alipay+ re-sends it until acknowledged, so handling must be
+//! idempotent on `paymentRequestId`; the [`tracker`](crate::tracker) is), and check
+//! `paymentRequestId` and `paymentAmount` against the order with [`check_notification`].
+//! Send the acknowledgement after storing.
+
+use alipayplus_types::{Amount, NotifyPaymentRequest, ResultStatus};
+
+use crate::client::ClientConfig;
+use crate::inbound::{Accepted, Refused};
+use crate::tracker::Report;
+use crate::transport::Request;
+
+/// A verified notification and its signed acknowledgement.
+pub type Notification = Accepted<NotifyPaymentRequest>;
+
+impl ClientConfig {
+    /// Verifies and parses a notifyPayment request received at any URL.
+    ///
+    /// # Errors
+    /// [`Refused`] with the signed refusal to send back.
+    pub fn handle_notify_payment(&self, request: &Request) -> Result<Notification, Refused> {
+        self.accept_inbound::<NotifyPaymentRequest>(request)
+    }
+}
+
+/// What a notification tells the [`tracker`](crate::tracker): its `paymentResult`.
+pub fn notification_report(notification: &NotifyPaymentRequest) -> Report {
+    let result = &notification.payment_result;
+    match result.result_status {
+        ResultStatus::Success => Report::Success,
+        ResultStatus::Failure => Report::Failure(result.code_str().into()),
+        _ => Report::Unknown(Some(result.code_str().into())),
+    }
+}
+
+/// Why a notification does not match the order it names.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NotificationMismatch {
+    /// The notification is about another payment.
+    #[error("the notification is for paymentRequestId {found:?}, not {expected:?}")]
+    PaymentRequestId {
+        /// Ours.
+        expected: alloc::string::String,
+        /// In the notification.
+        found: alloc::string::String,
+    },
+    /// A successful notification whose amount differs from the order's (or is absent).
+    #[error("the notified paymentAmount {found:?} differs from the order's {expected}")]
+    Amount {
+        /// Ours.
+        expected: Amount,
+        /// In the notification.
+        found: Option<Amount>,
+    },
+}
+
+/// Checks a notification against our record of the payment (spec: for `S`, compare
+/// `paymentRequestId` and `paymentAmount`). A failure notification is only checked for the id.
+///
+/// # Errors
+/// [`NotificationMismatch`]: do not fulfil; investigate.
+pub fn check_notification(
+    notification: &NotifyPaymentRequest,
+    payment_request_id: &str,
+    amount: &Amount,
+) -> Result<(), NotificationMismatch> {
+    if notification.payment_request_id != payment_request_id {
+        return Err(NotificationMismatch::PaymentRequestId {
+            expected: payment_request_id.into(),
+            found: notification.payment_request_id.clone(),
+        });
+    }
+    if notification.payment_result.result_status == ResultStatus::Success
+        && notification.payment_amount.as_ref() != Some(amount)
+    {
+        return Err(NotificationMismatch::Amount {
+            expected: *amount,
+            found: notification.payment_amount,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,602 @@
+//! A sans-IO state machine that follows one payment to a final state.
+//!
+//! The [`PaymentTracker`] takes what happened (the pay result, inquiry results,
+//! notifications, cancel results) together with the time, and answers what to do next
+//! ([`Action`]). It never performs IO and never reads a clock. It follows the rules of the
+//! Alipay+ specification (common §3.1, §3.4, §3.5; cashier §4, §6, §7):
+//!
+//! * `U` and "no verified response" are never failure: pay is retried with the **same**
+//!   `paymentRequestId`, or the payment is inquired. The tracker never asks for a new id;
+//!   [`Final::may_retry_with_new_id`] says when the caller may start a new attempt.
+//! * Results from the notification and from polling update the same state, idempotently:
+//!   duplicates are ignored, and a report contradicting an earlier final result is returned
+//!   as [`Update::Conflict`] for the caller to log.
+//! * When the payment window (e.g. `paymentExpiryTime`) has passed without a final result,
+//!   the payment is cancelled, within the cancel window (until 00:15 UTC+8 of the day after
+//!   the payment, T+1). If the window would end too close to that deadline, the tracker
+//!   cancels earlier rather than lose the ability to cancel. Only a cancel confirmed by
+//!   Alipay+ (or Alipay+ stating the order does not exist) turns an unknown payment into a
+//!   failure.
+//! * If cancelling never succeeds and the cancel window closes, the tracker keeps inquiring
+//!   for [`TrackerPolicy::settle_after_deadline`], then ends in [`Final::Unresolved`]: a final
+//!   state that means "neither paid nor safe to charge again; reconcile by hand".
+//!
+//! ```
+//! use core::time::Duration;
+//! use alipayplus_cashier::time::Timestamp;
+//! use alipayplus_cashier::tracker::{Action, Final, PaymentTracker, Report, ShopperRedirect, TrackerPolicy};
+//!
+//! let t0 = Timestamp::from_unix_secs(1_700_000_000);
+//! let mut tracker = PaymentTracker::new("order-1", t0, t0 + Duration::from_secs(900), TrackerPolicy::cashier());
+//! assert_eq!(tracker.next_action(t0), Action::Pay);
+//! // pay answered U / PAYMENT_IN_PROCESS with a redirect URL:
+//! tracker.on_pay(t0, Report::unknown("PAYMENT_IN_PROCESS"), Some(ShopperRedirect::Url("https://wallet.example/pay".into())));
+//! assert_eq!(tracker.next_action(t0), Action::RedirectShopper(ShopperRedirect::Url("https://wallet.example/pay".into())));
+//! assert!(matches!(tracker.next_action(t0), Action::WaitUntil(_)));
+//! // the notification arrives:
+//! tracker.on_notification(t0 + Duration::from_secs(30), Report::Success);
+//! assert_eq!(tracker.next_action(t0 + Duration::from_secs(30)), Action::Finished(Final::Succeeded));
+//! ```
+
+use alloc::string::String;
+use core::time::Duration;
+
+use alipayplus_types::{
+    CancelPaymentResponse, InquiryPaymentResponse, NotifyPaymentRequest, PayRequest, PayResponse,
+};
+
+use crate::client::Outcome;
+use crate::time::Timestamp;
+
+/// The `resultCode` Alipay+ returns when a payment (or the order to cancel) does not exist.
+pub const ORDER_NOT_EXIST: &str = "ORDER_NOT_EXIST";
+/// The pay `resultCode` for a reused `paymentRequestId` with different key fields.
+pub const REPEAT_REQ_INCONSISTENT: &str = "REPEAT_REQ_INCONSISTENT";
+
+/// UTC+8, the zone of the cancel window, in milliseconds.
+const UTC8_MS: i64 = 8 * 3600 * 1000;
+const DAY_MS: i64 = 86_400_000;
+const CANCEL_DEADLINE_AFTER_MIDNIGHT_MS: i64 = 15 * 60 * 1000;
+
+/// Timing rules of a tracker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TrackerPolicy {
+    /// Wait before the first inquiry after the payment was created (the notification usually
+    /// comes first).
+    pub first_inquiry_after: Duration,
+    /// Interval between inquiries while the payment is in process.
+    pub inquiry_interval: Duration,
+    /// Double the inquiry interval after each unresolved inquiry, up to
+    /// [`TrackerPolicy::max_inquiry_interval`].
+    pub backoff: bool,
+    /// Upper bound of the inquiry interval.
+    pub max_inquiry_interval: Duration,
+    /// How long after the end of the payment window to wait before cancelling.
+    pub cancel_margin: Duration,
+    /// Cancel at the latest this long before the cancel deadline (00:15 UTC+8 of T+1).
+    pub deadline_margin: Duration,
+    /// How many times pay is sent (the same `paymentRequestId`) when it gets no usable answer.
+    pub max_pay_attempts: u32,
+    /// Wait before re-sending pay or cancel after an unknown outcome.
+    pub retry_delay: Duration,
+    /// After the cancel deadline passed with no final result: keep inquiring this long, then
+    /// end in [`Final::Unresolved`].
+    pub settle_after_deadline: Duration,
+    /// The payment window when the pay request sets no `paymentExpiryTime`
+    /// ([`PaymentTracker::for_pay`]).
+    pub default_window: Duration,
+}
+
+impl TrackerPolicy {
+    /// Cashier Payment (the shopper acts in the wallet; spec: rely on notifyPayment, poll with
+    /// back-off until the payment expiry, then cancel). First inquiry after 10 s, then 10 s
+    /// doubling to 60 s; cancel 60 s after the window; 3 pay attempts 2 s apart. Without a
+    /// `paymentExpiryTime` the window is 15 minutes: Alipay+ documents no default (UNCERTAIN),
+    /// so set `paymentExpiryTime` on the pay request to make both sides agree.
+    pub fn cashier() -> Self {
+        TrackerPolicy {
+            first_inquiry_after: Duration::from_secs(10),
+            inquiry_interval: Duration::from_secs(10),
+            backoff: true,
+            max_inquiry_interval: Duration::from_secs(60),
+            cancel_margin: Duration::from_secs(60),
+            deadline_margin: Duration::from_secs(120),
+            max_pay_attempts: 3,
+            retry_delay: Duration::from_secs(2),
+            settle_after_deadline: Duration::from_secs(3600),
+            default_window: Duration::from_secs(15 * 60),
+        }
+    }
+
+    /// The published Auto Debit cadence: inquire every 3 s; with a payment window of 60 s
+    /// (pass `start + 60 s` as the window end) the payment is then cancelled.
+    pub fn auto_debit() -> Self {
+        TrackerPolicy {
+            first_inquiry_after: Duration::from_secs(3),
+            inquiry_interval: Duration::from_secs(3),
+            backoff: false,
+            max_inquiry_interval: Duration::from_secs(3),
+            cancel_margin: Duration::ZERO,
+            deadline_margin: Duration::from_secs(120),
+            max_pay_attempts: 3,
+            retry_delay: Duration::from_secs(1),
+            settle_after_deadline: Duration::from_secs(3600),
+            default_window: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Where to send the shopper after pay (cashier §4: `normalUrl`, else `paymentUrl`; or the
+/// `paymentData` handed to the Alipay+ client SDK).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ShopperRedirect {
+    /// A URL to open (wallet page, app link or QR code content).
+    Url(String),
+    /// Opaque data for the Alipay+ client SDK.
+    ClientSdkData(String),
+}
+
+/// The status of an answer, as the tracker needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Report {
+    /// `resultStatus` `S`.
+    Success,
+    /// `resultStatus` `F` with its `resultCode`.
+    Failure(String),
+    /// `resultStatus` `U` with its `resultCode`, or `None` when no verified response was
+    /// obtained (transport failure, bad signature, unparsable body): all count as unknown.
+    Unknown(Option<String>),
+}
+
+impl Report {
+    /// `F` with `code`.
+    pub fn failure(code: impl Into<String>) -> Self {
+        Report::Failure(code.into())
+    }
+
+    /// `U` with `code`.
+    pub fn unknown(code: impl Into<String>) -> Self {
+        Report::Unknown(Some(code.into()))
+    }
+}
+
+/// What an inquiryPayment call told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InquiryReport {
+    /// The inquiry succeeded (`result` `S`); this is its `paymentResult`.
+    Payment(Report),
+    /// `result` `F` / `ORDER_NOT_EXIST`: Alipay+ has no such payment.
+    OrderNotFound,
+    /// The inquiry itself failed or its outcome is unknown (any other `result`, or no
+    /// verified response). Says nothing about the payment.
+    NoAnswer,
+}
+
+/// What a cancelPayment call told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CancelReport {
+    /// `S`: the payment is cancelled (money is returned if it had been taken).
+    Cancelled,
+    /// `F` / `ORDER_NOT_EXIST`: Alipay+ has no such payment, so nothing was charged.
+    OrderNotFound,
+    /// `F` with another code: not cancelled (e.g. the payment reached a final state first).
+    Rejected(String),
+    /// `U` or no verified response: retry with the same id.
+    NoAnswer,
+}
+
+/// A final state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Final {
+    /// The payment succeeded: fulfil the order.
+    Succeeded,
+    /// The payment failed with this code; nothing was charged.
+    Failed {
+        /// The `resultCode` (of the payment, or `ORDER_NOT_EXIST`).
+        code: String,
+    },
+    /// The payment was cancelled by cancelPayment; nothing is charged.
+    Cancelled,
+    /// No final result could be obtained and the cancel window has closed. Do not fulfil and
+    /// do not charge again with a new id; reconcile with Alipay+ (settlement files, support).
+    Unresolved,
+}
+
+impl Final {
+    /// Whether the shopper paid.
+    pub fn is_paid(&self) -> bool {
+        matches!(self, Final::Succeeded)
+    }
+
+    /// Whether a new attempt with a **new** `paymentRequestId` cannot double charge.
+    pub fn may_retry_with_new_id(&self) -> bool {
+        matches!(self, Final::Failed { .. } | Final::Cancelled)
+    }
+}
+
+/// What to do next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Action {
+    /// Send pay, with the tracker's [`PaymentTracker::payment_request_id`] (first attempt or a
+    /// retry: always the same id), then report with [`PaymentTracker::on_pay`].
+    Pay,
+    /// Send the shopper here (returned once per distinct redirect).
+    RedirectShopper(ShopperRedirect),
+    /// Nothing to do before this instant (unless a notification arrives).
+    WaitUntil(Timestamp),
+    /// Call inquiryPayment now and report with [`PaymentTracker::on_inquiry`].
+    Inquire,
+    /// Call cancelPayment now (same `paymentRequestId`) and report with
+    /// [`PaymentTracker::on_cancel`].
+    Cancel,
+    /// The payment reached this final state.
+    Finished(Final),
+}
+
+/// What a report changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Update {
+    /// The report moved the payment on (not yet final).
+    Progress,
+    /// The payment reached this final state with this report.
+    Finished(Final),
+    /// Nothing changed: a duplicate, or a stale report (e.g. a late pay answer after the
+    /// notification).
+    Ignored,
+    /// The report contradicts the final state already reached. `now` is the state kept (a
+    /// confirmed cancel overrides an earlier success, since Alipay+ returns the money; in every
+    /// other case the first final state is kept). Log it for reconciliation.
+    Conflict {
+        /// The final state before the report.
+        before: Final,
+        /// The final state after the report.
+        now: Final,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Phase {
+    /// Pay must be (re)sent at `next_at`.
+    Paying,
+    /// Waiting for a result: notification or inquiry at `next_at`.
+    Polling,
+    /// Cancel must be (re)sent at `next_at`.
+    Cancelling,
+    /// Cancel was refused: inquire at `next_at` to learn the payment's state.
+    Settling,
+    Done(Final),
+}
+
+/// Follows one payment (one `paymentRequestId`) to a final state. See the module docs.
+#[derive(Debug, Clone)]
+pub struct PaymentTracker {
+    payment_request_id: String,
+    policy: TrackerPolicy,
+    started_at: Timestamp,
+    window_end: Timestamp,
+    phase: Phase,
+    next_at: Timestamp,
+    interval: Duration,
+    pay_attempts: u32,
+    redirect: Option<ShopperRedirect>,
+    redirect_pending: bool,
+}
+
+impl PaymentTracker {
+    /// A tracker for a payment about to be sent at `now`, whose payment window ends at
+    /// `window_end` (the `paymentExpiryTime` sent, or for Auto Debit `now + 60 s`).
+    pub fn new(
+        payment_request_id: impl Into<String>,
+        now: Timestamp,
+        window_end: Timestamp,
+        policy: TrackerPolicy,
+    ) -> Self {
+        let interval = policy.inquiry_interval;
+        PaymentTracker {
+            payment_request_id: payment_request_id.into(),
+            policy,
+            started_at: now,
+            window_end,
+            phase: Phase::Paying,
+            next_at: now,
+            interval,
+            pay_attempts: 0,
+            redirect: None,
+            redirect_pending: false,
+        }
+    }
+
+    /// A tracker for `request`, about to be sent at `now`: the window ends at its
+    /// `paymentExpiryTime`, or after [`TrackerPolicy::default_window`].
+    pub fn for_pay(request: &PayRequest, now: Timestamp, policy: TrackerPolicy) -> Self {
+        let window_end = match &request.payment_expiry_time {
+            Some(t) => Timestamp::from_unix_secs(t.unix_seconds()),
+            None => now + policy.default_window,
+        };
+        Self::new(request.payment_request_id.clone(), now, window_end, policy)
+    }
+
+    /// [`PaymentTracker::on_pay`] with a pay outcome.
+    pub fn on_pay_outcome(&mut self, now: Timestamp, outcome: &Outcome<PayResponse>) -> Update {
+        let (report, redirect) = crate::cashier::pay_report(outcome);
+        self.on_pay(now, report, redirect)
+    }
+
+    /// [`PaymentTracker::on_inquiry`] with an inquiryPayment outcome.
+    pub fn on_inquiry_outcome(
+        &mut self,
+        now: Timestamp,
+        outcome: &Outcome<InquiryPaymentResponse>,
+    ) -> Update {
+        self.on_inquiry(now, crate::inquiry::inquiry_report(outcome))
+    }
+
+    /// [`PaymentTracker::on_cancel`] with a cancelPayment outcome.
+    pub fn on_cancel_outcome(
+        &mut self,
+        now: Timestamp,
+        outcome: &Outcome<CancelPaymentResponse>,
+    ) -> Update {
+        self.on_cancel(now, crate::cancel::cancel_report(outcome))
+    }
+
+    /// [`PaymentTracker::on_notification`] with a verified notifyPayment. A notification for
+    /// another `paymentRequestId` is ignored.
+    pub fn on_notify_payment(
+        &mut self,
+        now: Timestamp,
+        notification: &NotifyPaymentRequest,
+    ) -> Update {
+        if notification.payment_request_id != self.payment_request_id {
+            return Update::Ignored;
+        }
+        self.on_notification(now, crate::notify::notification_report(notification))
+    }
+
+    /// The `paymentRequestId` every pay, inquiry and cancel of this payment uses.
+    pub fn payment_request_id(&self) -> &str {
+        &self.payment_request_id
+    }
+
+    /// The final state, once reached.
+    pub fn final_state(&self) -> Option<&Final> {
+        match &self.phase {
+            Phase::Done(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// The last redirect pay returned, if any.
+    pub fn redirect(&self) -> Option<&ShopperRedirect> {
+        self.redirect.as_ref()
+    }
+
+    /// Last moment a cancel is accepted: 00:15 UTC+8 of the day after the payment started.
+    pub fn cancel_deadline(&self) -> Timestamp {
+        let local_day = (self.started_at.unix_millis() + UTC8_MS).div_euclid(DAY_MS);
+        Timestamp::from_unix_millis(
+            (local_day + 1) * DAY_MS + CANCEL_DEADLINE_AFTER_MIDNIGHT_MS - UTC8_MS,
+        )
+    }
+
+    /// When the tracker cancels an unresolved payment: the end of the payment window plus the
+    /// margin, but no later than the cancel deadline minus its margin.
+    pub fn cancel_at(&self) -> Timestamp {
+        let after_window = self.window_end + self.policy.cancel_margin;
+        let latest = self.cancel_deadline() - self.policy.deadline_margin;
+        after_window.min(latest)
+    }
+
+    fn give_up_at(&self) -> Timestamp {
+        self.cancel_deadline() + self.policy.settle_after_deadline
+    }
+
+    /// The next thing to do at `now`. Call it again after each report and after each wait.
+    pub fn next_action(&mut self, now: Timestamp) -> Action {
+        if let Phase::Done(f) = &self.phase {
+            return Action::Finished(f.clone());
+        }
+        if self.redirect_pending
+            && let Some(r) = &self.redirect
+        {
+            self.redirect_pending = false;
+            return Action::RedirectShopper(r.clone());
+        }
+        if matches!(self.phase, Phase::Paying | Phase::Polling) && now >= self.cancel_at() {
+            self.phase = Phase::Cancelling;
+            self.next_at = now;
+        }
+        if self.phase == Phase::Cancelling && now > self.cancel_deadline() {
+            // Too late to cancel: keep asking for the result until giving up.
+            self.phase = Phase::Settling;
+            self.next_at = now;
+        }
+        if self.phase == Phase::Settling && now >= self.give_up_at() {
+            self.finish(Final::Unresolved);
+            return Action::Finished(Final::Unresolved);
+        }
+        let action = match &self.phase {
+            Phase::Paying => Action::Pay,
+            Phase::Polling | Phase::Settling => Action::Inquire,
+            Phase::Cancelling => Action::Cancel,
+            Phase::Done(f) => return Action::Finished(f.clone()),
+        };
+        if now >= self.next_at {
+            action
+        } else {
+            Action::WaitUntil(self.next_at)
+        }
+    }
+
+    fn finish(&mut self, f: Final) -> Update {
+        self.phase = Phase::Done(f.clone());
+        self.redirect_pending = false;
+        Update::Finished(f)
+    }
+
+    /// A final report arriving after a final state: duplicate or conflict.
+    fn after_final(&mut self, reported: Final) -> Update {
+        let Phase::Done(before) = &self.phase else {
+            return Update::Ignored;
+        };
+        if *before == reported {
+            return Update::Ignored;
+        }
+        let before = before.clone();
+        let now = if reported == Final::Cancelled && before == Final::Succeeded {
+            self.phase = Phase::Done(Final::Cancelled);
+            Final::Cancelled
+        } else {
+            before.clone()
+        };
+        Update::Conflict { before, now }
+    }
+
+    fn poll_later(&mut self, now: Timestamp) {
+        self.next_at = now + self.interval;
+        if self.policy.backoff {
+            self.interval = (self.interval * 2).min(self.policy.max_inquiry_interval);
+        }
+    }
+
+    fn final_of(report: &Report) -> Option<Final> {
+        match report {
+            Report::Success => Some(Final::Succeeded),
+            Report::Failure(code) => Some(Final::Failed { code: code.clone() }),
+            Report::Unknown(_) => None,
+        }
+    }
+
+    /// Reports the answer to pay (`report`), with the redirect it carried, if any.
+    pub fn on_pay(
+        &mut self,
+        now: Timestamp,
+        report: Report,
+        redirect: Option<ShopperRedirect>,
+    ) -> Update {
+        if matches!(self.phase, Phase::Done(_)) {
+            return match Self::final_of(&report) {
+                Some(f) => self.after_final(f),
+                None => Update::Ignored,
+            };
+        }
+        if self.phase != Phase::Paying {
+            // A late answer to an earlier pay: only a final result matters.
+            return match report {
+                Report::Success => self.finish(Final::Succeeded),
+                _ => Update::Ignored,
+            };
+        }
+        self.pay_attempts += 1;
+        match report {
+            Report::Success => self.finish(Final::Succeeded),
+            Report::Failure(code) if code == REPEAT_REQ_INCONSISTENT => {
+                // A payment with this id exists with other fields and may be paid: find out
+                // (and cancel it if it stays open) instead of calling it failed.
+                self.phase = Phase::Polling;
+                self.next_at = now;
+                Update::Progress
+            }
+            Report::Failure(code) => self.finish(Final::Failed { code }),
+            Report::Unknown(_) => {
+                if let Some(r) = redirect
+                    && self.redirect.as_ref() != Some(&r)
+                {
+                    self.redirect = Some(r);
+                    self.redirect_pending = true;
+                }
+                if self.redirect.is_some() || self.pay_attempts >= self.policy.max_pay_attempts {
+                    self.phase = Phase::Polling;
+                    self.next_at = (self.started_at + self.policy.first_inquiry_after)
+                        .max(now + self.policy.retry_delay);
+                } else {
+                    // No redirect yet (e.g. timeout): send the same pay again.
+                    self.next_at = now + self.policy.retry_delay;
+                }
+                Update::Progress
+            }
+        }
+    }
+
+    /// Reports a notifyPayment (its `paymentResult`). Duplicates are harmless.
+    pub fn on_notification(&mut self, _now: Timestamp, payment_result: Report) -> Update {
+        let Some(f) = Self::final_of(&payment_result) else {
+            // notifyPayment never carries U (spec); nothing to learn.
+            return Update::Ignored;
+        };
+        if matches!(self.phase, Phase::Done(_)) {
+            return self.after_final(f);
+        }
+        self.finish(f)
+    }
+
+    /// Reports the answer to inquiryPayment.
+    pub fn on_inquiry(&mut self, now: Timestamp, report: InquiryReport) -> Update {
+        if matches!(self.phase, Phase::Done(_)) {
+            return match report {
+                InquiryReport::Payment(r) => match Self::final_of(&r) {
+                    Some(f) => self.after_final(f),
+                    None => Update::Ignored,
+                },
+                _ => Update::Ignored,
+            };
+        }
+        match report {
+            InquiryReport::Payment(Report::Success) => self.finish(Final::Succeeded),
+            InquiryReport::Payment(Report::Failure(code)) => self.finish(Final::Failed { code }),
+            InquiryReport::OrderNotFound
+                if self.phase == Phase::Polling
+                    && self.redirect.is_none()
+                    && self.pay_attempts < self.policy.max_pay_attempts =>
+            {
+                // The pay never reached Alipay+: send it again (same id, so still safe).
+                self.phase = Phase::Paying;
+                self.next_at = now;
+                Update::Progress
+            }
+            InquiryReport::Payment(Report::Unknown(_))
+            | InquiryReport::OrderNotFound
+            | InquiryReport::NoAnswer => {
+                self.poll_later(now);
+                if self.phase == Phase::Settling && now < self.cancel_deadline() {
+                    // Cancel was refused but the payment is still open: cancel again later.
+                    self.phase = Phase::Cancelling;
+                }
+                Update::Progress
+            }
+        }
+    }
+
+    /// Reports the answer to cancelPayment.
+    pub fn on_cancel(&mut self, now: Timestamp, report: CancelReport) -> Update {
+        match report {
+            CancelReport::Cancelled if matches!(self.phase, Phase::Done(_)) => {
+                self.after_final(Final::Cancelled)
+            }
+            CancelReport::Cancelled => self.finish(Final::Cancelled),
+            _ if matches!(self.phase, Phase::Done(_)) => Update::Ignored,
+            CancelReport::OrderNotFound => self.finish(Final::Failed {
+                code: ORDER_NOT_EXIST.into(),
+            }),
+            CancelReport::Rejected(_) => {
+                // Probably final already (paid or closed): ask.
+                self.phase = Phase::Settling;
+                self.next_at = now;
+                Update::Progress
+            }
+            CancelReport::NoAnswer => {
+                self.phase = Phase::Cancelling;
+                self.next_at = now + self.policy.retry_delay;
+                Update::Progress
+            }
+        }
+    }
+}

@@ -1,0 +1,451 @@
+//! The HTTP seam: one-method [`Transport`] trait and the plain [`Request`] / [`Response`] types.
+//!
+//! The client core never performs IO itself. It builds a [`Request`] (method, absolute URL,
+//! headers, body bytes), hands it to a [`Transport`] and reads the [`Response`] it gets back.
+//! Adapters live in their own crates (`alipayplus-ureq`); any
+//! `Fn(Request) -> Result<Response, E>` closure is a transport too, which is how tests play
+//! Alipay+. The types need only `alloc`; conversions to and from the `http` crate types are
+//! behind the `http` feature.
+//!
+//! The same [`Request`] type carries inbound calls (Alipay+ to the acquirer, e.g.
+//! notifyPayment) into the handlers; there [`Request::uri`] is the request target the server
+//! saw (path, plus query if any).
+//!
+//! ```
+//! use alipayplus_cashier::transport::{Request, Response, Transport};
+//!
+//! let transport = |request: Request| -> Result<Response, core::convert::Infallible> {
+//!     assert_eq!(request.method, "POST");
+//!     Ok(Response::new(200, br#"{"result":{"resultStatus":"S"}}"#.to_vec()))
+//! };
+//! let response = transport
+//!     .send(Request::post("https://open-sea-global.alipayplus.com/aps/api/v1/payments/pay", vec![]))
+//!     .unwrap();
+//! assert_eq!(response.status, 200);
+//! ```
+
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+/// Header names whose values are credentials and are never shown by `Debug`.
+const SENSITIVE_HEADERS: &[&str] = &[
+    "agent-token",
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+];
+
+/// An ordered list of HTTP header fields; names compare case-insensitively (RFC 9110).
+///
+/// `Debug` redacts credential headers such as `Agent-Token`.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Headers {
+    entries: Vec<(String, String)>,
+}
+
+impl Headers {
+    /// An empty header list.
+    pub const fn new() -> Self {
+        Headers {
+            entries: Vec::new(),
+        }
+    }
+
+    /// The value of the first field named `name` (ASCII case-insensitive), if any.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.entries
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// All values of the fields named `name`, in order.
+    pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.entries
+            .iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Sets `name` to `value`, removing earlier fields of the same name.
+    pub fn insert(&mut self, name: impl Into<String>, value: impl Into<String>) {
+        let name = name.into();
+        self.remove(&name);
+        self.entries.push((name, value.into()));
+    }
+
+    /// Adds a field, keeping earlier fields of the same name.
+    pub fn append(&mut self, name: impl Into<String>, value: impl Into<String>) {
+        self.entries.push((name.into(), value.into()));
+    }
+
+    /// Removes every field named `name`.
+    pub fn remove(&mut self, name: &str) {
+        self.entries.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+    }
+
+    /// The fields as `(name, value)` pairs, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.entries.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+    }
+
+    /// Number of fields.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether there are no fields.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Headers {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        Headers {
+            entries: iter
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        }
+    }
+}
+
+impl fmt::Debug for Headers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut map = f.debug_map();
+        for (name, value) in self.iter() {
+            if SENSITIVE_HEADERS
+                .iter()
+                .any(|s| name.eq_ignore_ascii_case(s))
+            {
+                map.entry(&name, &"<redacted>");
+            } else {
+                map.entry(&name, &value);
+            }
+        }
+        map.finish()
+    }
+}
+
+/// An HTTP request as the client core builds it (outbound) or a server received it (inbound).
+///
+/// `Debug` shows the body length, not its content (bodies carry shopper data).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Request {
+    /// HTTP method, e.g. `POST` (every Alipay+ API is a POST).
+    pub method: String,
+    /// Outbound: the absolute URL. Inbound: the request target the server saw (path and query).
+    pub uri: String,
+    /// Header fields.
+    pub headers: Headers,
+    /// Body bytes exactly as sent (they are what the signature covers).
+    pub body: Vec<u8>,
+}
+
+impl Request {
+    /// A `POST` to `uri` with `body` and no headers.
+    pub fn post(uri: impl Into<String>, body: Vec<u8>) -> Self {
+        Request {
+            method: "POST".to_owned(),
+            uri: uri.into(),
+            headers: Headers::new(),
+            body,
+        }
+    }
+
+    /// The path of [`Request::uri`]: scheme, authority, query and fragment removed.
+    ///
+    /// `https://host:443/aps/api/v1/payments/pay?x=1` and `/aps/api/v1/payments/pay?x=1` both
+    /// give `/aps/api/v1/payments/pay`. An empty path gives `/`.
+    pub fn path(&self) -> &str {
+        uri_path(&self.uri)
+    }
+
+    /// The path and query of [`Request::uri`] (scheme, authority and fragment removed).
+    pub fn path_and_query(&self) -> &str {
+        uri_path_and_query(&self.uri)
+    }
+}
+
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("uri", &self.uri)
+            .field("headers", &self.headers)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
+/// An HTTP response as a transport returns it (outbound calls) or a handler produces it
+/// (answers to inbound calls).
+///
+/// `Debug` shows the body length, not its content.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Response {
+    /// HTTP status code.
+    pub status: u16,
+    /// Header fields.
+    pub headers: Headers,
+    /// Body bytes exactly as received (they are what the signature covers).
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// A response with `status`, `body` and no headers.
+    pub fn new(status: u16, body: Vec<u8>) -> Self {
+        Response {
+            status,
+            headers: Headers::new(),
+            body,
+        }
+    }
+}
+
+impl fmt::Debug for Response {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Response")
+            .field("status", &self.status)
+            .field("headers", &self.headers)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
+/// Sends one HTTP request and returns the response: the only IO the client core needs.
+///
+/// A transport returns `Ok` for every HTTP response it received, whatever its status; the
+/// client decides what a non-200 status means. `Err` means no response was obtained
+/// (connection, timeout, TLS, ...); the client reports it as a transport failure, which
+/// callers must treat like an unknown (`U`) result.
+///
+/// Closures implement it:
+///
+/// ```
+/// use alipayplus_cashier::transport::{Request, Response, Transport};
+///
+/// #[derive(Debug)]
+/// struct Offline;
+/// impl core::fmt::Display for Offline {
+///     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+///         f.write_str("offline")
+///     }
+/// }
+/// impl core::error::Error for Offline {}
+///
+/// let transport = |_request: Request| -> Result<Response, Offline> { Err(Offline) };
+/// assert!(transport.send(Request::post("https://example.test/", vec![])).is_err());
+/// ```
+pub trait Transport {
+    /// Why no response was obtained.
+    type Error: core::error::Error + Send + Sync + 'static;
+
+    /// Sends `request` and waits for the whole response.
+    fn send(&self, request: Request) -> Result<Response, Self::Error>;
+}
+
+impl<F, E> Transport for F
+where
+    F: Fn(Request) -> Result<Response, E>,
+    E: core::error::Error + Send + Sync + 'static,
+{
+    type Error = E;
+
+    fn send(&self, request: Request) -> Result<Response, E> {
+        self(request)
+    }
+}
+
+/// Path part of an absolute URL or of a request target.
+pub(crate) fn uri_path(uri: &str) -> &str {
+    let rest = uri_path_and_query(uri);
+    let end = rest.find('?').unwrap_or(rest.len());
+    let path = &rest[..end];
+    if path.is_empty() { "/" } else { path }
+}
+
+/// Path and query of an absolute URL or of a request target (no fragment).
+pub(crate) fn uri_path_and_query(uri: &str) -> &str {
+    let rest = match uri.find("://") {
+        Some(i) => {
+            let after = &uri[i + 3..];
+            match after.find(['/', '?', '#']) {
+                Some(j) => &after[j..],
+                None => "",
+            }
+        }
+        None => uri,
+    };
+    let end = rest.find('#').unwrap_or(rest.len());
+    &rest[..end]
+}
+
+#[cfg(feature = "http")]
+mod http_conv {
+    //! Conversions to and from the `http` crate (feature `http`).
+    use super::{Headers, Request, Response};
+    use alloc::string::{String, ToString};
+    use alloc::vec::Vec;
+
+    /// Why a plain request or response could not become an `http` crate value.
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot convert to an `http` crate value: {0}")]
+    pub struct HttpConversionError(#[from] http::Error);
+
+    fn headers_from(map: &http::HeaderMap) -> Headers {
+        // Header values are visible ASCII in practice; other bytes are replaced (U+FFFD), which
+        // can only make a signature check fail, never pass.
+        map.iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect()
+    }
+
+    impl From<http::Request<Vec<u8>>> for Request {
+        fn from(request: http::Request<Vec<u8>>) -> Self {
+            let (parts, body) = request.into_parts();
+            Request {
+                method: parts.method.as_str().to_string(),
+                uri: parts.uri.to_string(),
+                headers: headers_from(&parts.headers),
+                body,
+            }
+        }
+    }
+
+    impl TryFrom<Request> for http::Request<Vec<u8>> {
+        type Error = HttpConversionError;
+
+        fn try_from(request: Request) -> Result<Self, HttpConversionError> {
+            let mut builder = http::Request::builder()
+                .method(request.method.as_str())
+                .uri(request.uri.as_str());
+            for (name, value) in request.headers.iter() {
+                builder = builder.header(name, value);
+            }
+            Ok(builder.body(request.body)?)
+        }
+    }
+
+    impl From<http::Response<Vec<u8>>> for Response {
+        fn from(response: http::Response<Vec<u8>>) -> Self {
+            let (parts, body) = response.into_parts();
+            Response {
+                status: parts.status.as_u16(),
+                headers: headers_from(&parts.headers),
+                body,
+            }
+        }
+    }
+
+    impl TryFrom<Response> for http::Response<Vec<u8>> {
+        type Error = HttpConversionError;
+
+        fn try_from(response: Response) -> Result<Self, HttpConversionError> {
+            let mut builder = http::Response::builder().status(response.status);
+            for (name, value) in response.headers.iter() {
+                builder = builder.header(name, value);
+            }
+            Ok(builder.body(response.body)?)
+        }
+    }
+}
+
+#[cfg(feature = "http")]
+pub use http_conv::HttpConversionError;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::format;
+    use alloc::vec;
+
+    #[test]
+    fn header_lookup_ignores_case_and_insert_replaces() {
+        let mut h = Headers::new();
+        h.append("Signature", "a");
+        h.append("signature", "b");
+        assert_eq!(h.get("SIGNATURE"), Some("a"));
+        assert_eq!(h.get_all("Signature").count(), 2);
+        h.insert("SIGNATURE", "c");
+        assert_eq!(h.len(), 1);
+        assert_eq!(h.get("signature"), Some("c"));
+        assert_eq!(h.get("Client-Id"), None);
+    }
+
+    #[test]
+    fn debug_redacts_credentials_and_bodies() {
+        let mut request = Request::post("https://x.test/p", b"secret shopper data".to_vec());
+        request.headers.insert("Agent-Token", "tok-123");
+        request.headers.insert("Client-Id", "C1");
+        let shown = format!("{request:?}");
+        assert!(!shown.contains("tok-123"), "{shown}");
+        assert!(!shown.contains("shopper"), "{shown}");
+        assert!(shown.contains("C1"), "{shown}");
+    }
+
+    #[test]
+    fn path_of_urls_and_targets() {
+        assert_eq!(
+            uri_path("https://h.test/aps/api/v1/payments/pay"),
+            "/aps/api/v1/payments/pay"
+        );
+        assert_eq!(uri_path("https://h.test:8443/a/b?x=1#f"), "/a/b");
+        assert_eq!(uri_path("http://h.test"), "/");
+        assert_eq!(uri_path("http://h.test?x"), "/");
+        assert_eq!(uri_path("/notify?id=1"), "/notify");
+        assert_eq!(uri_path(""), "/");
+        assert_eq!(uri_path_and_query("https://h.test:1/a/b?x=1#f"), "/a/b?x=1");
+        assert_eq!(uri_path_and_query("/n?id=1"), "/n?id=1");
+    }
+
+    #[test]
+    fn closures_are_transports() {
+        let t = |r: Request| -> Result<Response, core::convert::Infallible> {
+            Ok(Response::new(201, r.body))
+        };
+        let resp = t
+            .send(Request::post("https://h.test/", vec![1, 2]))
+            .unwrap();
+        assert_eq!((resp.status, resp.body), (201, vec![1, 2]));
+    }
+
+    #[cfg(feature = "http")]
+    #[test]
+    fn http_round_trip() {
+        let mut request = Request::post("https://h.test/aps/api/v1/payments/pay", b"{}".to_vec());
+        request.headers.insert("Client-Id", "C1");
+        let converted: http::Request<Vec<u8>> = request.clone().try_into().unwrap();
+        assert_eq!(converted.method(), http::Method::POST);
+        assert_eq!(converted.headers()["client-id"], "C1");
+        let back = Request::from(converted);
+        assert_eq!(back.uri, request.uri);
+        assert_eq!(back.headers.get("Client-Id"), Some("C1"));
+        assert_eq!(back.body, b"{}");
+
+        let mut response = Response::new(200, b"ok".to_vec());
+        response.headers.insert("Signature", "algorithm=RSA256");
+        let converted: http::Response<Vec<u8>> = response.clone().try_into().unwrap();
+        assert_eq!(Response::from(converted), {
+            let mut r = response;
+            r.headers = [("signature", "algorithm=RSA256")].into_iter().collect();
+            r
+        });
+
+        let bad = Request {
+            method: "POST".into(),
+            uri: "not a uri".into(),
+            headers: Headers::new(),
+            body: vec![],
+        };
+        assert!(http::Request::<Vec<u8>>::try_from(bad).is_err());
+    }
+}

@@ -1,0 +1,679 @@
+//! The payment tracker's decisions on every path, and a randomized model of Alipay+ checking
+//! that no payment is charged twice and every payment ends in a final state.
+
+use core::time::Duration;
+
+use alipayplus_cashier::time::Timestamp;
+use alipayplus_cashier::tracker::{
+    Action, CancelReport, Final, InquiryReport, PaymentTracker, Report, ShopperRedirect,
+    TrackerPolicy, Update,
+};
+
+const ID: &str = "pay-0001";
+
+fn secs(s: u64) -> Duration {
+    Duration::from_secs(s)
+}
+
+/// 2025-02-20T10:00:00+08:00 (02:00 UTC): the cancel deadline is 2025-02-21T00:15+08:00.
+fn t0() -> Timestamp {
+    Timestamp::parse_iso8601("2025-02-20T10:00:00+08:00").unwrap()
+}
+
+fn cashier(window: Duration) -> PaymentTracker {
+    PaymentTracker::new(ID, t0(), t0() + window, TrackerPolicy::cashier())
+}
+
+fn url() -> ShopperRedirect {
+    ShopperRedirect::Url("https://wallet.test/checkout/1".into())
+}
+
+fn in_process(tracker: &mut PaymentTracker, now: Timestamp) {
+    assert_eq!(tracker.next_action(now), Action::Pay);
+    assert_eq!(
+        tracker.on_pay(now, Report::unknown("PAYMENT_IN_PROCESS"), Some(url())),
+        Update::Progress
+    );
+    assert_eq!(tracker.next_action(now), Action::RedirectShopper(url()));
+}
+
+#[test]
+fn success_at_once() {
+    let mut t = cashier(secs(900));
+    assert_eq!(t.payment_request_id(), ID);
+    assert_eq!(t.next_action(t0()), Action::Pay);
+    assert_eq!(
+        t.on_pay(t0(), Report::Success, None),
+        Update::Finished(Final::Succeeded)
+    );
+    assert_eq!(t.next_action(t0()), Action::Finished(Final::Succeeded));
+    assert!(t.final_state().unwrap().is_paid());
+}
+
+#[test]
+fn failure_is_final_and_allows_a_new_id() {
+    let mut t = cashier(secs(900));
+    t.next_action(t0());
+    let update = t.on_pay(t0(), Report::failure("USER_BALANCE_NOT_ENOUGH"), None);
+    let failed = Final::Failed {
+        code: "USER_BALANCE_NOT_ENOUGH".into(),
+    };
+    assert_eq!(update, Update::Finished(failed.clone()));
+    assert_eq!(
+        t.next_action(t0() + secs(5)),
+        Action::Finished(failed.clone())
+    );
+    assert!(failed.may_retry_with_new_id());
+    assert!(!failed.is_paid());
+}
+
+#[test]
+fn unknown_then_success_by_notification() {
+    let mut t = cashier(secs(900));
+    in_process(&mut t, t0());
+    // Wait for the first inquiry; a notification comes first.
+    let Action::WaitUntil(at) = t.next_action(t0()) else {
+        panic!("expected a wait")
+    };
+    assert_eq!(at, t0() + TrackerPolicy::cashier().first_inquiry_after);
+    assert_eq!(
+        t.on_notification(t0() + secs(4), Report::Success),
+        Update::Finished(Final::Succeeded)
+    );
+    assert_eq!(
+        t.next_action(t0() + secs(4)),
+        Action::Finished(Final::Succeeded)
+    );
+}
+
+#[test]
+fn unknown_then_success_by_inquiry_with_backoff() {
+    let mut t = cashier(secs(900));
+    in_process(&mut t, t0());
+    let mut now = t0();
+    let mut waits = Vec::new();
+    for _ in 0..4 {
+        let Action::WaitUntil(at) = t.next_action(now) else {
+            panic!("expected a wait")
+        };
+        waits.push(at.since(now).as_secs());
+        now = at;
+        assert_eq!(t.next_action(now), Action::Inquire);
+        assert_eq!(
+            t.on_inquiry(
+                now,
+                InquiryReport::Payment(Report::unknown("PAYMENT_IN_PROCESS"))
+            ),
+            Update::Progress
+        );
+    }
+    assert_eq!(waits, [10, 10, 20, 40], "polls back off");
+    let Action::WaitUntil(at) = t.next_action(now) else {
+        panic!("expected a wait")
+    };
+    assert_eq!(at.since(now), secs(60), "capped at the maximum interval");
+    assert_eq!(
+        t.on_inquiry(at, InquiryReport::Payment(Report::Success)),
+        Update::Finished(Final::Succeeded)
+    );
+}
+
+#[test]
+fn unknown_until_the_window_ends_then_cancel() {
+    let mut t = cashier(secs(300));
+    in_process(&mut t, t0());
+    let mut now = t0();
+    let mut inquiries = 0;
+    let action = loop {
+        match t.next_action(now) {
+            Action::WaitUntil(at) => {
+                assert!(at > now);
+                now = at;
+            }
+            Action::Inquire => {
+                inquiries += 1;
+                t.on_inquiry(
+                    now,
+                    InquiryReport::Payment(Report::unknown("PAYMENT_IN_PROCESS")),
+                );
+            }
+            other => break other,
+        }
+    };
+    assert_eq!(action, Action::Cancel);
+    assert!(inquiries >= 5, "{inquiries}");
+    assert!(now >= t0() + secs(300) + TrackerPolicy::cashier().cancel_margin);
+    assert!(now <= t.cancel_deadline());
+    // A lost cancel answer is retried, with the same id.
+    assert_eq!(t.on_cancel(now, CancelReport::NoAnswer), Update::Progress);
+    let Action::WaitUntil(at) = t.next_action(now) else {
+        panic!("expected a wait before retrying the cancel")
+    };
+    assert_eq!(t.next_action(at), Action::Cancel);
+    assert_eq!(
+        t.on_cancel(at, CancelReport::Cancelled),
+        Update::Finished(Final::Cancelled)
+    );
+    assert!(t.final_state().unwrap().may_retry_with_new_id());
+}
+
+#[test]
+fn cancel_refused_because_already_paid_is_settled_by_inquiry() {
+    let mut t = cashier(secs(60));
+    in_process(&mut t, t0());
+    let mut now = t0();
+    loop {
+        match t.next_action(now) {
+            Action::WaitUntil(at) => now = at,
+            Action::Inquire => {
+                t.on_inquiry(now, InquiryReport::NoAnswer);
+            }
+            Action::Cancel => break,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(
+        t.on_cancel(now, CancelReport::Rejected("ORDER_STATUS_INVALID".into())),
+        Update::Progress
+    );
+    assert_eq!(t.next_action(now), Action::Inquire);
+    assert_eq!(
+        t.on_inquiry(now, InquiryReport::Payment(Report::Success)),
+        Update::Finished(Final::Succeeded)
+    );
+}
+
+#[test]
+fn duplicate_and_late_notifications_are_harmless() {
+    let mut t = cashier(secs(900));
+    in_process(&mut t, t0());
+    assert_eq!(
+        t.on_notification(t0() + secs(20), Report::Success),
+        Update::Finished(Final::Succeeded)
+    );
+    for _ in 0..3 {
+        assert_eq!(
+            t.on_notification(t0() + secs(25), Report::Success),
+            Update::Ignored
+        );
+    }
+    // A late, stale pay answer and a late inquiry agreeing change nothing.
+    assert_eq!(
+        t.on_pay(
+            t0() + secs(30),
+            Report::unknown("PAYMENT_IN_PROCESS"),
+            Some(url())
+        ),
+        Update::Ignored
+    );
+    assert_eq!(
+        t.on_inquiry(t0() + secs(30), InquiryReport::Payment(Report::Success)),
+        Update::Ignored
+    );
+    // A contradicting late report is surfaced, and the first final state kept.
+    assert_eq!(
+        t.on_notification(t0() + secs(40), Report::failure("RISK_REJECT")),
+        Update::Conflict {
+            before: Final::Succeeded,
+            now: Final::Succeeded
+        }
+    );
+    assert_eq!(
+        t.next_action(t0() + secs(40)),
+        Action::Finished(Final::Succeeded)
+    );
+    // notifyPayment never carries U; one that does teaches nothing.
+    let mut t2 = cashier(secs(900));
+    in_process(&mut t2, t0());
+    assert_eq!(
+        t2.on_notification(t0(), Report::unknown("X")),
+        Update::Ignored
+    );
+    assert!(t2.final_state().is_none());
+}
+
+#[test]
+fn late_success_notification_after_cancel_keeps_cancelled() {
+    let mut t = cashier(secs(60));
+    in_process(&mut t, t0());
+    let mut now = t0();
+    while t.next_action(now) != Action::Cancel {
+        match t.next_action(now) {
+            Action::WaitUntil(at) => now = at,
+            Action::Inquire => {
+                t.on_inquiry(now, InquiryReport::NoAnswer);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    t.on_cancel(now, CancelReport::Cancelled);
+    assert_eq!(
+        t.on_notification(now + secs(5), Report::Success),
+        Update::Conflict {
+            before: Final::Cancelled,
+            now: Final::Cancelled
+        }
+    );
+}
+
+#[test]
+fn transport_errors_on_pay_retry_the_same_id_then_poll() {
+    let mut t = cashier(secs(900));
+    let mut now = t0();
+    let mut pays = 0;
+    loop {
+        match t.next_action(now) {
+            Action::Pay => {
+                pays += 1;
+                t.on_pay(now, Report::Unknown(None), None);
+            }
+            Action::WaitUntil(at) => now = at,
+            Action::Inquire => break,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(pays, TrackerPolicy::cashier().max_pay_attempts);
+    assert_eq!(t.payment_request_id(), ID, "retries never change the id");
+    // The pay never landed: Alipay+ does not know the order; it is sent again (same id).
+    // Here all attempts are used, so the tracker keeps polling and later cancels.
+    t.on_inquiry(now, InquiryReport::OrderNotFound);
+    let mut guard = 0;
+    loop {
+        guard += 1;
+        assert!(guard < 1000);
+        match t.next_action(now) {
+            Action::WaitUntil(at) => now = at,
+            Action::Inquire => {
+                t.on_inquiry(now, InquiryReport::OrderNotFound);
+            }
+            Action::Cancel => {
+                t.on_cancel(now, CancelReport::OrderNotFound);
+            }
+            Action::Finished(f) => {
+                assert_eq!(
+                    f,
+                    Final::Failed {
+                        code: "ORDER_NOT_EXIST".into()
+                    }
+                );
+                break;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn order_not_found_after_a_lost_pay_resends_pay() {
+    let mut t = cashier(secs(900));
+    assert_eq!(t.next_action(t0()), Action::Pay);
+    t.on_pay(t0(), Report::Unknown(None), None);
+    // Caller inquires on its own (allowed at any time):
+    t.on_inquiry(t0() + secs(1), InquiryReport::OrderNotFound);
+    let Action::WaitUntil(at) = t.next_action(t0() + secs(1)) else {
+        panic!("expected a wait")
+    };
+    assert_eq!(t.next_action(at), Action::Pay);
+}
+
+#[test]
+fn repeat_req_inconsistent_is_not_failure() {
+    let mut t = cashier(secs(900));
+    t.next_action(t0());
+    assert_eq!(
+        t.on_pay(t0(), Report::failure("REPEAT_REQ_INCONSISTENT"), None),
+        Update::Progress
+    );
+    assert_eq!(t.next_action(t0()), Action::Inquire);
+    assert!(t.final_state().is_none());
+}
+
+#[test]
+fn cancel_happens_before_the_deadline_even_if_the_window_is_longer() {
+    // Created 23:50 UTC+8 with a 2 h window: the cancel deadline (00:15 UTC+8 next day)
+    // comes first, so the tracker cancels before it.
+    let start = Timestamp::parse_iso8601("2025-02-20T23:50:00+08:00").unwrap();
+    let mut t = PaymentTracker::new(ID, start, start + secs(7200), TrackerPolicy::cashier());
+    assert_eq!(
+        t.cancel_deadline(),
+        Timestamp::parse_iso8601("2025-02-21T00:15:00+08:00").unwrap()
+    );
+    assert!(t.cancel_at() < t.cancel_deadline());
+    t.next_action(start);
+    t.on_pay(start, Report::unknown("PAYMENT_IN_PROCESS"), Some(url()));
+    let mut now = start;
+    loop {
+        match t.next_action(now) {
+            Action::WaitUntil(at) => now = at,
+            Action::RedirectShopper(_) => {}
+            Action::Inquire => {
+                t.on_inquiry(now, InquiryReport::NoAnswer);
+            }
+            Action::Cancel => break,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(now < t.cancel_deadline());
+    // Just after midnight UTC+8 the deadline is still the same day's 00:15.
+    let early = Timestamp::parse_iso8601("2025-02-21T00:05:00+08:00").unwrap();
+    let t2 = PaymentTracker::new(ID, early, early + secs(60), TrackerPolicy::cashier());
+    assert_eq!(
+        t2.cancel_deadline(),
+        Timestamp::parse_iso8601("2025-02-22T00:15:00+08:00").unwrap()
+    );
+}
+
+#[test]
+fn cancel_never_answering_ends_unresolved_not_failed() {
+    let mut t = cashier(secs(60));
+    in_process(&mut t, t0());
+    let mut now = t0();
+    let mut guard = 0;
+    let end = loop {
+        guard += 1;
+        assert!(guard < 100_000, "must finish");
+        match t.next_action(now) {
+            Action::WaitUntil(at) => now = at,
+            Action::Inquire => {
+                t.on_inquiry(now, InquiryReport::NoAnswer);
+            }
+            Action::Cancel => {
+                t.on_cancel(now, CancelReport::NoAnswer);
+            }
+            Action::Finished(f) => break f,
+            other => panic!("unexpected {other:?}"),
+        }
+    };
+    assert_eq!(end, Final::Unresolved);
+    assert!(!end.is_paid() && !end.may_retry_with_new_id());
+    assert!(now >= t.cancel_deadline());
+}
+
+#[test]
+fn auto_debit_cadence_is_every_3s_for_60s_then_cancel() {
+    let mut t = PaymentTracker::new(ID, t0(), t0() + secs(60), TrackerPolicy::auto_debit());
+    t.next_action(t0());
+    t.on_pay(t0(), Report::unknown("PAYMENT_IN_PROCESS"), None);
+    t.on_pay(t0(), Report::unknown("PAYMENT_IN_PROCESS"), None);
+    t.on_pay(t0(), Report::unknown("PAYMENT_IN_PROCESS"), None);
+    let mut now = t0();
+    let mut inquiry_times = Vec::new();
+    loop {
+        match t.next_action(now) {
+            Action::WaitUntil(at) => now = at,
+            Action::Pay => {
+                t.on_pay(now, Report::unknown("PAYMENT_IN_PROCESS"), None);
+            }
+            Action::Inquire => {
+                inquiry_times.push(now.since(t0()).as_secs());
+                t.on_inquiry(
+                    now,
+                    InquiryReport::Payment(Report::unknown("PAYMENT_IN_PROCESS")),
+                );
+            }
+            Action::Cancel => break,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(now.since(t0()), secs(60));
+    assert_eq!(inquiry_times.first(), Some(&3));
+    assert!(
+        inquiry_times.windows(2).all(|w| w[1] - w[0] == 3),
+        "{inquiry_times:?}"
+    );
+}
+
+// ---- randomized model ------------------------------------------------------------------
+
+/// xorshift64*: deterministic, no dependency.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Order {
+    Missing,
+    InProcess,
+    Paid,
+    Declined,
+    Cancelled,
+}
+
+/// Alipay+ as seen through an unreliable network: requests or answers get lost, answers are
+/// sometimes U, the shopper pays (or declines, or never acts) at some time, notifications are
+/// delayed, duplicated or lost.
+struct Model {
+    rng: Rng,
+    order: Order,
+    ids_seen: Vec<String>,
+    charges: u32,
+    shopper_acts_at: Option<Timestamp>,
+    shopper_pays: bool,
+    expiry: Timestamp,
+    notifications: Vec<(Timestamp, Order)>,
+    loss: u64,
+    /// How long after the expiry Alipay+ closes an unpaid order by itself (maybe never).
+    closes_after: Option<Duration>,
+}
+
+impl Model {
+    fn lost(&mut self) -> bool {
+        self.rng.chance(self.loss)
+    }
+
+    fn advance(&mut self, now: Timestamp) {
+        if let Some(at) = self.shopper_acts_at
+            && now >= at
+            && self.order == Order::InProcess
+        {
+            self.shopper_acts_at = None;
+            if at < self.expiry {
+                self.order = if self.shopper_pays {
+                    self.charges += 1;
+                    Order::Paid
+                } else {
+                    Order::Declined
+                };
+                let copies = 1 + self.rng.below(3);
+                for _ in 0..copies {
+                    if !self.rng.chance(30) {
+                        let delay = Duration::from_secs(self.rng.below(600));
+                        self.notifications.push((at + delay, self.order));
+                    }
+                }
+            }
+        }
+        if let Some(after) = self.closes_after
+            && self.order == Order::InProcess
+            && now >= self.expiry + after
+        {
+            // Alipay+ closes an expired order (a failure the ACQP learns by inquiry).
+            self.order = Order::Declined;
+        }
+    }
+
+    fn next_event(&self) -> Option<Timestamp> {
+        let n = self.notifications.iter().map(|(t, _)| *t).min();
+        match (n, self.shopper_acts_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn pay(&mut self, id: &str, now: Timestamp) -> (Report, Option<ShopperRedirect>) {
+        if self.lost() {
+            return (Report::Unknown(None), None); // request lost
+        }
+        if !self.ids_seen.iter().any(|s| s == id) {
+            self.ids_seen.push(id.to_string());
+        }
+        if self.order == Order::Missing {
+            self.order = Order::InProcess;
+            self.shopper_acts_at = Some(now + Duration::from_secs(self.rng.below(1500)));
+        }
+        if self.lost() {
+            return (Report::Unknown(None), None); // answer lost
+        }
+        match self.order {
+            Order::InProcess => (
+                Report::unknown("PAYMENT_IN_PROCESS"),
+                Some(ShopperRedirect::Url("https://wallet.test/x".into())),
+            ),
+            Order::Paid => (Report::Success, None),
+            Order::Declined => (Report::failure("USER_BALANCE_NOT_ENOUGH"), None),
+            Order::Cancelled => (Report::failure("ORDER_IS_CLOSED"), None),
+            Order::Missing => unreachable!(),
+        }
+    }
+
+    fn inquire(&mut self) -> InquiryReport {
+        if self.lost() || self.rng.chance(10) {
+            return InquiryReport::NoAnswer;
+        }
+        match self.order {
+            Order::Missing => InquiryReport::OrderNotFound,
+            Order::InProcess => InquiryReport::Payment(Report::unknown("PAYMENT_IN_PROCESS")),
+            Order::Paid => InquiryReport::Payment(Report::Success),
+            Order::Declined => InquiryReport::Payment(Report::failure("USER_BALANCE_NOT_ENOUGH")),
+            Order::Cancelled => InquiryReport::Payment(Report::failure("ORDER_IS_CLOSED")),
+        }
+    }
+
+    fn cancel(&mut self) -> CancelReport {
+        if self.lost() {
+            return CancelReport::NoAnswer;
+        }
+        let answer = match self.order {
+            Order::Missing => CancelReport::OrderNotFound,
+            Order::InProcess | Order::Cancelled => {
+                self.order = Order::Cancelled;
+                CancelReport::Cancelled
+            }
+            Order::Paid => {
+                // Spec: a cancel after the charge returns the money.
+                self.order = Order::Cancelled;
+                self.charges -= 1;
+                CancelReport::Cancelled
+            }
+            Order::Declined => CancelReport::Rejected("ORDER_STATUS_INVALID".into()),
+        };
+        if self.lost() {
+            CancelReport::NoAnswer
+        } else {
+            answer
+        }
+    }
+}
+
+fn run_model(seed: u64, loss: u64) {
+    let start = t0() + Duration::from_secs(seed % 86_400);
+    let window = Duration::from_secs(900);
+    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let shopper_pays = rng.chance(60);
+    let closes_after = rng.chance(50).then(|| Duration::from_secs(rng.below(300)));
+    let mut model = Model {
+        rng,
+        order: Order::Missing,
+        ids_seen: Vec::new(),
+        charges: 0,
+        shopper_acts_at: None,
+        shopper_pays,
+        expiry: start + window,
+        notifications: Vec::new(),
+        loss,
+        closes_after,
+    };
+    let mut tracker = PaymentTracker::new(
+        format!("id-{seed}"),
+        start,
+        start + window,
+        TrackerPolicy::cashier(),
+    );
+    let mut now = start;
+    let mut steps = 0;
+    let end = loop {
+        steps += 1;
+        assert!(steps < 10_000, "seed {seed}: no final state");
+        model.advance(now);
+        // Deliver due notifications (possibly duplicated, late, after a final state).
+        let (due, later): (Vec<_>, Vec<_>) =
+            model.notifications.drain(..).partition(|(t, _)| *t <= now);
+        model.notifications = later;
+        for (_, order) in due {
+            let report = match order {
+                Order::Paid => Report::Success,
+                _ => Report::failure("USER_BALANCE_NOT_ENOUGH"),
+            };
+            tracker.on_notification(now, report);
+        }
+        match tracker.next_action(now) {
+            Action::Pay => {
+                let id = tracker.payment_request_id().to_string();
+                let (report, redirect) = model.pay(&id, now);
+                tracker.on_pay(now, report, redirect);
+            }
+            Action::RedirectShopper(_) => {}
+            Action::Inquire => {
+                let report = model.inquire();
+                tracker.on_inquiry(now, report);
+            }
+            Action::Cancel => {
+                let report = model.cancel();
+                tracker.on_cancel(now, report);
+            }
+            Action::WaitUntil(at) => {
+                assert!(at > now, "seed {seed}: waiting must move time forward");
+                now = match model.next_event() {
+                    Some(e) if e > now && e < at => e,
+                    _ => at,
+                };
+            }
+            Action::Finished(f) => break f,
+            other => panic!("seed {seed}: unexpected {other:?}"),
+        }
+    };
+    assert!(
+        model.ids_seen.len() <= 1,
+        "seed {seed}: one paymentRequestId only"
+    );
+    assert!(model.charges <= 1, "seed {seed}: charged twice");
+    match end {
+        Final::Succeeded => assert_eq!(model.order, Order::Paid, "seed {seed}"),
+        Final::Cancelled => assert_eq!(model.order, Order::Cancelled, "seed {seed}"),
+        Final::Failed { .. } => assert!(
+            matches!(model.order, Order::Missing | Order::Declined),
+            "seed {seed}: failed but {:?}",
+            model.order
+        ),
+        Final::Unresolved => assert!(loss > 0, "seed {seed}: unresolved on a perfect network"),
+        other => panic!("seed {seed}: {other:?}"),
+    }
+    // Once paid and reported paid, the charge stands; once failed/cancelled, nothing charged.
+    if end.may_retry_with_new_id() {
+        assert_eq!(
+            model.charges, 0,
+            "seed {seed}: a new id would double charge"
+        );
+    }
+}
+
+#[test]
+fn randomized_model_never_double_charges_and_always_finishes() {
+    for seed in 1..400 {
+        run_model(seed, 0);
+        run_model(seed, 20);
+        run_model(seed, 60);
+    }
+}
