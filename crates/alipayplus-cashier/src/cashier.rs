@@ -50,7 +50,8 @@ impl<T: Transport> Client<T> {
 
     /// Calls pay for a Cashier Payment. Missing Cashier flags in `paymentFactor` are set, and
     /// the Cashier requirements are checked before sending: `order.env.terminalType` is
-    /// required, and `order.env.osType` when the terminal is `APP` or `WAP`.
+    /// required, `order.env.osType` when the terminal is `APP` or `WAP`, and
+    /// `paymentRedirectUrl`.
     ///
     /// The usual answer is `U` / `PAYMENT_IN_PROCESS` with a redirect: send the shopper there
     /// ([`shopper_redirect`]) and wait for the result. On an unknown outcome, call again with
@@ -62,7 +63,7 @@ impl<T: Transport> Client<T> {
     pub fn pay_cashier(&self, request: &PayRequest) -> Result<Outcome<PayResponse>, RequestError> {
         let mut request = request.clone();
         set_cashier_flags(&mut request.payment_factor);
-        check_cashier_env(&request)?;
+        check_cashier_pay(&request)?;
         self.call(&request)
     }
 }
@@ -72,28 +73,41 @@ fn set_cashier_flags(factor: &mut PaymentFactor) {
     factor.is_in_store_payment.get_or_insert(StrBool(false));
 }
 
-fn check_cashier_env(request: &PayRequest) -> Result<(), RequestError> {
-    let mut errors = ValidationErrors::new();
+/// The Cashier-only rules of pay, on top of the generic validation (reported together, each
+/// field once): `order.env.terminalType`, `order.env.osType` for APP/WAP, and
+/// `paymentRedirectUrl` (Req for Cashier, UNCERTAIN: the official SDK always sends it).
+fn check_cashier_pay(request: &PayRequest) -> Result<(), RequestError> {
+    let mut errors = match request.validate() {
+        Ok(()) => ValidationErrors::new(),
+        Err(e) => e,
+    };
+    let mut add = |path: &Path<'_>, condition: &'static str| {
+        let mut one = ValidationErrors::new();
+        one.push(path, Problem::Missing { condition });
+        let known = errors.iter().any(|e| one.iter().any(|o| o.path == e.path));
+        if !known {
+            errors.push(path, Problem::Missing { condition });
+        }
+    };
     let order = Path::ROOT.field("order");
     let env_path = order.field("env");
     match &request.order.env {
-        None => errors.push(
+        None => add(
             &env_path.field("terminalType"),
-            Problem::Missing {
-                condition: "always for Cashier Payment",
-            },
+            "always for Cashier Payment",
         ),
         Some(env) => {
             let needs_os = matches!(env.terminal_type, TerminalType::App | TerminalType::Wap);
             if needs_os && env.os_type.is_none() {
-                errors.push(
-                    &env_path.field("osType"),
-                    Problem::Missing {
-                        condition: "when terminalType is APP or WAP",
-                    },
-                );
+                add(&env_path.field("osType"), "when terminalType is APP or WAP");
             }
         }
+    }
+    if request.payment_redirect_url.is_none() {
+        add(
+            &Path::ROOT.field("paymentRedirectUrl"),
+            "for Cashier Payment: the merchant page the wallet returns the shopper to",
+        );
     }
     errors
         .into_result()

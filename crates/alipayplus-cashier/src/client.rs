@@ -268,11 +268,11 @@ impl ClientConfig {
     }
 
     /// Verifies and parses Alipay+'s answer to a request made by [`Client::prepare`] (the
-    /// second sans-IO half of [`Client::call`]). `response` is what the transport returned,
-    /// or the transport error.
+    /// second sans-IO half of [`Client::call`]). `signed_uri` is [`Prepared::signed_uri`];
+    /// `response` is what the transport returned, or the transport error.
     pub fn read_response<A: Api>(
         &self,
-        prepared: &Prepared,
+        signed_uri: &str,
         response: Result<Response, TransportError>,
     ) -> Outcome<A::Response> {
         let response = match response {
@@ -286,7 +286,7 @@ impl ClientConfig {
         let verified = match message::verify_response(
             &self.public_keys,
             "POST",
-            &prepared.signed_uri,
+            signed_uri,
             headers,
             &response.body,
         ) {
@@ -590,11 +590,14 @@ impl<T: Transport> Client<T> {
     /// [`RequestError`] when the request was not sent. Every answer, including transport
     /// failures, is an [`Outcome`].
     pub fn call<A: Api>(&self, request: &A) -> Result<Outcome<A::Response>, RequestError> {
-        let prepared = self.prepare(request)?;
+        let Prepared {
+            request: http_request,
+            signed_uri,
+        } = self.prepare(request)?;
         let response = self
             .transport
-            .send(prepared.request.clone())
+            .send(http_request)
             .map_err(|e| Box::new(e) as TransportError);
-        Ok(self.config.read_response::<A>(&prepared, response))
+        Ok(self.config.read_response::<A>(&signed_uri, response))
     }
 }

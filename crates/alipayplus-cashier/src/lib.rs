@@ -1,10 +1,61 @@
 //! Alipay+ Cashier Payment for acquirers (ACQP), and the client core Auto Debit builds on.
 //!
-//! * [`transport`]: the one-method [`Transport`](transport::Transport) trait and the plain
-//!   request/response types (closures are transports; `http` crate conversions behind the
-//!   `http` feature; the blocking adapter is the `alipayplus-ureq` crate).
+//! Placement: the client core and the payment APIs both products use live here, so
+//! `alipayplus-autodebit` depends on this crate instead of keeping a second client.
 //!
-//! The crate is `no_std` + `alloc` with the default `std` feature off.
+//! Client core (shared):
+//! * [`transport`]: the one-method [`Transport`](transport::Transport) trait and the plain
+//!   [`Request`](transport::Request) / [`Response`](transport::Response) types. Closures are
+//!   transports (tests play Alipay+ with them); `http` crate conversions are behind the
+//!   `http` feature; the blocking adapter is the `alipayplus-ureq` crate.
+//! * [`client`]: [`ClientConfig`](client::ClientConfig) (client id, [`Host`](client::Host),
+//!   our signer, Alipay+ public keys by keyVersion, a [`Clock`](time::Clock), the time format)
+//!   and [`Client::call`](client::Client::call), the generic signed call for any API with a
+//!   typed [`Outcome`](client::Outcome) (S, F + code, U + code, no verified response).
+//! * [`inbound`]: verify, parse and answer calls from Alipay+ with a signed response.
+//! * [`time`]: [`Timestamp`](time::Timestamp), ISO 8601, the [`Clock`](time::Clock).
+//! * [`tracker`]: the sans-IO [`PaymentTracker`](tracker::PaymentTracker) that takes results
+//!   and the time and says what to do next (policies for Cashier and Auto Debit).
+//!
+//! Payment APIs (shared): [`inquiry`] (inquiryPayment), [`cancel`] (cancelPayment),
+//! [`refund`] (refund), [`notify`] (the notifyPayment handler).
+//!
+//! Cashier flows: [`cashier`] (consultPayment, pay with the Cashier `paymentFactor`, where to
+//! send the shopper).
+//!
+//! ```no_run
+//! # #[cfg(feature = "std")] {
+//! use alipayplus_cashier::client::{Client, ClientConfig, Host, Outcome};
+//! use alipayplus_cashier::inquiry::PaymentRef;
+//! use alipayplus_cashier::time::SystemClock;
+//! use alipayplus_cashier::transport::{Request, Response};
+//! use alipayplus_sign::{PrivateKey, PublicKey, PublicKeys};
+//!
+//! let key = PrivateKey::parse(&std::fs::read("our_private_key.pem").unwrap()).unwrap();
+//! let alipay = PublicKey::parse(&std::fs::read("alipayplus_public_key.pem").unwrap()).unwrap();
+//! let config = ClientConfig::new(
+//!     "SANDBOX_5YC47N2ZQHJ004124",
+//!     Host::OtherRegionsAccelerated,
+//!     key,
+//!     PublicKeys::single(1, alipay),
+//!     SystemClock,
+//! )
+//! .unwrap();
+//! // Any transport: alipayplus_ureq::UreqTransport, or a closure.
+//! let transport = |_request: Request| -> Result<Response, std::io::Error> { todo!() };
+//! let client = Client::new(config, transport);
+//! match client.inquiry_payment(&PaymentRef::RequestId("order-42".into())).unwrap() {
+//!     Outcome::Success(reply) => println!("{:?}", reply.body.payment_result),
+//!     Outcome::Failure(reply) => println!("failed: {}", reply.body.result.code_str()),
+//!     other => println!("unknown, ask again later: {:?}", other.code()),
+//! }
+//! # }
+//! ```
+//!
+//! `no_std`: with default features off the crate needs only `alloc` (proven by the
+//! workspace's `nostd-check` build). The default `std` feature adds
+//! [`SystemClock`](time::SystemClock) and RSA blinding with OS randomness in
+//! `alipayplus-sign`; `http` adds the `http` crate conversions.
 #![no_std]
 #![forbid(unsafe_code)]
 

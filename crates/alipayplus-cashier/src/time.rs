@@ -12,6 +12,14 @@ use core::time::Duration;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(i64);
 
+impl From<&alipayplus_types::DateTime> for Timestamp {
+    /// The instant of an Alipay+ date-time (e.g. `paymentExpiryTime`), to the millisecond.
+    fn from(t: &alipayplus_types::DateTime) -> Self {
+        let millis = i64::from(t.subsec_nanos() / 1_000_000);
+        Timestamp(t.unix_seconds().saturating_mul(1000).saturating_add(millis))
+    }
+}
+
 impl core::ops::Add<Duration> for Timestamp {
     type Output = Timestamp;
 
@@ -336,6 +344,15 @@ mod tests {
             assert!(Timestamp::parse_iso8601(bad).is_err(), "{bad}");
         }
         assert!(Timestamp::parse_iso8601("2020-02-29T00:00:00Z").is_ok());
+    }
+
+    #[test]
+    fn converts_alipay_date_times() {
+        let dt = alipayplus_types::DateTime::parse("2025-02-20T16:51:49.09+08:00").unwrap();
+        assert_eq!(
+            Timestamp::from(&dt),
+            Timestamp::parse_iso8601("2025-02-20T08:51:49.090Z").unwrap()
+        );
     }
 
     #[test]

@@ -318,7 +318,7 @@ impl PaymentTracker {
     /// `paymentExpiryTime`, or after [`TrackerPolicy::default_window`].
     pub fn for_pay(request: &PayRequest, now: Timestamp, policy: TrackerPolicy) -> Self {
         let window_end = match &request.payment_expiry_time {
-            Some(t) => Timestamp::from_unix_secs(t.unix_seconds()),
+            Some(t) => Timestamp::from(t),
             None => now + policy.default_window,
         };
         Self::new(request.payment_request_id.clone(), now, window_end, policy)

@@ -44,13 +44,16 @@ fn order() -> Order {
 }
 
 fn pay_request(id: &str) -> PayRequest {
-    PayRequest::new(
-        id.into(),
-        order(),
-        usd(1000),
-        PaymentMethod::new("ALIPAY_CN".into()),
-        cashier_payment_factor(None),
-    )
+    PayRequest {
+        payment_redirect_url: Some("https://merchant.test/return".into()),
+        ..PayRequest::new(
+            id.into(),
+            order(),
+            usd(1000),
+            PaymentMethod::new("ALIPAY_CN".into()),
+            cashier_payment_factor(None),
+        )
+    }
 }
 
 fn result(code: &str, status: &str) -> Value {
@@ -173,8 +176,21 @@ fn pay_checks_the_cashier_env_before_sending() {
     env.os_type = Some(OsType::Ios);
     req.order.env = Some(env);
     req.payment_amount = usd(0);
+    req.payment_redirect_url = None;
     let err = client.pay_cashier(&req).unwrap_err();
-    assert!(err.to_string().contains("paymentAmount"), "{err}");
+    let RequestError::Invalid { errors, .. } = &err else {
+        panic!("{err:?}")
+    };
+    let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
+    assert!(
+        paths.iter().any(|p| p.starts_with("paymentAmount")),
+        "{err}"
+    );
+    assert_eq!(
+        paths.iter().filter(|p| **p == "paymentRedirectUrl").count(),
+        1,
+        "reported once: {err}"
+    );
 }
 
 #[test]

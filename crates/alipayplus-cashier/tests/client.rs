@@ -347,3 +347,29 @@ fn config_rejects_bad_client_ids_and_hides_secrets() {
     assert!(!shown.contains("secret-token"), "{shown}");
     assert!(!shown.contains("PRIVATE"), "{shown}");
 }
+
+#[test]
+fn sans_io_halves_do_what_call_does() {
+    let (transport, _) = fake_alipay(Mode::Signed, fixed(PAID));
+    let client = client_with(|_r: Request| -> Result<Response, std::io::Error> {
+        panic!("the caller does the IO")
+    });
+    let prepared = client.prepare(&inquiry()).unwrap();
+    assert_eq!(prepared.signed_uri, "/aps/api/v1/payments/inquiryPayment");
+    let response = transport(prepared.request).map_err(|e| Box::new(e) as _);
+    let outcome = client
+        .config()
+        .read_response::<InquiryPaymentRequest>(&prepared.signed_uri, response);
+    assert!(outcome.is_success(), "{outcome:?}");
+    // Verified against the URI that was signed: another URI fails.
+    let (transport, _) = fake_alipay(Mode::Signed, fixed(PAID));
+    let prepared = client.prepare(&inquiry()).unwrap();
+    let response = transport(prepared.request).map_err(|e| Box::new(e) as _);
+    let outcome = client
+        .config()
+        .read_response::<InquiryPaymentRequest>("/aps/api/v1/payments/pay", response);
+    assert!(matches!(
+        outcome,
+        Outcome::NoVerifiedResponse(ResponseError::Signature { .. })
+    ));
+}

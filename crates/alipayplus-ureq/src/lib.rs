@@ -226,10 +226,20 @@ impl Builder {
 }
 
 /// The blocking ureq transport. Cheap to clone; clones share one agent and its connection pool.
-#[derive(Debug, Clone)]
+///
+/// `Debug` shows no proxy URL (it may carry credentials).
+#[derive(Clone)]
 pub struct UreqTransport {
     agent: ureq::Agent,
     max_response_bytes: u64,
+}
+
+impl std::fmt::Debug for UreqTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UreqTransport")
+            .field("max_response_bytes", &self.max_response_bytes)
+            .finish_non_exhaustive()
+    }
 }
 
 impl UreqTransport {

@@ -243,6 +243,18 @@ fn tls_handshake_failure_is_a_typed_tls_error() {
 }
 
 #[test]
+fn debug_never_shows_proxy_credentials() {
+    let transport = UreqTransport::builder()
+        .proxy("http://user:hunter2@127.0.0.1:3128")
+        .build()
+        .unwrap();
+    let builder = UreqTransport::builder().proxy("http://user:hunter2@127.0.0.1:3128");
+    for shown in [format!("{transport:?}"), format!("{builder:?}")] {
+        assert!(!shown.contains("hunter2"), "{shown}");
+    }
+}
+
+#[test]
 fn bad_inputs_give_clear_errors() {
     let error = UreqTransport::builder()
         .proxy("not a proxy url ::")

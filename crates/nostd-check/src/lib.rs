@@ -66,7 +66,7 @@ pub fn touch() -> usize {
         let verifier: &dyn ContentVerifier = &public;
         total += usize::from(verifier.verify(&content, &[]).is_ok());
     }
-    total + touch_types()
+    total + touch_types() + touch_cashier()
 }
 
 /// The types crate's part of [`touch`].
@@ -79,4 +79,28 @@ fn touch_types() -> usize {
         + PayRequest::PATH.len()
         + usize::from(status.is_success())
         + usize::try_from(amount.minor()).unwrap_or(0)
+}
+
+/// The cashier crate's part of [`touch`]: client core, inbound handler and tracker without std.
+fn touch_cashier() -> usize {
+    use alipayplus_cashier::client::{ClientConfig, Host};
+    use alipayplus_cashier::time::{TimeFormat, Timestamp};
+    use alipayplus_cashier::tracker::{PaymentTracker, TrackerPolicy};
+    use alipayplus_cashier::transport::Request;
+    let now = Timestamp::from_unix_secs(0);
+    let mut tracker = PaymentTracker::new("id", now, now, TrackerPolicy::cashier());
+    let mut total =
+        usize::from(tracker.next_action(now) == alipayplus_cashier::tracker::Action::Pay);
+    total += now.format(TimeFormat::Utc).len();
+    if let (Ok(key), Ok(public)) = (
+        alipayplus_sign::PrivateKey::parse(b""),
+        alipayplus_sign::PublicKey::parse(b""),
+    ) {
+        let keys = alipayplus_sign::PublicKeys::single(1, public);
+        if let Ok(config) = ClientConfig::new("C", Host::OtherRegions, key, keys, move || now) {
+            let request = Request::post("/notify", alloc::vec::Vec::new());
+            total += usize::from(config.handle_notify_payment(&request).is_ok());
+        }
+    }
+    total
 }

@@ -178,7 +178,8 @@ fn pay_request(args: &Args) -> Result<PayRequest, String> {
         cashier_payment_factor(mode),
     );
     req.payment_notify_url = args.optional("notify-url").map(str::to_string);
-    req.payment_redirect_url = args.optional("redirect-url").map(str::to_string);
+    // Required for Cashier; the official SDK's default is "/" (the merchant's site root).
+    req.payment_redirect_url = Some(args.optional("redirect-url").unwrap_or("/").to_string());
     if let Some(m) = args.optional("expiry-minutes") {
         let minutes: u64 = m
             .parse()
