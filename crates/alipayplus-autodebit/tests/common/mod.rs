@@ -480,3 +480,112 @@ pub fn verify_answer(path: &str, answer: &Response) -> Value {
     assert_eq!(answer.status, 200);
     serde_json::from_slice(&answer.body).unwrap()
 }
+
+/// Serves `fake` over HTTP on a loopback port (one request per connection); returns the base URL.
+pub fn serve_fake(fake: &FakeAlipay) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let fake = fake.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let Some(request) = read_http(&mut stream) else {
+                continue;
+            };
+            let response = match fake.handle(request) {
+                Ok(r) => r,
+                // A lost answer: close without responding.
+                Err(_) => continue,
+            };
+            let _ = write_http(&mut stream, &response);
+        }
+    });
+    base
+}
+
+/// Reads one HTTP/1.1 request (Content-Length bodies only).
+pub fn read_http(stream: &mut std::net::TcpStream) -> Option<Request> {
+    use std::io::{BufRead, BufReader, Read};
+    let mut reader = BufReader::new(stream.try_clone().ok()?);
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    let mut parts = line.split(' ');
+    let method = parts.next()?.to_string();
+    let target = parts.next()?.to_string();
+    let mut request = Request::post(target, Vec::new());
+    request.method = method;
+    let mut len = 0;
+    loop {
+        let mut h = String::new();
+        reader.read_line(&mut h).ok()?;
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        let (n, v) = h.split_once(':')?;
+        if n.eq_ignore_ascii_case("content-length") {
+            len = v.trim().parse().ok()?;
+        }
+        request.headers.append(n.trim(), v.trim());
+    }
+    let mut body = vec![0; len];
+    reader.read_exact(&mut body).ok()?;
+    request.body = body;
+    Some(request)
+}
+
+/// Writes one HTTP/1.1 response and closes.
+pub fn write_http(stream: &mut std::net::TcpStream, response: &Response) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = format!("HTTP/1.1 {} X\r\n", response.status);
+    for (n, v) in response.headers.iter() {
+        out.push_str(&format!("{n}: {v}\r\n"));
+    }
+    out.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+        response.body.len()
+    ));
+    stream.write_all(out.as_bytes())?;
+    stream.write_all(&response.body)?;
+    stream.flush()
+}
+
+/// Sends `request` to `base` over HTTP and reads the response (for talking to listeners).
+pub fn post_http(base: &str, request: &Request) -> Response {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let addr = base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    let mut out = format!("POST {} HTTP/1.1\r\nHost: {addr}\r\n", request.uri);
+    for (n, v) in request.headers.iter() {
+        out.push_str(&format!("{n}: {v}\r\n"));
+    }
+    out.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+        request.body.len()
+    ));
+    stream.write_all(out.as_bytes()).unwrap();
+    stream.write_all(&request.body).unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    let status: u16 = line.split(' ').nth(1).unwrap().parse().unwrap();
+    let mut response = Response::new(status, Vec::new());
+    let mut len = 0;
+    loop {
+        let mut h = String::new();
+        reader.read_line(&mut h).unwrap();
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        let (n, v) = h.split_once(':').unwrap();
+        if n.eq_ignore_ascii_case("content-length") {
+            len = v.trim().parse().unwrap();
+        }
+        response.headers.append(n.trim(), v.trim());
+    }
+    let mut body = vec![0; len];
+    reader.read_exact(&mut body).unwrap();
+    response.body = body;
+    response
+}
