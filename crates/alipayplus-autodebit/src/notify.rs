@@ -172,8 +172,11 @@ pub fn handle_auth_notify(
                 body: request.body.clone(),
             };
             let body = r#"{"result":{"resultCode":"PARAM_ILLEGAL","resultStatus":"F","resultMessage":"a required field is missing"}}"#;
-            let uri = crate::unbinding::signed_uri(config, request);
-            let answer = config.signed_answer(&uri, &accepted.client_id, body.as_bytes().into());
+            let answer = config.signed_answer(
+                &accepted.signed_uri,
+                &accepted.client_id,
+                body.as_bytes().into(),
+            );
             Err(Refused { error, answer })
         }
     }

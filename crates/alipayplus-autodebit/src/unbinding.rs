@@ -31,7 +31,6 @@ use alloc::string::{String, ToString};
 use alipayplus_cashier::client::ClientConfig;
 use alipayplus_cashier::inbound::{ACK_SUCCESS, Refused};
 use alipayplus_cashier::transport::{Request, Response};
-use alipayplus_sign::message;
 use alipayplus_types::{
     ApiResult, ConsultUnbindingRequest, ConsultUnbindingResultCode, ResultStatus,
 };
@@ -99,21 +98,6 @@ pub fn handle_consult_unbinding(
         body: accepted.body,
         key_version: accepted.key_version,
         client_id: accepted.client_id,
-        signed_uri: signed_uri(config, request),
+        signed_uri: accepted.signed_uri,
     })
-}
-
-/// The request URI a verified inbound request was signed over: its path, or (tried second by
-/// the client core, common §2.2 UNCERTAIN) its path and query.
-pub(crate) fn signed_uri(config: &ClientConfig, request: &Request) -> String {
-    let path = request.path();
-    let target = request.path_and_query();
-    if target == path {
-        return path.to_string();
-    }
-    let headers = request.headers.iter().map(|(n, v)| (n, v.as_bytes()));
-    match message::verify_request(config.public_keys(), "POST", path, headers, &request.body) {
-        Ok(_) => path.to_string(),
-        Err(_) => target.to_string(),
-    }
 }

@@ -27,7 +27,9 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use alipayplus_sign::{ContentSigner, PublicKeys, message};
-use alipayplus_types::{Api, Direction, HasResult, ResultStatus, ValidationErrors};
+use alipayplus_types::{
+    Api, CommonResultCode, Direction, HasResult, ResultEnvelope, ResultStatus, ValidationErrors,
+};
 
 use crate::time::{Clock, TimeFormat};
 use crate::transport::{Request, Response, Transport};
@@ -155,6 +157,22 @@ pub struct ClientConfig {
     clock: BoxClock,
     time_format: TimeFormat,
     agent_token: Option<String>,
+    inbound_uri: InboundUri,
+}
+
+/// Which request URI an inbound call's signature is checked against (spec common §2.2:
+/// Alipay+ signs the path it called; whether a notify URL's query string is included is
+/// UNCERTAIN, and the spec recommends the fallback only behind an explicit option).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum InboundUri {
+    /// The path only (default).
+    #[default]
+    Path,
+    /// The path first, then path and query when the URL has one. Both are the request's own
+    /// URI, so this does not let a forged request through; choose it when your notify URL
+    /// carries a query string and notifications fail verification.
+    PathThenPathAndQuery,
 }
 
 impl fmt::Debug for ClientConfig {
@@ -181,7 +199,7 @@ impl ClientConfig {
     ///   [`ContentSigner`] (KMS, HSM).
     /// * `public_keys`: the Alipay+ public keys by keyVersion.
     /// * `clock`: the time source for `Request-Time` / `Response-Time`
-    ///   ([`SystemClock`](crate::time::SystemClock) with `std`, or a closure).
+    ///   (`time::SystemClock` with `std`, or a closure).
     ///
     /// Defaults: keyVersion `1` in our `Signature` headers (the official SDKs' default),
     /// [`TimeFormat::default`], no `Agent-Token`.
@@ -214,6 +232,7 @@ impl ClientConfig {
             clock: Box::new(clock),
             time_format: TimeFormat::default(),
             agent_token: None,
+            inbound_uri: InboundUri::default(),
         })
     }
 
@@ -235,6 +254,17 @@ impl ClientConfig {
     pub fn with_agent_token(mut self, token: impl Into<String>) -> Self {
         self.agent_token = Some(token.into());
         self
+    }
+
+    /// Which request URI inbound signatures are checked against (default: the path).
+    pub fn with_inbound_uri(mut self, inbound_uri: InboundUri) -> Self {
+        self.inbound_uri = inbound_uri;
+        self
+    }
+
+    /// The inbound URI rule.
+    pub fn inbound_uri(&self) -> InboundUri {
+        self.inbound_uri
     }
 
     /// Our client id.
@@ -302,8 +332,17 @@ impl ClientConfig {
         let body: A::Response = match serde_json::from_slice(&response.body) {
             Ok(b) => b,
             Err(e) => {
+                // Still tell what the `result` object said, when it is readable.
+                let result =
+                    serde_json::from_slice::<ResultEnvelope<CommonResultCode>>(&response.body)
+                        .ok()
+                        .map(|env| {
+                            let code = env.result.code_str().to_string();
+                            (env.result.result_status, code)
+                        });
                 return Outcome::NoVerifiedResponse(ResponseError::Parse {
                     error: e.to_string(),
+                    result,
                     response,
                 });
             }
@@ -437,7 +476,7 @@ pub enum ResponseError {
         response: Response,
     },
     /// The response is signed for another `Client-Id` than ours.
-    #[error("the response was signed for Client-Id {:?}, not ours, and was rejected", response.headers.get("Client-Id").unwrap_or(""))]
+    #[error("the response was signed for another Client-Id than ours and was rejected")]
     ClientIdMismatch {
         /// The response as received.
         response: Response,
@@ -447,6 +486,9 @@ pub enum ResponseError {
     Parse {
         /// The parser's message (names the field and position).
         error: String,
+        /// `resultStatus` and `resultCode` of the `result` object, if that part was readable
+        /// (for logs and support; the outcome still counts as unknown).
+        result: Option<(ResultStatus, String)>,
         /// The response as received (see [`Response::body`] for the raw bytes).
         response: Response,
     },

@@ -19,8 +19,9 @@
 //! signed over the same request URI that verified.
 //!
 //! Request URI: Alipay+ signs the path it called. Whether a query string is part of it is
-//! UNCERTAIN (common §2.2); the path alone is tried first, then path and query. Both are the
-//! request's own URI, so accepting either does not weaken verification.
+//! UNCERTAIN (common §2.2): by default the path alone is checked; with
+//! [`InboundUri::PathThenPathAndQuery`](crate::client::InboundUri) the path and query are
+//! tried next (the spec's recommended fallback, behind an explicit option).
 
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -29,7 +30,7 @@ use alloc::vec::Vec;
 use alipayplus_sign::{Error as SignError, message};
 use serde::de::DeserializeOwned;
 
-use crate::client::{CONTENT_TYPE_JSON, ClientConfig};
+use crate::client::{CONTENT_TYPE_JSON, ClientConfig, InboundUri};
 use crate::transport::{Request, Response};
 
 /// The acknowledgement body (spec common §3.5), byte for byte.
@@ -47,6 +48,10 @@ pub struct Accepted<N> {
     pub key_version: u32,
     /// The request's `Client-Id`.
     pub client_id: String,
+    /// The request URI the signature covered; sign a different answer over it with
+    /// [`ClientConfig::signed_answer`] (e.g. Auto Debit's consultUnbinding, whose answer the
+    /// merchant decides).
+    pub signed_uri: String,
 }
 
 /// A refused inbound request with its ready, signed answer.
@@ -110,16 +115,18 @@ impl ClientConfig {
             message::verify_request(self.public_keys(), "POST", path, headers(), &request.body);
         let (verified, signed_uri) = match first {
             Ok(v) => (v, path.to_string()),
-            Err(e) if target != path => match message::verify_request(
-                self.public_keys(),
-                "POST",
-                target,
-                headers(),
-                &request.body,
-            ) {
-                Ok(v) => (v, target.to_string()),
-                Err(_) => return Err(InboundError::Signature(e)),
-            },
+            Err(e) if target != path && self.inbound_uri() == InboundUri::PathThenPathAndQuery => {
+                match message::verify_request(
+                    self.public_keys(),
+                    "POST",
+                    target,
+                    headers(),
+                    &request.body,
+                ) {
+                    Ok(v) => (v, target.to_string()),
+                    Err(_) => return Err(InboundError::Signature(e)),
+                }
+            }
             Err(e) => return Err(InboundError::Signature(e)),
         };
         Ok(Checked {
@@ -156,6 +163,7 @@ impl ClientConfig {
                 ),
                 key_version: checked.key_version,
                 client_id: checked.client_id,
+                signed_uri: checked.signed_uri,
             }),
             Err(e) => {
                 let error = InboundError::Parse {

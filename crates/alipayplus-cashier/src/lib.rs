@@ -54,7 +54,7 @@
 //!
 //! `no_std`: with default features off the crate needs only `alloc` (proven by the
 //! workspace's `nostd-check` build). The default `std` feature adds
-//! [`SystemClock`](time::SystemClock) and RSA blinding with OS randomness in
+//! `time::SystemClock` and RSA blinding with OS randomness in
 //! `alipayplus-sign`; `http` adds the `http` crate conversions.
 #![no_std]
 #![forbid(unsafe_code)]

@@ -2,14 +2,16 @@
 //!
 //! Time is always an input: the client asks its configured [`Clock`] once per call (for the
 //! `Request-Time` / `Response-Time` header), and the sans-IO [`tracker`](crate::tracker) takes
-//! `now` as an argument. Only [`SystemClock`] (feature `std`) reads the operating system clock.
+//! `now` as an argument. Only `SystemClock` (feature `std`) reads the operating system clock.
 
 use alloc::string::String;
 use core::fmt::{self, Write as _};
 use core::time::Duration;
 
 /// An instant as milliseconds since the Unix epoch (UTC), the resolution Alipay+ times use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Timestamp(i64);
 
 impl From<&alipayplus_types::DateTime> for Timestamp {

@@ -61,7 +61,7 @@ const DAY_MS: i64 = 86_400_000;
 const CANCEL_DEADLINE_AFTER_MIDNIGHT_MS: i64 = 15 * 60 * 1000;
 
 /// Timing rules of a tracker.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TrackerPolicy {
     /// Wait before the first inquiry after the payment was created (the notification usually
@@ -131,7 +131,7 @@ impl TrackerPolicy {
 
 /// Where to send the shopper after pay (cashier §4: `normalUrl`, else `paymentUrl`; or the
 /// `paymentData` handed to the Alipay+ client SDK).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum ShopperRedirect {
     /// A URL to open (wallet page, app link or QR code content).
@@ -141,7 +141,7 @@ pub enum ShopperRedirect {
 }
 
 /// The status of an answer, as the tracker needs it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum Report {
     /// `resultStatus` `S`.
@@ -166,7 +166,7 @@ impl Report {
 }
 
 /// What an inquiryPayment call told.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum InquiryReport {
     /// The inquiry succeeded (`result` `S`); this is its `paymentResult`.
@@ -179,7 +179,7 @@ pub enum InquiryReport {
 }
 
 /// What a cancelPayment call told.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum CancelReport {
     /// `S`: the payment is cancelled (money is returned if it had been taken).
@@ -193,7 +193,7 @@ pub enum CancelReport {
 }
 
 /// A final state.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum Final {
     /// The payment succeeded: fulfil the order.
@@ -223,7 +223,7 @@ impl Final {
 }
 
 /// What to do next.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum Action {
     /// Send pay, with the tracker's [`PaymentTracker::payment_request_id`] (first attempt or a
@@ -243,7 +243,7 @@ pub enum Action {
 }
 
 /// What a report changed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum Update {
     /// The report moved the payment on (not yet final).
@@ -253,9 +253,12 @@ pub enum Update {
     /// Nothing changed: a duplicate, or a stale report (e.g. a late pay answer after the
     /// notification).
     Ignored,
-    /// The report contradicts the final state already reached. `now` is the state kept (a
-    /// confirmed cancel overrides an earlier success, since Alipay+ returns the money; in every
-    /// other case the first final state is kept). Log it for reconciliation.
+    /// The report contradicts the final state already reached; `now` is the state kept. A
+    /// confirmed cancel overrides an earlier success (Alipay+ returns the money), and a
+    /// success overrides an earlier failure (the shopper paid: fulfil or refund, and never
+    /// charge again); otherwise the first final state is kept. Log it for reconciliation.
+    /// (A result after [`Final::Unresolved`] is not a conflict: it is
+    /// [`Update::Finished`].)
     Conflict {
         /// The final state before the report.
         before: Final,
@@ -264,7 +267,7 @@ pub enum Update {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 enum Phase {
     /// Pay must be (re)sent at `next_at`.
     Paying,
@@ -278,7 +281,9 @@ enum Phase {
 }
 
 /// Follows one payment (one `paymentRequestId`) to a final state. See the module docs.
-#[derive(Debug, Clone)]
+///
+/// Serializable (serde), so it can be stored with the order and resumed after a restart.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PaymentTracker {
     payment_request_id: String,
     policy: TrackerPolicy,
@@ -444,7 +449,7 @@ impl PaymentTracker {
         Update::Finished(f)
     }
 
-    /// A final report arriving after a final state: duplicate or conflict.
+    /// A final report arriving after a final state: duplicate, resolution or conflict.
     fn after_final(&mut self, reported: Final) -> Update {
         let Phase::Done(before) = &self.phase else {
             return Update::Ignored;
@@ -453,12 +458,20 @@ impl PaymentTracker {
             return Update::Ignored;
         }
         let before = before.clone();
-        let now = if reported == Final::Cancelled && before == Final::Succeeded {
-            self.phase = Phase::Done(Final::Cancelled);
-            Final::Cancelled
-        } else {
-            before.clone()
+        let now = match (&before, &reported) {
+            // "Unknown" was never a result: a definitive answer resolves it.
+            (Final::Unresolved, _) => {
+                self.phase = Phase::Done(reported.clone());
+                return Update::Finished(reported);
+            }
+            // A confirmed cancel returns the money; proof of payment outweighs a failure
+            // (the shopper paid, so fulfil or refund; never charge again).
+            (Final::Succeeded, Final::Cancelled) | (Final::Failed { .. }, Final::Succeeded) => {
+                reported
+            }
+            _ => before.clone(),
         };
+        self.phase = Phase::Done(now.clone());
         Update::Conflict { before, now }
     }
 

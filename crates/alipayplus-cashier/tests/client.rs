@@ -188,11 +188,33 @@ fn response_signed_for_another_path_is_rejected() {
 fn unparsable_verified_body_keeps_the_raw_bytes() {
     let (transport, _) = fake_alipay(Mode::Signed, fixed(r#"{"result":"oops"}"#));
     let outcome = client_with(transport).call(&inquiry()).unwrap();
-    let Outcome::NoVerifiedResponse(ResponseError::Parse { error, response }) = outcome else {
+    let Outcome::NoVerifiedResponse(ResponseError::Parse {
+        error,
+        response,
+        result,
+    }) = outcome
+    else {
         panic!("expected a parse error")
     };
     assert_eq!(response.body, br#"{"result":"oops"}"#);
     assert!(!error.is_empty());
+    assert_eq!(result, None);
+
+    // A readable `result` beside a malformed field is reported for support.
+    let body =
+        r#"{"result":{"resultCode":"SUCCESS","resultStatus":"S"},"paymentTime":"not a time"}"#;
+    let (transport, _) = fake_alipay(Mode::Signed, fixed(body));
+    let outcome = client_with(transport).call(&inquiry()).unwrap();
+    let Outcome::NoVerifiedResponse(ResponseError::Parse { result, .. }) = outcome else {
+        panic!("expected a parse error")
+    };
+    assert_eq!(
+        result,
+        Some((
+            alipayplus_types::ResultStatus::Success,
+            "SUCCESS".to_string()
+        ))
+    );
 }
 
 #[test]

@@ -2,6 +2,7 @@
 
 mod common;
 
+use alipayplus_cashier::client::InboundUri;
 use alipayplus_cashier::inbound::{ACK_SUCCESS, InboundError};
 use alipayplus_cashier::transport::{Request, Response};
 use alipayplus_sign::{PrivateKey, PublicKeys, message};
@@ -75,15 +76,30 @@ fn absolute_uris_and_query_strings() {
     );
     let ok = config().accept_inbound::<serde_json::Value>(&req).unwrap();
     assert!(answer_verifies(&ok.answer, "/alipay/notify"));
-    // Signed over path and query (the other reading): accepted, answered over the same URI.
+    // Signed over path and query (the other reading): refused by default, accepted with the
+    // explicit option and answered over the same URI.
     let req = inbound(
         &alipay_key(),
         "/alipay/notify?tenant=7",
         "/alipay/notify?tenant=7",
         NOTIFY,
     );
-    let ok = config().accept_inbound::<serde_json::Value>(&req).unwrap();
+    assert!(config().accept_inbound::<serde_json::Value>(&req).is_err());
+    let lenient = config().with_inbound_uri(InboundUri::PathThenPathAndQuery);
+    let ok = lenient.accept_inbound::<serde_json::Value>(&req).unwrap();
     assert!(answer_verifies(&ok.answer, "/alipay/notify?tenant=7"));
+    // Still nothing forged gets through with the option.
+    let forged = inbound(
+        &other_key(),
+        "/alipay/notify?t=1",
+        "/alipay/notify?t=1",
+        NOTIFY,
+    );
+    assert!(
+        lenient
+            .accept_inbound::<serde_json::Value>(&forged)
+            .is_err()
+    );
 }
 
 #[test]

@@ -233,6 +233,50 @@ fn duplicate_and_late_notifications_are_harmless() {
 }
 
 #[test]
+fn late_success_after_a_failure_wins_and_results_resolve_unresolved() {
+    let mut t = cashier(secs(900));
+    t.next_action(t0());
+    t.on_pay(t0(), Report::failure("RISK_REJECT"), None);
+    let failed = Final::Failed {
+        code: "RISK_REJECT".into(),
+    };
+    assert_eq!(
+        t.on_notification(t0() + secs(5), Report::Success),
+        Update::Conflict {
+            before: failed,
+            now: Final::Succeeded
+        }
+    );
+    let end = t.final_state().unwrap();
+    assert!(end.is_paid() && !end.may_retry_with_new_id());
+
+    // Unresolved, then the notification finally arrives: resolved, not a conflict.
+    let mut t = cashier(secs(60));
+    in_process(&mut t, t0());
+    let mut now = t0();
+    loop {
+        match t.next_action(now) {
+            Action::WaitUntil(at) => now = at,
+            Action::Inquire => {
+                t.on_inquiry(now, InquiryReport::NoAnswer);
+            }
+            Action::Cancel => {
+                t.on_cancel(now, CancelReport::NoAnswer);
+            }
+            Action::Finished(f) => {
+                assert_eq!(f, Final::Unresolved);
+                break;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(
+        t.on_notification(now, Report::Success),
+        Update::Finished(Final::Succeeded)
+    );
+}
+
+#[test]
 fn late_success_notification_after_cancel_keeps_cancelled() {
     let mut t = cashier(secs(60));
     in_process(&mut t, t0());
@@ -314,6 +358,20 @@ fn order_not_found_after_a_lost_pay_resends_pay() {
         panic!("expected a wait")
     };
     assert_eq!(t.next_action(at), Action::Pay);
+}
+
+#[test]
+fn a_stored_tracker_resumes_where_it_was() {
+    let mut t = cashier(secs(900));
+    in_process(&mut t, t0());
+    let stored = serde_json::to_string(&t).unwrap();
+    let mut resumed: PaymentTracker = serde_json::from_str(&stored).unwrap();
+    assert_eq!(resumed.payment_request_id(), ID);
+    assert_eq!(resumed.next_action(t0()), t.next_action(t0()));
+    assert_eq!(
+        resumed.on_notification(t0() + secs(3), Report::Success),
+        Update::Finished(Final::Succeeded)
+    );
 }
 
 #[test]

@@ -254,10 +254,33 @@ pub fn verify_content<V: ContentVerifier>(
 ///
 /// Reads `Signature`, `Client-Id` and `Response-Time`; any of them missing is an error.
 ///
-/// ```ignore
-/// // With an http::HeaderMap:
-/// let headers = map.iter().map(|(n, v)| (n.as_str(), v.as_bytes()));
-/// let verified = verify_response(&keys, "POST", uri, headers, &body)?;
+/// Any header store works through an iterator of `(name, value)` pairs; with an
+/// `http::HeaderMap` that is `map.iter().map(|(n, v)| (n.as_str(), v.as_bytes()))`.
+///
+/// ```
+/// use alipayplus_sign::{message, Error, PrivateKey, PublicKeys};
+///
+/// # let alipay_key = PrivateKey::parse(include_bytes!("../tests/data/private_pkcs8.pem"))?;
+/// let uri = "/aps/api/v1/payments/inquiryPayment";
+/// let body = br#"{"result":{"resultCode":"SUCCESS","resultStatus":"S"}}"#;
+/// # let signed = message::sign_response(&alipay_key, 1, "POST", uri, "CLIENT", "2025-02-21T05:43:09Z", body)?;
+/// # let signature = signed.as_str().to_owned();
+/// // Headers as a transport hands them over (names in any case):
+/// let received: Vec<(String, Vec<u8>)> = vec![
+///     ("signature".into(), signature.into_bytes()),
+///     ("client-id".into(), b"CLIENT".to_vec()),
+///     ("response-time".into(), b"2025-02-21T05:43:09Z".to_vec()),
+/// ];
+/// let keys = PublicKeys::single(1, alipay_key.public_key());
+/// let headers = received.iter().map(|(n, v)| (n.as_str(), v.as_slice()));
+/// let verified = message::verify_response(&keys, "POST", uri, headers, body)?;
+/// assert_eq!(verified.client_id, "CLIENT");
+///
+/// // One byte changed in the body: rejected.
+/// let headers = received.iter().map(|(n, v)| (n.as_str(), v.as_slice()));
+/// let tampered = br#"{"result":{"resultCode":"SUCCESS","resultStatus":"F"}}"#;
+/// assert!(message::verify_response(&keys, "POST", uri, headers, tampered).is_err());
+/// # Ok::<(), Error>(())
 /// ```
 ///
 /// # Errors

@@ -194,9 +194,11 @@ pub struct ApiResult<C> {
     /// `resultStatus`.
     #[serde(rename = "resultStatus")]
     pub result_status: ResultStatus,
-    /// `resultMessage`: free text, never branch on it.
+    /// `resultMessage`: free text, never branch on it. Also read from `resultMsg`, the spelling
+    /// of the customs inquiry sample (customs.md: accept both); always sent as `resultMessage`.
     #[serde(
         rename = "resultMessage",
+        alias = "resultMsg",
         default,
         skip_serializing_if = "Option::is_none"
     )]

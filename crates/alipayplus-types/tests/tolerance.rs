@@ -191,3 +191,15 @@ fn scalars_travel_as_strings_but_json_numbers_and_bools_are_accepted() {
         json!({"currency": "USD", "value": "250"})
     );
 }
+
+#[test]
+fn result_msg_spelling_is_read_as_the_message_and_sent_as_result_message() {
+    // customs.md: the customs inquiry sample spells it `resultMsg`; accept both.
+    let body =
+        json!({"result": {"resultCode": "SUCCESS", "resultStatus": "S", "resultMsg": "Success"}});
+    let r: PayResponse = serde_json::from_value(body).unwrap();
+    assert_eq!(r.result.result_message.as_deref(), Some("Success"));
+    let back = serde_json::to_value(&r).unwrap();
+    assert_eq!(back["result"]["resultMessage"], json!("Success"));
+    assert!(back["result"].get("resultMsg").is_none());
+}

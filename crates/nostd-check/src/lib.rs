@@ -46,6 +46,7 @@ pub fn touch() -> usize {
         ContentSigner, ContentVerifier, PrivateKey, PublicKey, PublicKeys, SignContent,
         SignatureHeader, message,
     };
+    use alipayplus_types::{Amount, Api, Currency, PayRequest, ResultStatus};
     let content = SignContent::request("POST", "/aps/api/v1/payments/pay", "C", "T", b"{}");
     let mut total = content.len() + usize::from(content.sha256()[0]);
     if let Ok(parsed) = SignatureHeader::parse("algorithm=RSA256,keyVersion=1,signature=AAAA") {
@@ -66,31 +67,27 @@ pub fn touch() -> usize {
         let verifier: &dyn ContentVerifier = &public;
         total += usize::from(verifier.verify(&content, &[]).is_ok());
     }
-    total + touch_types() + touch_cashier() + touch_autodebit()
-}
-
-/// The types crate's part of [`touch`].
-fn touch_types() -> usize {
-    use alipayplus_types::{Amount, Api, Currency, PayRequest, ResultStatus};
     let amount = Amount::new(Currency::USD, 100);
     let status = ResultStatus::from("S");
-    core::mem::size_of::<alloc::vec::Vec<u8>>()
+    total
+        + core::mem::size_of::<alloc::vec::Vec<u8>>()
         + core::mem::size_of::<PayRequest>()
         + PayRequest::PATH.len()
         + usize::from(status.is_success())
         + usize::try_from(amount.minor()).unwrap_or(0)
+        + touch_cashier()
+        + touch_autodebit()
 }
 
 /// The cashier crate's part of [`touch`]: client core, inbound handler and tracker without std.
 fn touch_cashier() -> usize {
     use alipayplus_cashier::client::{ClientConfig, Host};
     use alipayplus_cashier::time::{TimeFormat, Timestamp};
-    use alipayplus_cashier::tracker::{PaymentTracker, TrackerPolicy};
+    use alipayplus_cashier::tracker::{Action, PaymentTracker, TrackerPolicy};
     use alipayplus_cashier::transport::Request;
     let now = Timestamp::from_unix_secs(0);
     let mut tracker = PaymentTracker::new("id", now, now, TrackerPolicy::cashier());
-    let mut total =
-        usize::from(tracker.next_action(now) == alipayplus_cashier::tracker::Action::Pay);
+    let mut total = usize::from(tracker.next_action(now) == Action::Pay);
     total += now.format(TimeFormat::Utc).len();
     if let (Ok(key), Ok(public)) = (
         alipayplus_sign::PrivateKey::parse(b""),

@@ -3139,57 +3139,6 @@ impl Check for InquiryPaymentResponse {
     }
 }
 
-/// A logo image.
-///
-/// Evidence: sdk.
-#[cfg(any(feature = "autodebit", feature = "cashier"))]
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
-pub struct Logo {
-    /// `logoName`: optional.
-    ///
-    /// Logo name.
-    #[serde(rename = "logoName", default, skip_serializing_if = "Option::is_none")]
-    pub logo_name: Option<String>,
-    /// `logoUrl`: optional.
-    ///
-    /// Logo URL.
-    #[serde(rename = "logoUrl", default, skip_serializing_if = "Option::is_none")]
-    pub logo_url: Option<String>,
-    /// Unknown JSON fields, kept as received and sent back unchanged.
-    #[serde(flatten)]
-    pub extra: Extra,
-}
-
-#[cfg(any(feature = "autodebit", feature = "cashier"))]
-impl Logo {
-    /// Builds the object from its required fields (in wire order); optional fields start as `None`.
-    pub fn new() -> Self {
-        Logo {
-            logo_name: None,
-            logo_url: None,
-            extra: Extra::new(),
-        }
-    }
-
-    /// Checks the object against the description (lengths, empty strings, amounts, currencies,
-    /// conditions), reporting every problem at once.
-    pub fn validate(&self) -> Result<(), ValidationErrors> {
-        let mut errs = ValidationErrors::new();
-        Check::check(self, &Path::ROOT, &Rules::NONE, &mut errs);
-        errs.into_result()
-    }
-}
-
-#[cfg(any(feature = "autodebit", feature = "cashier"))]
-impl Check for Logo {
-    fn check(&self, path: &Path<'_>, _rules: &Rules, errs: &mut ValidationErrors) {
-        self.logo_name
-            .check(&path.field("logoName"), &Rules::NONE, errs);
-        self.logo_url
-            .check(&path.field("logoUrl"), &Rules::NONE, errs);
-    }
-}
-
 /// Body of notifyPayment (sent by Alipay+; untrusted until its signature is verified).
 ///
 /// Alipay+ tells the ACQP the final result of a payment. Verify the signature first, check

@@ -1741,6 +1741,54 @@ impl Check for Goods {
     }
 }
 
+/// A logo image (payment options, merchant registration).
+///
+/// Evidence: sdk.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub struct Logo {
+    /// `logoName`: optional.
+    ///
+    /// Logo name.
+    #[serde(rename = "logoName", default, skip_serializing_if = "Option::is_none")]
+    pub logo_name: Option<String>,
+    /// `logoUrl`: optional.
+    ///
+    /// Logo URL.
+    #[serde(rename = "logoUrl", default, skip_serializing_if = "Option::is_none")]
+    pub logo_url: Option<String>,
+    /// Unknown JSON fields, kept as received and sent back unchanged.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl Logo {
+    /// Builds the object from its required fields (in wire order); optional fields start as `None`.
+    pub fn new() -> Self {
+        Logo {
+            logo_name: None,
+            logo_url: None,
+            extra: Extra::new(),
+        }
+    }
+
+    /// Checks the object against the description (lengths, empty strings, amounts, currencies,
+    /// conditions), reporting every problem at once.
+    pub fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut errs = ValidationErrors::new();
+        Check::check(self, &Path::ROOT, &Rules::NONE, &mut errs);
+        errs.into_result()
+    }
+}
+
+impl Check for Logo {
+    fn check(&self, path: &Path<'_>, _rules: &Rules, errs: &mut ValidationErrors) {
+        self.logo_name
+            .check(&path.field("logoName"), &Rules::NONE, errs);
+        self.logo_url
+            .check(&path.field("logoUrl"), &Rules::NONE, errs);
+    }
+}
+
 /// The merchant the payment is for; must match the registered merchant.
 ///
 /// Evidence: sdk.

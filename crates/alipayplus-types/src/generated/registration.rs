@@ -2113,57 +2113,6 @@ impl Check for InquiryRegistrationStatusResponse {
     }
 }
 
-/// A logo image (`logoName`, `logoUrl`). Same JSON shape as `Logo` of cashier.toml, which the registration feature cannot reference (it is compiled only with cashier/autodebit).
-///
-/// Evidence: sdk.
-#[cfg(feature = "registration")]
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
-pub struct MerchantLogo {
-    /// `logoName`: optional.
-    ///
-    /// Logo name.
-    #[serde(rename = "logoName", default, skip_serializing_if = "Option::is_none")]
-    pub logo_name: Option<String>,
-    /// `logoUrl`: optional.
-    ///
-    /// Logo URL.
-    #[serde(rename = "logoUrl", default, skip_serializing_if = "Option::is_none")]
-    pub logo_url: Option<String>,
-    /// Unknown JSON fields, kept as received and sent back unchanged.
-    #[serde(flatten)]
-    pub extra: Extra,
-}
-
-#[cfg(feature = "registration")]
-impl MerchantLogo {
-    /// Builds the object from its required fields (in wire order); optional fields start as `None`.
-    pub fn new() -> Self {
-        MerchantLogo {
-            logo_name: None,
-            logo_url: None,
-            extra: Extra::new(),
-        }
-    }
-
-    /// Checks the object against the description (lengths, empty strings, amounts, currencies,
-    /// conditions), reporting every problem at once.
-    pub fn validate(&self) -> Result<(), ValidationErrors> {
-        let mut errs = ValidationErrors::new();
-        Check::check(self, &Path::ROOT, &Rules::NONE, &mut errs);
-        errs.into_result()
-    }
-}
-
-#[cfg(feature = "registration")]
-impl Check for MerchantLogo {
-    fn check(&self, path: &Path<'_>, _rules: &Rules, errs: &mut ValidationErrors) {
-        self.logo_name
-            .check(&path.field("logoName"), &Rules::NONE, errs);
-        self.logo_url
-            .check(&path.field("logoUrl"), &Rules::NONE, errs);
-    }
-}
-
 /// The merchant to register (`merchantInfo`).
 ///
 /// Evidence: doc + sdk.
@@ -2199,7 +2148,7 @@ pub struct MerchantRegistrationInfo {
     ///
     /// Merchant logo.
     #[serde(rename = "logo", default, skip_serializing_if = "Option::is_none")]
-    pub logo: Option<MerchantLogo>,
+    pub logo: Option<Logo>,
     /// `websites`: conditional: required for online products (CASHIER_PAYMENT, AGREEMENT_PAYMENT).
     ///
     /// Merchant websites / apps.
