@@ -4,12 +4,17 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod codegen;
+mod demo;
+mod sim;
 
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
   codegen [--check]  generate crates/alipayplus-types/src/generated/ from spec/api/*.toml
                      (--check: fail if the checked-in files are stale, write nothing)
+  demo               the main job: the Cashier flow against the simulator over HTTP
+  sim [--port N] [--notify-url URL]
+                     run the Alipay+ simulator on 127.0.0.1 (see crates/alipayplus-sim)
   help               this text";
 
 fn main() -> ExitCode {
@@ -39,6 +44,8 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Some("demo") => demo::main(&args[1..]),
+        Some("sim") => sim::main(&args[1..]),
         Some(other) => {
             eprintln!("unknown xtask command `{other}`; run `cargo xtask help`");
             ExitCode::FAILURE

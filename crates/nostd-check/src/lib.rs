@@ -8,11 +8,6 @@
 
 extern crate alloc;
 
-// The lang items are left out when clippy lints the whole workspace: `--workspace --all-targets`
-// unifies features with dev-dependencies (criterion turns on `num-traits/std`, and
-// crypto-bigint under `rsa` shares num-traits), so std is in that graph whatever we do. The proof
-// is the separate `cargo build -p nostd-check`, which resolves only this crate's graph.
-#[cfg(not(clippy))]
 mod lang_items {
     use core::alloc::{GlobalAlloc, Layout};
     use core::panic::PanicInfo;

@@ -1,0 +1,127 @@
+//! The Alipay+ APIs the simulator answers: a table of routes by path, one module per API.
+//!
+//! A route's `serve` takes the verified request body and returns the answer to sign. The
+//! [`gateway`](crate::gateway) does everything around it (method, media type, Client-Id,
+//! signature, faults, signing). A product adds its APIs by adding modules and a table to
+//! [`TABLES`]; Auto Debit, for instance: `apply_token.rs`, `cancel_token.rs`, `prepare.rs`
+//! with an `AUTODEBIT` table, its books (tokens, bindings) beside the payments in
+//! [`crate::state::Store`], and agreement payments (`paymentFactor.isAgreementPayment`, now
+//! answered `INVALID_API` in [`pay`]) charged from the token.
+
+use alipayplus_types::{Api, HasResult};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::payment::Payment;
+use crate::state::Shared;
+
+mod cancel;
+mod consult;
+mod inquiry;
+mod pay;
+mod refund;
+
+/// One API: its name, path and handler.
+pub(crate) struct Route {
+    pub name: &'static str,
+    pub path: &'static str,
+    pub serve: fn(&Shared, &[u8]) -> Answer,
+}
+
+/// Cashier Payment APIs (and the payment APIs Auto Debit shares).
+const CASHIER: &[Route] = &[
+    consult::ROUTE,
+    pay::ROUTE,
+    inquiry::ROUTE,
+    cancel::ROUTE,
+    refund::ROUTE,
+];
+
+/// Every route table; a product module appends its own.
+const TABLES: &[&[Route]] = &[CASHIER];
+
+/// The route of a path.
+pub(crate) fn find(path: &str) -> Option<&'static Route> {
+    TABLES
+        .iter()
+        .flat_map(|t| t.iter())
+        .find(|r| r.path == path)
+}
+
+/// Names of every API answered.
+pub(crate) fn names() -> Vec<&'static str> {
+    TABLES
+        .iter()
+        .flat_map(|t| t.iter())
+        .map(|r| r.name)
+        .collect()
+}
+
+/// An answer body with its outcome (for the call log and fault injection).
+pub(crate) struct Answer {
+    pub body: Vec<u8>,
+    pub status: String,
+    pub code: String,
+}
+
+impl Answer {
+    /// A body holding only `result`.
+    pub(crate) fn result(code: &str, status: &str, message: &str) -> Self {
+        let body = serde_json::json!({
+            "result": { "resultCode": code, "resultStatus": status, "resultMessage": message }
+        });
+        Answer {
+            body: body.to_string().into_bytes(),
+            status: status.to_owned(),
+            code: code.to_owned(),
+        }
+    }
+
+    /// A typed response.
+    pub(crate) fn of<R: Serialize + HasResult>(response: &R) -> Self {
+        let result = response.result();
+        match serde_json::to_vec(response) {
+            Ok(body) => Answer {
+                body,
+                status: result.result_status.as_str().to_owned(),
+                code: result.code_str().to_owned(),
+            },
+            Err(e) => Answer::result("UNKNOWN_EXCEPTION", "U", &format!("simulator: {e}")),
+        }
+    }
+}
+
+/// Parses and validates a request body, then answers it with `handle`. A body that does not
+/// parse or validate gets `PARAM_ILLEGAL` naming the field.
+pub(crate) fn typed<A: Api + DeserializeOwned>(
+    shared: &Shared,
+    body: &[u8],
+    handle: fn(&Shared, A) -> A::Response,
+) -> Answer {
+    let request: A = match serde_json::from_slice(body) {
+        Ok(r) => r,
+        Err(e) => return Answer::result("PARAM_ILLEGAL", "F", &format!("request body: {e}")),
+    };
+    if let Err(errors) = request.validate() {
+        return Answer::result("PARAM_ILLEGAL", "F", &errors.to_string());
+    }
+    Answer::of(&handle(shared, request))
+}
+
+/// The wallet user id of a paid payment (stable per payment).
+pub(crate) fn customer_id(payment: &Payment) -> String {
+    format!("SIMUSER{}", payment.payment_id.get(6..).unwrap_or_default())
+}
+
+/// A `result` object of API `C` from parts.
+pub(crate) fn result<C: alipayplus_types::ResultCode>(
+    code: &str,
+    status: &str,
+    message: &str,
+) -> alipayplus_types::ApiResult<C> {
+    alipayplus_types::ApiResult::new(
+        C::from(code),
+        alipayplus_types::ResultStatus::from(status),
+        Some(message.to_owned()),
+    )
+}

@@ -1,0 +1,299 @@
+//! An Alipay+ simulator over real HTTP on loopback, for integration tests and demos.
+//!
+//! It answers the Cashier Payment APIs (consultPayment, pay, inquiryPayment, cancelPayment,
+//! refund) like Alipay+ does per `shared/spec` (common.md, cashier.md): every request's
+//! signature is verified with the ACQP's public key (`INVALID_SIGNATURE` otherwise), every
+//! answer is signed with the simulator's key, bodies are validated (`PARAM_ILLEGAL` naming the
+//! field), idempotency keys are enforced, and payments follow a state machine
+//! ([`payment`]). A simulated shopper approves or declines at the URL pay returns
+//! ([`shopper`]); final results are pushed as signed notifyPayment calls, re-sent until the
+//! ACQP acknowledges with a signed answer ([`notify`]). Faults can be injected per request or
+//! per run ([`fault`]), through [`Simulator`] methods or the HTTP [`control`] API.
+//!
+//! ```no_run
+//! use alipayplus_sim::{SimConfig, Simulator};
+//!
+//! let sim = Simulator::start(SimConfig::bundled()?)?;
+//! println!("Alipay+ at {} for Client-Id {}", sim.base_url(), sim.client_id());
+//! // ... point a client at sim.base_url(), sign with keys::ACQP_PRIVATE_PEM,
+//! // verify with keys::SIM_PUBLIC_PEM ...
+//! drop(sim); // stops the server and the notifier
+//! # Ok::<(), alipayplus_sim::Error>(())
+//! ```
+#![forbid(unsafe_code)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+mod api;
+pub mod clock;
+pub mod config;
+pub mod control;
+mod error;
+pub mod fault;
+mod gateway;
+mod http;
+pub mod keys;
+pub mod notify;
+pub mod payment;
+mod server;
+pub mod shopper;
+mod state;
+
+pub use config::SimConfig;
+pub use error::Error;
+pub use fault::{Fault, FaultRule, NotifyFaults};
+pub use notify::{Delivery, DeliveryKind, DeliveryOutcome, NotificationStatus};
+pub use payment::{PaymentStatus, PaymentView};
+pub use state::CallRecord;
+
+use state::{Shared, lock};
+
+/// What `GET /sim` tells.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SimInfo {
+    /// The ACQP Client-Id the simulator accepts.
+    pub client_id: String,
+    /// Base URL of the APIs (`http://127.0.0.1:PORT`).
+    pub base_url: String,
+    /// keyVersion of the simulator's signatures.
+    pub key_version: u32,
+    /// `acquirerId` in answers.
+    pub acquirer_id: String,
+    /// `pspId` of the simulated wallet.
+    pub psp_id: String,
+    /// paymentMethodType values accepted.
+    pub wallets: Vec<String>,
+    /// API names answered.
+    pub apis: Vec<&'static str>,
+}
+
+pub(crate) fn info(shared: &Shared) -> SimInfo {
+    SimInfo {
+        client_id: shared.client_id.clone(),
+        base_url: shared.base_url.clone(),
+        key_version: shared.key_version,
+        acquirer_id: shared.acquirer_id.clone(),
+        psp_id: shared.psp_id.clone(),
+        wallets: shared.wallets.clone(),
+        apis: api::names(),
+    }
+}
+
+pub(crate) fn payments(shared: &Shared) -> Vec<PaymentView> {
+    let store = lock(&shared.store);
+    store
+        .payments
+        .values()
+        .map(|p| p.view(&shared.base_url))
+        .collect()
+}
+
+pub(crate) fn payment(shared: &Shared, id: &str) -> Option<PaymentView> {
+    let store = lock(&shared.store);
+    let request_id = store
+        .resolve(Some(id), None)
+        .or_else(|| store.resolve(None, Some(id)))?;
+    store
+        .payments
+        .get(&request_id)
+        .map(|p| p.view(&shared.base_url))
+}
+
+/// A running simulator. Dropping it stops the server and the notifier (in-flight delays end
+/// early) and joins their threads.
+pub struct Simulator {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    threads: Vec<JoinHandle<()>>,
+    // Dropped after the threads are joined: closes the listening socket.
+    _server: Arc<tiny_http::Server>,
+}
+
+impl std::fmt::Debug for Simulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Simulator")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Simulator {
+    /// Binds `config.bind` (a free loopback port by default) and starts serving.
+    ///
+    /// # Errors
+    /// [`Error::Bind`] when the address cannot be bound.
+    pub fn start(config: SimConfig) -> Result<Simulator, Error> {
+        let bind = config.bind.to_string();
+        let bind_error = |reason: String| Error::Bind {
+            addr: bind.clone(),
+            reason,
+        };
+        let server = tiny_http::Server::http(config.bind).map_err(|e| bind_error(e.to_string()))?;
+        let addr = server
+            .server_addr()
+            .to_ip()
+            .ok_or_else(|| bind_error("not an IP listener".into()))?;
+        let workers = config.workers;
+        let server = Arc::new(server);
+        let shared = Arc::new(Shared::new(config, format!("http://{addr}")));
+        let started = server::spawn_workers(&server, &shared, workers).and_then(|mut list| {
+            let shared = Arc::clone(&shared);
+            let notifier = std::thread::Builder::new()
+                .name("alipayplus-sim-notify".into())
+                .spawn(move || notify::run(&shared))?;
+            list.push(notifier);
+            Ok(list)
+        });
+        let threads = match started {
+            Ok(list) => list,
+            Err(e) => {
+                // Workers already started see the flag and end.
+                shared.stop();
+                return Err(bind_error(e.to_string()));
+            }
+        };
+        Ok(Simulator {
+            shared,
+            addr,
+            threads,
+            _server: server,
+        })
+    }
+
+    /// Starts with [`SimConfig::bundled`].
+    ///
+    /// # Errors
+    /// As [`SimConfig::bundled`] and [`Simulator::start`].
+    pub fn start_bundled() -> Result<Simulator, Error> {
+        Simulator::start(SimConfig::bundled()?)
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`: the host to point an Alipay+ client at.
+    pub fn base_url(&self) -> &str {
+        &self.shared.base_url
+    }
+
+    /// The ACQP Client-Id accepted.
+    pub fn client_id(&self) -> &str {
+        &self.shared.client_id
+    }
+
+    /// What `GET /sim` tells.
+    pub fn info(&self) -> SimInfo {
+        info(&self.shared)
+    }
+
+    /// The shopper pays payment `id` (paymentRequestId or paymentId).
+    ///
+    /// # Errors
+    /// [`Error::UnknownPayment`]; [`Error::InvalidTransition`] if it is not in process.
+    pub fn approve(&self, id: &str) -> Result<PaymentView, Error> {
+        shopper::approve(&self.shared, id)
+    }
+
+    /// The shopper declines payment `id` with payment result `code` (e.g. `RISK_REJECT`).
+    ///
+    /// # Errors
+    /// As [`Simulator::approve`].
+    pub fn decline(&self, id: &str, code: &str) -> Result<PaymentView, Error> {
+        shopper::decline(&self.shared, id, code)
+    }
+
+    /// Every payment.
+    pub fn payments(&self) -> Vec<PaymentView> {
+        payments(&self.shared)
+    }
+
+    /// One payment by paymentRequestId or paymentId.
+    pub fn payment(&self, id: &str) -> Option<PaymentView> {
+        payment(&self.shared, id)
+    }
+
+    /// Adds a fault rule.
+    pub fn add_fault(&self, rule: FaultRule) {
+        lock(&self.shared.faults).add(rule);
+    }
+
+    /// The fault rules still active.
+    pub fn faults(&self) -> Vec<FaultRule> {
+        lock(&self.shared.faults).rules()
+    }
+
+    /// Removes every fault rule.
+    pub fn clear_faults(&self) {
+        lock(&self.shared.faults).clear();
+    }
+
+    /// Sets the notification faults for notifications queued from now on.
+    pub fn set_notify_faults(&self, faults: NotifyFaults) {
+        *lock(&self.shared.notify_faults) = faults;
+    }
+
+    /// Sends the held notifications now, newest first; returns how many.
+    pub fn release_notifications(&self) -> usize {
+        self.shared.notify.release()
+    }
+
+    /// Where each payment's notification stands.
+    pub fn notifications(&self) -> Vec<NotificationStatus> {
+        self.shared.notify.statuses()
+    }
+
+    /// Every notification delivery attempt so far.
+    pub fn deliveries(&self) -> Vec<Delivery> {
+        self.shared.notify.deliveries()
+    }
+
+    /// Every API call answered so far.
+    pub fn calls(&self) -> Vec<CallRecord> {
+        lock(&self.shared.calls).clone()
+    }
+
+    /// Moves the protocol clock forward (expiry, cancel and refund windows), then closes
+    /// payments that expired.
+    pub fn advance_clock(&self, by: Duration) {
+        self.shared
+            .clock
+            .advance_ms(i64::try_from(by.as_millis()).unwrap_or(i64::MAX));
+        self.shared.sweep_expired();
+    }
+
+    /// Waits until no notification is queued or being delivered (held ones excepted), at most
+    /// `timeout`. True if settled.
+    pub fn wait_notifications_idle(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if self.shared.notify.is_idle() {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Stops the simulator (same as dropping it).
+    pub fn shutdown(self) {}
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        self.shared.stop();
+        for t in self.threads.drain(..) {
+            // A worker that panicked has already reported it; nothing else to do here.
+            let _ = t.join();
+        }
+    }
+}
