@@ -589,3 +589,37 @@ pub fn post_http(base: &str, request: &Request) -> Response {
     response.body = body;
     response
 }
+
+/// A GET without following redirects: the status and the `Location` header.
+pub fn get_http(url: &str) -> (u16, Option<String>) {
+    use std::io::{BufRead, BufReader, Write};
+    let rest = url.trim_start_matches("http://");
+    let (addr, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    let status: u16 = line.split(' ').nth(1).unwrap().parse().unwrap();
+    let mut location = None;
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h).unwrap() == 0 {
+            break;
+        }
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        if let Some((n, v)) = h.split_once(':')
+            && n.eq_ignore_ascii_case("location")
+        {
+            location = Some(v.trim().to_string());
+        }
+    }
+    (status, location)
+}
