@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 mod codegen;
 mod demo;
+mod demo_autodebit;
 mod sim;
 
 const USAGE: &str = "usage: cargo xtask <command>
@@ -12,7 +13,7 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   codegen [--check]  generate crates/alipayplus-types/src/generated/ from spec/api/*.toml
                      (--check: fail if the checked-in files are stale, write nothing)
-  demo               the main job: the Cashier flow against the simulator over HTTP
+  demo               the main job: the Cashier and Auto Debit flows against the simulator over HTTP
   sim [--port N] [--notify-url URL]
                      run the Alipay+ simulator on 127.0.0.1 (see crates/alipayplus-sim)
   help               this text";
