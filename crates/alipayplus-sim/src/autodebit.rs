@@ -441,7 +441,8 @@ pub(crate) fn apply_token(shared: &Shared, request: ApplyTokenRequest) -> ApplyT
     let fail = |code: &str, message: &str| ApplyTokenResponse::new(result(code, "F", message));
     let (response, pushes) = {
         let mut books = lock(&shared.autodebit);
-        let ticket = match request.grant_type {
+        // Find the authorization first; nothing is spent before the client is checked.
+        let (ticket, spend) = match request.grant_type {
             GrantType::AuthorizationCode => {
                 let code = request
                     .auth_code
@@ -449,7 +450,7 @@ pub(crate) fn apply_token(shared: &Shared, request: ApplyTokenRequest) -> ApplyT
                     .map(|c| c.expose().to_owned())
                     .unwrap_or_default();
                 let ttl = books.config.auth_code_ttl_secs;
-                let Some(c) = books.codes.get_mut(&code) else {
+                let Some(c) = books.codes.get(&code) else {
                     return fail("INVALID_AUTH_CODE", "unknown auth code");
                 };
                 if c.used {
@@ -458,8 +459,7 @@ pub(crate) fn apply_token(shared: &Shared, request: ApplyTokenRequest) -> ApplyT
                 if now > c.issued_at + ttl {
                     return fail("EXPIRED_AUTH_CODE", "the auth code has expired");
                 }
-                c.used = true;
-                c.ticket.clone()
+                (c.ticket.clone(), Spend::Code(code))
             }
             GrantType::RefreshToken => {
                 let rt = request
@@ -470,7 +470,7 @@ pub(crate) fn apply_token(shared: &Shared, request: ApplyTokenRequest) -> ApplyT
                 let Some(old) = books.refresh.get(&rt).cloned() else {
                     return fail("INVALID_REFRESH_TOKEN", "unknown refresh token");
                 };
-                let Some(grant) = books.grants.get_mut(&old) else {
+                let Some(grant) = books.grants.get(&old) else {
                     return fail("INVALID_REFRESH_TOKEN", "unknown refresh token");
                 };
                 if grant.state != GrantState::Active {
@@ -485,8 +485,7 @@ pub(crate) fn apply_token(shared: &Shared, request: ApplyTokenRequest) -> ApplyT
                         "the refresh token has expired: bind again",
                     );
                 }
-                grant.state = GrantState::Rotated;
-                grant.ticket.clone()
+                (grant.ticket.clone(), Spend::Rotate(old))
             }
             GrantType::Unrecognized(_) => {
                 return fail("PARAM_ILLEGAL", "grantType is not supported");
@@ -497,6 +496,19 @@ pub(crate) fn apply_token(shared: &Shared, request: ApplyTokenRequest) -> ApplyT
                 "INVALID_AUTH_CLIENT",
                 "authClientId differs from the one used in prepare",
             );
+        }
+        match spend {
+            Spend::Code(code) => {
+                if let Some(c) = books.codes.get_mut(&code) {
+                    c.used = true;
+                }
+            }
+            // Refresh rotates: the old pair stops working.
+            Spend::Rotate(old) => {
+                if let Some(g) = books.grants.get_mut(&old) {
+                    g.state = GrantState::Rotated;
+                }
+            }
         }
         let wallet = books
             .tickets
@@ -525,6 +537,12 @@ pub(crate) fn apply_token(shared: &Shared, request: ApplyTokenRequest) -> ApplyT
     };
     push_all(shared, pushes);
     response
+}
+
+/// What a successful applyToken uses up.
+enum Spend {
+    Code(String),
+    Rotate(String),
 }
 
 /// Revokes `access`; the TOKEN_CANCELED push if it was active.
