@@ -14,7 +14,7 @@ commands:
   codegen [--check]  generate crates/alipayplus-types/src/generated/ from spec/api/*.toml
                      (--check: fail if the checked-in files are stale, write nothing)
   demo               the main job: the Cashier and Auto Debit flows against the simulator over HTTP
-  sim [--port N] [--notify-url URL]
+  sim [--port N] [--notify-url URL] [--auth-notify-url URL] [--consult-unbinding-url URL]
                      run the Alipay+ simulator on 127.0.0.1 (see crates/alipayplus-sim)
   help               this text";
 
