@@ -261,6 +261,29 @@ fn an_auth_code_is_exchanged_once() {
 }
 
 #[test]
+fn an_unknown_exchange_keeps_the_code_for_a_retry_of_the_same_request() {
+    let clock = TestClock::new();
+    let fake = FakeAlipay::new(&clock);
+    let client = fake.client();
+    let m = merchant();
+    let ad = AutoDebit::new(&client, &m);
+    let mut b = binding(1);
+    ad.prepare(&b, TerminalType::Web, None).unwrap();
+    let (url, _) = fake.consent();
+    b.on_redirect(&url).unwrap();
+    fake.state.lock().unwrap().apply_token_unknown = 1;
+    let unknown = ad.exchange_code(&mut b).unwrap();
+    assert!(unknown.is_unknown());
+    assert!(!b.is_code_spent(), "U: the same exchange may be retried");
+    let retried = ad.exchange_code(&mut b).unwrap();
+    assert!(retried.is_success());
+    let calls = fake.calls("/applyToken");
+    assert_eq!(calls.len(), 2);
+    assert_eq!(calls[0].body, calls[1].body, "the same request again");
+    assert!(b.is_code_spent());
+}
+
+#[test]
 fn refresh_rotates_tokens_and_expiry_forces_rebinding() {
     let clock = TestClock::new();
     let fake = FakeAlipay::new(&clock);

@@ -130,6 +130,8 @@ pub struct State {
     pub last_prepare: Option<Value>,
     pub log: Vec<Logged>,
     pub counter: u32,
+    /// applyToken answers U / UNKNOWN_EXCEPTION (unprocessed) this many times first.
+    pub apply_token_unknown: u32,
 }
 
 /// The fake Alipay+ (with one wallet behind it).
@@ -244,6 +246,10 @@ impl FakeAlipay {
                     json!({"result": ok(), "authUrl": "https://wallet.example/authorize?ticket=1"}),
                     false,
                 )
+            }
+            "applyToken" if st.apply_token_unknown > 0 => {
+                st.apply_token_unknown -= 1;
+                (json!({"result": unknown("UNKNOWN_EXCEPTION")}), false)
             }
             "applyToken" => (Self::apply_token(&mut st, now, &body), false),
             "cancelToken" => {
