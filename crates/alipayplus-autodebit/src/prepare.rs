@@ -39,9 +39,25 @@ const MAX_STATE_LEN: usize = 128;
 /// The per-binding `authState`: sent in prepare, echoed on the redirect back (and in
 /// authNotify), compared before a code is accepted.
 ///
-/// `Debug` does not show the value.
-#[derive(Clone, PartialEq, Eq)]
+/// `Debug` does not show the value. Serialized as its text (deserializing checks it like
+/// [`AuthState::parse`]).
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct AuthState(String);
+
+impl TryFrom<String> for AuthState {
+    type Error = Error;
+
+    fn try_from(text: String) -> Result<Self, Error> {
+        AuthState::parse(&text)
+    }
+}
+
+impl From<AuthState> for String {
+    fn from(state: AuthState) -> String {
+        state.0
+    }
+}
 
 impl AuthState {
     /// A state from 16 random bytes (128 bits, from a CSPRNG such as `getrandom`), written as
@@ -101,7 +117,8 @@ impl fmt::Debug for AuthState {
 }
 
 /// Where a binding's auth code stands.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", tag = "state", content = "code")]
 enum Code {
     Awaiting,
     Received(Secret),
@@ -125,8 +142,10 @@ pub enum CodeUpdate {
 
 /// One binding attempt, kept by the merchant from prepare to the token exchange.
 ///
-/// `Debug` shows neither the state nor the code.
-#[derive(Clone, PartialEq, Eq)]
+/// `Debug` shows neither the state nor the code. It serializes (serde) so it can be stored
+/// between prepare and the redirect back (e.g. in the shopper's session); the stored form
+/// contains the state and the code: keep it server-side.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Binding {
     auth_client_id: String,
     redirect_url: String,

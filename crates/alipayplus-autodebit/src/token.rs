@@ -41,8 +41,9 @@ use crate::notify::AuthEvent;
 
 /// An access token with its refresh token and expiry times.
 ///
-/// `Debug` does not show the tokens.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `Debug` does not show the tokens. Serializes (serde) with the tokens in clear, for storage
+/// with the merchant's other credentials.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct TokenSet {
     /// The access token: `paymentMethod.paymentMethodId` of agreement payments.
@@ -155,7 +156,7 @@ pub enum TokenDecision {
 }
 
 /// Why a new binding is needed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum RebindReason {
     /// The token was cancelled (cancelToken, or authNotify `TOKEN_CANCELED` from the wallet).
@@ -180,7 +181,7 @@ pub enum TokenUpdate {
     Ignored,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 enum Status {
     Active,
     /// pay said the access token is invalid / expired.
@@ -189,7 +190,8 @@ enum Status {
 }
 
 /// The stored token of one binding and what has happened to it (sans-IO; time is an input).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Serializes (serde) so it can be stored with the binding and resumed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TokenLifecycle {
     tokens: TokenSet,
     status: Status,

@@ -727,3 +727,43 @@ fn no_credential_in_debug_output() {
     }
     assert!(matches!(outcome, Outcome::Success(_)));
 }
+
+#[test]
+fn binding_and_token_lifecycle_can_be_stored_and_resumed() {
+    let clock = TestClock::new();
+    let fake = FakeAlipay::new(&clock);
+    let client = fake.client();
+    let m = merchant();
+    let ad = AutoDebit::new(&client, &m);
+
+    // Stored between prepare and the redirect back (another request, maybe another process).
+    let b = binding(1);
+    ad.prepare(&b, TerminalType::Web, None).unwrap();
+    let stored = serde_json::to_string(&b).unwrap();
+    let (url, _) = fake.consent();
+    let mut resumed: Binding = serde_json::from_str(&stored).unwrap();
+    assert_eq!(resumed, b);
+    assert_eq!(resumed.on_redirect(&url).unwrap(), CodeUpdate::New);
+    // Stored after the exchange: the code stays spent.
+    ad.exchange_code(&mut resumed).unwrap();
+    let again: Binding = serde_json::from_str(&serde_json::to_string(&resumed).unwrap()).unwrap();
+    assert!(again.is_code_spent());
+    assert!(matches!(
+        again.apply_token_request(),
+        Err(Error::CodeAlreadyExchanged)
+    ));
+
+    // A tampered stored state is refused when read back.
+    let bad = stored.replace(b.state().as_str(), "not a state!");
+    assert!(serde_json::from_str::<Binding>(&bad).is_err());
+
+    let mut life = bind(&fake);
+    life.on_cancelled();
+    let back: TokenLifecycle =
+        serde_json::from_str(&serde_json::to_string(&life).unwrap()).unwrap();
+    assert_eq!(back, life);
+    assert_eq!(
+        back.decide(clock.now()),
+        TokenDecision::Rebind(RebindReason::Cancelled)
+    );
+}
