@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod bench_report;
 mod codegen;
 mod demo;
 mod demo_autodebit;
@@ -13,6 +14,9 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   codegen [--check]  generate crates/alipayplus-types/src/generated/ from spec/api/*.toml
                      (--check: fail if the checked-in files are stale, write nothing)
+  bench-report [--no-write]
+                     openssl speed rsa2048 + the signing backends' benchmarks; writes the
+                     table into README.md (--no-write: print it only)
   demo               the main job: the Cashier and Auto Debit flows against the simulator over HTTP
   sim [--port N] [--notify-url URL] [--auth-notify-url URL] [--consult-unbinding-url URL]
                      run the Alipay+ simulator on 127.0.0.1 (see crates/alipayplus-sim)
@@ -25,6 +29,13 @@ fn main() -> ExitCode {
             println!("{USAGE}");
             ExitCode::SUCCESS
         }
+        Some("bench-report") => match bench_report::run(&workspace_root(), &args[1..]) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("bench-report: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Some("codegen") => {
             let check = match args.get(1).map(String::as_str) {
                 None => false,

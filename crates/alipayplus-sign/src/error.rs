@@ -109,6 +109,17 @@ pub enum Error {
         /// The modulus size of the rejected key.
         bits: usize,
     },
+    /// A signing backend other than the default (the `aws-lc` feature) refused a key that this
+    /// crate's parser accepted.
+    #[error(
+        "the {backend} backend refused the {kind} RSA key that the key parser accepted; use the default backend or report the key's form"
+    )]
+    BackendRejectedKey {
+        /// Private or public.
+        kind: KeyKind,
+        /// The backend's name, e.g. `aws-lc`.
+        backend: &'static str,
+    },
 
     // ---- Signing and verification ----
     /// The signature does not match the content under the public key.

@@ -147,6 +147,33 @@ impl<V: ContentVerifier> PublicKeys<V> {
     }
 }
 
+/// A verifier of any backend behind a trait object: the one key type a client configuration
+/// stores to accept Alipay+ public keys of either backend (see [`PublicKeys::boxed`]).
+pub type BoxedVerifier = alloc::boxed::Box<dyn ContentVerifier + Send + Sync>;
+
+impl<V: ContentVerifier + Send + Sync + 'static> PublicKeys<V> {
+    /// The same keys (same keyVersions, same order) as trait objects, so code that stores one
+    /// key type (a client configuration) takes [`PublicKey`], the `aws-lc` backend's
+    /// `AwsLcPublicKey` or any other verifier, even mixed.
+    ///
+    /// ```
+    /// use alipayplus_sign::{PublicKey, PublicKeys, message::BoxedVerifier};
+    ///
+    /// # let pem = include_bytes!("../tests/data/public_spki.pem");
+    /// let keys: PublicKeys<BoxedVerifier> = PublicKeys::single(1, PublicKey::parse(pem)?).boxed();
+    /// assert!(keys.get(1).is_some());
+    /// # Ok::<(), alipayplus_sign::Error>(())
+    /// ```
+    pub fn boxed(self) -> PublicKeys<BoxedVerifier> {
+        let mut keys = heapless::Vec::new();
+        for (version, key) in self.keys {
+            // Same capacity as the source: every entry fits.
+            let _ = keys.push((version, alloc::boxed::Box::new(key) as BoxedVerifier));
+        }
+        PublicKeys { keys }
+    }
+}
+
 /// What a successful verification vouches for. Borrowed from the headers given.
 ///
 /// The caller should still check `client_id` against the id it expects when that matters

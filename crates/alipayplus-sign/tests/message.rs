@@ -219,3 +219,31 @@ fn responses_round_trip_and_trait_objects_work() {
         Err(Error::VerificationFailed)
     );
 }
+
+#[test]
+fn boxed_key_sets_keep_versions_and_order() {
+    let k = keys();
+    let set = PublicKeys::new()
+        .with(5, k.other.public_key())
+        .unwrap()
+        .with(1, k.ours.public_key())
+        .unwrap();
+    let boxed: PublicKeys<message::BoxedVerifier> = set.boxed();
+    assert_eq!(boxed.len(), 2);
+    let by_ours = signed_request(&k.ours, 1);
+    assert_eq!(
+        verify_request(&boxed, &request_headers(by_ours.as_str())),
+        Ok((1, Some(1)))
+    );
+    // No keyVersion in the header: tried in the order added, the second verifies.
+    let bare = by_ours.as_str().replace("keyVersion=1,", "");
+    assert_eq!(
+        verify_request(&boxed, &request_headers(&bare)),
+        Ok((1, None))
+    );
+    let by_other = signed_request(&k.other, 5);
+    assert_eq!(
+        verify_request(&boxed, &request_headers(by_other.as_str())),
+        Ok((5, Some(5)))
+    );
+}

@@ -237,3 +237,19 @@ fn bad_command_lines_are_usage_errors() {
     assert_eq!(code, cli::FAILED);
     assert!(err.contains("/nonexistent/body.bin"), "{err}");
 }
+
+/// `--features aws-lc` switches signtool to the aws-lc backend (the vector tests above then run
+/// on it), and `--help` says which backend the build uses.
+#[test]
+fn help_names_the_backend_of_the_build() {
+    let (code, out, _) = signtool(&["--help"]);
+    assert_eq!(code, cli::OK);
+    let out = String::from_utf8(out).unwrap();
+    let expected = if cfg!(feature = "aws-lc") {
+        "Signing backend of this build: aws-lc (aws-lc-rs)."
+    } else {
+        "Signing backend of this build: rsa (pure Rust, the default)."
+    };
+    assert!(out.contains(expected), "{out}");
+    assert_eq!(cli::BACKEND, &expected[31..expected.len() - 1]);
+}

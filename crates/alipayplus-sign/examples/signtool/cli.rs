@@ -7,8 +7,22 @@
 //! signtool content               --method M --uri U --client-id C --time T --body-file F
 //! ```
 
-use alipayplus_sign::{PrivateKey, PublicKey, PublicKeys, SignContent, message};
+use alipayplus_sign::{PublicKeys, SignContent, message};
 use std::io::Write;
+
+// The signing backend: built with `--features aws-lc`, signtool signs and verifies with
+// aws-lc-rs; otherwise with the default pure-Rust `rsa` backend. Both read the same key forms.
+#[cfg(feature = "aws-lc")]
+use alipayplus_sign::{AwsLcPrivateKey as PrivateKey, AwsLcPublicKey as PublicKey};
+#[cfg(not(feature = "aws-lc"))]
+use alipayplus_sign::{PrivateKey, PublicKey};
+
+/// Name of the backend this build signs with, shown by `--help`.
+pub const BACKEND: &str = if cfg!(feature = "aws-lc") {
+    "aws-lc (aws-lc-rs)"
+} else {
+    "rsa (pure Rust, the default)"
+};
 
 /// Exit code for a successful run (and `valid`).
 pub const OK: i32 = 0;
@@ -52,7 +66,10 @@ pub fn run(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
         "verify" => &["--key", "--header"],
         "content" => &[],
         "-h" | "--help" | "help" => {
-            let _ = writeln!(out, "{USAGE_TEXT}");
+            let _ = writeln!(
+                out,
+                "{USAGE_TEXT}\n\nSigning backend of this build: {BACKEND}."
+            );
             return OK;
         }
         other => return usage(err, &format!("unknown command `{other}`")),

@@ -9,6 +9,9 @@
 //! cargo run -q -p alipayplus-sign --example signtool -- content --method M --uri U \
 //!     --client-id C --time T --body-file F
 //! ```
+//!
+//! Add `--features aws-lc` to sign and verify with the aws-lc-rs backend instead of the
+//! pure-Rust default (same keys, same output); `--help` names the backend of the build.
 
 mod cli;
 
