@@ -7,7 +7,9 @@
 //! notifyPayment handler and acknowledged with a signed answer; inquiry confirms; a partial
 //! refund; a second refund to the full amount (and one more is refused); then a second
 //! payment the shopper never completes: the tracker inquires, then cancels it after a
-//! 2-second window (short windows instead of the real 15 minutes).
+//! 2-second window (short windows instead of the real 15 minutes). Then Auto Debit
+//! ([`crate::demo_autodebit`]): bind a wallet, tokens, two charges, refresh, refund, unbind, and
+//! a charge after unbinding that fails cleanly.
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -273,7 +275,8 @@ fn run() -> Res<()> {
     ensure(bad.is_empty(), || {
         format!("unacknowledged notification deliveries: {bad:?}")
     })?;
-    Ok(())
+    // 9. Auto Debit on the same simulator.
+    crate::demo_autodebit::run(&sim)
 }
 
 fn abandoned_payment(

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 mod bench_report;
 mod codegen;
 mod demo;
+mod demo_autodebit;
 mod sim;
 
 const USAGE: &str = "usage: cargo xtask <command>
@@ -16,8 +17,8 @@ commands:
   bench-report [--no-write]
                      openssl speed rsa2048 + the signing backends' benchmarks; writes the
                      table into README.md (--no-write: print it only)
-  demo               the main job: the Cashier flow against the simulator over HTTP
-  sim [--port N] [--notify-url URL]
+  demo               the main job: the Cashier and Auto Debit flows against the simulator over HTTP
+  sim [--port N] [--notify-url URL] [--auth-notify-url URL] [--consult-unbinding-url URL]
                      run the Alipay+ simulator on 127.0.0.1 (see crates/alipayplus-sim)
   help               this text";
 

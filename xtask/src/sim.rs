@@ -14,6 +14,7 @@ pub fn main(args: &[String]) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let mut autodebit = alipayplus_sim::AutoDebitConfig::default();
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         let value = rest.next();
@@ -23,6 +24,10 @@ pub fn main(args: &[String]) -> ExitCode {
                 Err(_) => return usage(&format!("--port needs a number 0-65535, got {v:?}")),
             },
             ("--notify-url", Some(v)) => config.default_notify_url = Some(v.clone()),
+            ("--auth-notify-url", Some(v)) => autodebit.auth_notify_url = Some(v.clone()),
+            ("--consult-unbinding-url", Some(v)) => {
+                autodebit.consult_unbinding_url = Some(v.clone());
+            }
             _ => return usage(&format!("unknown or incomplete option {arg:?}")),
         }
     }
@@ -33,6 +38,7 @@ pub fn main(args: &[String]) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    sim.set_autodebit_config(autodebit);
     let dir = keys::key_dir();
     let path = |name: &str| dir.join(name).display().to_string();
     println!("Alipay+ simulator listening on {}", sim.base_url());
@@ -54,6 +60,9 @@ pub fn main(args: &[String]) -> ExitCode {
     println!("  wallets              {}", sim.info().wallets.join(", "));
     println!(
         "  shopper              GET the normalUrl from pay, add ?action=approve or ?action=decline"
+    );
+    println!(
+        "  auto debit           GET the authUrl from prepare, add ?action=agree (redirect back with authCode)"
     );
     println!(
         "  control API          GET {}/sim  (payments, shopper, faults, notifications, clock: see alipayplus-sim docs)",
@@ -80,6 +89,8 @@ pub fn main(args: &[String]) -> ExitCode {
 }
 
 fn usage(problem: &str) -> ExitCode {
-    eprintln!("sim: {problem}\n\nusage: cargo xtask sim [--port N] [--notify-url URL]");
+    eprintln!(
+        "sim: {problem}\n\nusage: cargo xtask sim [--port N] [--notify-url URL] [--auth-notify-url URL] [--consult-unbinding-url URL]"
+    );
     ExitCode::FAILURE
 }

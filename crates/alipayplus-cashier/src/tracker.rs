@@ -50,6 +50,8 @@ use crate::time::Timestamp;
 
 /// The `resultCode` Alipay+ returns when a payment (or the order to cancel) does not exist.
 pub const ORDER_NOT_EXIST: &str = "ORDER_NOT_EXIST";
+/// The pay `resultCode` (`U`) meaning Alipay+ has the payment and it is in process.
+pub const PAYMENT_IN_PROCESS: &str = "PAYMENT_IN_PROCESS";
 /// The pay `resultCode` for a reused `paymentRequestId` with different key fields.
 pub const REPEAT_REQ_INCONSISTENT: &str = "REPEAT_REQ_INCONSISTENT";
 
@@ -519,14 +521,21 @@ impl PaymentTracker {
                 Update::Progress
             }
             Report::Failure(code) => self.finish(Final::Failed { code }),
-            Report::Unknown(_) => {
+            Report::Unknown(code) => {
+                // Common §3.4: pay is re-sent on a timeout or a U *other than* the in-process
+                // code; PAYMENT_IN_PROCESS means Alipay+ has the payment (Auto Debit answers
+                // it without a redirect): inquire.
+                let in_process = code.as_deref() == Some(PAYMENT_IN_PROCESS);
                 if let Some(r) = redirect
                     && self.redirect.as_ref() != Some(&r)
                 {
                     self.redirect = Some(r);
                     self.redirect_pending = true;
                 }
-                if self.redirect.is_some() || self.pay_attempts >= self.policy.max_pay_attempts {
+                if in_process
+                    || self.redirect.is_some()
+                    || self.pay_attempts >= self.policy.max_pay_attempts
+                {
                     self.phase = Phase::Polling;
                     self.next_at = (self.started_at + self.policy.first_inquiry_after)
                         .max(now + self.policy.retry_delay);

@@ -57,6 +57,9 @@ pub(crate) fn serve(shared: &Shared, request: &HttpRequest) -> HttpResponse {
     let body = |r: Result<HttpResponse, HttpResponse>| r.unwrap_or_else(|e| e);
     match (method.as_str(), path) {
         ("GET", "/sim") => HttpResponse::json(200, &crate::info(shared)),
+        (_, p) if p == "/sim/autodebit" || p.starts_with("/sim/autodebit/") => {
+            crate::autodebit::control(shared, request)
+        }
         ("GET", "/sim/payments") => HttpResponse::json(200, &crate::payments(shared)),
         ("GET", p) if p.starts_with("/sim/payments/") => {
             let id = p.trim_start_matches("/sim/payments/");

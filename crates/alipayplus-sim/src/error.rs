@@ -28,6 +28,9 @@ pub enum Error {
         /// What was asked.
         action: &'static str,
     },
+    /// No Auto Debit authorization has this ticket, authorization URL or access token.
+    #[error("no Auto Debit authorization or token {0:?}")]
+    UnknownAuthorization(String),
     /// A control request body was not what the control API expects.
     #[error("bad control request: {0}")]
     BadControlRequest(String),

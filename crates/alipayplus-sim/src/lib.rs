@@ -1,7 +1,9 @@
 //! An Alipay+ simulator over real HTTP on loopback, for integration tests and demos.
 //!
 //! It answers the Cashier Payment APIs (consultPayment, pay, inquiryPayment, cancelPayment,
-//! refund) like Alipay+ does per `shared/spec` (common.md, cashier.md): every request's
+//! refund) and the Auto Debit ones ([`autodebit`]: prepare with a consent page, applyToken,
+//! cancelToken, agreement pay, authNotify, wallet-side unbinding) like Alipay+ does per
+//! `shared/spec` (common.md, cashier.md, autodebit.md): every request's
 //! signature is verified with the ACQP's public key (`INVALID_SIGNATURE` otherwise), every
 //! answer is signed with the simulator's key, bodies are validated (`PARAM_ILLEGAL` naming the
 //! field), idempotency keys are enforced, and payments follow a state machine
@@ -30,6 +32,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 mod api;
+pub mod autodebit;
 pub mod clock;
 pub mod config;
 pub mod control;
@@ -44,6 +47,7 @@ mod server;
 pub mod shopper;
 mod state;
 
+pub use autodebit::{AgreementScript, AutoDebitConfig, Consent, TokenView, Unbinding};
 pub use config::SimConfig;
 pub use error::Error;
 pub use fault::{Fault, FaultRule, NotifyFaults};
@@ -282,6 +286,53 @@ impl Simulator {
             }
             std::thread::sleep(Duration::from_millis(10));
         }
+    }
+
+    /// The user agrees on the Auto Debit authorization page (`auth_url` as prepare returned
+    /// it, or its ticket): a code is created, authNotify `AUTHCODE_CREATED` pushed if
+    /// configured, and the redirect back returned.
+    ///
+    /// # Errors
+    /// [`Error::UnknownAuthorization`].
+    pub fn consent(&self, auth_url: &str) -> Result<Consent, Error> {
+        autodebit::consent(&self.shared, auth_url, true)
+    }
+
+    /// The user declines on the authorization page: the redirect back carries no code.
+    ///
+    /// # Errors
+    /// [`Error::UnknownAuthorization`].
+    pub fn decline_consent(&self, auth_url: &str) -> Result<Consent, Error> {
+        autodebit::consent(&self.shared, auth_url, false)
+    }
+
+    /// The user unbinds in the wallet: consultUnbinding (if configured), then the token is
+    /// revoked and authNotify `TOKEN_CANCELED` pushed.
+    ///
+    /// # Errors
+    /// [`Error::UnknownAuthorization`] for an unknown token.
+    pub fn unbind(&self, access_token: &str) -> Result<Unbinding, Error> {
+        autodebit::unbind(&self.shared, access_token)
+    }
+
+    /// The Auto Debit settings.
+    pub fn autodebit_config(&self) -> AutoDebitConfig {
+        autodebit::config(&self.shared)
+    }
+
+    /// Replaces the Auto Debit settings.
+    pub fn set_autodebit_config(&self, config: AutoDebitConfig) {
+        autodebit::set_config(&self.shared, config);
+    }
+
+    /// How the next agreement payment ends (queued; default: paid at once).
+    pub fn script_agreement_payment(&self, script: AgreementScript) {
+        autodebit::script(&self.shared, script);
+    }
+
+    /// Every token pair issued.
+    pub fn tokens(&self) -> Vec<TokenView> {
+        autodebit::tokens(&self.shared)
     }
 
     /// Stops the simulator (same as dropping it).

@@ -20,6 +20,8 @@ pub(crate) fn dispatch(shared: &Shared, request: &HttpRequest) -> HttpResponse {
     let path = request.path();
     if path == "/sim" || path.starts_with("/sim/") {
         control::serve(shared, request)
+    } else if path.starts_with("/shopper/authorize/") {
+        crate::autodebit::page(shared, request)
     } else if path.starts_with("/shopper/") {
         shopper::serve(shared, request)
     } else if path.starts_with("/aps/") {

@@ -92,6 +92,8 @@ pub(crate) struct Shared {
     pub notify_faults: Mutex<NotifyFaults>,
     pub calls: Mutex<Vec<CallRecord>>,
     pub notify: NotifyQueue,
+    /// The Auto Debit books ([`crate::autodebit`]).
+    pub autodebit: Mutex<crate::autodebit::Books>,
     ids: AtomicU64,
     stopping: AtomicBool,
     stop_lock: Mutex<()>,
@@ -126,6 +128,7 @@ impl Shared {
             notify_faults: Mutex::new(config.notify_faults),
             calls: Mutex::new(Vec::new()),
             notify: NotifyQueue::default(),
+            autodebit: Mutex::new(crate::autodebit::Books::default()),
             ids: AtomicU64::new(1),
             stopping: AtomicBool::new(false),
             stop_lock: Mutex::new(()),
@@ -176,6 +179,7 @@ impl Shared {
 
     /// Closes in-process payments whose expiry has passed and queues their notifications.
     pub(crate) fn sweep_expired(&self) {
+        crate::autodebit::settle_due(self);
         let now = self.clock.now_secs();
         let expired: Vec<String> = {
             let mut store = lock(&self.store);

@@ -71,6 +71,7 @@ pub fn touch() -> usize {
         + usize::from(status.is_success())
         + usize::try_from(amount.minor()).unwrap_or(0)
         + touch_cashier()
+        + touch_autodebit()
 }
 
 /// The cashier crate's part of [`touch`]: client core, inbound handler and tracker without std.
@@ -94,4 +95,31 @@ fn touch_cashier() -> usize {
         }
     }
     total
+}
+
+/// The Auto Debit crate's part of [`touch`]: binding, redirect, token lifecycle, payment tracker.
+fn touch_autodebit() -> usize {
+    use alipayplus_autodebit::{AuthState, Binding, TokenDecision, TokenLifecycle, TokenSet};
+    use alipayplus_cashier::time::Timestamp;
+    use alipayplus_types::Secret;
+    let mut binding = Binding::new(
+        "M",
+        "https://m.example/r",
+        AuthState::from_random_bytes([1; 16]),
+    );
+    let mut total = usize::from(binding.on_redirect("/r?authCode=C").is_err());
+    let now = Timestamp::from_unix_secs(0);
+    let life = TokenLifecycle::new(TokenSet::new(Secret::new("T"), None));
+    total += usize::from(life.decide(now) == TokenDecision::Use);
+    let order = alipayplus_types::Order::new(
+        "o".into(),
+        "d".into(),
+        alipayplus_types::Amount::new(alipayplus_types::Currency::USD, 1),
+        alipayplus_types::Merchant::new("m".into()),
+    );
+    let amount = order.order_amount;
+    let request =
+        alipayplus_autodebit::agreement_pay_request("p", order, amount, &Secret::new("T"));
+    let mut tracker = alipayplus_autodebit::agreement_tracker(&request, now);
+    total + usize::from(tracker.next_action(now) == alipayplus_cashier::tracker::Action::Pay)
 }

@@ -23,6 +23,8 @@ fn serve(shared: &Shared, body: &[u8]) -> Answer {
 }
 
 fn handle(shared: &Shared, request: InquiryPaymentRequest) -> InquiryPaymentResponse {
+    // Agreement payments whose time in process is over get their result first.
+    crate::autodebit::settle_due(shared);
     let now = shared.clock.now_secs();
     let (response, expired) = {
         let mut guard = lock(&shared.store);

@@ -15,6 +15,7 @@ use serde::de::DeserializeOwned;
 use crate::payment::Payment;
 use crate::state::Shared;
 
+mod authorization;
 mod cancel;
 mod consult;
 mod inquiry;
@@ -37,8 +38,15 @@ const CASHIER: &[Route] = &[
     refund::ROUTE,
 ];
 
+/// Auto Debit authorization APIs (agreement pay is answered by the pay route).
+const AUTO_DEBIT: &[Route] = &[
+    authorization::PREPARE,
+    authorization::APPLY_TOKEN,
+    authorization::CANCEL_TOKEN,
+];
+
 /// Every route table; a product module appends its own.
-const TABLES: &[&[Route]] = &[CASHIER];
+const TABLES: &[&[Route]] = &[CASHIER, AUTO_DEBIT];
 
 /// The route of a path.
 pub(crate) fn find(path: &str) -> Option<&'static Route> {

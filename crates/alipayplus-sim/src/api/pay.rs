@@ -24,12 +24,7 @@ fn handle(shared: &Shared, request: PayRequest) -> PayResponse {
         .is_agreement_payment
         .is_some_and(|b| b.0)
     {
-        // Auto Debit payments are answered by the Auto Debit module once it exists.
-        return PayResponse::new(result(
-            "INVALID_API",
-            "F",
-            "agreement (Auto Debit) payments are not simulated yet",
-        ));
+        return crate::autodebit::pay(shared, request);
     }
     if !shared
         .wallets
