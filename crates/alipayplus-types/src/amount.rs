@@ -7,6 +7,7 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::Error;
+use crate::error::echo;
 
 /// An ISO 4217 alpha-3 currency code, e.g. `USD`.
 ///
@@ -27,7 +28,7 @@ impl Currency {
     pub fn new(code: &str) -> Result<Self, Error> {
         match code.as_bytes() {
             &[a, b, c] if [a, b, c].iter().all(u8::is_ascii_uppercase) => Ok(Currency([a, b, c])),
-            _ => Err(Error::InvalidCurrency(code.to_string())),
+            _ => Err(Error::InvalidCurrency(echo(code))),
         }
     }
 
@@ -160,11 +161,11 @@ impl core::str::FromStr for MinorUnits {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self, Error> {
         if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(Error::InvalidAmount(s.to_string()));
+            return Err(Error::InvalidAmount(echo(s)));
         }
         s.parse::<u64>()
             .map(MinorUnits)
-            .map_err(|_| Error::InvalidAmount(s.to_string()))
+            .map_err(|_| Error::InvalidAmount(echo(s)))
     }
 }
 
@@ -253,7 +254,7 @@ impl Amount {
             .exponent()
             .ok_or_else(|| Error::UnknownCurrency(currency.as_str().to_string()))?;
         let out_of_range = || Error::AmountOutOfRange {
-            value: major.to_string(),
+            value: echo(major),
             currency: currency.as_str().to_string(),
             exponent,
         };
@@ -264,7 +265,7 @@ impl Amount {
             || !all_digits(frac)
             || (major.contains('.') && frac.is_empty())
         {
-            return Err(Error::InvalidAmount(major.to_string()));
+            return Err(Error::InvalidAmount(echo(major)));
         }
         if frac.len() > usize::from(exponent) {
             return Err(out_of_range());

@@ -7,6 +7,7 @@ use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::Error;
+use crate::error::echo;
 
 /// An ISO 8601 / RFC 3339 date-time with a zone, e.g. `2019-05-28T12:12:13+08:00` or
 /// `2025-02-20T08:51:49.09Z`.
@@ -79,7 +80,7 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 impl DateTime {
     /// Validates RFC 3339 `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`.
     pub fn parse(text: &str) -> Result<Self, Error> {
-        Self::parse_inner(text).ok_or_else(|| Error::InvalidDateTime(text.to_string()))
+        Self::parse_inner(text).ok_or_else(|| Error::InvalidDateTime(echo(text)))
     }
 
     fn parse_inner(text: &str) -> Option<Self> {

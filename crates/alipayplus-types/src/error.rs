@@ -2,11 +2,30 @@
 
 use alloc::string::String;
 
+/// Most characters of received text an [`Error`] repeats. The values these errors describe are
+/// short when valid (a date-time, an amount, a currency code); a longer one is cut, so a hostile
+/// or broken body cannot put megabytes into an error message or a log line.
+pub const MAX_ECHO_CHARS: usize = 64;
+
+/// `text` as an error repeats it: at most [`MAX_ECHO_CHARS`] characters, then `…` and the full
+/// length in bytes when it was longer.
+pub(crate) fn echo(text: &str) -> String {
+    match text.char_indices().nth(MAX_ECHO_CHARS) {
+        None => String::from(text),
+        Some((cut, _)) => alloc::format!(
+            "{}… ({} bytes)",
+            text.get(..cut).unwrap_or_default(),
+            text.len()
+        ),
+    }
+}
+
 /// A value did not have the form Alipay+ uses on the wire.
 ///
 /// Returned by the constructors of the core types ([`crate::Currency`], [`crate::Amount`],
 /// [`crate::DateTime`], [`crate::StrInt`], ...) and used as the message of serde errors, so a
-/// bad response body names what is wrong.
+/// bad response body names what is wrong. The offending text is repeated cut to
+/// [`MAX_ECHO_CHARS`] characters.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

@@ -49,7 +49,7 @@ pub mod generated;
 pub use amount::{Amount, Currency, MinorUnits};
 pub use api::{Api, Direction, HasResult};
 pub use datetime::DateTime;
-pub use error::Error;
+pub use error::{Error, MAX_ECHO_CHARS};
 pub use generated::*;
 pub use result::{Action, ApiResult, ResultCode, ResultEnvelope, ResultStatus};
 pub use scalar::{Secret, StrBool, StrDecimal, StrInt};

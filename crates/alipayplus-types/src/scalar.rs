@@ -7,6 +7,7 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::Error;
+use crate::error::echo;
 
 /// A boolean sent as the JSON string `"true"` / `"false"` (a JSON boolean is accepted on input).
 ///
@@ -32,7 +33,7 @@ impl core::str::FromStr for StrBool {
             "false" => Ok(StrBool(false)),
             _ if s.eq_ignore_ascii_case("true") => Ok(StrBool(true)),
             _ if s.eq_ignore_ascii_case("false") => Ok(StrBool(false)),
-            _ => Err(Error::InvalidBool(s.to_string())),
+            _ => Err(Error::InvalidBool(echo(s))),
         }
     }
 }
@@ -77,11 +78,11 @@ impl core::str::FromStr for StrInt {
     fn from_str(s: &str) -> Result<Self, Error> {
         let digits = s.strip_prefix('-').unwrap_or(s);
         if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(Error::InvalidInt(s.to_string()));
+            return Err(Error::InvalidInt(echo(s)));
         }
         s.parse::<i64>()
             .map(StrInt)
-            .map_err(|_| Error::InvalidInt(s.to_string()))
+            .map_err(|_| Error::InvalidInt(echo(s)))
     }
 }
 
@@ -132,7 +133,7 @@ impl StrDecimal {
         if digits(int) && frac.is_none_or(digits) {
             Ok(StrDecimal(text.to_string()))
         } else {
-            Err(Error::InvalidDecimal(text.to_string()))
+            Err(Error::InvalidDecimal(echo(text)))
         }
     }
 
