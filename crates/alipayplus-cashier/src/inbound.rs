@@ -64,7 +64,10 @@ pub struct Refused {
 }
 
 /// Why an inbound request was refused.
-#[derive(Debug, thiserror::Error)]
+///
+/// `Debug` shows the length of a kept body, not its content (an authNotify body carries auth
+/// codes and tokens).
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum InboundError {
     /// Not a POST.
@@ -78,9 +81,23 @@ pub enum InboundError {
     Parse {
         /// The parser's message (names the field and position).
         error: String,
-        /// The raw body as received.
+        /// The raw body as received (it may hold credentials: not shown by `Debug`).
         body: Vec<u8>,
     },
+}
+
+impl core::fmt::Debug for InboundError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            InboundError::Method(method) => f.debug_tuple("Method").field(method).finish(),
+            InboundError::Signature(error) => f.debug_tuple("Signature").field(error).finish(),
+            InboundError::Parse { error, body } => f
+                .debug_struct("Parse")
+                .field("error", error)
+                .field("body_len", &body.len())
+                .finish(),
+        }
+    }
 }
 
 impl InboundError {
