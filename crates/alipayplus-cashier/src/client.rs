@@ -345,7 +345,7 @@ impl ClientConfig {
                             (env.result.result_status, code)
                         });
                 return Outcome::NoVerifiedResponse(ResponseError::Parse {
-                    error: e.to_string(),
+                    error: parse_message(&e),
                     result,
                     response,
                 });
@@ -362,6 +362,24 @@ impl ClientConfig {
             ResultStatus::Failure => Outcome::Failure(reply),
             ResultStatus::Unknown | ResultStatus::Unrecognized(_) => Outcome::Unknown(reply),
         }
+    }
+}
+
+/// Longest parser message kept in a parse error, in characters.
+const MAX_PARSE_MESSAGE: usize = 256;
+
+/// The parser's message for an error: serde_json repeats an offending string value whole
+/// (`invalid type: string "..."`), so a long one is cut, keeping the position.
+pub(crate) fn parse_message(e: &serde_json::Error) -> String {
+    let full = e.to_string();
+    match full.char_indices().nth(MAX_PARSE_MESSAGE) {
+        None => full,
+        Some((cut, _)) => format!(
+            "{}… at line {} column {}",
+            full.get(..cut).unwrap_or_default(),
+            e.line(),
+            e.column()
+        ),
     }
 }
 
@@ -488,7 +506,7 @@ pub enum ResponseError {
     /// The signature verified but the body is not the expected JSON.
     #[error("the verified response body could not be parsed: {error}")]
     Parse {
-        /// The parser's message (names the field and position).
+        /// The parser's message (names the field and position; long quoted values are cut).
         error: String,
         /// `resultStatus` and `resultCode` of the `result` object, if that part was readable
         /// (for logs and support; the outcome still counts as unknown).

@@ -79,7 +79,7 @@ pub enum InboundError {
     /// The verified body is not the expected JSON.
     #[error("verified inbound body could not be parsed: {error}")]
     Parse {
-        /// The parser's message (names the field and position).
+        /// The parser's message (names the field and position; long quoted values are cut).
         error: String,
         /// The raw body as received (it may hold credentials: not shown by `Debug`).
         body: Vec<u8>,
@@ -99,6 +99,9 @@ impl core::fmt::Debug for InboundError {
         }
     }
 }
+
+/// Longest HTTP method repeated in [`InboundError::Method`] (the text is the caller's).
+const MAX_METHOD_ECHO: usize = 16;
 
 impl InboundError {
     /// The `resultCode` the answer carries.
@@ -123,7 +126,8 @@ impl ClientConfig {
     /// `Client-Id`, `Request-Time`, body) without parsing it.
     fn check_inbound(&self, request: &Request) -> Result<Checked, InboundError> {
         if !request.method.eq_ignore_ascii_case("POST") {
-            return Err(InboundError::Method(request.method.clone()));
+            let method = request.method.chars().take(MAX_METHOD_ECHO).collect();
+            return Err(InboundError::Method(method));
         }
         let path = request.path();
         let target = request.path_and_query();
@@ -184,7 +188,7 @@ impl ClientConfig {
             }),
             Err(e) => {
                 let error = InboundError::Parse {
-                    error: e.to_string(),
+                    error: crate::client::parse_message(&e),
                     body: request.body.clone(),
                 };
                 let answer = self.refusal(&checked.signed_uri, &checked.client_id, &error);

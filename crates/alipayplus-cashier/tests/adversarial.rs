@@ -9,7 +9,7 @@
 
 mod common;
 
-use alipayplus_cashier::client::{ClientConfig, Host, InboundUri, Outcome};
+use alipayplus_cashier::client::{ClientConfig, Host, InboundUri, Outcome, ResponseError};
 use alipayplus_cashier::inbound::{ACK_SUCCESS, InboundError};
 use alipayplus_cashier::transport::{Request, Response};
 use alipayplus_sign::{
@@ -242,4 +242,47 @@ fn refused_bodies_stay_out_of_debug() {
         assert!(!shown.contains("84, 79, 80, 83"), "{shown}");
     }
     assert!(format!("{:?}", refused.error).contains(&format!("body_len: {}", body.len())));
+}
+
+/// A long string where another type is expected: serde_json repeats it whole in its message;
+/// the error keeps a bounded part (and the position).
+#[test]
+fn parse_errors_repeat_a_bounded_part_of_the_body() {
+    let long = "x".repeat(200_000);
+    let body =
+        format!(r#"{{"paymentResult":"{long}","paymentRequestId":"pay-1","paymentId":"1"}}"#);
+    let time = "2025-02-20T08:52:00+08:00";
+    let sig = message::sign_request(
+        &alipay_key(),
+        1,
+        "POST",
+        "/notify",
+        CLIENT_ID,
+        time,
+        body.as_bytes(),
+    )
+    .unwrap();
+    let mut request = Request::post("/notify", body.clone().into_bytes());
+    request.headers.insert("Signature", sig.as_str());
+    request.headers.insert("Client-Id", CLIENT_ID);
+    request.headers.insert("Request-Time", time);
+    let refused = config().handle_notify_payment(&request).unwrap_err();
+    let shown = refused.error.to_string();
+    assert!(shown.len() < 600, "{} bytes: {shown:.200}", shown.len());
+    assert!(shown.contains("at line 1 column"), "{shown:.400}");
+
+    // The same for a verified response to our call.
+    let response = answer(Mode::Signed, "/aps/api/v1/payments/pay", &body);
+    let outcome = config().read_response::<PayRequest>("/aps/api/v1/payments/pay", Ok(response));
+    let Outcome::NoVerifiedResponse(e @ ResponseError::Parse { .. }) = &outcome else {
+        panic!("{outcome:?}")
+    };
+    let shown = e.to_string();
+    assert!(shown.len() < 600, "{} bytes: {shown:.200}", shown.len());
+
+    // And a method of any length is repeated cut.
+    let mut request = Request::post("/notify", Vec::new());
+    request.method = "P".repeat(100_000);
+    let refused = config().handle_notify_payment(&request).unwrap_err();
+    assert!(refused.error.to_string().len() < 200);
 }
