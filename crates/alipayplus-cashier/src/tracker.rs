@@ -337,12 +337,22 @@ impl PaymentTracker {
         self.on_pay(now, report, redirect)
     }
 
-    /// [`PaymentTracker::on_inquiry`] with an inquiryPayment outcome.
+    /// [`PaymentTracker::on_inquiry`] with an inquiryPayment outcome. A verified answer whose
+    /// `paymentRequestId` is another payment's counts as no answer: a response signature does
+    /// not cover the request it answers, so a replayed or misrouted answer must not settle
+    /// this payment.
     pub fn on_inquiry_outcome(
         &mut self,
         now: Timestamp,
         outcome: &Outcome<InquiryPaymentResponse>,
     ) -> Update {
+        let other_payment = outcome
+            .body()
+            .and_then(|b| b.payment_request_id.as_deref())
+            .is_some_and(|id| id != self.payment_request_id);
+        if other_payment {
+            return self.on_inquiry(now, InquiryReport::NoAnswer);
+        }
         self.on_inquiry(now, crate::inquiry::inquiry_report(outcome))
     }
 

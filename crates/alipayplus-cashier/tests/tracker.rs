@@ -735,3 +735,35 @@ fn randomized_model_never_double_charges_and_always_finishes() {
         run_model(seed, 60);
     }
 }
+
+/// A verified inquiry answer about another payment (the response signature does not cover the
+/// request, so a replayed or misrouted answer verifies) must not settle this one.
+#[test]
+fn an_inquiry_answer_about_another_payment_settles_nothing() {
+    use alipayplus_cashier::client::{Outcome, Reply};
+    use alipayplus_cashier::transport::Response;
+    use alipayplus_types::InquiryPaymentResponse;
+
+    let answer = |id: &str, status: &str| {
+        let body = format!(
+            r#"{{"result":{{"resultCode":"SUCCESS","resultStatus":"S"}},"paymentRequestId":"{id}","paymentResult":{{"resultCode":"SUCCESS","resultStatus":"{status}"}}}}"#
+        );
+        let parsed: InquiryPaymentResponse = serde_json::from_str(&body).unwrap();
+        Outcome::Success(Reply {
+            body: parsed,
+            response: Response::new(200, body.into_bytes()),
+            key_version: 1,
+        })
+    };
+    let mut tracker = cashier(secs(600));
+    in_process(&mut tracker, t0());
+    let later = t0() + secs(30);
+    assert_eq!(tracker.next_action(later), Action::Inquire);
+    tracker.on_inquiry_outcome(later, &answer("pay-other", "S"));
+    assert_eq!(tracker.final_state(), None);
+    tracker.on_inquiry_outcome(later, &answer("pay-other", "F"));
+    assert_eq!(tracker.final_state(), None);
+    // Its own answer settles it.
+    tracker.on_inquiry_outcome(later, &answer(ID, "S"));
+    assert_eq!(tracker.final_state(), Some(&Final::Succeeded));
+}
