@@ -11,11 +11,15 @@
 //! | verified and parsed | `SUCCESS` / `S` / `success` (the documented acknowledgement) | "received", not "payment accepted" |
 //! | method other than POST | `METHOD_NOT_SUPPORTED` / `F` | common error code |
 //! | signature missing, malformed, unknown keyVersion or wrong | `INVALID_SIGNATURE` / `F` | nothing in it is trusted; Alipay+ re-sends while the ack is not `S`, so a genuine notification is not lost while keys are fixed |
+//! | correctly signed, but its `Client-Id` is not ours | `INVALID_CLIENT` / `F` | a call for another client (e.g. another acquirer's notification replayed to our URL, should Alipay+ sign both with one key) says nothing about our payments |
 //! | verified but the body does not parse | `PARAM_ILLEGAL` / `F` | not processed; Alipay+ re-sends; the raw body is kept in the error for investigation |
 //!
-//! The answer's `Client-Id` echoes the request's (spec: "echo of the caller's client id") once
-//! the request is verified; to an unverified request we answer with our own client id, never
-//! reflecting untrusted text. `Response-Time` comes from the configured clock. The answer is
+//! The `Client-Id` header of an inbound call identifies the client it is for (common §1.2:
+//! it "identifies the client and selects the key pair"), so a verified call must carry ours,
+//! as a verified response must (the simulator sends it so; that Alipay+ does on every inbound
+//! API is our reading, kept in `check_inbound`). The answer's `Client-Id` echoes the
+//! request's (spec: "echo of the caller's client id"), which is then ours; to a refused
+//! request we answer with our own client id, never reflecting untrusted text. `Response-Time` comes from the configured clock. The answer is
 //! signed over the same request URI that verified.
 //!
 //! Request URI: Alipay+ signs the path it called. Whether a query string is part of it is
@@ -76,6 +80,11 @@ pub enum InboundError {
     /// The signature is missing or does not verify with the configured Alipay+ keys.
     #[error("inbound call not signed by Alipay+ (rejected, nothing in it is trusted): {0}")]
     Signature(#[source] SignError),
+    /// Correctly signed, but for another `Client-Id` than ours: not about our payments.
+    #[error(
+        "inbound call signed for another Client-Id than ours (rejected: it is not about this client's payments)"
+    )]
+    ClientIdMismatch,
     /// The verified body is not the expected JSON.
     #[error("verified inbound body could not be parsed: {error}")]
     Parse {
@@ -91,6 +100,7 @@ impl core::fmt::Debug for InboundError {
         match self {
             InboundError::Method(method) => f.debug_tuple("Method").field(method).finish(),
             InboundError::Signature(error) => f.debug_tuple("Signature").field(error).finish(),
+            InboundError::ClientIdMismatch => f.write_str("ClientIdMismatch"),
             InboundError::Parse { error, body } => f
                 .debug_struct("Parse")
                 .field("error", error)
@@ -109,6 +119,7 @@ impl InboundError {
         match self {
             InboundError::Method(_) => "METHOD_NOT_SUPPORTED",
             InboundError::Signature(_) => "INVALID_SIGNATURE",
+            InboundError::ClientIdMismatch => "INVALID_CLIENT",
             InboundError::Parse { .. } => "PARAM_ILLEGAL",
         }
     }
@@ -150,6 +161,9 @@ impl ClientConfig {
             }
             Err(e) => return Err(InboundError::Signature(e)),
         };
+        if verified.client_id != self.client_id() {
+            return Err(InboundError::ClientIdMismatch);
+        }
         Ok(Checked {
             client_id: verified.client_id.to_string(),
             key_version: verified.key_version,
@@ -201,6 +215,7 @@ impl ClientConfig {
         let message = match error {
             InboundError::Method(_) => "only POST is supported",
             InboundError::Signature(_) => "signature verification failed",
+            InboundError::ClientIdMismatch => "the request is for another client id",
             InboundError::Parse { .. } => "the request body could not be parsed",
         };
         // Both parts are fixed ASCII without quotes or backslashes: no escaping needed.

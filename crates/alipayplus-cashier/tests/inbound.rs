@@ -173,3 +173,37 @@ fn unparsable_bodies_and_other_methods_are_refused() {
         ("METHOD_NOT_SUPPORTED".into(), "F".into())
     );
 }
+
+/// A notification Alipay+ really signed, but for another client (another acquirer's, replayed
+/// to our URL): the signature is genuine, the call is not about our payments.
+#[test]
+fn a_call_signed_for_another_client_id_is_refused() {
+    let time = "2025-02-20T08:52:00+08:00";
+    let other = "SANDBOX_OTHER_ACQUIRER";
+    let sig = message::sign_request(
+        &alipay_key(),
+        1,
+        "POST",
+        "/n",
+        other,
+        time,
+        NOTIFY.as_bytes(),
+    )
+    .unwrap();
+    let mut req = Request::post("/n", NOTIFY.as_bytes().to_vec());
+    req.headers.insert("signature", sig.as_str());
+    req.headers.insert("client-id", other);
+    req.headers.insert("request-time", time);
+    let refused = config().handle_notify_payment(&req).unwrap_err();
+    assert!(
+        matches!(refused.error, InboundError::ClientIdMismatch),
+        "{:?}",
+        refused.error
+    );
+    assert_eq!(
+        result_code(&refused.answer),
+        ("INVALID_CLIENT".into(), "F".into())
+    );
+    assert_eq!(refused.answer.headers.get("Client-Id"), Some(CLIENT_ID));
+    assert!(answer_verifies(&refused.answer, "/n"));
+}
