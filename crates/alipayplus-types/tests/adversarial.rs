@@ -254,3 +254,28 @@ fn bodies_parse_or_fail_typed() {
     );
     assert!(serde_json::from_str::<PayResponse>(&deep).is_err());
 }
+
+/// A credential sent as something other than a string is refused without repeating it.
+#[test]
+fn credentials_of_the_wrong_type_stay_out_of_errors() {
+    for value in [
+        "28100113271",
+        "-28100113271",
+        "2810011.3271",
+        "true",
+        "1e30",
+    ] {
+        let body = format!(
+            r#"{{"authorizationNotifyType":"AUTHCODE_CREATED","authClientId":"M1","authCode":{value}}}"#
+        );
+        let e = serde_json::from_str::<AuthNotifyRequest>(&body).unwrap_err();
+        let shown = format!("{e} {e:?}");
+        assert!(!shown.contains(value), "{shown}");
+        assert!(shown.contains("credential"), "{shown}");
+    }
+    let n: AuthNotifyRequest = serde_json::from_str(
+        r#"{"authorizationNotifyType":"AUTHCODE_CREATED","authClientId":"M1","authCode":"2810\u0031"}"#,
+    )
+    .unwrap();
+    assert_eq!(n.auth_code.unwrap().expose(), "28101");
+}
