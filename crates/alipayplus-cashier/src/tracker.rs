@@ -398,9 +398,18 @@ impl PaymentTracker {
 
     /// Last moment a cancel is accepted: 00:15 UTC+8 of the day after the payment started.
     pub fn cancel_deadline(&self) -> Timestamp {
-        let local_day = (self.started_at.unix_millis() + UTC8_MS).div_euclid(DAY_MS);
+        // Saturating: a start time at the ends of the range (a clock far off, a tampered
+        // stored tracker) gives a deadline at the end of the range, not an overflow.
+        let local_day = self
+            .started_at
+            .unix_millis()
+            .saturating_add(UTC8_MS)
+            .div_euclid(DAY_MS);
         Timestamp::from_unix_millis(
-            (local_day + 1) * DAY_MS + CANCEL_DEADLINE_AFTER_MIDNIGHT_MS - UTC8_MS,
+            local_day
+                .saturating_add(1)
+                .saturating_mul(DAY_MS)
+                .saturating_add(CANCEL_DEADLINE_AFTER_MIDNIGHT_MS - UTC8_MS),
         )
     }
 
@@ -488,7 +497,10 @@ impl PaymentTracker {
     fn poll_later(&mut self, now: Timestamp) {
         self.next_at = now + self.interval;
         if self.policy.backoff {
-            self.interval = (self.interval * 2).min(self.policy.max_inquiry_interval);
+            self.interval = self
+                .interval
+                .saturating_mul(2)
+                .min(self.policy.max_inquiry_interval);
         }
     }
 

@@ -767,3 +767,50 @@ fn an_inquiry_answer_about_another_payment_settles_nothing() {
     tracker.on_inquiry_outcome(later, &answer(ID, "S"));
     assert_eq!(tracker.final_state(), Some(&Final::Succeeded));
 }
+
+/// Extreme times and policies (a stored tracker restored from a database, a clock far off):
+/// every decision is computed without an arithmetic panic.
+#[test]
+fn extreme_times_and_policies_do_not_panic() {
+    let huge = Duration::MAX;
+    let mut policies = vec![TrackerPolicy::cashier(), TrackerPolicy::auto_debit()];
+    let mut p = TrackerPolicy::cashier();
+    p.inquiry_interval = huge;
+    p.max_inquiry_interval = huge;
+    p.first_inquiry_after = huge;
+    p.cancel_margin = huge;
+    p.deadline_margin = huge;
+    p.retry_delay = huge;
+    p.settle_after_deadline = huge;
+    p.default_window = huge;
+    p.max_pay_attempts = u32::MAX;
+    policies.push(p);
+    for policy in policies {
+        for start in [i64::MIN, -1, 0, i64::MAX - 1, i64::MAX] {
+            let now = Timestamp::from_unix_millis(start);
+            for end in [Timestamp::from_unix_millis(i64::MIN), now, now + huge] {
+                let mut t = PaymentTracker::new(ID, now, end, policy.clone());
+                let _ = (t.cancel_deadline(), t.cancel_at());
+                for step in 0..8 {
+                    let at = match step % 3 {
+                        0 => now,
+                        1 => now + huge,
+                        _ => Timestamp::from_unix_millis(i64::MIN),
+                    };
+                    match t.next_action(at) {
+                        Action::Pay => {
+                            t.on_pay(at, Report::unknown("PAYMENT_IN_PROCESS"), Some(url()));
+                        }
+                        Action::Inquire => {
+                            t.on_inquiry(at, InquiryReport::NoAnswer);
+                        }
+                        Action::Cancel => {
+                            t.on_cancel(at, CancelReport::NoAnswer);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+}
