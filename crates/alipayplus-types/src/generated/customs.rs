@@ -1559,7 +1559,7 @@ pub struct DeclareRequest {
     ///
     /// Merchant order id declared to customs.
     ///
-    /// **Uncertain:** Condition 'required when isSplit=true' is the careful reading of the doc.
+    /// **Uncertain:** Condition 'required when isSplit=true' is the careful reading of the doc (a split payment has no single paymentRequestId-based order id, so customs needs this one); validate() enforces it.
     #[serde(
         rename = "referenceOrderId",
         default,
@@ -1651,6 +1651,9 @@ impl Check for DeclareRequest {
             },
             errs,
         );
+        if self.reference_order_id.is_none() && matches!(self.is_split.wire_str(), Some("true")) {
+            errs.push(&path.field("referenceOrderId"), Problem::Missing { condition: "required when isSplit is true (the merchant order id declared to customs)" });
+        }
         self.buyer_certificate
             .check(&path.field("buyerCertificate"), &Rules::NONE, errs);
     }
