@@ -35,3 +35,51 @@ mod customs {
         assert_eq!(split.validate(), Ok(()));
     }
 }
+
+#[cfg(feature = "registration")]
+mod registration {
+    use alipayplus_types::*;
+
+    /// The documented example: AGREEMENT_PAYMENT with merchant info and websites.
+    fn example() -> RegistrationRequest {
+        serde_json::from_str(include_str!("data/registration-request.json")).unwrap()
+    }
+
+    fn missing(req: &RegistrationRequest) -> Vec<String> {
+        match req.validate() {
+            Ok(()) => Vec::new(),
+            Err(errs) => errs
+                .iter()
+                .filter(|e| matches!(e.problem, Problem::Missing { .. }))
+                .map(|e| e.path.clone())
+                .collect(),
+        }
+    }
+
+    /// registration.md §2: `storeInfo` is required for IN_STORE_PAYMENT (in-store registrations
+    /// are per store); online products need merchant info only.
+    #[test]
+    fn in_store_registration_needs_the_store() {
+        let online = example();
+        assert_eq!(online.validate(), Ok(()));
+        let mut in_store = example();
+        in_store.product_codes.push(ProductCode::InStorePayment);
+        assert_eq!(missing(&in_store), ["storeInfo"]);
+        in_store.store_info = Some(StoreRegistrationInfo::new("S001".into()));
+        assert_eq!(in_store.validate(), Ok(()));
+    }
+
+    /// registration.md §2 MerchantRegistrationInfo: `websites` is required for the online products
+    /// (CASHIER_PAYMENT, AGREEMENT_PAYMENT), not for IN_STORE_PAYMENT alone.
+    #[test]
+    fn online_registration_needs_websites() {
+        let mut req = example();
+        req.merchant_info.websites = None;
+        assert_eq!(missing(&req), ["merchantInfo.websites"]);
+        req.product_codes = vec![ProductCode::CashierPayment];
+        assert_eq!(missing(&req), ["merchantInfo.websites"]);
+        req.product_codes = vec![ProductCode::InStorePayment];
+        req.store_info = Some(StoreRegistrationInfo::new("S001".into()));
+        assert_eq!(req.validate(), Ok(()));
+    }
+}

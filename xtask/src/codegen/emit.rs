@@ -314,12 +314,27 @@ fn emit_object(
         let target = super::walk(spec, obj, &rule.path)?;
         let when = super::walk(spec, obj, &rule.when)?;
         let pats: Vec<String> = rule.values.iter().map(|v| lit(v)).collect();
+        // An array `when` (e.g. productCodes) fires when it contains one of the values.
+        let is_array = when
+            .last()
+            .is_some_and(|f| matches!(Ty::parse(&f.ty), Ok(Ty::Array(_))));
+        let fires = if is_array {
+            format!(
+                "{}.is_some_and(|v| v.iter().any(|x| matches!(x.wire_str(), Some({}))))",
+                access(&when),
+                pats.join(" | ")
+            )
+        } else {
+            format!(
+                "matches!({}.and_then(|v| v.wire_str()), Some({}))",
+                access(&when),
+                pats.join(" | ")
+            )
+        };
         let _ = writeln!(
             body,
-            "if {}.is_none() && matches!({}.and_then(|v| v.wire_str()), Some({})) {{\nerrs.push(&{}, Problem::Missing {{ condition: {} }});\n}}",
+            "if {}.is_none() && {fires} {{\nerrs.push(&{}, Problem::Missing {{ condition: {} }});\n}}",
             access(&target),
-            access(&when),
-            pats.join(" | "),
             path_expr(&rule.path),
             lit(&rule.condition)
         );

@@ -593,12 +593,17 @@ fn check_object(spec: &Spec, at: &str, uf: &[String], obj: &ObjectDef, errors: &
             Err(e) => errors.push(format!("{at}: required_if: {e}")),
         }
         match walk(spec, obj, &rule.when) {
+            // An array of strings / enums: the rule fires when it contains one of the values.
             Ok(fields) => match fields.last().map(|f| Ty::parse(&f.ty)) {
                 Some(Ok(Ty::Str | Ty::Bool)) => {}
+                Some(Ok(Ty::Array(t))) if matches!(*t, Ty::Str) => {}
+                Some(Ok(Ty::Array(t)))
+                    if matches!(&*t, Ty::Named(n)
+                        if spec.defs.get(n).is_some_and(|d| d.kind == Kind::Enum)) => {}
                 Some(Ok(Ty::Named(n)))
                     if spec.defs.get(&n).is_some_and(|d| d.kind == Kind::Enum) => {}
                 _ => errors.push(format!(
-                    "{at}: required_if when `{}` must be a string, bool or enum",
+                    "{at}: required_if when `{}` must be a string, bool or enum, or an array of strings or enums",
                     rule.when
                 )),
             },
