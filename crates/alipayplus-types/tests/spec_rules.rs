@@ -34,6 +34,34 @@ mod customs {
         };
         assert_eq!(split.validate(), Ok(()));
     }
+
+    /// customs.md §3: inquireDeclarationRequests takes 1 to 10 declaration request ids.
+    #[test]
+    fn inquiry_takes_one_to_ten_ids() {
+        let ids = |n: usize| -> Vec<String> { (0..n).map(|i| format!("DCL{i}")).collect() };
+        for n in [1, 10] {
+            assert_eq!(
+                InquireDeclarationRequestsRequest::new(ids(n)).validate(),
+                Ok(())
+            );
+        }
+        for n in [0, 11] {
+            let errs = InquireDeclarationRequestsRequest::new(ids(n))
+                .validate()
+                .unwrap_err();
+            let e = errs.iter().next().unwrap();
+            assert_eq!(e.path, "declarationRequestIds");
+            assert_eq!(
+                e.problem,
+                Problem::ItemCount {
+                    min: 1,
+                    max: Some(10),
+                    actual: n
+                }
+            );
+            assert!(e.to_string().contains("allowed 1 to 10"), "{e}");
+        }
+    }
 }
 
 #[cfg(feature = "registration")]

@@ -155,6 +155,12 @@ fn field_header(f: &FieldDef) -> String {
     if let Some(m) = f.max_len {
         parts.push(format!("at most {m} characters"));
     }
+    match (f.min_items, f.max_items) {
+        (Some(lo), Some(hi)) => parts.push(format!("{lo} to {hi} elements")),
+        (Some(lo), None) => parts.push(format!("at least {lo} elements")),
+        (None, Some(hi)) => parts.push(format!("at most {hi} elements")),
+        (None, None) => {}
+    }
     if let Some(m) = f.min {
         parts.push(format!("minimum {m}"));
     } else if f.ty.trim() == "Amount" {
@@ -292,6 +298,32 @@ fn emit_object(
                 "self.{rname}.check(&path.field({}), &{rules}, errs);",
                 lit(&f.name)
             );
+        }
+        if f.min_items.is_some() || f.max_items.is_some() {
+            let lo = f.min_items.unwrap_or(0);
+            let mut out_of_range = Vec::new();
+            match lo {
+                0 => {}
+                1 => out_of_range.push("list.is_empty()".to_string()),
+                n => out_of_range.push(format!("list.len() < {n}")),
+            }
+            if let Some(m) = f.max_items {
+                out_of_range.push(format!("list.len() > {m}"));
+            }
+            if !out_of_range.is_empty() {
+                let (open, close) = if f.req == Req::Required {
+                    (format!("{{\nlet list = &self.{rname};"), "}")
+                } else {
+                    (format!("if let Some(list) = &self.{rname} {{"), "}")
+                };
+                let _ = writeln!(
+                    body,
+                    "{open}\nif {} {{\nerrs.push(&path.field({}), Problem::ItemCount {{ min: {lo}, max: {}, actual: list.len() }});\n}}\n{close}",
+                    out_of_range.join(" || "),
+                    lit(&f.name),
+                    f.max_items.map_or("None".into(), |m| format!("Some({m})")),
+                );
+            }
         }
         if let Some(rw) = &f.required_when {
             let sib = obj

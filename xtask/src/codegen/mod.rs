@@ -573,6 +573,16 @@ fn check_object(spec: &Spec, at: &str, uf: &[String], obj: &ObjectDef, errors: &
                 "{fat}: `max_len` applies to string/secret fields only"
             ));
         }
+        if (f.min_items.is_some() || f.max_items.is_some()) && !matches!(ty, Ty::Array(_)) {
+            errors.push(format!(
+                "{fat}: `min_items`/`max_items` apply to arrays only"
+            ));
+        }
+        if let (Some(lo), Some(hi)) = (f.min_items, f.max_items)
+            && lo > hi
+        {
+            errors.push(format!("{fat}: `min_items` {lo} is above `max_items` {hi}"));
+        }
         if f.min.is_some() && !matches!(elem, Ty::Amount | Ty::Int) {
             errors.push(format!("{fat}: `min` applies to Amount/int fields only"));
         }

@@ -78,6 +78,8 @@ pub struct FieldDef {
     pub required_when: Option<RequiredWhen>,
     pub max_len: Option<usize>,
     pub min: Option<i64>,
+    pub min_items: Option<usize>,
+    pub max_items: Option<usize>,
     pub format: Option<String>,
     pub doc: String,
     pub uncertain: Option<String>,

@@ -181,6 +181,13 @@ fn required_if_on_an_array_needs_strings_or_enums() {
 }
 
 #[test]
+fn element_counts_are_for_arrays_only() {
+    let bad = COMMON.replace("max_len = 8,", "max_len = 8, min_items = 1,");
+    let e = load_err("items-on-string", &[("common.toml", &bad)]);
+    assert!(e.contains("apply to arrays only"), "{e}");
+}
+
+#[test]
 fn typos_in_keys_are_errors() {
     let bad = COMMON.replace("max_len = 8", "maxlen = 8");
     let e = load_err("typo", &[("common.toml", &bad)]);

@@ -1805,11 +1805,9 @@ impl Check for DeclareResponse {
 #[cfg(feature = "customs")]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
 pub struct InquireDeclarationRequestsRequest {
-    /// `declarationRequestIds`: required, at most 64 characters.
+    /// `declarationRequestIds`: required, at most 64 characters, 1 to 10 elements.
     ///
     /// The customsDeclarationRequestIds to query: 1 to 10 elements, each at most 64 characters.
-    ///
-    /// **Uncertain:** The element count (1–10) is documented but not expressible in the description format, so validate() does not check it.
     ///
     /// Evidence: doc + sdk-doc.
     #[serde(rename = "declarationRequestIds")]
@@ -1850,6 +1848,19 @@ impl Check for InquireDeclarationRequestsRequest {
             },
             errs,
         );
+        {
+            let list = &self.declaration_request_ids;
+            if list.is_empty() || list.len() > 10 {
+                errs.push(
+                    &path.field("declarationRequestIds"),
+                    Problem::ItemCount {
+                        min: 1,
+                        max: Some(10),
+                        actual: list.len(),
+                    },
+                );
+            }
+        }
     }
 }
 
