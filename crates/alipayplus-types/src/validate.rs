@@ -3,7 +3,7 @@
 //! Every generated object has a `validate()` method; [`crate::Api::validate`] calls it. The
 //! checks come from the API description: required-when conditions, at-least-one-of groups,
 //! empty strings (never sent), maximum lengths, array element counts, positive amounts, ISO 4217
-//! currencies and ISO 3166 region codes.
+//! currencies (and a fixed currency where the API allows only one) and ISO 3166 region codes.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -42,6 +42,13 @@ pub enum Problem {
     UnknownCurrency(Currency),
     /// Not an ISO 3166-1 alpha-2 region code (two capital letters).
     BadRegion,
+    /// The API accepts only one currency here (e.g. `CNY` for customs declarations).
+    WrongCurrency {
+        /// The only currency allowed.
+        expected: &'static str,
+        /// The currency given.
+        actual: Currency,
+    },
     /// An array with fewer or more elements than documented.
     ItemCount {
         /// Fewest elements allowed.
@@ -77,6 +84,9 @@ impl fmt::Display for Problem {
             Problem::UnknownCurrency(c) => write!(f, "{c} is not an ISO 4217 currency"),
             Problem::BadRegion => {
                 f.write_str("not an ISO 3166-1 alpha-2 region code (e.g. \"SG\")")
+            }
+            Problem::WrongCurrency { expected, actual } => {
+                write!(f, "{actual} is not allowed here, only {expected}")
             }
             Problem::ItemCount { min, max, actual } => match max {
                 Some(max) => write!(f, "{actual} elements, allowed {min} to {max}"),

@@ -35,6 +35,26 @@ mod customs {
         assert_eq!(split.validate(), Ok(()));
     }
 
+    /// customs.md §2: `declarationAmount.currency` is fixed to CNY.
+    #[test]
+    fn declare_accepts_only_cny() {
+        let usd = DeclareRequest {
+            declaration_amount: Amount::new(Currency::USD, 10_000),
+            ..declare(false)
+        };
+        let errs = usd.validate().unwrap_err();
+        let e = errs.iter().next().unwrap();
+        assert_eq!(e.path, "declarationAmount.currency");
+        assert_eq!(
+            e.problem,
+            Problem::WrongCurrency {
+                expected: "CNY",
+                actual: Currency::USD
+            }
+        );
+        assert!(e.to_string().contains("only CNY"), "{e}");
+    }
+
     /// customs.md §3: inquireDeclarationRequests takes 1 to 10 declaration request ids.
     #[test]
     fn inquiry_takes_one_to_ten_ids() {

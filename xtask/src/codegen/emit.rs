@@ -155,6 +155,9 @@ fn field_header(f: &FieldDef) -> String {
     if let Some(m) = f.max_len {
         parts.push(format!("at most {m} characters"));
     }
+    if let Some(c) = &f.currency {
+        parts.push(format!("currency {c} only"));
+    }
     match (f.min_items, f.max_items) {
         (Some(lo), Some(hi)) => parts.push(format!("{lo} to {hi} elements")),
         (Some(lo), None) => parts.push(format!("at least {lo} elements")),
@@ -324,6 +327,19 @@ fn emit_object(
                     f.max_items.map_or("None".into(), |m| format!("Some({m})")),
                 );
             }
+        }
+        if let Some(c) = &f.currency {
+            let amount = if f.req == Req::Required {
+                format!("Some(&self.{rname})")
+            } else {
+                format!("self.{rname}.as_ref()")
+            };
+            let _ = writeln!(
+                body,
+                "if let Some(a) = {amount}.filter(|a| a.currency.as_str() != {c}) {{\nerrs.push(&path.field({}).field(\"currency\"), Problem::WrongCurrency {{ expected: {c}, actual: a.currency }});\n}}",
+                lit(&f.name),
+                c = lit(c),
+            );
         }
         if let Some(rw) = &f.required_when {
             let sib = obj

@@ -583,6 +583,14 @@ fn check_object(spec: &Spec, at: &str, uf: &[String], obj: &ObjectDef, errors: &
         {
             errors.push(format!("{fat}: `min_items` {lo} is above `max_items` {hi}"));
         }
+        if let Some(c) = &f.currency {
+            if !matches!(ty, Ty::Amount) {
+                errors.push(format!("{fat}: `currency` applies to Amount fields only"));
+            }
+            if !(c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase())) {
+                errors.push(format!("{fat}: `currency` `{c}` is not an ISO 4217 code"));
+            }
+        }
         if f.min.is_some() && !matches!(elem, Ty::Amount | Ty::Int) {
             errors.push(format!("{fat}: `min` applies to Amount/int fields only"));
         }

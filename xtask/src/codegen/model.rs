@@ -79,6 +79,7 @@ pub struct FieldDef {
     pub max_len: Option<usize>,
     pub min: Option<i64>,
     pub min_items: Option<usize>,
+    pub currency: Option<String>,
     pub max_items: Option<usize>,
     pub format: Option<String>,
     pub doc: String,

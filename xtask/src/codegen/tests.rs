@@ -181,10 +181,14 @@ fn required_if_on_an_array_needs_strings_or_enums() {
 }
 
 #[test]
-fn element_counts_are_for_arrays_only() {
+fn element_counts_and_currencies_go_on_the_right_types() {
     let bad = COMMON.replace("max_len = 8,", "max_len = 8, min_items = 1,");
     let e = load_err("items-on-string", &[("common.toml", &bad)]);
     assert!(e.contains("apply to arrays only"), "{e}");
+    let bad = COMMON.replace("max_len = 8,", "max_len = 8, currency = \"usd\",");
+    let e = load_err("currency-on-string", &[("common.toml", &bad)]);
+    assert!(e.contains("applies to Amount fields only"), "{e}");
+    assert!(e.contains("`usd` is not an ISO 4217 code"), "{e}");
 }
 
 #[test]

@@ -1539,11 +1539,11 @@ pub struct DeclareRequest {
     /// Evidence: doc.
     #[serde(rename = "merchantCustomsInfo")]
     pub merchant_customs_info: MerchantCustomsInfo,
-    /// `declarationAmount`: required, positive.
+    /// `declarationAmount`: required, currency CNY only, positive.
     ///
     /// Amount to declare; currency must be `CNY`; value in minor units (fen), positive. With earlier declarations for the same paymentRequestId it must not exceed the payment's customsDeclarationAmount.
     ///
-    /// **Uncertain:** Minor units suggested by the doc sample value and the Alipay+ Amount convention; the official Python SDK calls it 'a natural number, value range 1 – unlimited' and hard-codes CNY. The CNY rule is documented here, not enforced by validate().
+    /// **Uncertain:** Minor units suggested by the doc sample value and the Alipay+ Amount convention; the official Python SDK calls it 'a natural number, value range 1 – unlimited' and hard-codes CNY. The currency rule (CNY only) is documented and enforced by validate().
     ///
     /// Evidence: doc + sdk-doc.
     #[serde(rename = "declarationAmount")]
@@ -1642,6 +1642,15 @@ impl Check for DeclareRequest {
             .check(&path.field("merchantCustomsInfo"), &Rules::NONE, errs);
         self.declaration_amount
             .check(&path.field("declarationAmount"), &Rules::NONE, errs);
+        if let Some(a) = Some(&self.declaration_amount).filter(|a| a.currency.as_str() != "CNY") {
+            errs.push(
+                &path.field("declarationAmount").field("currency"),
+                Problem::WrongCurrency {
+                    expected: "CNY",
+                    actual: a.currency,
+                },
+            );
+        }
         self.reference_order_id.check(
             &path.field("referenceOrderId"),
             &Rules {
