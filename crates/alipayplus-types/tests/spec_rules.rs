@@ -131,3 +131,168 @@ mod registration {
         assert_eq!(req.validate(), Ok(()));
     }
 }
+
+/// common.md §3.2: every common code, with its documented status and the caller action, is known
+/// to every API's code set (the gateway codes and the sibling-only ones included, as UNCERTAIN).
+mod common_codes {
+    use alipayplus_types::*;
+
+    const TABLE: &[(&str, ResultStatus, Action)] = &[
+        ("SUCCESS", ResultStatus::Success, Action::Proceed),
+        (
+            "UNKNOWN_EXCEPTION",
+            ResultStatus::Unknown,
+            Action::RetrySameRequest,
+        ),
+        (
+            "PROCESS_FAIL",
+            ResultStatus::Failure,
+            Action::ContactSupport,
+        ),
+        (
+            "PARAM_ILLEGAL",
+            ResultStatus::Failure,
+            Action::FixRequestThenNewId,
+        ),
+        (
+            "METHOD_NOT_SUPPORTED",
+            ResultStatus::Failure,
+            Action::FixConfiguration,
+        ),
+        (
+            "MEDIA_TYPE_NOT_ACCEPTABLE",
+            ResultStatus::Failure,
+            Action::FixConfiguration,
+        ),
+        (
+            "INVALID_API",
+            ResultStatus::Failure,
+            Action::FixConfiguration,
+        ),
+        (
+            "INVALID_CLIENT",
+            ResultStatus::Failure,
+            Action::FixConfiguration,
+        ),
+        (
+            "INVALID_SIGNATURE",
+            ResultStatus::Failure,
+            Action::FixConfiguration,
+        ),
+        (
+            "KEY_NOT_FOUND",
+            ResultStatus::Failure,
+            Action::FixConfiguration,
+        ),
+        (
+            "ACCESS_DENIED",
+            ResultStatus::Failure,
+            Action::ContactSupport,
+        ),
+        (
+            "REQUEST_TRAFFIC_EXCEED_LIMIT",
+            ResultStatus::Unknown,
+            Action::RetrySameRequest,
+        ),
+        (
+            "INVALID_ACCESS_TOKEN",
+            ResultStatus::Failure,
+            Action::RenewAuthorization,
+        ),
+        (
+            "MERCHANT_NOT_REGISTERED",
+            ResultStatus::Failure,
+            Action::RegisterMerchant,
+        ),
+        (
+            "SYSTEM_ERROR",
+            ResultStatus::Failure,
+            Action::ContactSupport,
+        ),
+        (
+            "CURRENCY_NOT_SUPPORT",
+            ResultStatus::Failure,
+            Action::FixRequestThenNewId,
+        ),
+        (
+            "NO_INTERFACE_DEF",
+            ResultStatus::Failure,
+            Action::FixConfiguration,
+        ),
+        (
+            "MSG_PARSE_ERROR",
+            ResultStatus::Failure,
+            Action::FixRequestThenNewId,
+        ),
+        (
+            "FUNCTION_NOT_MATCH",
+            ResultStatus::Failure,
+            Action::FixConfiguration,
+        ),
+        (
+            "INVALID_CLIENT_STATUS",
+            ResultStatus::Failure,
+            Action::ContactSupport,
+        ),
+    ];
+
+    fn check<C: ResultCode>(api: &str, own: &[&str]) {
+        for (code, status, action) in TABLE {
+            let c = C::from(code);
+            assert!(c.is_known(), "{api}: {code} unknown");
+            assert_eq!(c.as_str(), *code, "{api}");
+            assert_eq!(
+                c.documented_status().as_ref(),
+                Some(status),
+                "{api}: {code}"
+            );
+            // An API may give a common code its own advice (e.g. registration's SUCCESS means
+            // 'accepted, inquire later'); everywhere else the common action applies.
+            if !own.contains(code) {
+                assert_eq!(c.action(), Some(*action), "{api}: {code}");
+                let r = ApiResult::new(c, status.clone(), None);
+                assert_eq!(r.action(), *action, "{api}: {code}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_api_knows_the_common_codes() {
+        check::<CommonResultCode>("common", &[]);
+        #[cfg(any(feature = "cashier", feature = "autodebit"))]
+        {
+            check::<ConsultPaymentResultCode>("consultPayment", &[]);
+            check::<PayResultCode>("pay", &[]);
+            check::<NotifyPaymentResultCode>("notifyPayment", &[]);
+            check::<InquiryPaymentResultCode>("inquiryPayment", &[]);
+            check::<CancelPaymentResultCode>("cancelPayment", &[]);
+            check::<RefundResultCode>("refund", &[]);
+        }
+        #[cfg(feature = "autodebit")]
+        {
+            check::<PrepareResultCode>("prepare", &["MERCHANT_NOT_REGISTERED"]);
+            check::<ApplyTokenResultCode>("applyToken", &[]);
+            check::<CancelTokenResultCode>("cancelToken", &["INVALID_ACCESS_TOKEN"]);
+            check::<AuthNotifyResultCode>("authNotify", &[]);
+            check::<ConsultUnbindingResultCode>("consultUnbinding", &["PROCESS_FAIL"]);
+        }
+        #[cfg(feature = "registration")]
+        {
+            check::<RegistrationResultCode>("registration", &["SUCCESS"]);
+            check::<InquiryRegistrationStatusResultCode>("inquiryRegistrationStatus", &[]);
+            check::<NotifyRegistrationStatusResultCode>("notifyRegistrationStatus", &[]);
+        }
+        #[cfg(feature = "dispute")]
+        {
+            check::<InitiateRetrievalResultCode>("initiateRetrieval", &[]);
+            check::<ResponseRetrievalResultCode>("responseRetrieval", &[]);
+            check::<InitiateEscalationResultCode>("initiateEscalation", &[]);
+            check::<ResponseEscalationResultCode>("responseEscalation", &[]);
+        }
+        #[cfg(feature = "customs")]
+        {
+            check::<DeclareResultCode>("declare", &[]);
+            check::<InquireDeclarationRequestsResultCode>("inquireDeclarationRequests", &[]);
+        }
+    }
+}
