@@ -186,7 +186,7 @@ pub trait ResultCode:
 /// # }
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(bound(deserialize = "C: ResultCode"))]
+#[serde(bound(deserialize = "C: ResultCode"), from = "WireResult<C>")]
 pub struct ApiResult<C> {
     /// `resultCode` (64 characters at most).
     #[serde(rename = "resultCode")]
@@ -196,13 +196,34 @@ pub struct ApiResult<C> {
     pub result_status: ResultStatus,
     /// `resultMessage`: free text, never branch on it. Also read from `resultMsg`, the spelling
     /// of the customs inquiry sample (customs.md: accept both); always sent as `resultMessage`.
-    #[serde(
-        rename = "resultMessage",
-        alias = "resultMsg",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "resultMessage", skip_serializing_if = "Option::is_none")]
     pub result_message: Option<String>,
+}
+
+/// The `result` object as received: both message spellings are separate keys, so a body that
+/// carries both parses (a serde alias would reject it as a duplicate field).
+#[derive(Deserialize)]
+#[serde(bound(deserialize = "C: ResultCode"))]
+struct WireResult<C> {
+    #[serde(rename = "resultCode")]
+    result_code: C,
+    #[serde(rename = "resultStatus")]
+    result_status: ResultStatus,
+    #[serde(rename = "resultMessage", default)]
+    result_message: Option<String>,
+    #[serde(rename = "resultMsg", default)]
+    result_msg: Option<String>,
+}
+
+impl<C> From<WireResult<C>> for ApiResult<C> {
+    fn from(w: WireResult<C>) -> Self {
+        ApiResult {
+            result_code: w.result_code,
+            result_status: w.result_status,
+            // `resultMessage` is the documented name; `resultMsg` only fills in for it.
+            result_message: w.result_message.or(w.result_msg),
+        }
+    }
 }
 
 impl<C: ResultCode> ApiResult<C> {

@@ -2,8 +2,8 @@
 //!
 //! Every generated object has a `validate()` method; [`crate::Api::validate`] calls it. The
 //! checks come from the API description: required-when conditions, at-least-one-of groups,
-//! empty strings (never sent), maximum lengths, positive amounts, ISO 4217 currencies and
-//! ISO 3166 region codes.
+//! empty strings (never sent), maximum lengths, array element counts, positive amounts, ISO 4217
+//! currencies (and a fixed currency where the API allows only one) and ISO 3166 region codes.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -42,6 +42,22 @@ pub enum Problem {
     UnknownCurrency(Currency),
     /// Not an ISO 3166-1 alpha-2 region code (two capital letters).
     BadRegion,
+    /// The API accepts only one currency here (e.g. `CNY` for customs declarations).
+    WrongCurrency {
+        /// The only currency allowed.
+        expected: &'static str,
+        /// The currency given.
+        actual: Currency,
+    },
+    /// An array with fewer or more elements than documented.
+    ItemCount {
+        /// Fewest elements allowed.
+        min: usize,
+        /// Most elements allowed (`None`: no limit).
+        max: Option<usize>,
+        /// Elements given.
+        actual: usize,
+    },
 }
 
 impl fmt::Display for Problem {
@@ -69,6 +85,13 @@ impl fmt::Display for Problem {
             Problem::BadRegion => {
                 f.write_str("not an ISO 3166-1 alpha-2 region code (e.g. \"SG\")")
             }
+            Problem::WrongCurrency { expected, actual } => {
+                write!(f, "{actual} is not allowed here, only {expected}")
+            }
+            Problem::ItemCount { min, max, actual } => match max {
+                Some(max) => write!(f, "{actual} elements, allowed {min} to {max}"),
+                None => write!(f, "{actual} elements, at least {min} required"),
+            },
         }
     }
 }

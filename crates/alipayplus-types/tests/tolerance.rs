@@ -203,3 +203,24 @@ fn result_msg_spelling_is_read_as_the_message_and_sent_as_result_message() {
     assert_eq!(back["result"]["resultMessage"], json!("Success"));
     assert!(back["result"].get("resultMsg").is_none());
 }
+
+#[test]
+fn a_result_with_both_message_spellings_still_parses() {
+    // Untrusted input: a body carrying `resultMessage` and `resultMsg` must not become a parse
+    // error (a serde alias rejects it as a duplicate field); the documented name wins.
+    let body = json!({"result": {"resultCode": "ORDER_NOT_EXIST", "resultStatus": "F",
+        "resultMessage": "Order does not exist.", "resultMsg": "order not exist"}});
+    let r: InquiryPaymentResponse = serde_json::from_value(body).unwrap();
+    assert_eq!(
+        r.result.result_code,
+        InquiryPaymentResultCode::OrderNotExist
+    );
+    assert_eq!(
+        r.result.result_message.as_deref(),
+        Some("Order does not exist.")
+    );
+    let only_msg = json!({"resultCode": "SUCCESS", "resultStatus": "S", "resultMessage": null,
+        "resultMsg": "Success"});
+    let r: ApiResult<CommonResultCode> = serde_json::from_value(only_msg).unwrap();
+    assert_eq!(r.result_message.as_deref(), Some("Success"));
+}

@@ -155,6 +155,15 @@ fn field_header(f: &FieldDef) -> String {
     if let Some(m) = f.max_len {
         parts.push(format!("at most {m} characters"));
     }
+    if let Some(c) = &f.currency {
+        parts.push(format!("currency {c} only"));
+    }
+    match (f.min_items, f.max_items) {
+        (Some(lo), Some(hi)) => parts.push(format!("{lo} to {hi} elements")),
+        (Some(lo), None) => parts.push(format!("at least {lo} elements")),
+        (None, Some(hi)) => parts.push(format!("at most {hi} elements")),
+        (None, None) => {}
+    }
     if let Some(m) = f.min {
         parts.push(format!("minimum {m}"));
     } else if f.ty.trim() == "Amount" {
@@ -293,6 +302,45 @@ fn emit_object(
                 lit(&f.name)
             );
         }
+        if f.min_items.is_some() || f.max_items.is_some() {
+            let lo = f.min_items.unwrap_or(0);
+            let mut out_of_range = Vec::new();
+            match lo {
+                0 => {}
+                1 => out_of_range.push("list.is_empty()".to_string()),
+                n => out_of_range.push(format!("list.len() < {n}")),
+            }
+            if let Some(m) = f.max_items {
+                out_of_range.push(format!("list.len() > {m}"));
+            }
+            if !out_of_range.is_empty() {
+                let (open, close) = if f.req == Req::Required {
+                    (format!("{{\nlet list = &self.{rname};"), "}")
+                } else {
+                    (format!("if let Some(list) = &self.{rname} {{"), "}")
+                };
+                let _ = writeln!(
+                    body,
+                    "{open}\nif {} {{\nerrs.push(&path.field({}), Problem::ItemCount {{ min: {lo}, max: {}, actual: list.len() }});\n}}\n{close}",
+                    out_of_range.join(" || "),
+                    lit(&f.name),
+                    f.max_items.map_or("None".into(), |m| format!("Some({m})")),
+                );
+            }
+        }
+        if let Some(c) = &f.currency {
+            let amount = if f.req == Req::Required {
+                format!("Some(&self.{rname})")
+            } else {
+                format!("self.{rname}.as_ref()")
+            };
+            let _ = writeln!(
+                body,
+                "if let Some(a) = {amount}.filter(|a| a.currency.as_str() != {c}) {{\nerrs.push(&path.field({}).field(\"currency\"), Problem::WrongCurrency {{ expected: {c}, actual: a.currency }});\n}}",
+                lit(&f.name),
+                c = lit(c),
+            );
+        }
         if let Some(rw) = &f.required_when {
             let sib = obj
                 .fields
@@ -314,12 +362,27 @@ fn emit_object(
         let target = super::walk(spec, obj, &rule.path)?;
         let when = super::walk(spec, obj, &rule.when)?;
         let pats: Vec<String> = rule.values.iter().map(|v| lit(v)).collect();
+        // An array `when` (e.g. productCodes) fires when it contains one of the values.
+        let is_array = when
+            .last()
+            .is_some_and(|f| matches!(Ty::parse(&f.ty), Ok(Ty::Array(_))));
+        let fires = if is_array {
+            format!(
+                "{}.is_some_and(|v| v.iter().any(|x| matches!(x.wire_str(), Some({}))))",
+                access(&when),
+                pats.join(" | ")
+            )
+        } else {
+            format!(
+                "matches!({}.and_then(|v| v.wire_str()), Some({}))",
+                access(&when),
+                pats.join(" | ")
+            )
+        };
         let _ = writeln!(
             body,
-            "if {}.is_none() && matches!({}.and_then(|v| v.wire_str()), Some({})) {{\nerrs.push(&{}, Problem::Missing {{ condition: {} }});\n}}",
+            "if {}.is_none() && {fires} {{\nerrs.push(&{}, Problem::Missing {{ condition: {} }});\n}}",
             access(&target),
-            access(&when),
-            pats.join(" | "),
             path_expr(&rule.path),
             lit(&rule.condition)
         );

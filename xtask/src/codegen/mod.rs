@@ -573,6 +573,24 @@ fn check_object(spec: &Spec, at: &str, uf: &[String], obj: &ObjectDef, errors: &
                 "{fat}: `max_len` applies to string/secret fields only"
             ));
         }
+        if (f.min_items.is_some() || f.max_items.is_some()) && !matches!(ty, Ty::Array(_)) {
+            errors.push(format!(
+                "{fat}: `min_items`/`max_items` apply to arrays only"
+            ));
+        }
+        if let (Some(lo), Some(hi)) = (f.min_items, f.max_items)
+            && lo > hi
+        {
+            errors.push(format!("{fat}: `min_items` {lo} is above `max_items` {hi}"));
+        }
+        if let Some(c) = &f.currency {
+            if !matches!(ty, Ty::Amount) {
+                errors.push(format!("{fat}: `currency` applies to Amount fields only"));
+            }
+            if !(c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase())) {
+                errors.push(format!("{fat}: `currency` `{c}` is not an ISO 4217 code"));
+            }
+        }
         if f.min.is_some() && !matches!(elem, Ty::Amount | Ty::Int) {
             errors.push(format!("{fat}: `min` applies to Amount/int fields only"));
         }
@@ -593,12 +611,17 @@ fn check_object(spec: &Spec, at: &str, uf: &[String], obj: &ObjectDef, errors: &
             Err(e) => errors.push(format!("{at}: required_if: {e}")),
         }
         match walk(spec, obj, &rule.when) {
+            // An array of strings / enums: the rule fires when it contains one of the values.
             Ok(fields) => match fields.last().map(|f| Ty::parse(&f.ty)) {
                 Some(Ok(Ty::Str | Ty::Bool)) => {}
+                Some(Ok(Ty::Array(t))) if matches!(*t, Ty::Str) => {}
+                Some(Ok(Ty::Array(t)))
+                    if matches!(&*t, Ty::Named(n)
+                        if spec.defs.get(n).is_some_and(|d| d.kind == Kind::Enum)) => {}
                 Some(Ok(Ty::Named(n)))
                     if spec.defs.get(&n).is_some_and(|d| d.kind == Kind::Enum) => {}
                 _ => errors.push(format!(
-                    "{at}: required_if when `{}` must be a string, bool or enum",
+                    "{at}: required_if when `{}` must be a string, bool or enum, or an array of strings or enums",
                     rule.when
                 )),
             },

@@ -149,6 +149,49 @@ fn description_mistakes_are_reported_together() {
 }
 
 #[test]
+fn required_if_on_an_array_needs_strings_or_enums() {
+    let rule = |when: &str| {
+        GROUP.replace(
+            "[object.DoThingRequest]\ndoc = \"Req.\"\n",
+            &format!(
+                "[object.DoThingRequest]\ndoc = \"Req.\"\nrequired_if = [ {{ path = \"thing\", when = \"{when}\", values = [\"A\"], condition = \"c\" }} ]\n"
+            ),
+        )
+    };
+    let arrays = |group: &str| {
+        group.replace(
+            "{ name = \"thing\", type = \"Thing\"",
+            "{ name = \"codes\", type = \"[string]\", req = \"optional\", doc = \"Codes.\" },\n           { name = \"things\", type = \"[Thing]\", req = \"optional\", doc = \"Things.\" },\n           { name = \"thing\", type = \"Thing\"",
+        )
+    };
+    let ok = arrays(&rule("codes"));
+    assert!(
+        load_all(&spec_dir(
+            "array-when",
+            &[("common.toml", COMMON), ("things.toml", &ok)]
+        ))
+        .is_ok()
+    );
+    let bad = arrays(&rule("things"));
+    let e = load_err(
+        "object-array-when",
+        &[("common.toml", COMMON), ("things.toml", &bad)],
+    );
+    assert!(e.contains("required_if when `things` must be"), "{e}");
+}
+
+#[test]
+fn element_counts_and_currencies_go_on_the_right_types() {
+    let bad = COMMON.replace("max_len = 8,", "max_len = 8, min_items = 1,");
+    let e = load_err("items-on-string", &[("common.toml", &bad)]);
+    assert!(e.contains("apply to arrays only"), "{e}");
+    let bad = COMMON.replace("max_len = 8,", "max_len = 8, currency = \"usd\",");
+    let e = load_err("currency-on-string", &[("common.toml", &bad)]);
+    assert!(e.contains("applies to Amount fields only"), "{e}");
+    assert!(e.contains("`usd` is not an ISO 4217 code"), "{e}");
+}
+
+#[test]
 fn typos_in_keys_are_errors() {
     let bad = COMMON.replace("max_len = 8", "maxlen = 8");
     let e = load_err("typo", &[("common.toml", &bad)]);

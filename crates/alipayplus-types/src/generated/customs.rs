@@ -1539,11 +1539,11 @@ pub struct DeclareRequest {
     /// Evidence: doc.
     #[serde(rename = "merchantCustomsInfo")]
     pub merchant_customs_info: MerchantCustomsInfo,
-    /// `declarationAmount`: required, positive.
+    /// `declarationAmount`: required, currency CNY only, positive.
     ///
     /// Amount to declare; currency must be `CNY`; value in minor units (fen), positive. With earlier declarations for the same paymentRequestId it must not exceed the payment's customsDeclarationAmount.
     ///
-    /// **Uncertain:** Minor units suggested by the doc sample value and the Alipay+ Amount convention; the official Python SDK calls it 'a natural number, value range 1 – unlimited' and hard-codes CNY. The CNY rule is documented here, not enforced by validate().
+    /// **Uncertain:** Minor units suggested by the doc sample value and the Alipay+ Amount convention; the official Python SDK calls it 'a natural number, value range 1 – unlimited' and hard-codes CNY. The currency rule (CNY only) is documented and enforced by validate().
     ///
     /// Evidence: doc + sdk-doc.
     #[serde(rename = "declarationAmount")]
@@ -1559,7 +1559,7 @@ pub struct DeclareRequest {
     ///
     /// Merchant order id declared to customs.
     ///
-    /// **Uncertain:** Condition 'required when isSplit=true' is the careful reading of the doc.
+    /// **Uncertain:** Condition 'required when isSplit=true' is the careful reading of the doc (a split payment has no single paymentRequestId-based order id, so customs needs this one); validate() enforces it.
     #[serde(
         rename = "referenceOrderId",
         default,
@@ -1642,6 +1642,15 @@ impl Check for DeclareRequest {
             .check(&path.field("merchantCustomsInfo"), &Rules::NONE, errs);
         self.declaration_amount
             .check(&path.field("declarationAmount"), &Rules::NONE, errs);
+        if let Some(a) = Some(&self.declaration_amount).filter(|a| a.currency.as_str() != "CNY") {
+            errs.push(
+                &path.field("declarationAmount").field("currency"),
+                Problem::WrongCurrency {
+                    expected: "CNY",
+                    actual: a.currency,
+                },
+            );
+        }
         self.reference_order_id.check(
             &path.field("referenceOrderId"),
             &Rules {
@@ -1651,6 +1660,9 @@ impl Check for DeclareRequest {
             },
             errs,
         );
+        if self.reference_order_id.is_none() && matches!(self.is_split.wire_str(), Some("true")) {
+            errs.push(&path.field("referenceOrderId"), Problem::Missing { condition: "required when isSplit is true (the merchant order id declared to customs)" });
+        }
         self.buyer_certificate
             .check(&path.field("buyerCertificate"), &Rules::NONE, errs);
     }
@@ -1802,11 +1814,9 @@ impl Check for DeclareResponse {
 #[cfg(feature = "customs")]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
 pub struct InquireDeclarationRequestsRequest {
-    /// `declarationRequestIds`: required, at most 64 characters.
+    /// `declarationRequestIds`: required, at most 64 characters, 1 to 10 elements.
     ///
     /// The customsDeclarationRequestIds to query: 1 to 10 elements, each at most 64 characters.
-    ///
-    /// **Uncertain:** The element count (1–10) is documented but not expressible in the description format, so validate() does not check it.
     ///
     /// Evidence: doc + sdk-doc.
     #[serde(rename = "declarationRequestIds")]
@@ -1847,6 +1857,19 @@ impl Check for InquireDeclarationRequestsRequest {
             },
             errs,
         );
+        {
+            let list = &self.declaration_request_ids;
+            if list.is_empty() || list.len() > 10 {
+                errs.push(
+                    &path.field("declarationRequestIds"),
+                    Problem::ItemCount {
+                        min: 1,
+                        max: Some(10),
+                        actual: list.len(),
+                    },
+                );
+            }
+        }
     }
 }
 

@@ -2803,6 +2803,30 @@ impl Check for RegistrationRequest {
             },
             errs,
         );
+        if Some(self).and_then(|x| x.store_info.as_ref()).is_none()
+            && Some(self).map(|x| &x.product_codes).is_some_and(|v| {
+                v.iter()
+                    .any(|x| matches!(x.wire_str(), Some("IN_STORE_PAYMENT")))
+            })
+        {
+            errs.push(
+                &path.field("storeInfo"),
+                Problem::Missing {
+                    condition: "required when productCodes contains IN_STORE_PAYMENT",
+                },
+            );
+        }
+        if Some(self)
+            .map(|x| &x.merchant_info)
+            .and_then(|x| x.websites.as_ref())
+            .is_none()
+            && Some(self).map(|x| &x.product_codes).is_some_and(|v| {
+                v.iter()
+                    .any(|x| matches!(x.wire_str(), Some("CASHIER_PAYMENT" | "AGREEMENT_PAYMENT")))
+            })
+        {
+            errs.push(&path.field("merchantInfo").field("websites"), Problem::Missing { condition: "required for online products (productCodes contains CASHIER_PAYMENT or AGREEMENT_PAYMENT)" });
+        }
     }
 }
 
