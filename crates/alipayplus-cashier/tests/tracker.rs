@@ -735,3 +735,208 @@ fn randomized_model_never_double_charges_and_always_finishes() {
         run_model(seed, 60);
     }
 }
+
+/// The cancel deadline is 00:15 UTC+8 of the day after the payment's UTC+8 calendar day,
+/// whatever offset the start time was written in (offsets are fixed: no DST rules apply).
+#[test]
+fn cancel_deadline_table_across_zones_and_day_boundaries() {
+    let cases = [
+        // (payment started, deadline)
+        ("2025-02-20T23:59:00+08:00", "2025-02-21T00:15:00+08:00"),
+        ("2025-02-20T23:59:59.999+08:00", "2025-02-21T00:15:00+08:00"),
+        ("2025-02-21T00:00:00+08:00", "2025-02-22T00:15:00+08:00"),
+        ("2025-02-21T00:00:00.001+08:00", "2025-02-22T00:15:00+08:00"),
+        ("2025-02-21T00:14:00+08:00", "2025-02-22T00:15:00+08:00"),
+        ("2025-02-21T00:16:00+08:00", "2025-02-22T00:15:00+08:00"),
+        // UTC: 16:00Z is midnight UTC+8.
+        ("2025-02-20T15:59:59Z", "2025-02-21T00:15:00+08:00"),
+        ("2025-02-20T16:00:00Z", "2025-02-22T00:15:00+08:00"),
+        ("2025-02-20T00:00:00Z", "2025-02-21T00:15:00+08:00"),
+        // West of UTC: the UTC+8 day is already the next one.
+        ("2025-02-20T10:59:59-05:00", "2025-02-21T00:15:00+08:00"),
+        ("2025-02-20T11:00:00-05:00", "2025-02-22T00:15:00+08:00"),
+        ("2025-02-20T03:59:00-12:00", "2025-02-21T00:15:00+08:00"),
+        ("2025-02-20T04:00:00-12:00", "2025-02-22T00:15:00+08:00"),
+        // East of UTC+8: the UTC+8 day may still be the previous one.
+        ("2025-02-21T01:59:00+10:00", "2025-02-21T00:15:00+08:00"),
+        ("2025-02-21T05:59:59+14:00", "2025-02-21T00:15:00+08:00"),
+        ("2025-02-21T06:00:00+14:00", "2025-02-22T00:15:00+08:00"),
+        ("2025-02-20T21:29:59+05:30", "2025-02-21T00:15:00+08:00"),
+        ("2025-02-20T21:30:00+05:30", "2025-02-22T00:15:00+08:00"),
+        // Around a New York DST change (the written offset is what counts).
+        ("2025-03-09T01:59:00-05:00", "2025-03-10T00:15:00+08:00"),
+        ("2025-03-09T03:00:00-04:00", "2025-03-10T00:15:00+08:00"),
+        ("2025-03-09T11:59:59-04:00", "2025-03-10T00:15:00+08:00"),
+        ("2025-03-09T12:00:00-04:00", "2025-03-11T00:15:00+08:00"),
+        // Month, leap day and year boundaries.
+        ("2024-02-28T23:30:00+08:00", "2024-02-29T00:15:00+08:00"),
+        ("2024-02-29T23:30:00+08:00", "2024-03-01T00:15:00+08:00"),
+        ("2024-12-31T23:59:59+08:00", "2025-01-01T00:15:00+08:00"),
+        ("2024-12-31T16:00:00Z", "2025-01-02T00:15:00+08:00"),
+        // Before 1970 (negative Unix time).
+        ("1969-12-31T23:00:00+08:00", "1970-01-01T00:15:00+08:00"),
+    ];
+    for (start, deadline) in cases {
+        let s = Timestamp::parse_iso8601(start).unwrap();
+        let t = PaymentTracker::new(ID, s, s + secs(60), TrackerPolicy::auto_debit());
+        assert_eq!(
+            t.cancel_deadline(),
+            Timestamp::parse_iso8601(deadline).unwrap(),
+            "started {start}"
+        );
+        assert!(t.cancel_at() <= t.cancel_deadline(), "started {start}");
+    }
+}
+
+/// A payment started at 23:59 UTC+8 whose cancels go unanswered: cancel is still sent at
+/// 00:14 and at 00:15:00 (T+1), never after; after the deadline the payment is only inquired
+/// and ends unresolved, never failed; a late success still resolves it.
+#[test]
+fn cancel_at_the_edges_of_the_deadline() {
+    let at = |s: &str| Timestamp::parse_iso8601(s).unwrap();
+    let start = at("2025-02-20T23:59:00+08:00");
+    let mut t = PaymentTracker::new(ID, start, start + secs(900), TrackerPolicy::cashier());
+    in_process(&mut t, start);
+    // cancel_at: the window (00:14 + 60 s margin) is later than deadline - 120 s = 00:13.
+    assert_eq!(t.cancel_at(), at("2025-02-21T00:13:00+08:00"));
+    assert_eq!(
+        t.next_action(at("2025-02-21T00:14:00+08:00")),
+        Action::Cancel
+    );
+    t.on_cancel(at("2025-02-21T00:14:00+08:00"), CancelReport::NoAnswer);
+    assert_eq!(
+        t.next_action(at("2025-02-21T00:14:00+08:00")),
+        Action::WaitUntil(at("2025-02-21T00:14:02+08:00"))
+    );
+    assert_eq!(
+        t.next_action(at("2025-02-21T00:15:00+08:00")),
+        Action::Cancel
+    );
+    t.on_cancel(at("2025-02-21T00:15:00+08:00"), CancelReport::NoAnswer);
+    // 00:16: too late to cancel.
+    let late = at("2025-02-21T00:16:00+08:00");
+    assert_eq!(t.next_action(late), Action::Inquire);
+    t.on_inquiry(late, InquiryReport::OrderNotFound);
+    let mut now = late;
+    let end = loop {
+        match t.next_action(now) {
+            Action::WaitUntil(w) => now = w,
+            Action::Inquire => {
+                t.on_inquiry(
+                    now,
+                    InquiryReport::Payment(Report::unknown("PAYMENT_IN_PROCESS")),
+                );
+            }
+            Action::Finished(f) => break f,
+            other => panic!("no cancel after the deadline, got {other:?} at {now:?}"),
+        }
+    };
+    assert_eq!(end, Final::Unresolved);
+    assert!(!end.may_retry_with_new_id());
+    assert_eq!(
+        t.on_notification(now + secs(1), Report::Success),
+        Update::Finished(Final::Succeeded)
+    );
+
+    // Started just after midnight UTC+8: a whole day to cancel; the window decides.
+    let start = at("2025-02-21T00:00:30+08:00");
+    let t = PaymentTracker::new(ID, start, start + secs(900), TrackerPolicy::cashier());
+    assert_eq!(t.cancel_at(), start + secs(960));
+}
+
+/// What each answer does to an open payment: only S/F of the payment (pay, notification,
+/// inquiry paymentResult) or a confirmed cancel end it; U, no answer, ORDER_NOT_EXIST on an
+/// inquiry and a refused cancel never make it failed.
+#[test]
+fn only_definite_answers_end_an_open_payment() {
+    let failed = |c: &str| Some(Final::Failed { code: c.into() });
+    type Step = fn(&mut PaymentTracker, Timestamp) -> Update;
+    let cases: [(&str, Step, Option<Final>); 12] = [
+        (
+            "inquiry S/S",
+            |t, n| t.on_inquiry(n, InquiryReport::Payment(Report::Success)),
+            Some(Final::Succeeded),
+        ),
+        (
+            "inquiry S/F",
+            |t, n| t.on_inquiry(n, InquiryReport::Payment(Report::failure("RISK_REJECT"))),
+            failed("RISK_REJECT"),
+        ),
+        (
+            "inquiry S/U",
+            |t, n| {
+                t.on_inquiry(
+                    n,
+                    InquiryReport::Payment(Report::unknown("PAYMENT_IN_PROCESS")),
+                )
+            },
+            None,
+        ),
+        (
+            "inquiry S/U no code",
+            |t, n| t.on_inquiry(n, InquiryReport::Payment(Report::Unknown(None))),
+            None,
+        ),
+        (
+            "inquiry F/ORDER_NOT_EXIST",
+            |t, n| t.on_inquiry(n, InquiryReport::OrderNotFound),
+            None,
+        ),
+        (
+            "inquiry no answer",
+            |t, n| t.on_inquiry(n, InquiryReport::NoAnswer),
+            None,
+        ),
+        (
+            "notification S",
+            |t, n| t.on_notification(n, Report::Success),
+            Some(Final::Succeeded),
+        ),
+        (
+            "notification F",
+            |t, n| t.on_notification(n, Report::failure("ORDER_IS_CLOSED")),
+            failed("ORDER_IS_CLOSED"),
+        ),
+        (
+            "notification U (not in the spec)",
+            |t, n| t.on_notification(n, Report::unknown("X")),
+            None,
+        ),
+        (
+            "cancel S",
+            |t, n| t.on_cancel(n, CancelReport::Cancelled),
+            Some(Final::Cancelled),
+        ),
+        (
+            "cancel refused",
+            |t, n| t.on_cancel(n, CancelReport::Rejected("ORDER_STATUS_INVALID".into())),
+            None,
+        ),
+        (
+            "cancel no answer",
+            |t, n| t.on_cancel(n, CancelReport::NoAnswer),
+            None,
+        ),
+    ];
+    for (what, step, expected) in cases {
+        for redirect in [true, false] {
+            let mut t = cashier(secs(900));
+            assert_eq!(t.next_action(t0()), Action::Pay);
+            let r = redirect.then(url);
+            t.on_pay(t0(), Report::unknown("PAYMENT_IN_PROCESS"), r);
+            let update = step(&mut t, t0() + secs(20));
+            assert_eq!(
+                t.final_state().cloned(),
+                expected,
+                "{what}, redirect {redirect}"
+            );
+            match &expected {
+                Some(f) => assert_eq!(update, Update::Finished(f.clone()), "{what}"),
+                None => assert!(
+                    matches!(update, Update::Progress | Update::Ignored),
+                    "{what}: {update:?}"
+                ),
+            }
+        }
+    }
+}
