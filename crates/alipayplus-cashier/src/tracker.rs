@@ -357,6 +357,10 @@ impl PaymentTracker {
 
     /// [`PaymentTracker::on_notification`] with a verified notifyPayment. A notification for
     /// another `paymentRequestId` is ignored.
+    ///
+    /// The tracker does not know the order's amount: check the notification first with
+    /// [`check_notification`](crate::notify::check_notification) (spec: for `S`, compare
+    /// `paymentRequestId` and `paymentAmount`) and do not report one that does not match.
     pub fn on_notify_payment(
         &mut self,
         now: Timestamp,
