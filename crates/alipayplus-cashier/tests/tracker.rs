@@ -522,6 +522,9 @@ struct Model {
     expiry: Timestamp,
     notifications: Vec<(Timestamp, Order)>,
     loss: u64,
+    /// Chance (percent) that the gateway refuses a pay or cancel request before looking at
+    /// the payment (`INVALID_SIGNATURE`, e.g. during a key rotation).
+    rejects: u64,
     /// How long after the expiry Alipay+ closes an unpaid order by itself (maybe never).
     closes_after: Option<Duration>,
 }
@@ -570,9 +573,16 @@ impl Model {
         }
     }
 
+    fn rejected(&mut self) -> bool {
+        self.rejects > 0 && self.rng.chance(self.rejects)
+    }
+
     fn pay(&mut self, id: &str, now: Timestamp) -> (Report, Option<ShopperRedirect>) {
         if self.lost() {
             return (Report::Unknown(None), None); // request lost
+        }
+        if self.rejected() {
+            return (Report::failure("INVALID_SIGNATURE"), None); // not processed
         }
         if !self.ids_seen.iter().any(|s| s == id) {
             self.ids_seen.push(id.to_string());
@@ -613,6 +623,9 @@ impl Model {
         if self.lost() {
             return CancelReport::NoAnswer;
         }
+        if self.rejected() {
+            return CancelReport::Rejected("INVALID_SIGNATURE".into());
+        }
         let answer = match self.order {
             Order::Missing => CancelReport::OrderNotFound,
             Order::InProcess | Order::Cancelled => {
@@ -635,7 +648,7 @@ impl Model {
     }
 }
 
-fn run_model(seed: u64, loss: u64) {
+fn run_model(seed: u64, loss: u64, rejects: u64) {
     let start = t0() + Duration::from_secs(seed % 86_400);
     let window = Duration::from_secs(900);
     let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
@@ -651,6 +664,7 @@ fn run_model(seed: u64, loss: u64) {
         expiry: start + window,
         notifications: Vec::new(),
         loss,
+        rejects,
         closes_after,
     };
     let mut tracker = PaymentTracker::new(
@@ -710,12 +724,20 @@ fn run_model(seed: u64, loss: u64) {
     match end {
         Final::Succeeded => assert_eq!(model.order, Order::Paid, "seed {seed}"),
         Final::Cancelled => assert_eq!(model.order, Order::Cancelled, "seed {seed}"),
+        // Cancelled: a cancel whose answer was lost, then a retry refused at the gateway; the
+        // inquiry reports the closed order as a failed payment (nothing charged either way).
         Final::Failed { .. } => assert!(
-            matches!(model.order, Order::Missing | Order::Declined),
+            matches!(
+                model.order,
+                Order::Missing | Order::Declined | Order::Cancelled
+            ),
             "seed {seed}: failed but {:?}",
             model.order
         ),
-        Final::Unresolved => assert!(loss > 0, "seed {seed}: unresolved on a perfect network"),
+        Final::Unresolved => assert!(
+            loss > 0 || rejects > 0,
+            "seed {seed}: unresolved on a perfect network"
+        ),
         other => panic!("seed {seed}: {other:?}"),
     }
     // Once paid and reported paid, the charge stands; once failed/cancelled, nothing charged.
@@ -730,9 +752,11 @@ fn run_model(seed: u64, loss: u64) {
 #[test]
 fn randomized_model_never_double_charges_and_always_finishes() {
     for seed in 1..400 {
-        run_model(seed, 0);
-        run_model(seed, 20);
-        run_model(seed, 60);
+        run_model(seed, 0, 0);
+        run_model(seed, 20, 0);
+        run_model(seed, 60, 0);
+        run_model(seed, 20, 30);
+        run_model(seed, 0, 50);
     }
 }
 
@@ -939,4 +963,70 @@ fn only_definite_answers_end_an_open_payment() {
             }
         }
     }
+}
+
+/// A pay retry (after an attempt whose answer was lost) refused at the gateway, e.g.
+/// `INVALID_SIGNATURE` during a key rotation, says nothing about the payment the first attempt
+/// may have created: the payment stays unknown (no new id allowed) and is followed. The same
+/// code on the first attempt, and a business failure on a retry, are final.
+#[test]
+fn a_gateway_rejection_of_a_pay_retry_is_not_a_failed_payment() {
+    use alipayplus_cashier::tracker::REQUEST_REJECTED_CODES;
+    for &code in REQUEST_REJECTED_CODES {
+        // First attempt refused: nothing was processed, a definite failure.
+        let mut t = PaymentTracker::new(ID, t0(), t0() + secs(60), TrackerPolicy::auto_debit());
+        t.next_action(t0());
+        assert_eq!(
+            t.on_pay(t0(), Report::failure(code), None),
+            Update::Finished(Final::Failed { code: code.into() })
+        );
+        // A retry refused after a lost answer: unknown; retried, then inquired, cancelled.
+        let mut t = PaymentTracker::new(ID, t0(), t0() + secs(60), TrackerPolicy::auto_debit());
+        let mut now = t0();
+        let mut pays = 0;
+        let mut first = true;
+        let end = loop {
+            match t.next_action(now) {
+                Action::Pay => {
+                    pays += 1;
+                    let report = if first {
+                        Report::Unknown(None)
+                    } else {
+                        Report::failure(code)
+                    };
+                    first = false;
+                    assert_eq!(t.on_pay(now, report, None), Update::Progress, "{code}");
+                }
+                Action::WaitUntil(at) => now = at,
+                // The first attempt had landed: Alipay+ reports the payment in process.
+                Action::Inquire => {
+                    t.on_inquiry(
+                        now,
+                        InquiryReport::Payment(Report::unknown("PAYMENT_IN_PROCESS")),
+                    );
+                }
+                Action::Cancel => {
+                    t.on_cancel(now, CancelReport::Cancelled);
+                }
+                Action::Finished(f) => break f,
+                other => panic!("{code}: unexpected {other:?}"),
+            }
+        };
+        assert_eq!(pays, TrackerPolicy::auto_debit().max_pay_attempts, "{code}");
+        assert_eq!(end, Final::Cancelled, "{code}");
+    }
+    // A business failure on a retry is the payment's result (idempotent on the id).
+    let mut t = cashier(secs(900));
+    t.next_action(t0());
+    t.on_pay(t0(), Report::Unknown(None), None);
+    assert_eq!(
+        t.on_pay(
+            t0() + secs(2),
+            Report::failure("USER_BALANCE_NOT_ENOUGH"),
+            None
+        ),
+        Update::Finished(Final::Failed {
+            code: "USER_BALANCE_NOT_ENOUGH".into()
+        })
+    );
 }
