@@ -127,3 +127,49 @@ fn token_canceled_for_another_token_changes_nothing() {
     assert_eq!(l.on_auth_event(&stale), TokenUpdate::Ignored);
     assert_eq!(l.access_token(), &Secret::new("AT2"));
 }
+
+/// A refresh refused by the token's owner ends the binding; a refresh refused at the gateway
+/// (signature, key, client, access: the request was not looked at) says nothing about the
+/// refresh token, so the binding is kept and the refresh can be sent again once fixed.
+#[test]
+fn a_gateway_rejection_of_a_refresh_keeps_the_binding() {
+    use alipayplus_cashier::client::{Outcome, Reply};
+    use alipayplus_cashier::transport::Response;
+    let failure = |code: &str| {
+        let body = serde_json::json!({"result": {"resultCode": code, "resultStatus": "F"}});
+        Outcome::Failure(Reply {
+            body: serde_json::from_value(body).unwrap(),
+            response: Response::new(200, Vec::new()),
+            key_version: 1,
+        })
+    };
+    for code in [
+        "INVALID_SIGNATURE",
+        "KEY_NOT_FOUND",
+        "ACCESS_DENIED",
+        "INVALID_CLIENT",
+    ] {
+        let mut l = life(Some(Some(86_400)));
+        assert_eq!(
+            l.on_refresh_outcome(&failure(code)).unwrap(),
+            TokenUpdate::Ignored,
+            "{code}"
+        );
+        assert_eq!(l.decide(t(3600)), TokenDecision::RefreshNow, "{code}");
+    }
+    for code in [
+        "INVALID_REFRESH_TOKEN",
+        "EXPIRED_REFRESH_TOKEN",
+        "PROCESS_FAIL",
+    ] {
+        let mut l = life(Some(Some(86_400)));
+        assert_eq!(
+            l.on_refresh_outcome(&failure(code)).unwrap(),
+            TokenUpdate::Changed
+        );
+        assert_eq!(
+            l.decide(t(0)),
+            TokenDecision::Rebind(RebindReason::RefreshRefused(code.into()))
+        );
+    }
+}
