@@ -276,7 +276,8 @@ impl TokenLifecycle {
         TokenUpdate::Changed
     }
 
-    /// The outcome of applyToken `REFRESH_TOKEN`: `S` replaces the tokens; `F` means bind
+    /// The outcome of applyToken `REFRESH_TOKEN`: `S` replaces the tokens (an answer without
+    /// a refresh token keeps the current one: it was not rotated); `F` means bind
     /// again, except a rejection of the request at the gateway
     /// ([`REQUEST_REJECTED_CODES`], e.g. `INVALID_SIGNATURE`), which changes nothing (fix the
     /// cause, then refresh again); `U` / no verified response changes nothing (retry the same
@@ -290,7 +291,12 @@ impl TokenLifecycle {
     ) -> Result<TokenUpdate, Error> {
         match outcome {
             Outcome::Success(reply) => {
-                let tokens = TokenSet::from_apply_token(&reply.body)?;
+                let mut tokens = TokenSet::from_apply_token(&reply.body)?;
+                if tokens.refresh_token.is_none() {
+                    // Not rotated (OAuth: keep the old refresh token when none is issued).
+                    tokens.refresh_token = self.tokens.refresh_token.clone();
+                    tokens.refresh_token_expires_at = self.tokens.refresh_token_expires_at;
+                }
                 Ok(self.on_refreshed(tokens))
             }
             // Refused at the gateway (our signature, key, client or access): the refresh token

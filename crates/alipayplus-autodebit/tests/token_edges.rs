@@ -173,3 +173,43 @@ fn a_gateway_rejection_of_a_refresh_keeps_the_binding() {
         );
     }
 }
+
+/// A refresh answered `S` with a new access token but no refresh token (the wallet did not
+/// rotate it; the spec lists refreshToken as "Cond: on S", and OAuth's rule is to keep the old
+/// one when none is issued): the still valid refresh token is kept, so the binding does not
+/// need a new consent at the next expiry.
+#[test]
+fn a_refresh_without_a_new_refresh_token_keeps_the_old_one() {
+    use alipayplus_cashier::client::{Outcome, Reply};
+    use alipayplus_cashier::transport::Response;
+    let success = |body: serde_json::Value| {
+        Outcome::Success(Reply {
+            body: serde_json::from_value(body).unwrap(),
+            response: Response::new(200, Vec::new()),
+            key_version: 1,
+        })
+    };
+    let mut l = life(Some(Some(86_400)));
+    let answer = success(serde_json::json!({
+        "result": {"resultCode": "SUCCESS", "resultStatus": "S"},
+        "accessToken": "AT2",
+        "accessTokenExpiryTime": "2025-06-01T02:00:00Z",
+    }));
+    assert_eq!(l.on_refresh_outcome(&answer).unwrap(), TokenUpdate::Changed);
+    assert_eq!(l.access_token(), &Secret::new("AT2"));
+    assert_eq!(l.tokens().refresh_token, Some(Secret::new("RT1")));
+    assert_eq!(l.tokens().refresh_token_expires_at, Some(t(86_400)));
+    // AT2 expires at +7200 s: then refresh again with RT1.
+    assert_eq!(l.decide(t(7200)), TokenDecision::RefreshNow);
+    // A rotated refresh token replaces the old one.
+    let answer = success(serde_json::json!({
+        "result": {"resultCode": "SUCCESS", "resultStatus": "S"},
+        "accessToken": "AT3",
+        "accessTokenExpiryTime": "2025-06-01T03:00:00Z",
+        "refreshToken": "RT3",
+        "refreshTokenExpiryTime": "2025-06-03T00:00:00Z",
+    }));
+    l.on_refresh_outcome(&answer).unwrap();
+    assert_eq!(l.tokens().refresh_token, Some(Secret::new("RT3")));
+    assert_eq!(l.tokens().refresh_token_expires_at, Some(t(2 * 86_400)));
+}
