@@ -215,7 +215,8 @@ impl<'a, T: Transport> AutoDebit<'a, T> {
     /// An agreement pay followed to its final state ([`follow_agreement_payment`]).
     ///
     /// # Errors
-    /// [`RequestError`] when the request is not sent.
+    /// [`RequestError`] when the first pay is not sent (nothing reached Alipay+); after that
+    /// every step ends in the returned final state.
     pub fn pay_and_follow(
         &self,
         request: &PayRequest,

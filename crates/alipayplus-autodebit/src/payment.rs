@@ -24,10 +24,14 @@
 use alloc::string::String;
 use core::time::Duration;
 
+use alipayplus_cashier::cancel::cancel_report;
 use alipayplus_cashier::client::{Client, Outcome, RequestError};
 use alipayplus_cashier::inquiry::PaymentRef;
+use alipayplus_cashier::inquiry::inquiry_report;
 use alipayplus_cashier::time::{Clock, Timestamp};
-use alipayplus_cashier::tracker::{Action, Final, PaymentTracker, TrackerPolicy};
+use alipayplus_cashier::tracker::{
+    Action, CancelReport, Final, InquiryReport, PaymentTracker, Report, TrackerPolicy,
+};
 use alipayplus_cashier::transport::Transport;
 use alipayplus_types::validate::{Path, Problem, ValidationErrors};
 use alipayplus_types::{
@@ -177,7 +181,11 @@ impl AgreementPayment {
 /// is called with how long to wait (e.g. `std::thread::sleep`); `clock` gives the time.
 ///
 /// # Errors
-/// [`RequestError`] when the request is invalid (nothing was sent).
+/// [`RequestError`] when the first pay could not be sent (an invalid request, or the signer
+/// failed): nothing reached Alipay+. Once a pay was sent, the payment may exist, so a later
+/// request that cannot be sent (e.g. a remote signer failing for a while) is never an error:
+/// it counts as "no answer" and the payment is followed on (same id, inquiry, cancel) to a
+/// final state.
 pub fn follow_agreement_payment<T: Transport>(
     client: &Client<T>,
     request: &PayRequest,
@@ -197,22 +205,36 @@ pub fn follow_agreement_payment<T: Transport>(
     loop {
         let now = clock.now();
         match tracker.next_action(now) {
-            Action::Pay => {
-                let outcome = client.call(&request)?;
-                result.pay_attempts += 1;
-                if let Some(body) = outcome.body() {
-                    result.pay_response = Some(body.clone());
+            Action::Pay => match client.call(&request) {
+                Ok(outcome) => {
+                    result.pay_attempts += 1;
+                    if let Some(body) = outcome.body() {
+                        result.pay_response = Some(body.clone());
+                    }
+                    tracker.on_pay_outcome(clock.now(), &outcome);
                 }
-                tracker.on_pay_outcome(clock.now(), &outcome);
-            }
+                Err(e) if result.pay_attempts == 0 => return Err(e),
+                // An earlier pay may have reached Alipay+: still unknown, never "not sent".
+                Err(_) => {
+                    tracker.on_pay(clock.now(), Report::Unknown(None), None);
+                }
+            },
             Action::Inquire => {
-                let outcome = client.inquiry_payment(&id)?;
-                result.inquiries += 1;
-                tracker.on_inquiry_outcome(clock.now(), &outcome);
+                let report = match client.inquiry_payment(&id) {
+                    Ok(outcome) => {
+                        result.inquiries += 1;
+                        inquiry_report(&outcome)
+                    }
+                    Err(_) => InquiryReport::NoAnswer,
+                };
+                tracker.on_inquiry(clock.now(), report);
             }
             Action::Cancel => {
-                let outcome = client.cancel_payment(&id)?;
-                tracker.on_cancel_outcome(clock.now(), &outcome);
+                let report = match client.cancel_payment(&id) {
+                    Ok(outcome) => cancel_report(&outcome),
+                    Err(_) => CancelReport::NoAnswer,
+                };
+                tracker.on_cancel(clock.now(), report);
             }
             Action::WaitUntil(at) => sleep(at.since(now).max(Duration::from_millis(1))),
             Action::Finished(state) => {

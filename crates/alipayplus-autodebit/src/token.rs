@@ -7,7 +7,7 @@
 //! | situation | decision |
 //! |---|---|
 //! | cancelled (cancelToken `S`, or authNotify `TOKEN_CANCELED`) | [`TokenDecision::Rebind`] |
-//! | refresh refused (`F`: invalid / expired refresh token, ...) | [`TokenDecision::Rebind`] |
+//! | refresh refused (`F`: invalid / expired refresh token, ...; not a gateway rejection such as `INVALID_SIGNATURE`, which changes nothing) | [`TokenDecision::Rebind`] |
 //! | access token expired, expiring within the refresh margin, or reported invalid by pay | [`TokenDecision::RefreshNow`] while the refresh token is valid; else use it until it expires, then [`TokenDecision::Rebind`] |
 //! | otherwise | [`TokenDecision::Use`] |
 //!
@@ -34,6 +34,7 @@ use core::time::Duration;
 
 use alipayplus_cashier::client::Outcome;
 use alipayplus_cashier::time::Timestamp;
+use alipayplus_cashier::tracker::REQUEST_REJECTED_CODES;
 use alipayplus_types::{ApplyTokenResponse, AuthNotifyRequest, Secret};
 
 use crate::error::Error;
@@ -275,9 +276,12 @@ impl TokenLifecycle {
         TokenUpdate::Changed
     }
 
-    /// The outcome of applyToken `REFRESH_TOKEN`: `S` replaces the tokens; `F` means bind
-    /// again; `U` / no verified response changes nothing (retry the same refresh, or wait for
-    /// authNotify `TOKEN_CREATED`).
+    /// The outcome of applyToken `REFRESH_TOKEN`: `S` replaces the tokens (an answer without
+    /// a refresh token keeps the current one: it was not rotated); `F` means bind
+    /// again, except a rejection of the request at the gateway
+    /// ([`REQUEST_REJECTED_CODES`], e.g. `INVALID_SIGNATURE`), which changes nothing (fix the
+    /// cause, then refresh again); `U` / no verified response changes nothing (retry the same
+    /// refresh, or wait for authNotify `TOKEN_CREATED`).
     ///
     /// # Errors
     /// [`Error::MissingField`]: an `S` without an access token (nothing is changed).
@@ -287,8 +291,20 @@ impl TokenLifecycle {
     ) -> Result<TokenUpdate, Error> {
         match outcome {
             Outcome::Success(reply) => {
-                let tokens = TokenSet::from_apply_token(&reply.body)?;
+                let mut tokens = TokenSet::from_apply_token(&reply.body)?;
+                if tokens.refresh_token.is_none() {
+                    // Not rotated (OAuth: keep the old refresh token when none is issued).
+                    tokens.refresh_token = self.tokens.refresh_token.clone();
+                    tokens.refresh_token_expires_at = self.tokens.refresh_token_expires_at;
+                }
                 Ok(self.on_refreshed(tokens))
+            }
+            // Refused at the gateway (our signature, key, client or access): the refresh token
+            // was not looked at, so the binding stands; fix the cause and refresh again.
+            Outcome::Failure(reply)
+                if REQUEST_REJECTED_CODES.contains(&reply.body.result.code_str()) =>
+            {
+                Ok(TokenUpdate::Ignored)
             }
             Outcome::Failure(reply) => {
                 let code = reply.body.result.code_str().into();

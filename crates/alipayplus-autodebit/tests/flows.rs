@@ -767,3 +767,99 @@ fn binding_and_token_lifecycle_can_be_stored_and_resumed() {
         TokenDecision::Rebind(RebindReason::Cancelled)
     );
 }
+
+/// Our signer (e.g. a remote KMS) fails once, after the first pay was sent and its answer
+/// lost: the follow-up must not report "nothing was sent" (an `Err`), which would invite a
+/// second charge with a new id. The failed step counts as "no answer" and the payment is
+/// followed to its result.
+#[test]
+fn a_signer_failure_after_the_first_pay_is_no_answer_not_an_error() {
+    use alipayplus_cashier::transport::Request;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    struct FlakySigner {
+        key: alipayplus_sign::PrivateKey,
+        calls: Arc<AtomicU32>,
+        fail_on: u32,
+    }
+    impl alipayplus_sign::ContentSigner for FlakySigner {
+        fn sign(
+            &self,
+            content: &alipayplus_sign::SignContent<'_>,
+        ) -> Result<alipayplus_sign::RsaSignature, alipayplus_sign::Error> {
+            if self.calls.fetch_add(1, Ordering::SeqCst) + 1 == self.fail_on {
+                return Err(alipayplus_sign::Error::SigningFailed);
+            }
+            self.key.sign(content)
+        }
+    }
+
+    let clock = TestClock::new();
+    let fake = FakeAlipay::new(&clock);
+    let life = bind(&fake);
+    for fail_on in [2, 3] {
+        // 2: the pay retry cannot be signed; 3: the first inquiry cannot be signed.
+        let id = format!("PAY-K{fail_on}");
+        fake.script(PayScript::LoseAnswer);
+        let c = clock.clone();
+        let signer = FlakySigner {
+            key: acqp_key(),
+            calls: Arc::new(AtomicU32::new(0)),
+            fail_on,
+        };
+        let config = alipayplus_cashier::client::ClientConfig::new(
+            CLIENT_ID,
+            alipayplus_cashier::client::Host::OtherRegionsAccelerated,
+            signer,
+            alipayplus_sign::PublicKeys::single(1, alipay_public()),
+            move || c.now(),
+        )
+        .unwrap();
+        let f2 = fake.clone();
+        let client =
+            alipayplus_cashier::client::Client::new(config, move |r: Request| f2.handle(r));
+        let c2 = clock.clone();
+        let paid = alipayplus_autodebit::payment::follow_agreement_payment(
+            &client,
+            &charge(&id, 1500, life.access_token()),
+            &|| clock.now(),
+            |d| c2.advance(d),
+        )
+        .expect("a pay was sent: the outcome is unknown, not an error");
+        assert_eq!(paid.final_state, Final::Succeeded, "fail_on {fail_on}");
+        let st = fake.state.lock().unwrap();
+        assert_eq!(st.payments[&id].status, "S");
+        assert!(!st.payments[&id].cancelled);
+    }
+    // Nothing was sent: then (and only then) the error is returned.
+    let c = clock.clone();
+    let signer = FlakySigner {
+        key: acqp_key(),
+        calls: Arc::new(AtomicU32::new(0)),
+        fail_on: 1,
+    };
+    let config = alipayplus_cashier::client::ClientConfig::new(
+        CLIENT_ID,
+        alipayplus_cashier::client::Host::OtherRegionsAccelerated,
+        signer,
+        alipayplus_sign::PublicKeys::single(1, alipay_public()),
+        move || c.now(),
+    )
+    .unwrap();
+    let f2 = fake.clone();
+    let client = alipayplus_cashier::client::Client::new(config, move |r: Request| f2.handle(r));
+    let before = fake.calls("/pay").len();
+    let c2 = clock.clone();
+    let err = alipayplus_autodebit::payment::follow_agreement_payment(
+        &client,
+        &charge("PAY-K1", 1500, life.access_token()),
+        &|| clock.now(),
+        |d| c2.advance(d),
+    );
+    assert!(matches!(
+        err,
+        Err(alipayplus_cashier::client::RequestError::Sign(_))
+    ));
+    assert_eq!(fake.calls("/pay").len(), before, "nothing was sent");
+}

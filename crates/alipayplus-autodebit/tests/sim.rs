@@ -491,9 +491,13 @@ fn agreement_payments_success_failure_and_unknown_results() {
         .unwrap();
     assert_eq!(failed.failure_code(), Some("USER_BALANCE_NOT_ENOUGH"));
 
-    // U for 7 s (simulator clock): inquiries at 3 and 6 s see U, at 9 s S.
+    // U for 9 s (simulator clock, whole seconds): inquiries at 3 and 6 s see U, at 9 s S.
+    // Both clocks also run in real time, so the payment is older than the tracker's schedule
+    // by the time the calls take; 9 s leaves at least 2 s for that before the 6 s inquiry
+    // (7 s left between 0 and 1 s, depending on the sub-second part of the creation time,
+    // and failed on a loaded machine), and the 9 s inquiry sees S whatever the delay.
     w.sim.script_agreement_payment(AgreementScript {
-        pending_secs: 7,
+        pending_secs: 9,
         result: "SUCCESS".into(),
     });
     let late = w

@@ -11,6 +11,10 @@
 //! | [`Outcome::Unknown`] | verified, `U` + code | never a failure: retry with the same id, or inquire |
 //! | [`Outcome::NoVerifiedResponse`] | transport failure, non-200, missing/bad signature, foreign Client-Id, unparsable body | same as `U` (spec common §3.1) |
 //!
+//! The outcome is that of the *call*. For inquiryPayment it is the inquiry's: the payment's
+//! own result is `paymentResult` in an `S` answer, and an `F` inquiry (even `ORDER_NOT_EXIST`)
+//! is not a failed payment ([`inquiry_report`](crate::inquiry::inquiry_report)).
+//!
 //! A request that is invalid or cannot be signed is never sent: [`RequestError`].
 //!
 //! Verification has no opt-out: the specification describes no case where an unsigned

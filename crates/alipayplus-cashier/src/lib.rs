@@ -25,9 +25,10 @@
 //!
 //! ```no_run
 //! # #[cfg(feature = "std")] {
-//! use alipayplus_cashier::client::{Client, ClientConfig, Host, Outcome};
-//! use alipayplus_cashier::inquiry::PaymentRef;
+//! use alipayplus_cashier::client::{Client, ClientConfig, Host};
+//! use alipayplus_cashier::inquiry::{PaymentRef, inquiry_report};
 //! use alipayplus_cashier::time::SystemClock;
+//! use alipayplus_cashier::tracker::{InquiryReport, Report};
 //! use alipayplus_cashier::transport::{Request, Response};
 //! use alipayplus_sign::{PrivateKey, PublicKey, PublicKeys};
 //!
@@ -44,10 +45,21 @@
 //! // Any transport: alipayplus_ureq::UreqTransport, or a closure.
 //! let transport = |_request: Request| -> Result<Response, std::io::Error> { todo!() };
 //! let client = Client::new(config, transport);
-//! match client.inquiry_payment(&PaymentRef::RequestId("order-42".into())).unwrap() {
-//!     Outcome::Success(reply) => println!("{:?}", reply.body.payment_result),
-//!     Outcome::Failure(reply) => println!("failed: {}", reply.body.result.code_str()),
-//!     other => println!("unknown, ask again later: {:?}", other.code()),
+//! let outcome = client.inquiry_payment(&PaymentRef::RequestId("order-42".into())).unwrap();
+//! // `result` is the inquiry's outcome, `paymentResult` the payment's: an inquiry `F` is not
+//! // a failed payment. `inquiry_report` reads both (or feed the outcome to the tracker).
+//! match inquiry_report(&outcome) {
+//!     InquiryReport::Payment(Report::Success) => println!("paid: fulfil the order"),
+//!     InquiryReport::Payment(Report::Failure(code)) => {
+//!         println!("the payment failed ({code}); a new attempt needs a new paymentRequestId")
+//!     }
+//!     InquiryReport::OrderNotFound => {
+//!         // Not a failure by itself: a pay whose answer was lost may not have landed yet.
+//!         // Send pay again with the same id, or cancel; only a confirmed cancel closes it.
+//!         println!("Alipay+ does not know this payment (yet)")
+//!     }
+//!     // U, or no verified answer (timeout, bad signature, ...): never a failure.
+//!     _ => println!("unknown, ask again later: {:?}", outcome.code()),
 //! }
 //! # }
 //! ```

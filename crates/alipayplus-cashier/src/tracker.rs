@@ -8,6 +8,10 @@
 //! * `U` and "no verified response" are never failure: pay is retried with the **same**
 //!   `paymentRequestId`, or the payment is inquired. The tracker never asks for a new id;
 //!   [`Final::may_retry_with_new_id`] says when the caller may start a new attempt.
+//! * `F` to pay is final (a new attempt needs a new id), except `REPEAT_REQ_INCONSISTENT` (a
+//!   payment with this id exists: it is followed) and, on a retry after an attempt without a
+//!   verified answer, a gateway rejection of the request ([`REQUEST_REJECTED_CODES`]): it says
+//!   nothing about the payment the earlier attempt may have created, so it stays unknown.
 //! * Results from the notification and from polling update the same state, idempotently:
 //!   duplicates are ignored, and a report contradicting an earlier final result is returned
 //!   as [`Update::Conflict`] for the caller to log.
@@ -54,6 +58,25 @@ pub const ORDER_NOT_EXIST: &str = "ORDER_NOT_EXIST";
 pub const PAYMENT_IN_PROCESS: &str = "PAYMENT_IN_PROCESS";
 /// The pay `resultCode` for a reused `paymentRequestId` with different key fields.
 pub const REPEAT_REQ_INCONSISTENT: &str = "REPEAT_REQ_INCONSISTENT";
+
+/// Common result codes (common §3.2) by which the gateway rejects a *request* before looking at
+/// the payment (signature, key, client, access, API, method, media type, message format).
+/// On a pay retry after an attempt without a verified answer, such an `F` says nothing about
+/// the payment the earlier attempt may have created, so the tracker keeps the payment unknown
+/// instead of calling it failed (a failure would allow a new id: a double charge).
+pub const REQUEST_REJECTED_CODES: &[&str] = &[
+    "INVALID_SIGNATURE",
+    "KEY_NOT_FOUND",
+    "INVALID_CLIENT",
+    "INVALID_CLIENT_STATUS",
+    "ACCESS_DENIED",
+    "INVALID_API",
+    "METHOD_NOT_SUPPORTED",
+    "MEDIA_TYPE_NOT_ACCEPTABLE",
+    "NO_INTERFACE_DEF",
+    "MSG_PARSE_ERROR",
+    "FUNCTION_NOT_MATCH",
+];
 
 /// UTC+8, the zone of the cancel window, in milliseconds.
 const UTC8_MS: i64 = 8 * 3600 * 1000;
@@ -367,6 +390,10 @@ impl PaymentTracker {
 
     /// [`PaymentTracker::on_notification`] with a verified notifyPayment. A notification for
     /// another `paymentRequestId` is ignored.
+    ///
+    /// The tracker does not know the order's amount: check the notification first with
+    /// [`check_notification`](crate::notify::check_notification) (spec: for `S`, compare
+    /// `paymentRequestId` and `paymentAmount`) and do not report one that does not match.
     pub fn on_notify_payment(
         &mut self,
         now: Timestamp,
@@ -542,32 +569,46 @@ impl PaymentTracker {
                 self.next_at = now;
                 Update::Progress
             }
-            Report::Failure(code) => self.finish(Final::Failed { code }),
-            Report::Unknown(code) => {
-                // Common §3.4: pay is re-sent on a timeout or a U *other than* the in-process
-                // code; PAYMENT_IN_PROCESS means Alipay+ has the payment (Auto Debit answers
-                // it without a redirect): inquire.
-                let in_process = code.as_deref() == Some(PAYMENT_IN_PROCESS);
-                if let Some(r) = redirect
-                    && self.redirect.as_ref() != Some(&r)
-                {
-                    self.redirect = Some(r);
-                    self.redirect_pending = true;
-                }
-                if in_process
-                    || self.redirect.is_some()
-                    || self.pay_attempts >= self.policy.max_pay_attempts
-                {
-                    self.phase = Phase::Polling;
-                    self.next_at = (self.started_at + self.policy.first_inquiry_after)
-                        .max(now + self.policy.retry_delay);
-                } else {
-                    // No redirect yet (e.g. timeout): send the same pay again.
-                    self.next_at = now + self.policy.retry_delay;
-                }
-                Update::Progress
+            Report::Failure(code)
+                if self.pay_attempts > 1 && REQUEST_REJECTED_CODES.contains(&code.as_str()) =>
+            {
+                // This request was refused at the gateway, but an earlier attempt got no
+                // answer and may have created the payment: still unknown.
+                self.on_pay_unknown(now, Some(code), redirect)
             }
+            Report::Failure(code) => self.finish(Final::Failed { code }),
+            Report::Unknown(code) => self.on_pay_unknown(now, code, redirect),
         }
+    }
+
+    fn on_pay_unknown(
+        &mut self,
+        now: Timestamp,
+        code: Option<String>,
+        redirect: Option<ShopperRedirect>,
+    ) -> Update {
+        // Common §3.4: pay is re-sent on a timeout or a U *other than* the in-process
+        // code; PAYMENT_IN_PROCESS means Alipay+ has the payment (Auto Debit answers
+        // it without a redirect): inquire.
+        let in_process = code.as_deref() == Some(PAYMENT_IN_PROCESS);
+        if let Some(r) = redirect
+            && self.redirect.as_ref() != Some(&r)
+        {
+            self.redirect = Some(r);
+            self.redirect_pending = true;
+        }
+        if in_process
+            || self.redirect.is_some()
+            || self.pay_attempts >= self.policy.max_pay_attempts
+        {
+            self.phase = Phase::Polling;
+            self.next_at = (self.started_at + self.policy.first_inquiry_after)
+                .max(now + self.policy.retry_delay);
+        } else {
+            // No redirect yet (e.g. timeout): send the same pay again.
+            self.next_at = now + self.policy.retry_delay;
+        }
+        Update::Progress
     }
 
     /// Reports a notifyPayment (its `paymentResult`). Duplicates are harmless.

@@ -281,6 +281,39 @@ fn inquiry_and_cancel_results_map_to_tracker_reports() {
             json!({"result": result("PARAM_ILLEGAL","F")}),
             InquiryReport::NoAnswer,
         ),
+        (
+            json!({"result": result("SUCCESS","S"), "paymentResult": result("SUCCESS","S")}),
+            InquiryReport::Payment(Report::Success),
+        ),
+        // S without paymentResult says nothing about the payment.
+        (
+            json!({"result": result("SUCCESS","S")}),
+            InquiryReport::NoAnswer,
+        ),
+        (
+            json!({"result": result("SUCCESS","S"), "paymentResult": null}),
+            InquiryReport::NoAnswer,
+        ),
+        // An unrecognised payment status is unknown, never failure.
+        (
+            json!({"result": result("SUCCESS","S"), "paymentResult": result("NEW_CODE","X")}),
+            InquiryReport::Payment(Report::unknown("NEW_CODE")),
+        ),
+        // The inquiry's own result is U: its paymentResult is not trusted.
+        (
+            json!({"result": result("UNKNOWN_EXCEPTION","U"), "paymentResult": result("RISK_REJECT","F")}),
+            InquiryReport::NoAnswer,
+        ),
+        // ORDER_NOT_EXIST with U (not F) is not "no such order".
+        (
+            json!({"result": result("ORDER_NOT_EXIST","U")}),
+            InquiryReport::NoAnswer,
+        ),
+        // A paymentResult without a status cannot be read: unknown.
+        (
+            json!({"result": result("SUCCESS","S"), "paymentResult": {"resultCode": "SUCCESS"}}),
+            InquiryReport::NoAnswer,
+        ),
     ];
     for (body, expected) in cases {
         let body = body.to_string();

@@ -522,6 +522,9 @@ struct Model {
     expiry: Timestamp,
     notifications: Vec<(Timestamp, Order)>,
     loss: u64,
+    /// Chance (percent) that the gateway refuses a pay or cancel request before looking at
+    /// the payment (`INVALID_SIGNATURE`, e.g. during a key rotation).
+    rejects: u64,
     /// How long after the expiry Alipay+ closes an unpaid order by itself (maybe never).
     closes_after: Option<Duration>,
 }
@@ -570,9 +573,16 @@ impl Model {
         }
     }
 
+    fn rejected(&mut self) -> bool {
+        self.rejects > 0 && self.rng.chance(self.rejects)
+    }
+
     fn pay(&mut self, id: &str, now: Timestamp) -> (Report, Option<ShopperRedirect>) {
         if self.lost() {
             return (Report::Unknown(None), None); // request lost
+        }
+        if self.rejected() {
+            return (Report::failure("INVALID_SIGNATURE"), None); // not processed
         }
         if !self.ids_seen.iter().any(|s| s == id) {
             self.ids_seen.push(id.to_string());
@@ -613,6 +623,9 @@ impl Model {
         if self.lost() {
             return CancelReport::NoAnswer;
         }
+        if self.rejected() {
+            return CancelReport::Rejected("INVALID_SIGNATURE".into());
+        }
         let answer = match self.order {
             Order::Missing => CancelReport::OrderNotFound,
             Order::InProcess | Order::Cancelled => {
@@ -635,7 +648,7 @@ impl Model {
     }
 }
 
-fn run_model(seed: u64, loss: u64) {
+fn run_model(seed: u64, loss: u64, rejects: u64) {
     let start = t0() + Duration::from_secs(seed % 86_400);
     let window = Duration::from_secs(900);
     let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
@@ -651,6 +664,7 @@ fn run_model(seed: u64, loss: u64) {
         expiry: start + window,
         notifications: Vec::new(),
         loss,
+        rejects,
         closes_after,
     };
     let mut tracker = PaymentTracker::new(
@@ -710,12 +724,20 @@ fn run_model(seed: u64, loss: u64) {
     match end {
         Final::Succeeded => assert_eq!(model.order, Order::Paid, "seed {seed}"),
         Final::Cancelled => assert_eq!(model.order, Order::Cancelled, "seed {seed}"),
+        // Cancelled: a cancel whose answer was lost, then a retry refused at the gateway; the
+        // inquiry reports the closed order as a failed payment (nothing charged either way).
         Final::Failed { .. } => assert!(
-            matches!(model.order, Order::Missing | Order::Declined),
+            matches!(
+                model.order,
+                Order::Missing | Order::Declined | Order::Cancelled
+            ),
             "seed {seed}: failed but {:?}",
             model.order
         ),
-        Final::Unresolved => assert!(loss > 0, "seed {seed}: unresolved on a perfect network"),
+        Final::Unresolved => assert!(
+            loss > 0 || rejects > 0,
+            "seed {seed}: unresolved on a perfect network"
+        ),
         other => panic!("seed {seed}: {other:?}"),
     }
     // Once paid and reported paid, the charge stands; once failed/cancelled, nothing charged.
@@ -730,10 +752,283 @@ fn run_model(seed: u64, loss: u64) {
 #[test]
 fn randomized_model_never_double_charges_and_always_finishes() {
     for seed in 1..400 {
-        run_model(seed, 0);
-        run_model(seed, 20);
-        run_model(seed, 60);
+        run_model(seed, 0, 0);
+        run_model(seed, 20, 0);
+        run_model(seed, 60, 0);
+        run_model(seed, 20, 30);
+        run_model(seed, 0, 50);
     }
+}
+
+/// The cancel deadline is 00:15 UTC+8 of the day after the payment's UTC+8 calendar day,
+/// whatever offset the start time was written in (offsets are fixed: no DST rules apply).
+#[test]
+fn cancel_deadline_table_across_zones_and_day_boundaries() {
+    let cases = [
+        // (payment started, deadline)
+        ("2025-02-20T23:59:00+08:00", "2025-02-21T00:15:00+08:00"),
+        ("2025-02-20T23:59:59.999+08:00", "2025-02-21T00:15:00+08:00"),
+        ("2025-02-21T00:00:00+08:00", "2025-02-22T00:15:00+08:00"),
+        ("2025-02-21T00:00:00.001+08:00", "2025-02-22T00:15:00+08:00"),
+        ("2025-02-21T00:14:00+08:00", "2025-02-22T00:15:00+08:00"),
+        ("2025-02-21T00:16:00+08:00", "2025-02-22T00:15:00+08:00"),
+        // UTC: 16:00Z is midnight UTC+8.
+        ("2025-02-20T15:59:59Z", "2025-02-21T00:15:00+08:00"),
+        ("2025-02-20T16:00:00Z", "2025-02-22T00:15:00+08:00"),
+        ("2025-02-20T00:00:00Z", "2025-02-21T00:15:00+08:00"),
+        // West of UTC: the UTC+8 day is already the next one.
+        ("2025-02-20T10:59:59-05:00", "2025-02-21T00:15:00+08:00"),
+        ("2025-02-20T11:00:00-05:00", "2025-02-22T00:15:00+08:00"),
+        ("2025-02-20T03:59:00-12:00", "2025-02-21T00:15:00+08:00"),
+        ("2025-02-20T04:00:00-12:00", "2025-02-22T00:15:00+08:00"),
+        // East of UTC+8: the UTC+8 day may still be the previous one.
+        ("2025-02-21T01:59:00+10:00", "2025-02-21T00:15:00+08:00"),
+        ("2025-02-21T05:59:59+14:00", "2025-02-21T00:15:00+08:00"),
+        ("2025-02-21T06:00:00+14:00", "2025-02-22T00:15:00+08:00"),
+        ("2025-02-20T21:29:59+05:30", "2025-02-21T00:15:00+08:00"),
+        ("2025-02-20T21:30:00+05:30", "2025-02-22T00:15:00+08:00"),
+        // Around a New York DST change (the written offset is what counts).
+        ("2025-03-09T01:59:00-05:00", "2025-03-10T00:15:00+08:00"),
+        ("2025-03-09T03:00:00-04:00", "2025-03-10T00:15:00+08:00"),
+        ("2025-03-09T11:59:59-04:00", "2025-03-10T00:15:00+08:00"),
+        ("2025-03-09T12:00:00-04:00", "2025-03-11T00:15:00+08:00"),
+        // Month, leap day and year boundaries.
+        ("2024-02-28T23:30:00+08:00", "2024-02-29T00:15:00+08:00"),
+        ("2024-02-29T23:30:00+08:00", "2024-03-01T00:15:00+08:00"),
+        ("2024-12-31T23:59:59+08:00", "2025-01-01T00:15:00+08:00"),
+        ("2024-12-31T16:00:00Z", "2025-01-02T00:15:00+08:00"),
+        // Before 1970 (negative Unix time).
+        ("1969-12-31T23:00:00+08:00", "1970-01-01T00:15:00+08:00"),
+    ];
+    for (start, deadline) in cases {
+        let s = Timestamp::parse_iso8601(start).unwrap();
+        let t = PaymentTracker::new(ID, s, s + secs(60), TrackerPolicy::auto_debit());
+        assert_eq!(
+            t.cancel_deadline(),
+            Timestamp::parse_iso8601(deadline).unwrap(),
+            "started {start}"
+        );
+        assert!(t.cancel_at() <= t.cancel_deadline(), "started {start}");
+    }
+}
+
+/// A payment started at 23:59 UTC+8 whose cancels go unanswered: cancel is still sent at
+/// 00:14 and at 00:15:00 (T+1), never after; after the deadline the payment is only inquired
+/// and ends unresolved, never failed; a late success still resolves it.
+#[test]
+fn cancel_at_the_edges_of_the_deadline() {
+    let at = |s: &str| Timestamp::parse_iso8601(s).unwrap();
+    let start = at("2025-02-20T23:59:00+08:00");
+    let mut t = PaymentTracker::new(ID, start, start + secs(900), TrackerPolicy::cashier());
+    in_process(&mut t, start);
+    // cancel_at: the window (00:14 + 60 s margin) is later than deadline - 120 s = 00:13.
+    assert_eq!(t.cancel_at(), at("2025-02-21T00:13:00+08:00"));
+    assert_eq!(
+        t.next_action(at("2025-02-21T00:14:00+08:00")),
+        Action::Cancel
+    );
+    t.on_cancel(at("2025-02-21T00:14:00+08:00"), CancelReport::NoAnswer);
+    assert_eq!(
+        t.next_action(at("2025-02-21T00:14:00+08:00")),
+        Action::WaitUntil(at("2025-02-21T00:14:02+08:00"))
+    );
+    assert_eq!(
+        t.next_action(at("2025-02-21T00:15:00+08:00")),
+        Action::Cancel
+    );
+    t.on_cancel(at("2025-02-21T00:15:00+08:00"), CancelReport::NoAnswer);
+    // 00:16: too late to cancel.
+    let late = at("2025-02-21T00:16:00+08:00");
+    assert_eq!(t.next_action(late), Action::Inquire);
+    t.on_inquiry(late, InquiryReport::OrderNotFound);
+    let mut now = late;
+    let end = loop {
+        match t.next_action(now) {
+            Action::WaitUntil(w) => now = w,
+            Action::Inquire => {
+                t.on_inquiry(
+                    now,
+                    InquiryReport::Payment(Report::unknown("PAYMENT_IN_PROCESS")),
+                );
+            }
+            Action::Finished(f) => break f,
+            other => panic!("no cancel after the deadline, got {other:?} at {now:?}"),
+        }
+    };
+    assert_eq!(end, Final::Unresolved);
+    assert!(!end.may_retry_with_new_id());
+    assert_eq!(
+        t.on_notification(now + secs(1), Report::Success),
+        Update::Finished(Final::Succeeded)
+    );
+
+    // Started just after midnight UTC+8: a whole day to cancel; the window decides.
+    let start = at("2025-02-21T00:00:30+08:00");
+    let t = PaymentTracker::new(ID, start, start + secs(900), TrackerPolicy::cashier());
+    assert_eq!(t.cancel_at(), start + secs(960));
+}
+
+/// What each answer does to an open payment: only S/F of the payment (pay, notification,
+/// inquiry paymentResult) or a confirmed cancel end it; U, no answer, ORDER_NOT_EXIST on an
+/// inquiry and a refused cancel never make it failed.
+#[test]
+fn only_definite_answers_end_an_open_payment() {
+    let failed = |c: &str| Some(Final::Failed { code: c.into() });
+    type Step = fn(&mut PaymentTracker, Timestamp) -> Update;
+    let cases: [(&str, Step, Option<Final>); 12] = [
+        (
+            "inquiry S/S",
+            |t, n| t.on_inquiry(n, InquiryReport::Payment(Report::Success)),
+            Some(Final::Succeeded),
+        ),
+        (
+            "inquiry S/F",
+            |t, n| t.on_inquiry(n, InquiryReport::Payment(Report::failure("RISK_REJECT"))),
+            failed("RISK_REJECT"),
+        ),
+        (
+            "inquiry S/U",
+            |t, n| {
+                t.on_inquiry(
+                    n,
+                    InquiryReport::Payment(Report::unknown("PAYMENT_IN_PROCESS")),
+                )
+            },
+            None,
+        ),
+        (
+            "inquiry S/U no code",
+            |t, n| t.on_inquiry(n, InquiryReport::Payment(Report::Unknown(None))),
+            None,
+        ),
+        (
+            "inquiry F/ORDER_NOT_EXIST",
+            |t, n| t.on_inquiry(n, InquiryReport::OrderNotFound),
+            None,
+        ),
+        (
+            "inquiry no answer",
+            |t, n| t.on_inquiry(n, InquiryReport::NoAnswer),
+            None,
+        ),
+        (
+            "notification S",
+            |t, n| t.on_notification(n, Report::Success),
+            Some(Final::Succeeded),
+        ),
+        (
+            "notification F",
+            |t, n| t.on_notification(n, Report::failure("ORDER_IS_CLOSED")),
+            failed("ORDER_IS_CLOSED"),
+        ),
+        (
+            "notification U (not in the spec)",
+            |t, n| t.on_notification(n, Report::unknown("X")),
+            None,
+        ),
+        (
+            "cancel S",
+            |t, n| t.on_cancel(n, CancelReport::Cancelled),
+            Some(Final::Cancelled),
+        ),
+        (
+            "cancel refused",
+            |t, n| t.on_cancel(n, CancelReport::Rejected("ORDER_STATUS_INVALID".into())),
+            None,
+        ),
+        (
+            "cancel no answer",
+            |t, n| t.on_cancel(n, CancelReport::NoAnswer),
+            None,
+        ),
+    ];
+    for (what, step, expected) in cases {
+        for redirect in [true, false] {
+            let mut t = cashier(secs(900));
+            assert_eq!(t.next_action(t0()), Action::Pay);
+            let r = redirect.then(url);
+            t.on_pay(t0(), Report::unknown("PAYMENT_IN_PROCESS"), r);
+            let update = step(&mut t, t0() + secs(20));
+            assert_eq!(
+                t.final_state().cloned(),
+                expected,
+                "{what}, redirect {redirect}"
+            );
+            match &expected {
+                Some(f) => assert_eq!(update, Update::Finished(f.clone()), "{what}"),
+                None => assert!(
+                    matches!(update, Update::Progress | Update::Ignored),
+                    "{what}: {update:?}"
+                ),
+            }
+        }
+    }
+}
+
+/// A pay retry (after an attempt whose answer was lost) refused at the gateway, e.g.
+/// `INVALID_SIGNATURE` during a key rotation, says nothing about the payment the first attempt
+/// may have created: the payment stays unknown (no new id allowed) and is followed. The same
+/// code on the first attempt, and a business failure on a retry, are final.
+#[test]
+fn a_gateway_rejection_of_a_pay_retry_is_not_a_failed_payment() {
+    use alipayplus_cashier::tracker::REQUEST_REJECTED_CODES;
+    for &code in REQUEST_REJECTED_CODES {
+        // First attempt refused: nothing was processed, a definite failure.
+        let mut t = PaymentTracker::new(ID, t0(), t0() + secs(60), TrackerPolicy::auto_debit());
+        t.next_action(t0());
+        assert_eq!(
+            t.on_pay(t0(), Report::failure(code), None),
+            Update::Finished(Final::Failed { code: code.into() })
+        );
+        // A retry refused after a lost answer: unknown; retried, then inquired, cancelled.
+        let mut t = PaymentTracker::new(ID, t0(), t0() + secs(60), TrackerPolicy::auto_debit());
+        let mut now = t0();
+        let mut pays = 0;
+        let mut first = true;
+        let end = loop {
+            match t.next_action(now) {
+                Action::Pay => {
+                    pays += 1;
+                    let report = if first {
+                        Report::Unknown(None)
+                    } else {
+                        Report::failure(code)
+                    };
+                    first = false;
+                    assert_eq!(t.on_pay(now, report, None), Update::Progress, "{code}");
+                }
+                Action::WaitUntil(at) => now = at,
+                // The first attempt had landed: Alipay+ reports the payment in process.
+                Action::Inquire => {
+                    t.on_inquiry(
+                        now,
+                        InquiryReport::Payment(Report::unknown("PAYMENT_IN_PROCESS")),
+                    );
+                }
+                Action::Cancel => {
+                    t.on_cancel(now, CancelReport::Cancelled);
+                }
+                Action::Finished(f) => break f,
+                other => panic!("{code}: unexpected {other:?}"),
+            }
+        };
+        assert_eq!(pays, TrackerPolicy::auto_debit().max_pay_attempts, "{code}");
+        assert_eq!(end, Final::Cancelled, "{code}");
+    }
+    // A business failure on a retry is the payment's result (idempotent on the id).
+    let mut t = cashier(secs(900));
+    t.next_action(t0());
+    t.on_pay(t0(), Report::Unknown(None), None);
+    assert_eq!(
+        t.on_pay(
+            t0() + secs(2),
+            Report::failure("USER_BALANCE_NOT_ENOUGH"),
+            None
+        ),
+        Update::Finished(Final::Failed {
+            code: "USER_BALANCE_NOT_ENOUGH".into()
+        })
+    );
 }
 
 /// A verified inquiry answer about another payment (the response signature does not cover the
