@@ -9,7 +9,7 @@
 //!
 //! then the table (sign/s, verify/s, ratios to OpenSSL, thread scaling, the targets) is
 //! printed and written between the marker comments of README.md and
-//! crates/alipayplus-sign/README.md.
+//! alipayplus-sign/README.md.
 //!
 //! Options: `--no-write` prints the table without touching the README.
 
@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The READMEs that carry the table (the project's and the signing crate's).
-const READMES: [&str; 2] = ["README.md", "crates/alipayplus-sign/README.md"];
+const READMES: [&str; 2] = ["README.md", "alipayplus-sign/README.md"];
 
 /// The README section between these lines is rewritten by every run.
 pub const BEGIN_MARKER: &str =

@@ -12,14 +12,14 @@ mod sim;
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
-  codegen [--check]  generate crates/alipayplus-types/src/generated/ from spec/api/*.toml
+  codegen [--check]  generate alipayplus-types/src/generated/ from spec/api/*.toml
                      (--check: fail if the checked-in files are stale, write nothing)
   bench-report [--no-write]
                      openssl speed rsa2048 + the signing backends' benchmarks; writes the
                      table into README.md (--no-write: print it only)
   demo               the main job: the Cashier and Auto Debit flows against the simulator over HTTP
   sim [--port N] [--notify-url URL] [--auth-notify-url URL] [--consult-unbinding-url URL]
-                     run the Alipay+ simulator on 127.0.0.1 (see crates/alipayplus-sim)
+                     run the Alipay+ simulator on 127.0.0.1 (see alipayplus-sim)
   help               this text";
 
 fn main() -> ExitCode {

@@ -1,4 +1,4 @@
-//! `cargo xtask codegen`: spec/api/*.toml → crates/alipayplus-types/src/generated/*.rs.
+//! `cargo xtask codegen`: spec/api/*.toml → alipayplus-types/src/generated/*.rs.
 //!
 //! Loads every description file, checks it (duplicates, unknown references, feature rules,
 //! API/response shape), then emits one Rust module per file, formatted by rustfmt.
@@ -711,7 +711,7 @@ fn rustfmt(code: &str) -> Result<String, String> {
 
 pub fn run(root: &Path, check_only: bool) -> Result<String, String> {
     let spec = load_all(&root.join("spec/api"))?;
-    let out_dir = root.join("crates/alipayplus-types/src/generated");
+    let out_dir = root.join("alipayplus-types/src/generated");
     let mut outputs: BTreeMap<String, String> = BTreeMap::new();
     for (name, code) in emit::emit(&spec)? {
         outputs.insert(name, rustfmt(&code)?);
@@ -761,7 +761,7 @@ pub fn run(root: &Path, check_only: bool) -> Result<String, String> {
         std::fs::remove_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     }
     Ok(format!(
-        "wrote {} files to crates/alipayplus-types/src/generated ({} changed)",
+        "wrote {} files to alipayplus-types/src/generated ({} changed)",
         outputs.len(),
         stale.len()
     ))
