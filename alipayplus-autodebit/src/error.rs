@@ -1,6 +1,6 @@
 //! The crate's error type.
 
-use alipayplus_cashier::client::RequestError;
+use alipayplus_client::error::RequestError;
 
 /// What went wrong in an Auto Debit step, and what to do about it.
 ///

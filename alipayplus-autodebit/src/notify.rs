@@ -4,8 +4,8 @@
 //! [`handle_auth_notify`] uses the client core's inbound handling (verify the signature with
 //! the Alipay+ keys, parse, signed answer): a verified, complete notification becomes an
 //! [`AuthEvent`] with the signed acknowledgement
-//! ([`ACK_SUCCESS`](alipayplus_cashier::inbound::ACK_SUCCESS)); a bad one gets a signed refusal
-//! (see [`alipayplus_cashier::inbound`]) so Alipay+ sends it again. A notification whose type
+//! ([`ACK_SUCCESS`](alipayplus_client::inbound::ACK_SUCCESS)); a bad one gets a signed refusal
+//! (see [`alipayplus_client::inbound`]) so Alipay+ sends it again. A notification whose type
 //! requires a field it lacks (`AUTHCODE_CREATED` without `authCode`, `TOKEN_CREATED` /
 //! `TOKEN_CANCELED` without `accessToken`) is refused with `PARAM_ILLEGAL`, like a body that
 //! does not parse: acknowledging it would lose the code or token for good. An unknown type is
@@ -20,13 +20,14 @@
 use alloc::format;
 use alloc::string::String;
 
-use alipayplus_cashier::client::ClientConfig;
-use alipayplus_cashier::inbound::{InboundError, Refused};
-use alipayplus_cashier::transport::{Request, Response};
+use alipayplus_client::client::ClientConfig;
+use alipayplus_client::error::InboundError;
+use alipayplus_client::inbound::Refused;
+use alipayplus_client::transport::{Request, Response};
 use alipayplus_types::{AuthNotifyRequest, AuthorizationNotifyType, Secret};
 
 use crate::error::Error;
-use crate::token::{TokenSet, present};
+use crate::token::{TokenLifecycle, TokenSet, TokenUpdate, present};
 
 /// What an authNotify reports.
 ///
@@ -178,6 +179,40 @@ pub fn handle_auth_notify(
                 body.as_bytes().into(),
             );
             Err(Refused { error, answer })
+        }
+    }
+}
+
+impl TokenLifecycle {
+    /// A verified authNotify event about this binding. `TOKEN_CANCELED` for our access token
+    /// cancels it (a repeat, or one for another token, is ignored); `TOKEN_CREATED` with a
+    /// newer token replaces ours (a repeat or a stale one, expiring no later than ours, is
+    /// ignored). Other events change nothing.
+    pub fn on_auth_event(&mut self, event: &AuthEvent) -> TokenUpdate {
+        match event {
+            AuthEvent::TokenCanceled { access_token, .. }
+                if *access_token == self.tokens.access_token =>
+            {
+                self.on_cancelled()
+            }
+            AuthEvent::TokenCreated { tokens, .. } => {
+                if tokens.access_token == self.tokens.access_token {
+                    return TokenUpdate::Ignored;
+                }
+                let newer = match (
+                    tokens.access_token_expires_at,
+                    self.tokens.access_token_expires_at,
+                ) {
+                    (Some(new), Some(old)) => new > old,
+                    _ => true,
+                };
+                if newer {
+                    self.on_refreshed(tokens.clone())
+                } else {
+                    TokenUpdate::Ignored
+                }
+            }
+            _ => TokenUpdate::Ignored,
         }
     }
 }

@@ -11,8 +11,9 @@
 //!   **same** `paymentRequestId`, then inquiryPayment every 3 s; still unknown 60 s after the
 //!   start → cancelPayment; a payment counts as failed only once the cancel is confirmed.
 //!   [`agreement_tracker`] makes that tracker (sans-IO, for event-driven servers that also feed
-//!   it notifyPayment); [`follow_agreement_payment`] drives it with a client, a clock and a
-//!   sleep function (blocking).
+//!   it notifyPayment); [`agreement_follower`] puts it in the client core's driver, and
+//!   [`follow_agreement_payment`] runs that with a client, a clock and a sleep function
+//!   (blocking).
 //! * A failure with a token code (`INVALID_TOKEN`, `INVALID_ACCESS_TOKEN`,
 //!   `EXPIRED_ACCESS_TOKEN`) or `USER_NOT_EXIST`: report it to the
 //!   [`TokenLifecycle`](crate::TokenLifecycle) ([`on_payment_failure`](crate::TokenLifecycle::on_payment_failure)),
@@ -24,19 +25,14 @@
 use alloc::string::String;
 use core::time::Duration;
 
-use alipayplus_cashier::cancel::cancel_report;
-use alipayplus_cashier::client::{Client, Outcome, RequestError};
-use alipayplus_cashier::inquiry::PaymentRef;
-use alipayplus_cashier::inquiry::inquiry_report;
-use alipayplus_cashier::time::{Clock, Timestamp};
-use alipayplus_cashier::tracker::{
-    Action, CancelReport, Final, InquiryReport, PaymentTracker, Report, TrackerPolicy,
-};
-use alipayplus_cashier::transport::Transport;
+use alipayplus_client::client::Client;
+use alipayplus_client::driver::{Event, Flow, Followed, PaymentFollower};
+use alipayplus_client::error::RequestError;
+use alipayplus_client::time::{Clock, Timestamp};
+use alipayplus_client::tracker::{PaymentTracker, TrackerPolicy};
+use alipayplus_client::transport::Transport;
 use alipayplus_types::validate::{Path, Problem, ValidationErrors};
-use alipayplus_types::{
-    Amount, Order, PayRequest, PayResponse, PaymentFactor, PaymentMethod, Secret, StrBool,
-};
+use alipayplus_types::{Amount, Order, PayRequest, PaymentFactor, PaymentMethod, Secret, StrBool};
 
 /// `paymentMethod.paymentMethodType` of agreement payments. UNCERTAIN (spec §8: no Auto Debit
 /// value in any public source; the spec's example uses `CONNECT_WALLET`). Part of the pay
@@ -79,21 +75,19 @@ pub fn agreement_pay_request(
     )
 }
 
-/// Sends an agreement pay. Missing agreement flags are set; a request that is a Cashier
-/// Payment or has no access token is refused before sending.
+/// The pay request of an agreement payment: `request` with the agreement flags set where
+/// missing, refused before sending when it is a Cashier Payment or has no access token. Send
+/// it with [`Client::call`](alipayplus_client::client::Client::call), or follow it to its end with
+/// [`follow_agreement_payment`] / [`agreement_follower`].
 ///
 /// `S` = paid; `F` = failed (a new attempt needs a new id); `U` or no verified response =
 /// unknown: follow it with the tracker ([`agreement_tracker`]), never charge again with a new
 /// id.
 ///
 /// # Errors
-/// [`RequestError`] when the request is not sent.
-pub fn pay_agreement<T: Transport>(
-    client: &Client<T>,
-    request: &PayRequest,
-) -> Result<Outcome<PayResponse>, RequestError> {
-    let request = with_agreement_flags(request)?;
-    client.call(&request)
+/// [`RequestError::Invalid`]: nothing may be sent.
+pub fn pay_request(request: &PayRequest) -> Result<PayRequest, RequestError> {
+    with_agreement_flags(request)
 }
 
 fn with_agreement_flags(request: &PayRequest) -> Result<PayRequest, RequestError> {
@@ -150,99 +144,43 @@ pub fn agreement_tracker(request: &PayRequest, now: Timestamp) -> PaymentTracker
     )
 }
 
-/// How an agreement payment ended ([`follow_agreement_payment`]).
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct AgreementPayment {
-    /// The final state (paid, failed with a code, cancelled, or unresolved).
-    pub final_state: Final,
-    /// The `paymentRequestId` used by every pay, inquiry and cancel.
-    pub payment_request_id: String,
-    /// The last verified pay answer (`paymentId`, `paymentTime`, ...), if any.
-    pub pay_response: Option<PayResponse>,
-    /// How many times pay was sent (always with the same id).
-    pub pay_attempts: u32,
-    /// How many inquiries were made.
-    pub inquiries: u32,
-}
-
-impl AgreementPayment {
-    /// The failure code, when the payment failed.
-    pub fn failure_code(&self) -> Option<&str> {
-        match &self.final_state {
-            Final::Failed { code } => Some(code),
-            _ => None,
-        }
-    }
+/// The driver of an agreement payment about to be sent at `now`: [`pay_request`] followed by
+/// [`agreement_tracker`] (same bytes on every pay retry; see
+/// [`PaymentFollower`]). For event-driven servers that also hand it notifyPayment.
+///
+/// # Errors
+/// [`RequestError::Invalid`]: nothing may be sent.
+pub fn agreement_follower(
+    request: &PayRequest,
+    now: Timestamp,
+) -> Result<PaymentFollower, RequestError> {
+    let request = with_agreement_flags(request)?;
+    let tracker = agreement_tracker(&request, now);
+    PaymentFollower::new(request, tracker)
 }
 
 /// Sends an agreement pay and follows it to a final state, blocking: retries pay with the same
-/// `paymentRequestId`, inquires every 3 s, cancels after 60 s (see the module docs). `sleep`
-/// is called with how long to wait (e.g. `std::thread::sleep`); `clock` gives the time.
+/// bytes, inquires every 3 s, cancels after 60 s (see the module docs), through the client
+/// core's [`PaymentFollower`]. `sleep` is called with how long to wait (e.g.
+/// `std::thread::sleep`); `clock` gives the time.
 ///
 /// # Errors
 /// [`RequestError`] when the first pay could not be sent (an invalid request, or the signer
 /// failed): nothing reached Alipay+. Once a pay was sent, the payment may exist, so a later
-/// request that cannot be sent (e.g. a remote signer failing for a while) is never an error:
-/// it counts as "no answer" and the payment is followed on (same id, inquiry, cancel) to a
-/// final state.
+/// request that cannot be sent is never an error: it counts as "no answer" and the payment is
+/// followed on (same id, inquiry, cancel) to a final state.
 pub fn follow_agreement_payment<T: Transport>(
     client: &Client<T>,
     request: &PayRequest,
     clock: &impl Clock,
     mut sleep: impl FnMut(Duration),
-) -> Result<AgreementPayment, RequestError> {
-    let request = with_agreement_flags(request)?;
-    let id = PaymentRef::RequestId(request.payment_request_id.clone());
-    let mut tracker = agreement_tracker(&request, clock.now());
-    let mut result = AgreementPayment {
-        final_state: Final::Unresolved,
-        payment_request_id: request.payment_request_id.clone(),
-        pay_response: None,
-        pay_attempts: 0,
-        inquiries: 0,
-    };
-    loop {
-        let now = clock.now();
-        match tracker.next_action(now) {
-            Action::Pay => match client.call(&request) {
-                Ok(outcome) => {
-                    result.pay_attempts += 1;
-                    if let Some(body) = outcome.body() {
-                        result.pay_response = Some(body.clone());
-                    }
-                    tracker.on_pay_outcome(clock.now(), &outcome);
-                }
-                Err(e) if result.pay_attempts == 0 => return Err(e),
-                // An earlier pay may have reached Alipay+: still unknown, never "not sent".
-                Err(_) => {
-                    tracker.on_pay(clock.now(), Report::Unknown(None), None);
-                }
-            },
-            Action::Inquire => {
-                let report = match client.inquiry_payment(&id) {
-                    Ok(outcome) => {
-                        result.inquiries += 1;
-                        inquiry_report(&outcome)
-                    }
-                    Err(_) => InquiryReport::NoAnswer,
-                };
-                tracker.on_inquiry(clock.now(), report);
-            }
-            Action::Cancel => {
-                let report = match client.cancel_payment(&id) {
-                    Ok(outcome) => cancel_report(&outcome),
-                    Err(_) => CancelReport::NoAnswer,
-                };
-                tracker.on_cancel(clock.now(), report);
-            }
-            Action::WaitUntil(at) => sleep(at.since(now).max(Duration::from_millis(1))),
-            Action::Finished(state) => {
-                result.final_state = state;
-                return Ok(result);
-            }
-            // Agreement payments have no shopper to redirect; any other action: re-ask.
-            _ => {}
+) -> Result<Followed, RequestError> {
+    let mut follower = agreement_follower(request, clock.now())?;
+    follower.run(client, clock, |event| {
+        // Agreement payments have no shopper to redirect.
+        if let Event::Wait { until } = event {
+            sleep(until.since(clock.now()).max(Duration::from_millis(1)));
         }
-    }
+        Flow::Continue
+    })
 }

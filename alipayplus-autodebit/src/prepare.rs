@@ -25,13 +25,51 @@ use alloc::string::String;
 use alloc::vec;
 use core::fmt;
 
+use alipayplus_client::client::Outcome;
 use alipayplus_types::{
-    ApplyTokenRequest, AuthScope, GrantType, OsType, PrepareRequest, PrepareResponse, Secret,
-    TerminalType,
+    ApplyTokenRequest, ApplyTokenResponse, AuthScope, GrantType, OsType, PrepareRequest,
+    PrepareResponse, Secret, TerminalType,
 };
 
-use crate::client::AuthClient;
 use crate::error::Error;
+
+/// The merchant as the authorization page shows it (prepare's `authClient*` fields).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AuthClient {
+    /// `authClientId`: the same value in prepare, applyToken and cancelToken.
+    pub id: String,
+    /// `authClientName`: the registered legal name.
+    pub name: String,
+    /// `authClientDisplayName`: the trade name (required when it differs from the name).
+    pub display_name: Option<String>,
+    /// `authClientLogo`: logo URL.
+    pub logo: Option<String>,
+}
+
+impl AuthClient {
+    /// A merchant with its id and legal name.
+    pub fn new(id: impl Into<String>, name: impl Into<String>) -> Self {
+        AuthClient {
+            id: id.into(),
+            name: name.into(),
+            display_name: None,
+            logo: None,
+        }
+    }
+
+    /// With a trade name.
+    pub fn with_display_name(mut self, name: impl Into<String>) -> Self {
+        self.display_name = Some(name.into());
+        self
+    }
+
+    /// With a logo URL.
+    pub fn with_logo(mut self, url: impl Into<String>) -> Self {
+        self.logo = Some(url.into());
+        self
+    }
+}
 
 /// Longest `authState` accepted when restoring a stored one.
 const MAX_STATE_LEN: usize = 128;
@@ -130,7 +168,8 @@ enum Code {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CodeUpdate {
-    /// A new code: exchange it ([`AutoDebit::exchange_code`](crate::AutoDebit::exchange_code)).
+    /// A new code: exchange it ([`Binding::apply_token_request`], then
+    /// [`Binding::on_apply_token_outcome`]).
     New,
     /// The code already received (the redirect and authNotify both deliver it, and
     /// notifications are re-sent): nothing to do.
@@ -334,6 +373,16 @@ impl Binding {
     pub fn mark_code_spent(&mut self) {
         if let Code::Received(c) = &self.code {
             self.code = Code::Spent(c.clone());
+        }
+    }
+
+    /// Folds the answer to [`Binding::apply_token_request`] in: on `S` or `F` the code is
+    /// marked spent, so it is never sent twice (codes are single-use); on an unknown outcome
+    /// it is kept for a retry of the same exchange (or wait for authNotify `TOKEN_CREATED`).
+    /// Read the tokens with [`TokenSet::from_apply_token`](crate::TokenSet::from_apply_token).
+    pub fn on_apply_token_outcome(&mut self, outcome: &Outcome<ApplyTokenResponse>) {
+        if outcome.is_success() || outcome.is_failure() {
+            self.mark_code_spent();
         }
     }
 

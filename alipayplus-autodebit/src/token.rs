@@ -18,7 +18,7 @@
 //! ```
 //! use core::time::Duration;
 //! use alipayplus_autodebit::{TokenDecision, TokenLifecycle, TokenSet};
-//! use alipayplus_cashier::time::Timestamp;
+//! use alipayplus_types::Timestamp;
 //! use alipayplus_types::Secret;
 //!
 //! let t0 = Timestamp::from_unix_secs(1_751_000_000);
@@ -32,13 +32,14 @@
 use alloc::string::String;
 use core::time::Duration;
 
-use alipayplus_cashier::client::Outcome;
-use alipayplus_cashier::time::Timestamp;
-use alipayplus_cashier::tracker::REQUEST_REJECTED_CODES;
-use alipayplus_types::{ApplyTokenResponse, AuthNotifyRequest, Secret};
+use alipayplus_client::client::Outcome;
+use alipayplus_client::tracker::REQUEST_REJECTED_CODES;
+use alipayplus_types::{
+    ApplyTokenRequest, ApplyTokenResponse, AuthNotifyRequest, GrantType, Secret, Timestamp,
+};
 
 use crate::error::Error;
-use crate::notify::AuthEvent;
+use crate::prepare::AuthClient;
 
 /// An access token with its refresh token and expiry times.
 ///
@@ -139,6 +140,31 @@ impl TokenSet {
     }
 }
 
+/// applyToken `AUTHORIZATION_CODE` with a code received outside a [`Binding`](crate::Binding)
+/// (and the wallet in tile mode). Prefer [`Binding::apply_token_request`](crate::Binding::apply_token_request),
+/// which never sends a code twice.
+pub fn code_token_request(
+    merchant: &AuthClient,
+    auth_code: &Secret,
+    customer_belongs_to: Option<&str>,
+) -> ApplyTokenRequest {
+    ApplyTokenRequest {
+        auth_code: Some(auth_code.clone()),
+        customer_belongs_to: customer_belongs_to.map(String::from),
+        ..ApplyTokenRequest::new(merchant.id.clone(), GrantType::AuthorizationCode)
+    }
+}
+
+/// applyToken `REFRESH_TOKEN`: a new token pair (the old one is replaced). Only while the
+/// refresh token is valid ([`TokenLifecycle::decide`]); fold the answer in with
+/// [`TokenLifecycle::on_refresh_outcome`].
+pub fn refresh_request(merchant: &AuthClient, refresh_token: &Secret) -> ApplyTokenRequest {
+    ApplyTokenRequest {
+        refresh_token: Some(refresh_token.clone()),
+        ..ApplyTokenRequest::new(merchant.id.clone(), GrantType::RefreshToken)
+    }
+}
+
 pub(crate) fn present(s: &Option<Secret>) -> Option<Secret> {
     s.as_ref().filter(|s| !s.expose().is_empty()).cloned()
 }
@@ -150,7 +176,7 @@ pub enum TokenDecision {
     /// Charge with the access token.
     Use,
     /// Call applyToken with `REFRESH_TOKEN` now
-    /// ([`AutoDebit::refresh`](crate::AutoDebit::refresh)), then use the new token.
+    /// ([`TokenLifecycle::refresh_request`]), then use the new token.
     RefreshNow,
     /// The authorization is gone: send the user through a new binding (prepare).
     Rebind(RebindReason),
@@ -194,7 +220,7 @@ enum Status {
 /// Serializes (serde) so it can be stored with the binding and resumed.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TokenLifecycle {
-    tokens: TokenSet,
+    pub(crate) tokens: TokenSet,
     status: Status,
     refresh_margin: Duration,
 }
@@ -315,6 +341,24 @@ impl TokenLifecycle {
         }
     }
 
+    /// The refresh request for the lifecycle's tokens ([`refresh_request`]); fold its answer
+    /// in with [`TokenLifecycle::on_refresh_outcome`].
+    ///
+    /// # Errors
+    /// [`Error::MissingField`] when there is no refresh token.
+    pub fn refresh_request(&self, merchant: &AuthClient) -> Result<ApplyTokenRequest, Error> {
+        let refresh = self
+            .tokens
+            .refresh_token
+            .as_ref()
+            .ok_or(Error::MissingField {
+                api: "applyToken",
+                context: "REFRESH_TOKEN",
+                field: "refreshToken",
+            })?;
+        Ok(refresh_request(merchant, refresh))
+    }
+
     /// Our cancelToken succeeded (merchant-side unbinding).
     pub fn on_cancelled(&mut self) -> TokenUpdate {
         if self.status == Status::Gone(RebindReason::Cancelled) {
@@ -322,38 +366,6 @@ impl TokenLifecycle {
         }
         self.status = Status::Gone(RebindReason::Cancelled);
         TokenUpdate::Changed
-    }
-
-    /// A verified authNotify event about this binding. `TOKEN_CANCELED` for our access token
-    /// cancels it (a repeat, or one for another token, is ignored); `TOKEN_CREATED` with a
-    /// newer token replaces ours (a repeat or a stale one, expiring no later than ours, is
-    /// ignored). Other events change nothing.
-    pub fn on_auth_event(&mut self, event: &AuthEvent) -> TokenUpdate {
-        match event {
-            AuthEvent::TokenCanceled { access_token, .. }
-                if *access_token == self.tokens.access_token =>
-            {
-                self.on_cancelled()
-            }
-            AuthEvent::TokenCreated { tokens, .. } => {
-                if tokens.access_token == self.tokens.access_token {
-                    return TokenUpdate::Ignored;
-                }
-                let newer = match (
-                    tokens.access_token_expires_at,
-                    self.tokens.access_token_expires_at,
-                ) {
-                    (Some(new), Some(old)) => new > old,
-                    _ => true,
-                };
-                if newer {
-                    self.on_refreshed(tokens.clone())
-                } else {
-                    TokenUpdate::Ignored
-                }
-            }
-            _ => TokenUpdate::Ignored,
-        }
     }
 
     /// pay (or its inquiry / notification) failed with `code`: a token code

@@ -9,7 +9,7 @@
 //! follows.
 //!
 //! ```no_run
-//! # use alipayplus_cashier::{client::ClientConfig, transport::{Request, Response}};
+//! # use alipayplus_client::{client::ClientConfig, transport::{Request, Response}};
 //! # fn serve(config: &ClientConfig, request: Request, has_open_fares: impl Fn(&str) -> bool) -> Response {
 //! use alipayplus_autodebit::handle_consult_unbinding;
 //! match handle_consult_unbinding(config, &request) {
@@ -28,12 +28,22 @@
 
 use alloc::string::{String, ToString};
 
-use alipayplus_cashier::client::ClientConfig;
-use alipayplus_cashier::inbound::{ACK_SUCCESS, Refused};
-use alipayplus_cashier::transport::{Request, Response};
+use alipayplus_client::client::ClientConfig;
+use alipayplus_client::inbound::{ACK_SUCCESS, Refused};
+use alipayplus_client::transport::{Request, Response};
 use alipayplus_types::{
-    ApiResult, ConsultUnbindingRequest, ConsultUnbindingResultCode, ResultStatus,
+    ApiResult, CancelTokenRequest, ConsultUnbindingRequest, ConsultUnbindingResultCode,
+    ResultStatus, Secret,
 };
+
+use crate::prepare::AuthClient;
+
+/// cancelToken: unbind from the merchant side. Idempotent on the token: on an unknown outcome
+/// send it again. Alipay+ may also send authNotify `TOKEN_CANCELED` for it; on `S` tell the
+/// [`TokenLifecycle`](crate::TokenLifecycle) ([`on_cancelled`](crate::TokenLifecycle::on_cancelled)).
+pub fn cancel_token_request(merchant: &AuthClient, access_token: &Secret) -> CancelTokenRequest {
+    CancelTokenRequest::new(access_token.clone(), merchant.id.clone())
+}
 
 /// A verified consultUnbinding, waiting for the merchant's decision.
 #[derive(Debug, Clone)]

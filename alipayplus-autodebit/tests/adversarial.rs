@@ -8,9 +8,9 @@ use alipayplus_autodebit::{
     AuthEvent, AuthState, Binding, CodeUpdate, Error, handle_auth_notify, handle_consult_unbinding,
     redirect::parse_redirect,
 };
-use alipayplus_cashier::client::{ClientConfig, Host};
-use alipayplus_cashier::time::Timestamp;
-use alipayplus_cashier::transport::Request;
+use alipayplus_client::client::{ClientConfig, Host};
+use alipayplus_client::time::Timestamp;
+use alipayplus_client::transport::Request;
 use alipayplus_sign::{
     ContentSigner, ContentVerifier, Error as SignError, PublicKeys, RsaSignature, SignContent,
 };

@@ -7,13 +7,14 @@ use std::time::Duration;
 
 use alipayplus_autodebit::payment::AGREEMENT_PAYMENT_METHOD_TYPE;
 use alipayplus_autodebit::{
-    AuthEvent, AuthState, AuthorizationUrls, AutoDebit, Binding, CodeUpdate, Error, RebindReason,
+    AuthEvent, AuthState, AuthorizationUrls, Binding, CodeUpdate, Error, RebindReason,
     TokenDecision, TokenLifecycle, TokenSet, TokenUpdate, agreement_pay_request,
     handle_auth_notify, handle_consult_unbinding,
 };
-use alipayplus_cashier::client::Outcome;
-use alipayplus_cashier::inquiry::PaymentRef;
-use alipayplus_cashier::tracker::Final;
+use alipayplus_client::client::Outcome;
+use alipayplus_client::inquiry::PaymentRef;
+use alipayplus_client::refund::refund_request;
+use alipayplus_client::tracker::Final;
 use alipayplus_types::{Amount, Currency, Merchant, Order, Secret, TerminalType};
 use common::*;
 use serde_json::json;
@@ -48,7 +49,7 @@ fn charge(id: &str, value: u64, token: &Secret) -> alipayplus_types::PayRequest 
 fn bind(fake: &FakeAlipay) -> TokenLifecycle {
     let client = fake.client();
     let m = merchant();
-    let ad = AutoDebit::new(&client, &m);
+    let ad = Calls::new(&client, &m);
     let mut b = binding(1);
     assert!(
         ad.prepare(&b, TerminalType::Web, None)
@@ -67,7 +68,7 @@ fn whole_binding_flow_then_charge_and_refund() {
     let fake = FakeAlipay::new(&clock);
     let client = fake.client();
     let m = merchant();
-    let ad = AutoDebit::new(&client, &m);
+    let ad = Calls::new(&client, &m);
     let mut b = binding(1).with_reference_agreement_id("AGR-1");
 
     // prepare: the request carries the state, the scope and the redirect URL.
@@ -146,11 +147,11 @@ fn whole_binding_flow_then_charge_and_refund() {
     assert_eq!(sent["paymentFactor"]["isAgreementPayment"], "true");
     assert_eq!(sent["paymentFactor"]["isCashierPayment"], "false");
     let refund = client
-        .refund_payment(
+        .call(&refund_request(
             &PaymentRef::RequestId("PAY-1".into()),
             "REF-1",
             Amount::new(Currency::SGD, 500),
-        )
+        ))
         .unwrap();
     assert!(refund.is_success());
     assert_eq!(fake.state.lock().unwrap().payments["PAY-1"].refunded, 500);
@@ -162,7 +163,7 @@ fn state_mismatch_missing_state_and_missing_code_are_refused() {
     let fake = FakeAlipay::new(&clock);
     let client = fake.client();
     let m = merchant();
-    let ad = AutoDebit::new(&client, &m);
+    let ad = Calls::new(&client, &m);
     let mut b = binding(1);
     ad.prepare(&b, TerminalType::Web, None).unwrap();
     let (url, code) = fake.consent();
@@ -222,7 +223,7 @@ fn an_auth_code_is_exchanged_once() {
     let fake = FakeAlipay::new(&clock);
     let client = fake.client();
     let m = merchant();
-    let ad = AutoDebit::new(&client, &m);
+    let ad = Calls::new(&client, &m);
     let mut b = binding(1);
     ad.prepare(&b, TerminalType::Web, None).unwrap();
     let (url, code) = fake.consent();
@@ -266,7 +267,7 @@ fn an_unknown_exchange_keeps_the_code_for_a_retry_of_the_same_request() {
     let fake = FakeAlipay::new(&clock);
     let client = fake.client();
     let m = merchant();
-    let ad = AutoDebit::new(&client, &m);
+    let ad = Calls::new(&client, &m);
     let mut b = binding(1);
     ad.prepare(&b, TerminalType::Web, None).unwrap();
     let (url, _) = fake.consent();
@@ -289,7 +290,7 @@ fn refresh_rotates_tokens_and_expiry_forces_rebinding() {
     let fake = FakeAlipay::new(&clock);
     let client = fake.client();
     let m = merchant();
-    let ad = AutoDebit::new(&client, &m);
+    let ad = Calls::new(&client, &m);
     let mut life = bind(&fake);
     let first = life.tokens().clone();
 
@@ -364,7 +365,7 @@ fn merchant_side_cancel_revokes_and_the_echoed_notification_is_harmless() {
     let fake = FakeAlipay::new(&clock);
     let client = fake.client();
     let m = merchant();
-    let ad = AutoDebit::new(&client, &m);
+    let ad = Calls::new(&client, &m);
     let mut life = bind(&fake);
     let token = life.access_token().clone();
 
@@ -459,7 +460,7 @@ fn agreement_payment_succeeds_at_once_or_fails_with_the_code() {
     let fake = FakeAlipay::new(&clock);
     let client = fake.client();
     let m = merchant();
-    let ad = AutoDebit::new(&client, &m);
+    let ad = Calls::new(&client, &m);
     let mut life = bind(&fake);
     let no_sleep = |_: Duration| panic!("no wait expected");
 
@@ -470,7 +471,7 @@ fn agreement_payment_succeeds_at_once_or_fails_with_the_code() {
             no_sleep,
         )
         .unwrap();
-    assert_eq!(paid.final_state, Final::Succeeded);
+    assert_eq!(paid.final_state, Some(Final::Succeeded));
     assert_eq!(
         paid.pay_response.unwrap().payment_id.as_deref(),
         Some("P-PAY-S")
@@ -486,7 +487,12 @@ fn agreement_payment_succeeds_at_once_or_fails_with_the_code() {
         )
         .unwrap();
     assert_eq!(failed.failure_code(), Some("USER_BALANCE_NOT_ENOUGH"));
-    assert!(failed.final_state.may_retry_with_new_id());
+    assert!(
+        failed
+            .final_state
+            .as_ref()
+            .is_some_and(Final::may_retry_with_new_id)
+    );
     assert_eq!(
         life.on_payment_failure("USER_BALANCE_NOT_ENOUGH"),
         TokenUpdate::Ignored
@@ -509,7 +515,7 @@ fn unknown_result_is_resolved_by_inquiry_every_3_seconds() {
     let fake = FakeAlipay::new(&clock);
     let client = fake.client();
     let m = merchant();
-    let ad = AutoDebit::new(&client, &m);
+    let ad = Calls::new(&client, &m);
     let life = bind(&fake);
     fake.script(PayScript::Pending(3));
     let start = clock.secs_since_t0();
@@ -521,7 +527,7 @@ fn unknown_result_is_resolved_by_inquiry_every_3_seconds() {
             |d| c2.advance(d),
         )
         .unwrap();
-    assert_eq!(paid.final_state, Final::Succeeded);
+    assert_eq!(paid.final_state, Some(Final::Succeeded));
     assert_eq!((paid.pay_attempts, paid.inquiries), (1, 4));
     let times: Vec<f64> = fake
         .calls("/inquiryPayment")
@@ -543,7 +549,7 @@ fn unknown_result_for_60_seconds_is_cancelled() {
     let fake = FakeAlipay::new(&clock);
     let client = fake.client();
     let m = merchant();
-    let ad = AutoDebit::new(&client, &m);
+    let ad = Calls::new(&client, &m);
     let life = bind(&fake);
     fake.script(PayScript::PendingForever);
     let start = clock.secs_since_t0();
@@ -555,8 +561,13 @@ fn unknown_result_for_60_seconds_is_cancelled() {
             |d| c2.advance(d),
         )
         .unwrap();
-    assert_eq!(result.final_state, Final::Cancelled);
-    assert!(result.final_state.may_retry_with_new_id());
+    assert_eq!(result.final_state, Some(Final::Cancelled));
+    assert!(
+        result
+            .final_state
+            .as_ref()
+            .is_some_and(Final::may_retry_with_new_id)
+    );
     let inquiries = fake.calls("/inquiryPayment");
     assert_eq!(inquiries.len(), 19, "every 3 s from 3 s to 57 s");
     assert!(inquiries.iter().all(|l| l.at - start <= 60.0));
@@ -573,7 +584,7 @@ fn a_lost_pay_answer_is_retried_with_the_same_payment_request_id() {
     let fake = FakeAlipay::new(&clock);
     let client = fake.client();
     let m = merchant();
-    let ad = AutoDebit::new(&client, &m);
+    let ad = Calls::new(&client, &m);
     let life = bind(&fake);
     fake.script(PayScript::LoseAnswer);
     let c2 = clock.clone();
@@ -584,7 +595,7 @@ fn a_lost_pay_answer_is_retried_with_the_same_payment_request_id() {
             |d| c2.advance(d),
         )
         .unwrap();
-    assert_eq!(paid.final_state, Final::Succeeded);
+    assert_eq!(paid.final_state, Some(Final::Succeeded));
     let pays = fake.calls("/pay");
     assert_eq!(pays.len(), 2);
     assert_eq!(pays[0].body, pays[1].body, "the same request, same id");
@@ -699,7 +710,7 @@ fn no_credential_in_debug_output() {
     let fake = FakeAlipay::new(&clock);
     let client = fake.client();
     let m = merchant();
-    let ad = AutoDebit::new(&client, &m);
+    let ad = Calls::new(&client, &m);
     let mut b = binding(9);
     ad.prepare(&b, TerminalType::Web, None).unwrap();
     let (url, code) = fake.consent();
@@ -734,7 +745,7 @@ fn binding_and_token_lifecycle_can_be_stored_and_resumed() {
     let fake = FakeAlipay::new(&clock);
     let client = fake.client();
     let m = merchant();
-    let ad = AutoDebit::new(&client, &m);
+    let ad = Calls::new(&client, &m);
 
     // Stored between prepare and the redirect back (another request, maybe another process).
     let b = binding(1);
@@ -774,7 +785,7 @@ fn binding_and_token_lifecycle_can_be_stored_and_resumed() {
 /// followed to its result.
 #[test]
 fn a_signer_failure_after_the_first_pay_is_no_answer_not_an_error() {
-    use alipayplus_cashier::transport::Request;
+    use alipayplus_client::transport::Request;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -808,17 +819,16 @@ fn a_signer_failure_after_the_first_pay_is_no_answer_not_an_error() {
             calls: Arc::new(AtomicU32::new(0)),
             fail_on,
         };
-        let config = alipayplus_cashier::client::ClientConfig::new(
+        let config = alipayplus_client::client::ClientConfig::new(
             CLIENT_ID,
-            alipayplus_cashier::client::Host::OtherRegionsAccelerated,
+            alipayplus_client::client::Host::OtherRegionsAccelerated,
             signer,
             alipayplus_sign::PublicKeys::single(1, alipay_public()),
             move || c.now(),
         )
         .unwrap();
         let f2 = fake.clone();
-        let client =
-            alipayplus_cashier::client::Client::new(config, move |r: Request| f2.handle(r));
+        let client = alipayplus_client::client::Client::new(config, move |r: Request| f2.handle(r));
         let c2 = clock.clone();
         let paid = alipayplus_autodebit::payment::follow_agreement_payment(
             &client,
@@ -827,7 +837,11 @@ fn a_signer_failure_after_the_first_pay_is_no_answer_not_an_error() {
             |d| c2.advance(d),
         )
         .expect("a pay was sent: the outcome is unknown, not an error");
-        assert_eq!(paid.final_state, Final::Succeeded, "fail_on {fail_on}");
+        assert_eq!(
+            paid.final_state,
+            Some(Final::Succeeded),
+            "fail_on {fail_on}"
+        );
         let st = fake.state.lock().unwrap();
         assert_eq!(st.payments[&id].status, "S");
         assert!(!st.payments[&id].cancelled);
@@ -839,16 +853,16 @@ fn a_signer_failure_after_the_first_pay_is_no_answer_not_an_error() {
         calls: Arc::new(AtomicU32::new(0)),
         fail_on: 1,
     };
-    let config = alipayplus_cashier::client::ClientConfig::new(
+    let config = alipayplus_client::client::ClientConfig::new(
         CLIENT_ID,
-        alipayplus_cashier::client::Host::OtherRegionsAccelerated,
+        alipayplus_client::client::Host::OtherRegionsAccelerated,
         signer,
         alipayplus_sign::PublicKeys::single(1, alipay_public()),
         move || c.now(),
     )
     .unwrap();
     let f2 = fake.clone();
-    let client = alipayplus_cashier::client::Client::new(config, move |r: Request| f2.handle(r));
+    let client = alipayplus_client::client::Client::new(config, move |r: Request| f2.handle(r));
     let before = fake.calls("/pay").len();
     let c2 = clock.clone();
     let err = alipayplus_autodebit::payment::follow_agreement_payment(
@@ -859,7 +873,7 @@ fn a_signer_failure_after_the_first_pay_is_no_answer_not_an_error() {
     );
     assert!(matches!(
         err,
-        Err(alipayplus_cashier::client::RequestError::Sign(_))
+        Err(alipayplus_client::error::RequestError::Sign(_))
     ));
     assert_eq!(fake.calls("/pay").len(), before, "nothing was sent");
 }

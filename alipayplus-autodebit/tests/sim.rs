@@ -10,21 +10,22 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use alipayplus_autodebit::{
-    AuthClient, AuthEvent, AuthState, AuthorizationUrls, AutoDebit, Binding, CodeUpdate, Error,
-    RebindReason, TokenDecision, TokenLifecycle, TokenSet, TokenUpdate, agreement_pay_request,
+    AuthClient, AuthEvent, AuthState, AuthorizationUrls, Binding, CodeUpdate, Error, RebindReason,
+    TokenDecision, TokenLifecycle, TokenSet, TokenUpdate, agreement_pay_request,
     handle_auth_notify, handle_consult_unbinding,
 };
-use alipayplus_cashier::client::{Client, ClientConfig, Host};
-use alipayplus_cashier::inquiry::PaymentRef;
-use alipayplus_cashier::time::Timestamp;
-use alipayplus_cashier::tracker::Final;
+use alipayplus_client::client::{Client, ClientConfig, Host};
+use alipayplus_client::inquiry::PaymentRef;
+use alipayplus_client::refund::refund_request;
+use alipayplus_client::time::Timestamp;
+use alipayplus_client::tracker::Final;
 use alipayplus_sign::PublicKeys;
 use alipayplus_sim::{AgreementScript, AutoDebitConfig, NotifyFaults, SimConfig, Simulator, keys};
 use alipayplus_types::{
     Amount, Currency, Merchant, NotifyPaymentRequest, Order, PayRequest, Secret, TerminalType,
 };
 use alipayplus_ureq::UreqTransport;
-use common::{get_http, read_http, write_http};
+use common::{Calls, get_http, read_http, write_http};
 
 const MERCHANT: &str = "M-SIM-0001";
 const RETURN: &str = "https://merchant.example.com/auth-return?from=sim";
@@ -198,8 +199,8 @@ fn world() -> World {
 }
 
 impl World {
-    fn ad(&self) -> AutoDebit<'_, UreqTransport> {
-        AutoDebit::new(&self.client, &self.merchant)
+    fn ad(&self) -> Calls<'_, UreqTransport> {
+        Calls::new(&self.client, &self.merchant)
     }
 
     /// Moves both clocks (the tracker's sleep).
@@ -297,11 +298,11 @@ fn whole_binding_flow_code_by_redirect_and_by_notification() {
     assert!(paid.is_success(), "{paid:?}");
     let refund = w
         .client
-        .refund_payment(
+        .call(&refund_request(
             &PaymentRef::RequestId("SIM-PAY-1".into()),
             "SIM-REF-1",
             Amount::new(Currency::USD, 400),
-        )
+        ))
         .unwrap();
     assert!(refund.is_success(), "{refund:?}");
     assert_eq!(
@@ -479,7 +480,7 @@ fn agreement_payments_success_failure_and_unknown_results() {
         .ad()
         .pay_and_follow(&w.charge("SIM-S", 100, t), &clock, sleep)
         .unwrap();
-    assert_eq!((ok.final_state, ok.inquiries), (Final::Succeeded, 0));
+    assert_eq!((ok.final_state, ok.inquiries), (Some(Final::Succeeded), 0));
 
     w.sim.script_agreement_payment(AgreementScript {
         pending_secs: 0,
@@ -504,7 +505,7 @@ fn agreement_payments_success_failure_and_unknown_results() {
         .ad()
         .pay_and_follow(&w.charge("SIM-U", 100, t), &clock, sleep)
         .unwrap();
-    assert_eq!(late.final_state, Final::Succeeded);
+    assert_eq!(late.final_state, Some(Final::Succeeded));
     assert_eq!((late.pay_attempts, late.inquiries), (1, 3));
     // ... and notifyPayment reports it too.
     w.acqp.wait("notifyPayment", |e| {
@@ -521,7 +522,7 @@ fn agreement_payments_success_failure_and_unknown_results() {
         .ad()
         .pay_and_follow(&w.charge("SIM-C", 100, t), &clock, sleep)
         .unwrap();
-    assert_eq!(stuck.final_state, Final::Cancelled);
+    assert_eq!(stuck.final_state, Some(Final::Cancelled));
     assert_eq!(stuck.inquiries, 19);
     assert_eq!(w.sim.payment("SIM-C").unwrap().status.as_str(), "CANCELLED");
     let calls: Vec<_> = w

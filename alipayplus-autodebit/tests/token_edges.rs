@@ -4,7 +4,7 @@
 use alipayplus_autodebit::{
     AuthEvent, RebindReason, TokenDecision, TokenLifecycle, TokenSet, TokenUpdate,
 };
-use alipayplus_cashier::time::Timestamp;
+use alipayplus_client::time::Timestamp;
 use alipayplus_types::Secret;
 
 const T0: i64 = 1_748_736_000;
@@ -133,8 +133,8 @@ fn token_canceled_for_another_token_changes_nothing() {
 /// refresh token, so the binding is kept and the refresh can be sent again once fixed.
 #[test]
 fn a_gateway_rejection_of_a_refresh_keeps_the_binding() {
-    use alipayplus_cashier::client::{Outcome, Reply};
-    use alipayplus_cashier::transport::Response;
+    use alipayplus_client::client::{Outcome, Reply};
+    use alipayplus_client::transport::Response;
     let failure = |code: &str| {
         let body = serde_json::json!({"result": {"resultCode": code, "resultStatus": "F"}});
         Outcome::Failure(Reply {
@@ -180,8 +180,8 @@ fn a_gateway_rejection_of_a_refresh_keeps_the_binding() {
 /// need a new consent at the next expiry.
 #[test]
 fn a_refresh_without_a_new_refresh_token_keeps_the_old_one() {
-    use alipayplus_cashier::client::{Outcome, Reply};
-    use alipayplus_cashier::transport::Response;
+    use alipayplus_client::client::{Outcome, Reply};
+    use alipayplus_client::transport::Response;
     let success = |body: serde_json::Value| {
         Outcome::Success(Reply {
             body: serde_json::from_value(body).unwrap(),

@@ -3,7 +3,8 @@
 //! The shopper picks a wallet on the merchant's page (rendered from consultPayment), the
 //! acquirer calls pay, Alipay+ answers `U` / `PAYMENT_IN_PROCESS` with where to send the
 //! shopper ([`shopper_redirect`]), and the result comes by notifyPayment and inquiryPayment.
-//! The [`tracker`](crate::tracker) drives the follow-up; [`pay_report`] feeds it.
+//! The [`tracker`](crate::tracker) decides the follow-up and the
+//! [`driver`](crate::driver) performs it.
 //!
 //! The scenario is expressed only by `paymentFactor` flags (there is no `productCode`):
 //! [`cashier_payment_factor`] sets `isCashierPayment=true`, `isInStorePayment=false` and,
@@ -11,15 +12,12 @@
 //! disagree (`TILE` vs `TILED`; `UNIFIED` with `paymentMethodType=CONNECT_WALLET` in the
 //! official 2025 SDK); omitting it is the tile-edition default.
 
+use alipayplus_client::error::RequestError;
+pub use alipayplus_client::tracker::shopper_redirect;
 use alipayplus_types::validate::{Path, Problem, ValidationErrors};
 use alipayplus_types::{
-    ConsultPaymentRequest, ConsultPaymentResponse, PayRequest, PayResponse, PaymentFactor,
-    PresentmentMode, StrBool, TerminalType,
+    ConsultPaymentRequest, PayRequest, PaymentFactor, PresentmentMode, StrBool, TerminalType,
 };
-
-use crate::client::{Client, Outcome, RequestError};
-use crate::tracker::{Report, ShopperRedirect};
-use crate::transport::Transport;
 
 /// The `paymentFactor` of a Cashier Payment (cashier §2.12).
 pub fn cashier_payment_factor(presentment_mode: Option<PresentmentMode>) -> PaymentFactor {
@@ -31,41 +29,35 @@ pub fn cashier_payment_factor(presentment_mode: Option<PresentmentMode>) -> Paym
     }
 }
 
-impl<T: Transport> Client<T> {
-    /// Calls consultPayment: the wallets to offer for this order. Missing Cashier flags in
-    /// `paymentFactor` are set (`isCashierPayment=true`, `isInStorePayment=false`).
-    ///
-    /// Show only options with `enabled` true, in the order returned.
-    ///
-    /// # Errors
-    /// [`RequestError`] when the request is not sent.
-    pub fn consult_payment(
-        &self,
-        request: &ConsultPaymentRequest,
-    ) -> Result<Outcome<ConsultPaymentResponse>, RequestError> {
-        let mut request = request.clone();
-        set_cashier_flags(&mut request.payment_factor);
-        self.call(&request)
-    }
+/// The consultPayment request to send: `request` with the Cashier flags of `paymentFactor`
+/// set where missing (`isCashierPayment=true`, `isInStorePayment=false`). Send it with
+/// [`Client::call`](alipayplus_client::client::Client::call); show only options with `enabled` true,
+/// in the order returned.
+pub fn consult_request(request: &ConsultPaymentRequest) -> ConsultPaymentRequest {
+    let mut request = request.clone();
+    set_cashier_flags(&mut request.payment_factor);
+    request
+}
 
-    /// Calls pay for a Cashier Payment. Missing Cashier flags in `paymentFactor` are set, and
-    /// the Cashier requirements are checked before sending: `order.env.terminalType` is
-    /// required, `order.env.osType` when the terminal is `APP` or `WAP`, and
-    /// `paymentRedirectUrl`.
-    ///
-    /// The usual answer is `U` / `PAYMENT_IN_PROCESS` with a redirect: send the shopper there
-    /// ([`shopper_redirect`]) and wait for the result. On an unknown outcome, call again with
-    /// the **same** `paymentRequestId` and the same key fields (amount, factor, settlement,
-    /// wallet); after `F`, a new attempt needs a new id.
-    ///
-    /// # Errors
-    /// [`RequestError`] when the request is not sent.
-    pub fn pay_cashier(&self, request: &PayRequest) -> Result<Outcome<PayResponse>, RequestError> {
-        let mut request = request.clone();
-        set_cashier_flags(&mut request.payment_factor);
-        check_cashier_pay(&request)?;
-        self.call(&request)
-    }
+/// The pay request of a Cashier Payment: `request` with the Cashier flags of `paymentFactor`
+/// set where missing, checked against the Cashier requirements before anything is sent:
+/// `order.env.terminalType` is required, `order.env.osType` when the terminal is `APP` or
+/// `WAP`, and `paymentRedirectUrl`.
+///
+/// Send it with [`Client::call`](alipayplus_client::client::Client::call), or follow it to its end
+/// with the [`PaymentFollower`](alipayplus_client::driver::PaymentFollower) (same bytes on
+/// every retry). The usual answer is `U` / `PAYMENT_IN_PROCESS` with a redirect: send the
+/// shopper there ([`shopper_redirect`]) and wait for the result. On an unknown outcome, send
+/// the **same** request again (same `paymentRequestId` and key fields); after `F`, a new
+/// attempt needs a new id.
+///
+/// # Errors
+/// [`RequestError::Invalid`] listing every problem: nothing may be sent.
+pub fn pay_request(request: &PayRequest) -> Result<PayRequest, RequestError> {
+    let mut request = request.clone();
+    set_cashier_flags(&mut request.payment_factor);
+    check_cashier_pay(&request)?;
+    Ok(request)
 }
 
 fn set_cashier_flags(factor: &mut PaymentFactor) {
@@ -112,38 +104,4 @@ fn check_cashier_pay(request: &PayRequest) -> Result<(), RequestError> {
     errors
         .into_result()
         .map_err(|errors| RequestError::Invalid { api: "pay", errors })
-}
-
-/// Where to send the shopper after pay: `normalUrl`, else `paymentUrl`, else `paymentData`
-/// for the Alipay+ client SDK (cashier §4 response-field evidence); `schemeUrl` /
-/// `applinkUrl` (Antom fields, kept for forward compatibility) last.
-pub fn shopper_redirect(response: &PayResponse) -> Option<ShopperRedirect> {
-    let url = [&response.normal_url, &response.payment_url]
-        .into_iter()
-        .flatten()
-        .find(|u| !u.is_empty());
-    if let Some(u) = url {
-        return Some(ShopperRedirect::Url(u.clone()));
-    }
-    if let Some(d) = response.payment_data.as_ref().filter(|d| !d.is_empty()) {
-        return Some(ShopperRedirect::ClientSdkData(d.clone()));
-    }
-    [&response.applink_url, &response.scheme_url]
-        .into_iter()
-        .flatten()
-        .find(|u| !u.is_empty())
-        .map(|u| ShopperRedirect::Url(u.clone()))
-}
-
-/// What a pay outcome tells the [`tracker`](crate::tracker): its status and redirect.
-pub fn pay_report(outcome: &Outcome<PayResponse>) -> (Report, Option<ShopperRedirect>) {
-    match outcome {
-        Outcome::Success(_) => (Report::Success, None),
-        Outcome::Failure(reply) => (Report::Failure(reply.body.result.code_str().into()), None),
-        Outcome::Unknown(reply) => (
-            Report::Unknown(Some(reply.body.result.code_str().into())),
-            shopper_redirect(&reply.body),
-        ),
-        Outcome::NoVerifiedResponse(_) => (Report::Unknown(None), None),
-    }
 }

@@ -1,36 +1,30 @@
-//! Alipay+ Cashier Payment for acquirers (ACQP), and the client core Auto Debit builds on.
+//! Alipay+ Cashier Payment for acquirers (ACQP): send the shopper to the Alipay+ checkout and
+//! follow the payment to its end.
 //!
-//! Placement: the client core and the payment APIs both products use live here, so
-//! `alipayplus-autodebit` depends on this crate instead of keeping a second client.
+//! This crate holds what is Cashier's: [`cashier`] (consultPayment, the Cashier pay request,
+//! where to send the shopper) and the `cashier` example. The client core every product shares
+//! lives in `alipayplus-client` and is re-exported here module by module, so a Cashier user
+//! needs one dependency:
 //!
-//! Client core (shared):
-//! * [`transport`]: the one-method [`Transport`](transport::Transport) trait and the plain
-//!   [`Request`](transport::Request) / [`Response`](transport::Response) types. Closures are
-//!   transports (tests play Alipay+ with them); `http` crate conversions are behind the
-//!   `http` feature; the blocking adapter is the `alipayplus-ureq` crate.
-//! * [`client`]: [`ClientConfig`](client::ClientConfig) (client id, [`Host`](client::Host),
-//!   our signer, Alipay+ public keys by keyVersion, a [`Clock`](time::Clock), the time format)
-//!   and [`Client::call`](client::Client::call), the generic signed call for any API with a
-//!   typed [`Outcome`](client::Outcome) (S, F + code, U + code, no verified response).
-//! * [`inbound`]: verify, parse and answer calls from Alipay+ with a signed response.
-//! * [`time`]: [`Timestamp`](time::Timestamp), ISO 8601, the [`Clock`](time::Clock).
-//! * [`tracker`]: the sans-IO [`PaymentTracker`](tracker::PaymentTracker) that takes results
-//!   and the time and says what to do next (policies for Cashier and Auto Debit).
+//! * [`transport`], [`client`], [`inbound`], [`time`], [`error`]: the transport trait, the
+//!   signed call with its typed [`Outcome`](client::Outcome), inbound handling, the clock;
+//! * [`tracker`] and [`driver`]: the sans-IO payment tracker and its blocking driver;
+//! * [`inquiry`], [`cancel`], [`refund`], [`notify`]: the payment APIs both products use.
 //!
-//! Payment APIs (shared): [`inquiry`] (inquiryPayment), [`cancel`] (cancelPayment),
-//! [`refund`] (refund), [`notify`] (the notifyPayment handler).
-//!
-//! Cashier flows: [`cashier`] (consultPayment, pay with the Cashier `paymentFactor`, where to
-//! send the shopper).
+//! One way to call every API: build its typed request, then
+//! [`Client::call`](client::Client::call) (or the sans-IO halves
+//! [`ClientConfig::sign_request`](client::ClientConfig::sign_request) /
+//! [`ClientConfig::read_response`](client::ClientConfig::read_response)).
 //!
 //! ```no_run
 //! # #[cfg(feature = "std")] {
+//! use alipayplus_cashier::cashier::pay_request;
 //! use alipayplus_cashier::client::{Client, ClientConfig, Host};
-//! use alipayplus_cashier::inquiry::{PaymentRef, inquiry_report};
 //! use alipayplus_cashier::time::SystemClock;
-//! use alipayplus_cashier::tracker::{InquiryReport, Report};
+//! use alipayplus_cashier::tracker::{Report, pay_report};
 //! use alipayplus_cashier::transport::{Request, Response};
 //! use alipayplus_sign::{PrivateKey, PublicKey, PublicKeys};
+//! # let order_request: alipayplus_types::PayRequest = todo!();
 //!
 //! let key = PrivateKey::parse(&std::fs::read("our_private_key.pem").unwrap()).unwrap();
 //! let alipay = PublicKey::parse(&std::fs::read("alipayplus_public_key.pem").unwrap()).unwrap();
@@ -45,43 +39,27 @@
 //! // Any transport: alipayplus_ureq::UreqTransport, or a closure.
 //! let transport = |_request: Request| -> Result<Response, std::io::Error> { todo!() };
 //! let client = Client::new(config, transport);
-//! let outcome = client.inquiry_payment(&PaymentRef::RequestId("order-42".into())).unwrap();
-//! // `result` is the inquiry's outcome, `paymentResult` the payment's: an inquiry `F` is not
-//! // a failed payment. `inquiry_report` reads both (or feed the outcome to the tracker).
-//! match inquiry_report(&outcome) {
-//!     InquiryReport::Payment(Report::Success) => println!("paid: fulfil the order"),
-//!     InquiryReport::Payment(Report::Failure(code)) => {
-//!         println!("the payment failed ({code}); a new attempt needs a new paymentRequestId")
-//!     }
-//!     InquiryReport::OrderNotFound => {
-//!         // Not a failure by itself: a pay whose answer was lost may not have landed yet.
-//!         // Send pay again with the same id, or cancel; only a confirmed cancel closes it.
-//!         println!("Alipay+ does not know this payment (yet)")
-//!     }
-//!     // U, or no verified answer (timeout, bad signature, ...): never a failure.
-//!     _ => println!("unknown, ask again later: {:?}", outcome.code()),
+//! let outcome = client.call(&pay_request(&order_request).unwrap()).unwrap();
+//! match pay_report(&outcome) {
+//!     (Report::Success, _) => println!("paid"),
+//!     (Report::Unknown(_), Some(redirect)) => println!("send the shopper to {redirect:?}"),
+//!     (Report::Failure(code), _) => println!("failed ({code}): a new attempt needs a new id"),
+//!     // U without a redirect, or no verified answer: never a failure; follow it up.
+//!     _ => println!("unknown: send the same request again, or inquire"),
 //! }
 //! # }
 //! ```
 //!
 //! `no_std`: with default features off the crate needs only `alloc` (proven by the
-//! workspace's `nostd-check` build). The default `std` feature adds
-//! `time::SystemClock` and RSA blinding with OS randomness in
-//! `alipayplus-sign`; `http` adds the `http` crate conversions.
+//! workspace's `nostd-check` build); `std` (default) and `http` are forwarded to
+//! `alipayplus-client`.
 #![no_std]
 #![forbid(unsafe_code)]
 
-extern crate alloc;
-#[cfg(feature = "std")]
-extern crate std;
-
-pub mod cancel;
 pub mod cashier;
-pub mod client;
-pub mod inbound;
-pub mod inquiry;
-pub mod notify;
-pub mod refund;
-pub mod time;
-pub mod tracker;
-pub mod transport;
+
+#[cfg(feature = "http")]
+pub use alipayplus_client::http_conv;
+pub use alipayplus_client::{
+    cancel, client, driver, error, inbound, inquiry, notify, refund, time, tracker, transport,
+};

@@ -9,8 +9,10 @@
 
 mod common;
 
-use alipayplus_cashier::client::{ClientConfig, Host, InboundUri, Outcome, ResponseError};
-use alipayplus_cashier::inbound::{ACK_SUCCESS, InboundError};
+use alipayplus_cashier::client::{ClientConfig, Host, InboundUri, Outcome};
+use alipayplus_cashier::error::InboundError;
+use alipayplus_cashier::error::ResponseError;
+use alipayplus_cashier::inbound::ACK_SUCCESS;
 use alipayplus_cashier::transport::{Request, Response};
 use alipayplus_sign::{
     ContentSigner, ContentVerifier, Error as SignError, PublicKeys, RsaSignature, SignContent,

@@ -8,17 +8,26 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use alipayplus_cashier::cancel::cancel_report;
-use alipayplus_cashier::cashier::{cashier_payment_factor, pay_report, shopper_redirect};
-use alipayplus_cashier::client::{Outcome, RequestError, ResponseError};
-use alipayplus_cashier::inquiry::{PaymentRef, inquiry_report};
-use alipayplus_cashier::notify::{check_notification, notification_report};
+use alipayplus_cashier::cancel::cancel_request;
+use alipayplus_cashier::cashier::cashier_payment_factor;
+use alipayplus_cashier::cashier::consult_request;
+use alipayplus_cashier::cashier::pay_request as cashier_pay_request;
+use alipayplus_cashier::client::Outcome;
+use alipayplus_cashier::error::{RequestError, ResponseError};
+use alipayplus_cashier::inquiry::PaymentRef;
+use alipayplus_cashier::inquiry::inquiry_request;
+use alipayplus_cashier::notify::check_notification;
+use alipayplus_cashier::refund::refund_request;
 use alipayplus_cashier::time::Timestamp;
+use alipayplus_cashier::tracker::cancel_report;
+use alipayplus_cashier::tracker::inquiry_report;
+use alipayplus_cashier::tracker::notification_report;
 use alipayplus_cashier::tracker::{
-    Action, CancelReport, Final, InquiryReport, PaymentTracker, Report, ShopperRedirect,
+    CancelReport, Final, InquiryReport, PaymentTracker, Report, ShopperRedirect, Step,
     TrackerPolicy,
 };
 use alipayplus_cashier::transport::{Request, Response};
+use alipayplus_client::tracker::{pay_report, shopper_redirect};
 use alipayplus_sign::message;
 use alipayplus_types::{
     Amount, ConsultPaymentRequest, Currency, DateTime, Env, Merchant, Order, OsType, PayRequest,
@@ -107,7 +116,7 @@ fn consult_payment_is_shaped_and_parsed() {
     let client = client_with(transport);
     let mut req = ConsultPaymentRequest::new(usd(0), Default::default());
     req.user_region = Some("KR".into());
-    let outcome = client.consult_payment(&req).unwrap();
+    let outcome = client.call(&consult_request(&req)).unwrap();
     let Outcome::Success(reply) = outcome else {
         panic!("{outcome:?}")
     };
@@ -130,7 +139,9 @@ fn pay_sets_the_cashier_flags_and_returns_the_redirect() {
     req.payment_factor.presentment_mode = Some(PresentmentMode::Tiled);
     req.payment_expiry_time = Some(DateTime::parse("2025-02-20T09:06:49Z").unwrap());
     req.payment_notify_url = Some("https://merchant.test/alipay/notify".into());
-    let outcome = client.pay_cashier(&req).unwrap();
+    let outcome = cashier_pay_request(&req)
+        .and_then(|r| client.call(&r))
+        .unwrap();
     assert!(matches!(outcome, Outcome::Unknown(_)), "{outcome:?}");
     assert_eq!(outcome.code(), Some("PAYMENT_IN_PROCESS"));
     let (report, redirect) = pay_report(&outcome);
@@ -166,18 +177,24 @@ fn pay_checks_the_cashier_env_before_sending() {
     let client = client_with(never);
     let mut req = pay_request("pay-1");
     req.order.env = None;
-    let err = client.pay_cashier(&req).unwrap_err();
+    let err = cashier_pay_request(&req)
+        .and_then(|r| client.call(&r))
+        .unwrap_err();
     assert!(matches!(err, RequestError::Invalid { .. }), "{err:?}");
     assert!(err.to_string().contains("order.env.terminalType"), "{err}");
     req.order.env = Some(Env::new(TerminalType::App));
-    let err = client.pay_cashier(&req).unwrap_err();
+    let err = cashier_pay_request(&req)
+        .and_then(|r| client.call(&r))
+        .unwrap_err();
     assert!(err.to_string().contains("order.env.osType"), "{err}");
     let mut env = Env::new(TerminalType::Wap);
     env.os_type = Some(OsType::Ios);
     req.order.env = Some(env);
     req.payment_amount = usd(0);
     req.payment_redirect_url = None;
-    let err = client.pay_cashier(&req).unwrap_err();
+    let err = cashier_pay_request(&req)
+        .and_then(|r| client.call(&r))
+        .unwrap_err();
     let RequestError::Invalid { errors, .. } = &err else {
         panic!("{err:?}")
     };
@@ -219,22 +236,28 @@ fn inquiry_cancel_and_refund_are_shaped_and_reported() {
     let (transport, seen) = fake_alipay(Mode::Signed, happy);
     let client = client_with(transport);
     let outcome = client
-        .inquiry_payment(&PaymentRef::RequestId("pay-1".into()))
+        .call(&inquiry_request(&PaymentRef::RequestId("pay-1".into())))
         .unwrap();
     assert_eq!(
         inquiry_report(&outcome),
         InquiryReport::Payment(Report::Success)
     );
     let outcome = client
-        .inquiry_payment(&PaymentRef::PaymentId("2025022000001".into()))
+        .call(&inquiry_request(&PaymentRef::PaymentId(
+            "2025022000001".into(),
+        )))
         .unwrap();
     assert!(outcome.is_success());
     let outcome = client
-        .cancel_payment(&PaymentRef::RequestId("pay-1".into()))
+        .call(&cancel_request(&PaymentRef::RequestId("pay-1".into())))
         .unwrap();
     assert_eq!(cancel_report(&outcome), CancelReport::Cancelled);
     let outcome = client
-        .refund_payment(&PaymentRef::RequestId("pay-1".into()), "refund-1", usd(500))
+        .call(&refund_request(
+            &PaymentRef::RequestId("pay-1".into()),
+            "refund-1",
+            usd(500),
+        ))
         .unwrap();
     let Outcome::Success(reply) = &outcome else {
         panic!("{outcome:?}")
@@ -319,7 +342,7 @@ fn inquiry_and_cancel_results_map_to_tracker_reports() {
         let body = body.to_string();
         let (transport, _) = fake_alipay(Mode::Signed, move |_, _| body.clone());
         let outcome = client_with(transport)
-            .inquiry_payment(&PaymentRef::RequestId("pay-1".into()))
+            .call(&inquiry_request(&PaymentRef::RequestId("pay-1".into())))
             .unwrap();
         assert_eq!(inquiry_report(&outcome), expected);
     }
@@ -341,7 +364,7 @@ fn inquiry_and_cancel_results_map_to_tracker_reports() {
         let body = body.to_string();
         let (transport, _) = fake_alipay(Mode::Signed, move |_, _| body.clone());
         let outcome = client_with(transport)
-            .cancel_payment(&PaymentRef::RequestId("pay-1".into()))
+            .call(&cancel_request(&PaymentRef::RequestId("pay-1".into())))
             .unwrap();
         assert_eq!(cancel_report(&outcome), expected);
     }
@@ -354,12 +377,17 @@ fn every_api_rejects_tampered_unsigned_and_wrongly_keyed_answers() {
         let client = client_with(transport);
         let id = PaymentRef::RequestId("pay-1".into());
         let consult = client
-            .consult_payment(&ConsultPaymentRequest::new(usd(0), Default::default()))
+            .call(&consult_request(&ConsultPaymentRequest::new(
+                usd(0),
+                Default::default(),
+            )))
             .unwrap();
-        let pay = client.pay_cashier(&pay_request("pay-1")).unwrap();
-        let inquiry = client.inquiry_payment(&id).unwrap();
-        let cancel = client.cancel_payment(&id).unwrap();
-        let refund = client.refund_payment(&id, "r-1", usd(1)).unwrap();
+        let pay = cashier_pay_request(&pay_request("pay-1"))
+            .and_then(|r| client.call(&r))
+            .unwrap();
+        let inquiry = client.call(&inquiry_request(&id)).unwrap();
+        let cancel = client.call(&cancel_request(&id)).unwrap();
+        let refund = client.call(&refund_request(&id, "r-1", usd(1))).unwrap();
         let rejected = [
             matches!(
                 consult,
@@ -511,27 +539,29 @@ fn drive(
     let id = PaymentRef::RequestId(tracker.payment_request_id().to_string());
     let mut log = Vec::new();
     for _ in 0..10_000 {
-        let action = tracker.next_action(now);
+        let action = tracker.next_step(now);
         log.push(format!("{action:?}"));
         match action {
-            Action::Pay => {
-                let o = client.pay_cashier(req).unwrap();
+            Step::Pay => {
+                let o = cashier_pay_request(req)
+                    .and_then(|r| client.call(&r))
+                    .unwrap();
                 tracker.on_pay_outcome(now, &o);
             }
-            Action::Inquire => {
-                let o = client.inquiry_payment(&id).unwrap();
+            Step::Inquire => {
+                let o = client.call(&inquiry_request(&id)).unwrap();
                 tracker.on_inquiry_outcome(now, &o);
             }
-            Action::Cancel => {
-                let o = client.cancel_payment(&id).unwrap();
+            Step::Cancel => {
+                let o = client.call(&cancel_request(&id)).unwrap();
                 tracker.on_cancel_outcome(now, &o);
             }
-            Action::RedirectShopper(_) => {}
-            Action::WaitUntil(at) => {
+            Step::RedirectShopper(_) => {}
+            Step::WaitUntil(at) => {
                 now = at;
                 on_wait(now, tracker);
             }
-            Action::Finished(f) => return (f, log),
+            Step::Finished(f) => return (f, log),
             other => panic!("{other:?}"),
         }
     }

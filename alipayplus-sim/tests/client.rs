@@ -7,9 +7,11 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use alipayplus_cashier::cashier::cashier_payment_factor;
+use alipayplus_cashier::cashier::pay_request as cashier_pay_request;
 use alipayplus_cashier::client::{Client, ClientConfig, Host, Outcome};
 use alipayplus_cashier::inquiry::PaymentRef;
 use alipayplus_cashier::notify::check_notification;
+use alipayplus_cashier::refund::refund_request;
 use alipayplus_cashier::time::{Clock, SystemClock};
 use alipayplus_cashier::tracker::{Final, PaymentTracker, TrackerPolicy, Update};
 use alipayplus_cashier::transport::{Headers, Request};
@@ -74,14 +76,18 @@ fn tampered_unsigned_and_badly_signed_answers_are_rejected_by_the_client() {
         Fault::HttpStatus { status: 502 },
     ] {
         sim.add_fault(FaultRule::once("pay", fault.clone()));
-        let outcome = client.pay_cashier(&pay("CL-1")).unwrap();
+        let outcome = cashier_pay_request(&pay("CL-1"))
+            .and_then(|r| client.call(&r))
+            .unwrap();
         assert!(
             matches!(outcome, Outcome::NoVerifiedResponse(_)),
             "{fault:?} must not be accepted: {outcome:?}"
         );
     }
     // The retries with the same id found the one payment the first call created.
-    let outcome = client.pay_cashier(&pay("CL-1")).unwrap();
+    let outcome = cashier_pay_request(&pay("CL-1"))
+        .and_then(|r| client.call(&r))
+        .unwrap();
     assert!(outcome.is_unknown());
     assert_eq!(outcome.code(), Some("PAYMENT_IN_PROCESS"));
     assert_eq!(sim.payments().len(), 1);
@@ -91,18 +97,28 @@ fn tampered_unsigned_and_badly_signed_answers_are_rejected_by_the_client() {
 fn a_timed_out_refund_retried_refunds_once() {
     let sim = common::sim();
     let client = client(&sim, Duration::from_millis(400));
-    client.pay_cashier(&pay("CL-2")).unwrap();
+    cashier_pay_request(&pay("CL-2"))
+        .and_then(|r| client.call(&r))
+        .unwrap();
     sim.approve("CL-2").unwrap();
     sim.add_fault(FaultRule::once("refund", Fault::Delay { ms: 1_500 }));
     let by_id = PaymentRef::RequestId("CL-2".into());
     let amount = Amount::new(Currency::USD, 1000);
-    let first = client.refund_payment(&by_id, "CL-2-R", amount).unwrap();
+    let first = client
+        .call(&refund_request(&by_id, "CL-2-R", amount))
+        .unwrap();
     assert!(matches!(first, Outcome::NoVerifiedResponse(_)), "{first:?}");
-    let retry = client.refund_payment(&by_id, "CL-2-R", amount).unwrap();
+    let retry = client
+        .call(&refund_request(&by_id, "CL-2-R", amount))
+        .unwrap();
     assert!(retry.is_success(), "{retry:?}");
     assert_eq!(sim.payment("CL-2").unwrap().refunded, 1000);
     let over = client
-        .refund_payment(&by_id, "CL-2-R2", Amount::new(Currency::USD, 235))
+        .call(&refund_request(
+            &by_id,
+            "CL-2-R2",
+            Amount::new(Currency::USD, 235),
+        ))
         .unwrap();
     assert_eq!(over.code(), Some("REFUND_AMOUNT_EXCEED"));
 }
@@ -166,7 +182,9 @@ fn duplicate_and_badly_signed_notifications_are_harmless_to_the_tracker() {
     request.payment_notify_url = Some(url);
     let now = SystemClock.now();
     let mut tracker = PaymentTracker::for_pay(&request, now, TrackerPolicy::cashier());
-    let outcome = client.pay_cashier(&request).unwrap();
+    let outcome = cashier_pay_request(&request)
+        .and_then(|r| client.call(&r))
+        .unwrap();
     tracker.on_pay_outcome(now, &outcome);
     sim.approve("CL-3").unwrap();
 

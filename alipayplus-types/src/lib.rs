@@ -42,6 +42,7 @@ mod datetime;
 mod error;
 mod result;
 mod scalar;
+mod timestamp;
 pub mod validate;
 
 pub mod generated;
@@ -53,6 +54,7 @@ pub use error::{Error, MAX_ECHO_CHARS};
 pub use generated::*;
 pub use result::{Action, ApiResult, ResultCode, ResultEnvelope, ResultStatus};
 pub use scalar::{Secret, StrBool, StrDecimal, StrInt};
+pub use timestamp::{TimeFormat, TimeParseError, Timestamp};
 pub use validate::{Problem, ValidationError, ValidationErrors};
 
 /// Unknown JSON fields of an object, kept so they survive a parse / serialize round trip.

@@ -1,6 +1,6 @@
 //! Blocking HTTP transport for the alipayplus-rs clients, on [`ureq`] 3.
 //!
-//! [`UreqTransport`] implements [`alipayplus_cashier::transport::Transport`] with one shared
+//! [`UreqTransport`] implements [`alipayplus_client::transport::Transport`] with one shared
 //! [`ureq::Agent`] (clones share its connection pool), configurable connect and read timeouts,
 //! an optional proxy, and TLS through rustls with the webpki root certificates. Certificate
 //! verification is always on: this crate offers no way to turn it off, and it does not accept
@@ -25,7 +25,7 @@
 
 use std::time::Duration;
 
-use alipayplus_cashier::transport::{Request, Response, Transport};
+use alipayplus_client::transport::{Request, Response, Transport};
 
 /// Default time allowed to establish a connection (TCP, proxy and TLS handshakes).
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -264,11 +264,12 @@ impl Transport for UreqTransport {
     type Error = Error;
 
     fn send(&self, request: Request) -> Result<Response, Error> {
-        let request: http::Request<Vec<u8>> = request.try_into().map_err(
-            |e: alipayplus_cashier::transport::HttpConversionError| {
-                Error::InvalidRequest(e.to_string())
-            },
-        )?;
+        let request: http::Request<Vec<u8>> =
+            request
+                .try_into()
+                .map_err(|e: alipayplus_client::error::HttpConversionError| {
+                    Error::InvalidRequest(e.to_string())
+                })?;
         let limit = self.max_response_bytes;
         let response = self
             .agent

@@ -6,7 +6,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use alipayplus_cashier::transport::{Request, Transport};
+use alipayplus_client::transport::{Request, Transport};
 use alipayplus_ureq::{Error, UreqTransport};
 
 /// What the server saw: request line, headers (lower-cased names), body.

@@ -74,15 +74,16 @@ pub fn touch() -> usize {
         + touch_autodebit()
 }
 
-/// The cashier crate's part of [`touch`]: client core, inbound handler and tracker without std.
+/// The client core's part of [`touch`]: configuration, inbound handler and tracker without
+/// std; and the Cashier request rules.
 fn touch_cashier() -> usize {
-    use alipayplus_cashier::client::{ClientConfig, Host};
-    use alipayplus_cashier::time::{TimeFormat, Timestamp};
-    use alipayplus_cashier::tracker::{Action, PaymentTracker, TrackerPolicy};
-    use alipayplus_cashier::transport::Request;
+    use alipayplus_client::client::{ClientConfig, Host};
+    use alipayplus_client::time::{TimeFormat, Timestamp};
+    use alipayplus_client::tracker::{PaymentTracker, Step, TrackerPolicy};
+    use alipayplus_client::transport::Request;
     let now = Timestamp::from_unix_secs(0);
     let mut tracker = PaymentTracker::new("id", now, now, TrackerPolicy::cashier());
-    let mut total = usize::from(tracker.next_action(now) == Action::Pay);
+    let mut total = usize::from(tracker.next_step(now) == Step::Pay);
     total += now.format(TimeFormat::Utc).len();
     if let (Ok(key), Ok(public)) = (
         alipayplus_sign::PrivateKey::parse(b""),
@@ -94,13 +95,18 @@ fn touch_cashier() -> usize {
             total += usize::from(config.handle_notify_payment(&request).is_ok());
         }
     }
-    total
+    let consult = alipayplus_types::ConsultPaymentRequest::new(
+        alipayplus_types::Amount::new(alipayplus_types::Currency::USD, 1),
+        alipayplus_types::PaymentFactor::new(),
+    );
+    let flags = alipayplus_cashier::cashier::consult_request(&consult).payment_factor;
+    total + usize::from(flags.is_cashier_payment.is_some())
 }
 
 /// The Auto Debit crate's part of [`touch`]: binding, redirect, token lifecycle, payment tracker.
 fn touch_autodebit() -> usize {
     use alipayplus_autodebit::{AuthState, Binding, TokenDecision, TokenLifecycle, TokenSet};
-    use alipayplus_cashier::time::Timestamp;
+    use alipayplus_client::time::Timestamp;
     use alipayplus_types::Secret;
     let mut binding = Binding::new(
         "M",
@@ -121,5 +127,5 @@ fn touch_autodebit() -> usize {
     let request =
         alipayplus_autodebit::agreement_pay_request("p", order, amount, &Secret::new("T"));
     let mut tracker = alipayplus_autodebit::agreement_tracker(&request, now);
-    total + usize::from(tracker.next_action(now) == alipayplus_cashier::tracker::Action::Pay)
+    total + usize::from(tracker.next_step(now) == alipayplus_client::tracker::Step::Pay)
 }

@@ -20,11 +20,16 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use alipayplus_cashier::cashier::cashier_payment_factor;
+use alipayplus_cashier::cashier::consult_request;
+use alipayplus_cashier::cashier::pay_request as cashier_pay_request;
 use alipayplus_cashier::client::{Client, ClientConfig, Host, Outcome};
+use alipayplus_cashier::driver::{Event, Flow, PaymentFollower};
 use alipayplus_cashier::inquiry::PaymentRef;
+use alipayplus_cashier::inquiry::inquiry_request;
 use alipayplus_cashier::notify::check_notification;
+use alipayplus_cashier::refund::refund_request;
 use alipayplus_cashier::time::{Clock, SystemClock};
-use alipayplus_cashier::tracker::{Action, Final, PaymentTracker, ShopperRedirect, TrackerPolicy};
+use alipayplus_cashier::tracker::{Final, PaymentTracker, ShopperRedirect, Step, TrackerPolicy};
 use alipayplus_cashier::transport::{Headers, Request};
 use alipayplus_sign::PublicKeys;
 use alipayplus_sim::{DeliveryOutcome, PaymentStatus, SimConfig, Simulator, keys};
@@ -108,15 +113,15 @@ fn run() -> Res<()> {
         .build()
         .map_err(|e| e.to_string())?;
     let client = Client::new(client_config(&sim)?, transport);
-    let err = |e: alipayplus_cashier::client::RequestError| e.to_string();
+    let err = |e: alipayplus_cashier::error::RequestError| e.to_string();
 
     // 1. consultPayment
     let usd = |minor| Amount::new(Currency::USD, minor);
     let consult = client
-        .consult_payment(&ConsultPaymentRequest::new(
+        .call(&consult_request(&ConsultPaymentRequest::new(
             usd(1000),
             cashier_payment_factor(None),
-        ))
+        )))
         .map_err(err)?;
     let wallets: Vec<String> = consult
         .body()
@@ -140,7 +145,9 @@ fn run() -> Res<()> {
     let request = pay_request(&id, usd(1000), &wallets[0], &merchant)?;
     let now = SystemClock.now();
     let mut tracker = PaymentTracker::for_pay(&request, now, TrackerPolicy::cashier());
-    let paid = client.pay_cashier(&request).map_err(err)?;
+    let paid = cashier_pay_request(&request)
+        .and_then(|r| client.call(&r))
+        .map_err(err)?;
     let update = tracker.on_pay_outcome(SystemClock.now(), &paid);
     step(
         "2",
@@ -151,8 +158,8 @@ fn run() -> Res<()> {
             summary(&paid)
         ),
     );
-    let url = match tracker.next_action(SystemClock.now()) {
-        Action::RedirectShopper(ShopperRedirect::Url(u)) => u,
+    let url = match tracker.next_step(SystemClock.now()) {
+        Step::RedirectShopper(ShopperRedirect::Url(u)) => u,
         other => {
             return Err(format!(
                 "tracker should send the shopper to the wallet, said {other:?}"
@@ -214,7 +221,7 @@ fn run() -> Res<()> {
 
     // 5. inquiry confirms
     let by_id = PaymentRef::RequestId(id.clone());
-    let inquiry = client.inquiry_payment(&by_id).map_err(err)?;
+    let inquiry = client.call(&inquiry_request(&by_id)).map_err(err)?;
     let payment_result = inquiry
         .body()
         .and_then(|b| b.payment_result.as_ref())
@@ -242,7 +249,7 @@ fn run() -> Res<()> {
         let refund_id = format!("{id}-{refund_id}");
         let major = usd(minor).to_major_string().unwrap_or_default();
         let refund = client
-            .refund_payment(&by_id, &refund_id, usd(minor))
+            .call(&refund_request(&by_id, &refund_id, usd(minor)))
             .map_err(err)?;
         let view = sim.payment(&id).ok_or("payment vanished")?;
         step(
@@ -295,74 +302,60 @@ fn abandoned_payment(
     policy.cancel_margin = Duration::from_millis(300);
     policy.retry_delay = Duration::from_millis(200);
     let start = SystemClock.now();
-    let mut tracker = PaymentTracker::new(&id, start, start + Duration::from_secs(2), policy);
+    let tracker = PaymentTracker::new(&id, start, start + Duration::from_secs(2), policy);
     step(
         "8",
         &format!("pay {id}"),
         "USD 25.00; the shopper will never approve; window 2 s",
     );
     let give_up = Instant::now() + Duration::from_secs(20);
-    let err = |e: alipayplus_cashier::client::RequestError| e.to_string();
-    let by_id = PaymentRef::RequestId(id.clone());
-    let final_state = loop {
-        ensure(Instant::now() < give_up, || {
-            "the tracker did not finish within 20 s".into()
-        })?;
-        let now = SystemClock.now();
-        let at = format!("+{:.1} s", now.since(start).as_secs_f64());
-        match tracker.next_action(now) {
-            Action::Pay => {
-                let out = client.pay_cashier(&request).map_err(err)?;
-                let update = tracker.on_pay_outcome(SystemClock.now(), &out);
-                step(
+    let request = cashier_pay_request(&request).map_err(|e| e.to_string())?;
+    let mut follower = PaymentFollower::new(request, tracker).map_err(|e| e.to_string())?;
+    let mut timed_out = false;
+    let followed = follower
+        .run(client, &SystemClock, |event| {
+            let at = format!("+{:.1} s", SystemClock.now().since(start).as_secs_f64());
+            match event {
+                Event::Called {
+                    api,
+                    status,
+                    code,
+                    update,
+                } => step(
                     "",
-                    &format!("{at} pay"),
-                    format!("{}; tracker: {update:?}", summary(&out)),
-                );
-            }
-            Action::RedirectShopper(r) => step(
-                "",
-                &format!("{at} redirect shopper"),
-                format!("{r:?} (ignored)"),
-            ),
-            Action::WaitUntil(t) => {
-                if let Ok(n) = merchant.notifications.try_recv() {
-                    let update = tracker.on_notify_payment(SystemClock.now(), &n);
-                    step(
-                        "",
-                        &format!("{at} notification"),
-                        format!("{}: {update:?}", n.payment_request_id),
-                    );
+                    &format!("{at} {api}"),
+                    format!("{status} {}; tracker: {update:?}", code.unwrap_or("")),
+                ),
+                Event::Redirect(r) => step(
+                    "",
+                    &format!("{at} redirect shopper"),
+                    format!("{r:?} (ignored)"),
+                ),
+                Event::Notified { update } => {
+                    step("", &format!("{at} notification"), format!("{update:?}"))
                 }
-                std::thread::sleep(t.since(now).min(Duration::from_millis(100)));
+                Event::Mismatch(m) => step("", &format!("{at} notification refused"), m),
+                Event::Wait { until } => {
+                    if Instant::now() >= give_up {
+                        // Stop waiting: the check below reports it.
+                        timed_out = true;
+                        return Flow::Stop;
+                    }
+                    let now = SystemClock.now();
+                    let wait = until.since(now).min(Duration::from_millis(100));
+                    return merchant.notifications.recv_timeout(wait).ok().into();
+                }
+                _ => {}
             }
-            Action::Inquire => {
-                let out = client.inquiry_payment(&by_id).map_err(err)?;
-                let update = tracker.on_inquiry_outcome(SystemClock.now(), &out);
-                let pr = out
-                    .body()
-                    .and_then(|b| b.payment_result.as_ref())
-                    .map(|r| format!("{} {}", r.result_status.as_str(), r.code_str()))
-                    .unwrap_or_default();
-                step(
-                    "",
-                    &format!("{at} inquiryPayment"),
-                    format!("paymentResult {pr}; tracker: {update:?}"),
-                );
-            }
-            Action::Cancel => {
-                let out = client.cancel_payment(&by_id).map_err(err)?;
-                let update = tracker.on_cancel_outcome(SystemClock.now(), &out);
-                step(
-                    "",
-                    &format!("{at} cancelPayment"),
-                    format!("{}; tracker: {update:?}", summary(&out)),
-                );
-            }
-            Action::Finished(f) => break f,
-            other => return Err(format!("unexpected tracker action {other:?}")),
-        }
-    };
+            Flow::Continue
+        })
+        .map_err(|e| e.to_string())?;
+    ensure(!timed_out, || {
+        "the tracker did not finish within 20 s".into()
+    })?;
+    let final_state = followed
+        .final_state
+        .ok_or("the payment has no final state")?;
     let view = sim.payment(&id).ok_or("payment vanished")?;
     step(
         "",

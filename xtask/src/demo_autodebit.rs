@@ -12,15 +12,16 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use alipayplus_autodebit::{
-    AuthClient, AuthEvent, AuthState, AuthorizationUrls, AutoDebit, Binding, CodeUpdate,
-    TokenDecision, TokenLifecycle, TokenSet, agreement_pay_request, handle_auth_notify,
-    handle_consult_unbinding,
+    AuthClient, AuthEvent, AuthState, AuthorizationUrls, Binding, CodeUpdate, TokenDecision,
+    TokenLifecycle, TokenSet, agreement_pay_request, cancel_token_request,
+    follow_agreement_payment, handle_auth_notify, handle_consult_unbinding,
 };
-use alipayplus_cashier::client::{Client, ClientConfig, Host};
-use alipayplus_cashier::inquiry::PaymentRef;
-use alipayplus_cashier::time::{Clock, SystemClock};
-use alipayplus_cashier::tracker::Final;
-use alipayplus_cashier::transport::{Headers, Request, Response};
+use alipayplus_client::client::{Client, ClientConfig, Host};
+use alipayplus_client::inquiry::PaymentRef;
+use alipayplus_client::refund::refund_request;
+use alipayplus_client::time::{Clock, SystemClock};
+use alipayplus_client::tracker::Final;
+use alipayplus_client::transport::{Headers, Request, Response};
 use alipayplus_sign::PublicKeys;
 use alipayplus_sim::{AgreementScript, AutoDebitConfig, Simulator, keys};
 use alipayplus_types::{Amount, Currency, Merchant, Order, PayRequest, Secret, TerminalType};
@@ -228,7 +229,6 @@ pub fn run(sim: &Simulator) -> Result<(), String> {
     let client = Client::new(config(sim)?, UreqTransport::new());
     let merchant =
         AuthClient::new("M-DEMO-0001", "Demo Merchant Pte. Ltd.").with_display_name("Demo Shop");
-    let ad = AutoDebit::new(&client, &merchant);
 
     // 1. Bind: prepare with a fresh random state, the shopper consents, the code comes back.
     let mut random = [0u8; 16];
@@ -238,8 +238,8 @@ pub fn run(sim: &Simulator) -> Result<(), String> {
         "https://demo-merchant.example/auto-debit/return",
         AuthState::from_random_bytes(random),
     );
-    let prepared = ad
-        .prepare(&binding, TerminalType::Web, None)
+    let prepared = client
+        .call(&binding.prepare_request(&merchant, TerminalType::Web, None))
         .map_err(|e| e.to_string())?;
     check(prepared.is_success(), "prepare did not succeed")?;
     let auth_url = prepared
@@ -285,7 +285,9 @@ pub fn run(sim: &Simulator) -> Result<(), String> {
     );
 
     // 2. Tokens.
-    let exchanged = ad.exchange_code(&mut binding).map_err(|e| e.to_string())?;
+    let exchange = binding.apply_token_request().map_err(|e| e.to_string())?;
+    let exchanged = client.call(&exchange).map_err(|e| e.to_string())?;
+    binding.on_apply_token_outcome(&exchanged);
     let tokens = exchanged
         .body()
         .filter(|_| exchanged.is_success())
@@ -309,15 +311,15 @@ pub fn run(sim: &Simulator) -> Result<(), String> {
         life.decide(now()) == TokenDecision::Use,
         "the new token is not usable",
     )?;
-    let first = ad
-        .pay_and_follow(
-            &charge("DEMO-AD-1", 1500, life.access_token(), &endpoint),
-            &SystemClock,
-            std::thread::sleep,
-        )
-        .map_err(|e| e.to_string())?;
+    let first = follow_agreement_payment(
+        &client,
+        &charge("DEMO-AD-1", 1500, life.access_token(), &endpoint),
+        &SystemClock,
+        std::thread::sleep,
+    )
+    .map_err(|e| e.to_string())?;
     check(
-        first.final_state == Final::Succeeded,
+        first.final_state == Some(Final::Succeeded),
         "charge 1 did not succeed",
     )?;
     step(
@@ -329,15 +331,15 @@ pub fn run(sim: &Simulator) -> Result<(), String> {
         pending_secs: 2,
         result: "SUCCESS".into(),
     });
-    let second = ad
-        .pay_and_follow(
-            &charge("DEMO-AD-2", 990, life.access_token(), &endpoint),
-            &SystemClock,
-            std::thread::sleep,
-        )
-        .map_err(|e| e.to_string())?;
+    let second = follow_agreement_payment(
+        &client,
+        &charge("DEMO-AD-2", 990, life.access_token(), &endpoint),
+        &SystemClock,
+        std::thread::sleep,
+    )
+    .map_err(|e| e.to_string())?;
     check(
-        second.final_state == Final::Succeeded,
+        second.final_state == Some(Final::Succeeded),
         "charge 2 did not succeed",
     )?;
     step(
@@ -351,7 +353,10 @@ pub fn run(sim: &Simulator) -> Result<(), String> {
 
     // 4. Refresh.
     let old = life.access_token().clone();
-    let refreshed = ad.refresh(&mut life).map_err(|e| e.to_string())?;
+    let refresh = life.refresh_request(&merchant).map_err(|e| e.to_string())?;
+    let refreshed = client.call(&refresh).map_err(|e| e.to_string())?;
+    life.on_refresh_outcome(&refreshed)
+        .map_err(|e| e.to_string())?;
     check(
         refreshed.is_success() && *life.access_token() != old,
         "refresh failed",
@@ -367,11 +372,11 @@ pub fn run(sim: &Simulator) -> Result<(), String> {
 
     // 5. Refund one charge.
     let refund = client
-        .refund_payment(
+        .call(&refund_request(
             &PaymentRef::RequestId("DEMO-AD-1".into()),
             "DEMO-AD-1-R1",
             Amount::new(Currency::USD, 500),
-        )
+        ))
         .map_err(|e| e.to_string())?;
     check(refund.is_success(), "the refund failed")?;
     step(
@@ -382,7 +387,9 @@ pub fn run(sim: &Simulator) -> Result<(), String> {
 
     // 6. Unbind (merchant side); Alipay+ confirms with TOKEN_CANCELED.
     let token = life.access_token().clone();
-    let cancelled = ad.cancel_token(&token).map_err(|e| e.to_string())?;
+    let cancelled = client
+        .call(&cancel_token_request(&merchant, &token))
+        .map_err(|e| e.to_string())?;
     check(cancelled.is_success(), "cancelToken failed")?;
     life.on_cancelled();
     let note = wait_event(&events, |e| matches!(e, AuthEvent::TokenCanceled { .. }))?;
@@ -396,13 +403,13 @@ pub fn run(sim: &Simulator) -> Result<(), String> {
     // 7. A charge after unbinding fails cleanly.
     let decision = life.decide(now());
     step("", "token lifecycle", format!("{decision:?}"));
-    let late = ad
-        .pay_and_follow(
-            &charge("DEMO-AD-3", 100, &token, &endpoint),
-            &SystemClock,
-            std::thread::sleep,
-        )
-        .map_err(|e| e.to_string())?;
+    let late = follow_agreement_payment(
+        &client,
+        &charge("DEMO-AD-3", 100, &token, &endpoint),
+        &SystemClock,
+        std::thread::sleep,
+    )
+    .map_err(|e| e.to_string())?;
     let code = late.failure_code().unwrap_or_default().to_owned();
     check(
         matches!(decision, TokenDecision::Rebind(_)) && !code.is_empty(),

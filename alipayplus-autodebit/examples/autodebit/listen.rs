@@ -10,9 +10,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use alipayplus_autodebit::{handle_auth_notify, handle_consult_unbinding};
-use alipayplus_cashier::client::ClientConfig;
-use alipayplus_cashier::inbound::Refused;
-use alipayplus_cashier::transport::{Headers, Request, Response};
+use alipayplus_client::client::ClientConfig;
+use alipayplus_client::inbound::Refused;
+use alipayplus_client::transport::{Headers, Request, Response};
 use serde::Serialize;
 
 const MAX_HEAD: usize = 16 * 1024;

@@ -34,20 +34,21 @@
 //!   `consultUnbinding`; the answer allows the unbinding) and notifyPayment (anything else):
 //!   each verified event is printed as one JSON line on stdout and answered with the signed
 //!   acknowledgement; a request that fails verification or parsing gets the signed refusal
-//!   documented in `alipayplus_cashier::inbound` and a line on stderr. It serves until killed.
+//!   documented in `alipayplus_client::inbound` and a line on stderr. It serves until killed.
 
 mod cli;
 mod listen;
 
 use std::process::ExitCode;
 
-use alipayplus_autodebit::payment::pay_agreement;
 use alipayplus_autodebit::{
-    AuthClient, AuthState, AutoDebit, Binding, agreement_pay_request, follow_agreement_payment,
+    AuthClient, AuthState, Binding, agreement_pay_request, cancel_token_request,
+    code_token_request, follow_agreement_payment, pay_request, refresh_request,
 };
-use alipayplus_cashier::client::{Client, ClientConfig, Host, Outcome, RequestError};
-use alipayplus_cashier::time::SystemClock;
-use alipayplus_cashier::tracker::Final;
+use alipayplus_client::client::{Client, ClientConfig, Host, Outcome};
+use alipayplus_client::error::RequestError;
+use alipayplus_client::time::SystemClock;
+use alipayplus_client::tracker::Final;
 use alipayplus_sign::{PrivateKey, PublicKey, PublicKeys};
 use alipayplus_types::{
     Amount, Currency, HasResult, Merchant, Order, OsType, Secret, TerminalType,
@@ -141,22 +142,22 @@ fn run_call(client: &Client<UreqTransport>, command: Command) -> Result<ExitCode
                 "authState: {} (keep it to check the redirect back)",
                 binding.state().as_str()
             );
-            print(AutoDebit::new(client, &m).prepare(&binding, terminal, os))
+            print(client.call(&binding.prepare_request(&m, terminal, os)))
         }
         Command::ApplyToken(args) => {
             let m = merchant(&args)?;
             let code = Secret::new(args.required("auth-code")?);
-            print(AutoDebit::new(client, &m).apply_token_with_code(&code, args.optional("wallet")))
+            print(client.call(&code_token_request(&m, &code, args.optional("wallet"))))
         }
         Command::RefreshToken(args) => {
             let m = merchant(&args)?;
             let rt = Secret::new(args.required("refresh-token")?);
-            print(AutoDebit::new(client, &m).refresh_token(&rt))
+            print(client.call(&refresh_request(&m, &rt)))
         }
         Command::CancelToken(args) => {
             let m = merchant(&args)?;
             let token = Secret::new(args.required("access-token")?);
-            print(AutoDebit::new(client, &m).cancel_token(&token))
+            print(client.call(&cancel_token_request(&m, &token)))
         }
         Command::Pay(args) => pay(client, &args)?,
         Command::Redirect(_) | Command::Listen { .. } => unreachable!("handled in main"),
@@ -226,7 +227,7 @@ fn pay(client: &Client<UreqTransport>, args: &Args) -> Result<ExitCode, String> 
     let mut request = agreement_pay_request(id, order, amount, &token);
     request.payment_notify_url = args.optional("notify-url").map(str::to_string);
     match args.optional("follow") {
-        None | Some("no") => Ok(print(pay_agreement(client, &request))),
+        None | Some("no") => Ok(print(pay_request(&request).and_then(|r| client.call(&r)))),
         Some("yes") => {
             let sleep = std::thread::sleep;
             match follow_agreement_payment(client, &request, &SystemClock, sleep) {
@@ -236,9 +237,9 @@ fn pay(client: &Client<UreqTransport>, args: &Args) -> Result<ExitCode, String> 
                 }
                 Ok(done) => {
                     let (state, code) = match &done.final_state {
-                        Final::Succeeded => ("SUCCEEDED", None),
-                        Final::Failed { code } => ("FAILED", Some(code.as_str())),
-                        Final::Cancelled => ("CANCELLED", None),
+                        Some(Final::Succeeded) => ("SUCCEEDED", None),
+                        Some(Final::Failed { code }) => ("FAILED", Some(code.as_str())),
+                        Some(Final::Cancelled) => ("CANCELLED", None),
                         _ => ("UNRESOLVED", None),
                     };
                     let line = serde_json::json!({

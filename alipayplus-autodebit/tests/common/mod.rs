@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use alipayplus_autodebit::AuthClient;
-use alipayplus_cashier::client::{Client, ClientConfig, Host};
-use alipayplus_cashier::time::Timestamp;
-use alipayplus_cashier::transport::{Request, Response};
+use alipayplus_client::client::{Client, ClientConfig, Host};
+use alipayplus_client::time::Timestamp;
+use alipayplus_client::transport::{Request, Response};
 use alipayplus_sign::{PrivateKey, PublicKey, PublicKeys, message};
 use alipayplus_types::DateTime;
 use serde_json::{Value, json};
@@ -628,4 +628,98 @@ pub fn get_http(url: &str) -> (u16, Option<String>) {
         }
     }
     (status, location)
+}
+
+/// The Auto Debit calls of one merchant, the way an integrator writes them: build the request
+/// with the crate's builders, send it with `Client::call`, fold the outcome into the state it
+/// concerns. Keeps the tests short; every method is one of the crate's documented steps.
+pub struct Calls<'a, T> {
+    pub client: &'a Client<T>,
+    pub merchant: &'a AuthClient,
+}
+
+type Called<R> =
+    Result<alipayplus_client::client::Outcome<R>, alipayplus_client::error::RequestError>;
+
+impl<'a, T: alipayplus_client::transport::Transport> Calls<'a, T> {
+    pub fn new(client: &'a Client<T>, merchant: &'a AuthClient) -> Self {
+        Calls { client, merchant }
+    }
+
+    pub fn prepare(
+        &self,
+        binding: &alipayplus_autodebit::Binding,
+        terminal: alipayplus_types::TerminalType,
+        os: Option<alipayplus_types::OsType>,
+    ) -> Called<alipayplus_types::PrepareResponse> {
+        self.client
+            .call(&binding.prepare_request(self.merchant, terminal, os))
+    }
+
+    pub fn exchange_code(
+        &self,
+        binding: &mut alipayplus_autodebit::Binding,
+    ) -> Result<
+        alipayplus_client::client::Outcome<alipayplus_types::ApplyTokenResponse>,
+        alipayplus_autodebit::Error,
+    > {
+        let request = binding.apply_token_request()?;
+        let outcome = self.client.call(&request)?;
+        binding.on_apply_token_outcome(&outcome);
+        Ok(outcome)
+    }
+
+    pub fn apply_token_with_code(
+        &self,
+        code: &alipayplus_types::Secret,
+        wallet: Option<&str>,
+    ) -> Called<alipayplus_types::ApplyTokenResponse> {
+        let request = alipayplus_autodebit::code_token_request(self.merchant, code, wallet);
+        self.client.call(&request)
+    }
+
+    pub fn refresh_token(
+        &self,
+        refresh_token: &alipayplus_types::Secret,
+    ) -> Called<alipayplus_types::ApplyTokenResponse> {
+        let request = alipayplus_autodebit::refresh_request(self.merchant, refresh_token);
+        self.client.call(&request)
+    }
+
+    pub fn refresh(
+        &self,
+        life: &mut alipayplus_autodebit::TokenLifecycle,
+    ) -> Result<
+        alipayplus_client::client::Outcome<alipayplus_types::ApplyTokenResponse>,
+        alipayplus_autodebit::Error,
+    > {
+        let request = life.refresh_request(self.merchant)?;
+        let outcome = self.client.call(&request)?;
+        life.on_refresh_outcome(&outcome)?;
+        Ok(outcome)
+    }
+
+    pub fn cancel_token(
+        &self,
+        token: &alipayplus_types::Secret,
+    ) -> Called<alipayplus_types::CancelTokenResponse> {
+        let request = alipayplus_autodebit::cancel_token_request(self.merchant, token);
+        self.client.call(&request)
+    }
+
+    pub fn pay(
+        &self,
+        request: &alipayplus_types::PayRequest,
+    ) -> Called<alipayplus_types::PayResponse> {
+        alipayplus_autodebit::pay_request(request).and_then(|r| self.client.call(&r))
+    }
+
+    pub fn pay_and_follow(
+        &self,
+        request: &alipayplus_types::PayRequest,
+        clock: &impl alipayplus_client::time::Clock,
+        sleep: impl FnMut(Duration),
+    ) -> Result<alipayplus_autodebit::Followed, alipayplus_client::error::RequestError> {
+        alipayplus_autodebit::follow_agreement_payment(self.client, request, clock, sleep)
+    }
 }

@@ -33,9 +33,14 @@ mod listen;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use alipayplus_cashier::cancel::cancel_request;
 use alipayplus_cashier::cashier::cashier_payment_factor;
-use alipayplus_cashier::client::{Client, ClientConfig, Host, Outcome, RequestError};
+use alipayplus_cashier::cashier::consult_request;
+use alipayplus_cashier::cashier::pay_request as cashier_pay_request;
+use alipayplus_cashier::client::{Client, ClientConfig, Host, Outcome};
+use alipayplus_cashier::error::RequestError;
 use alipayplus_cashier::inquiry::PaymentRef;
+use alipayplus_cashier::inquiry::inquiry_request;
 use alipayplus_cashier::time::{Clock, SystemClock};
 use alipayplus_sign::{PrivateKey, PublicKey, PublicKeys};
 use alipayplus_types::{
@@ -116,18 +121,20 @@ fn amount(args: &Args) -> Result<Amount, String> {
 
 fn run_call(client: &Client<UreqTransport>, command: Command) -> ExitCode {
     let result = match command {
-        Command::Pay(args) => pay_request(&args).map(|r| print(client.pay_cashier(&r))),
+        Command::Pay(args) => {
+            pay_request(&args).map(|r| print(cashier_pay_request(&r).and_then(|r| client.call(&r))))
+        }
         Command::Inquire(args) => args
             .required("request-id")
-            .map(|id| print(client.inquiry_payment(&PaymentRef::RequestId(id.into())))),
+            .map(|id| print(client.call(&inquiry_request(&PaymentRef::RequestId(id.into()))))),
         Command::Cancel(args) => args
             .required("request-id")
-            .map(|id| print(client.cancel_payment(&PaymentRef::RequestId(id.into())))),
-        Command::Refund(args) => refund_request(&args).map(|r| print(client.refund(&r))),
+            .map(|id| print(client.call(&cancel_request(&PaymentRef::RequestId(id.into()))))),
+        Command::Refund(args) => refund_request(&args).map(|r| print(client.call(&r))),
         Command::Consult(args) => amount(&args).map(|a| {
             let mut req = ConsultPaymentRequest::new(a, cashier_payment_factor(None));
             req.user_region = args.optional("user-region").map(str::to_string);
-            print(client.consult_payment(&req))
+            print(client.call(&consult_request(&req)))
         }),
         Command::Listen { .. } => unreachable!("handled in main"),
     };

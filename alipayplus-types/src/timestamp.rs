@@ -1,12 +1,13 @@
-//! Instants, ISO 8601 formatting and parsing, and the [`Clock`] the client reads.
+//! [`Timestamp`]: an instant in milliseconds, its ISO 8601 forms and [`TimeFormat`].
 //!
-//! Time is always an input: the client asks its configured [`Clock`] once per call (for the
-//! `Request-Time` / `Response-Time` header), and the sans-IO [`tracker`](crate::tracker) takes
-//! `now` as an argument. Only `SystemClock` (feature `std`) reads the operating system clock.
+//! The one home of instants and calendar arithmetic in the workspace (the calendar helpers are
+//! shared with [`DateTime`](crate::DateTime)). The library never reads a clock: time is an input.
 
 use alloc::string::String;
 use core::fmt::{self, Write as _};
 use core::time::Duration;
+
+use crate::datetime::{civil_from_days, days_from_civil, days_in_month};
 
 /// An instant as milliseconds since the Unix epoch (UTC), the resolution Alipay+ times use.
 #[derive(
@@ -14,9 +15,9 @@ use core::time::Duration;
 )]
 pub struct Timestamp(i64);
 
-impl From<&alipayplus_types::DateTime> for Timestamp {
+impl From<&crate::DateTime> for Timestamp {
     /// The instant of an Alipay+ date-time (e.g. `paymentExpiryTime`), to the millisecond.
-    fn from(t: &alipayplus_types::DateTime) -> Self {
+    fn from(t: &crate::DateTime) -> Self {
         let millis = i64::from(t.subsec_nanos() / 1_000_000);
         Timestamp(t.unix_seconds().saturating_mul(1000).saturating_add(millis))
     }
@@ -113,7 +114,7 @@ impl Timestamp {
         if !(1..=12).contains(&month) {
             return Err(err("month out of range"));
         }
-        if day < 1 || day > days_in_month(year, month) {
+        if day < 1 || day > i64::from(days_in_month(year, month as u32)) {
             return Err(err("day out of range for the month"));
         }
         if hour > 23 || minute > 59 || second > 60 {
@@ -159,7 +160,7 @@ impl Timestamp {
             Some(_) => return Err(err("expected 'Z' or a ±HH:MM zone offset")),
             None => return Err(err("a zone designator ('Z' or ±HH:MM) is required")),
         };
-        let days = days_from_civil(year, month, day);
+        let days = days_from_civil(year, month as u32, day as u32);
         // A leap second (:60) is folded onto the next second.
         let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
         Ok(Timestamp(secs * 1000 + millis))
@@ -232,74 +233,6 @@ impl fmt::Display for Formatted {
     }
 }
 
-/// Reads the current time for the client's `Request-Time` / `Response-Time` headers.
-///
-/// Closures `Fn() -> Timestamp` are clocks, which is how tests fix the time.
-pub trait Clock {
-    /// The current instant.
-    fn now(&self) -> Timestamp;
-}
-
-impl<F: Fn() -> Timestamp> Clock for F {
-    fn now(&self) -> Timestamp {
-        self()
-    }
-}
-
-/// The operating system clock (`std::time::SystemTime`).
-#[cfg(feature = "std")]
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-#[cfg(feature = "std")]
-impl Clock for SystemClock {
-    fn now(&self) -> Timestamp {
-        let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
-        match since {
-            Ok(d) => Timestamp(i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
-            Err(e) => Timestamp(-i64::try_from(e.duration().as_millis()).unwrap_or(i64::MAX)),
-        }
-    }
-}
-
-fn is_leap(y: i64) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-}
-
-fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        2 if is_leap(y) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// Inverse of [`days_from_civil`].
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -350,7 +283,7 @@ mod tests {
 
     #[test]
     fn converts_alipay_date_times() {
-        let dt = alipayplus_types::DateTime::parse("2025-02-20T16:51:49.09+08:00").unwrap();
+        let dt = crate::DateTime::parse("2025-02-20T16:51:49.09+08:00").unwrap();
         assert_eq!(
             Timestamp::from(&dt),
             Timestamp::parse_iso8601("2025-02-20T08:51:49.090Z").unwrap()

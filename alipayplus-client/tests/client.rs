@@ -2,10 +2,9 @@
 
 mod common;
 
-use alipayplus_cashier::client::{
-    Client, ClientConfig, Host, Outcome, RequestError, ResponseError,
-};
-use alipayplus_cashier::transport::{Request, Response};
+use alipayplus_client::client::{Client, ClientConfig, Host, Outcome};
+use alipayplus_client::error::{RequestError, ResponseError};
+use alipayplus_client::transport::{Request, Response};
 use alipayplus_sign::{PublicKeys, message};
 use common::*;
 
@@ -376,7 +375,7 @@ fn sans_io_halves_do_what_call_does() {
     let client = client_with(|_r: Request| -> Result<Response, std::io::Error> {
         panic!("the caller does the IO")
     });
-    let prepared = client.prepare(&inquiry()).unwrap();
+    let prepared = client.config().sign_request(&inquiry()).unwrap();
     assert_eq!(prepared.signed_uri, "/aps/api/v1/payments/inquiryPayment");
     let response = transport(prepared.request).map_err(|e| Box::new(e) as _);
     let outcome = client
@@ -385,7 +384,7 @@ fn sans_io_halves_do_what_call_does() {
     assert!(outcome.is_success(), "{outcome:?}");
     // Verified against the URI that was signed: another URI fails.
     let (transport, _) = fake_alipay(Mode::Signed, fixed(PAID));
-    let prepared = client.prepare(&inquiry()).unwrap();
+    let prepared = client.config().sign_request(&inquiry()).unwrap();
     let response = transport(prepared.request).map_err(|e| Box::new(e) as _);
     let outcome = client
         .config()

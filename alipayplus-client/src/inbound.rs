@@ -31,10 +31,12 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use alipayplus_sign::{Error as SignError, message};
+use alipayplus_sign::message::header_name as header;
+use alipayplus_sign::{SignContent, message};
 use serde::de::DeserializeOwned;
 
 use crate::client::{CONTENT_TYPE_JSON, ClientConfig, InboundUri};
+use crate::error::InboundError;
 use crate::transport::{Request, Response};
 
 /// The acknowledgement body (spec common §3.5), byte for byte.
@@ -67,63 +69,8 @@ pub struct Refused {
     pub answer: Response,
 }
 
-/// Why an inbound request was refused.
-///
-/// `Debug` shows the length of a kept body, not its content (an authNotify body carries auth
-/// codes and tokens).
-#[derive(thiserror::Error)]
-#[non_exhaustive]
-pub enum InboundError {
-    /// Not a POST.
-    #[error("inbound call with method {0:?}; Alipay+ only POSTs")]
-    Method(String),
-    /// The signature is missing or does not verify with the configured Alipay+ keys.
-    #[error("inbound call not signed by Alipay+ (rejected, nothing in it is trusted): {0}")]
-    Signature(#[source] SignError),
-    /// Correctly signed, but for another `Client-Id` than ours: not about our payments.
-    #[error(
-        "inbound call signed for another Client-Id than ours (rejected: it is not about this client's payments)"
-    )]
-    ClientIdMismatch,
-    /// The verified body is not the expected JSON.
-    #[error("verified inbound body could not be parsed: {error}")]
-    Parse {
-        /// The parser's message (names the field and position; long quoted values are cut).
-        error: String,
-        /// The raw body as received (it may hold credentials: not shown by `Debug`).
-        body: Vec<u8>,
-    },
-}
-
-impl core::fmt::Debug for InboundError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            InboundError::Method(method) => f.debug_tuple("Method").field(method).finish(),
-            InboundError::Signature(error) => f.debug_tuple("Signature").field(error).finish(),
-            InboundError::ClientIdMismatch => f.write_str("ClientIdMismatch"),
-            InboundError::Parse { error, body } => f
-                .debug_struct("Parse")
-                .field("error", error)
-                .field("body_len", &body.len())
-                .finish(),
-        }
-    }
-}
-
 /// Longest HTTP method repeated in [`InboundError::Method`] (the text is the caller's).
 const MAX_METHOD_ECHO: usize = 16;
-
-impl InboundError {
-    /// The `resultCode` the answer carries.
-    pub fn result_code(&self) -> &'static str {
-        match self {
-            InboundError::Method(_) => "METHOD_NOT_SUPPORTED",
-            InboundError::Signature(_) => "INVALID_SIGNATURE",
-            InboundError::ClientIdMismatch => "INVALID_CLIENT",
-            InboundError::Parse { .. } => "PARAM_ILLEGAL",
-        }
-    }
-}
 
 /// What verification established.
 struct Checked {
@@ -235,22 +182,15 @@ impl ClientConfig {
     /// then treats it as not acknowledged and re-sends, which is the safe outcome.
     pub fn signed_answer(&self, uri: &str, client_id: &str, body: Vec<u8>) -> Response {
         let time = self.time_header();
-        let signature = message::sign_response(
-            self.signer(),
-            self.key_version(),
-            "POST",
-            uri,
-            client_id,
-            &time,
-            &body,
-        );
+        let content = SignContent::response("POST", uri, client_id, &time, &body);
+        let signature = message::sign_content(self.signer(), self.key_version(), &content);
         let mut response = Response::new(200, body);
         let h = &mut response.headers;
         h.insert("Content-Type", CONTENT_TYPE_JSON);
-        h.insert("Client-Id", client_id);
-        h.insert("Response-Time", time);
+        h.insert(header::CLIENT_ID, client_id);
+        h.insert(header::RESPONSE_TIME, time);
         if let Ok(s) = signature {
-            h.insert("Signature", s.as_str());
+            h.insert(header::SIGNATURE, s.as_str());
         }
         response
     }

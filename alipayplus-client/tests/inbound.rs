@@ -2,9 +2,10 @@
 
 mod common;
 
-use alipayplus_cashier::client::InboundUri;
-use alipayplus_cashier::inbound::{ACK_SUCCESS, InboundError};
-use alipayplus_cashier::transport::{Request, Response};
+use alipayplus_client::client::InboundUri;
+use alipayplus_client::error::InboundError;
+use alipayplus_client::inbound::ACK_SUCCESS;
+use alipayplus_client::transport::{Request, Response};
 use alipayplus_sign::{PrivateKey, PublicKeys, message};
 use common::*;
 

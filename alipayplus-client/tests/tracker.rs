@@ -3,9 +3,9 @@
 
 use core::time::Duration;
 
-use alipayplus_cashier::time::Timestamp;
-use alipayplus_cashier::tracker::{
-    Action, CancelReport, Final, InquiryReport, PaymentTracker, Report, ShopperRedirect,
+use alipayplus_client::time::Timestamp;
+use alipayplus_client::tracker::{
+    CancelReport, Final, InquiryReport, PaymentTracker, Report, ShopperRedirect, Step,
     TrackerPolicy, Update,
 };
 
@@ -29,40 +29,37 @@ fn url() -> ShopperRedirect {
 }
 
 fn in_process(tracker: &mut PaymentTracker, now: Timestamp) {
-    assert_eq!(tracker.next_action(now), Action::Pay);
+    assert_eq!(tracker.next_step(now), Step::Pay);
     assert_eq!(
         tracker.on_pay(now, Report::unknown("PAYMENT_IN_PROCESS"), Some(url())),
         Update::Progress
     );
-    assert_eq!(tracker.next_action(now), Action::RedirectShopper(url()));
+    assert_eq!(tracker.next_step(now), Step::RedirectShopper(url()));
 }
 
 #[test]
 fn success_at_once() {
     let mut t = cashier(secs(900));
     assert_eq!(t.payment_request_id(), ID);
-    assert_eq!(t.next_action(t0()), Action::Pay);
+    assert_eq!(t.next_step(t0()), Step::Pay);
     assert_eq!(
         t.on_pay(t0(), Report::Success, None),
         Update::Finished(Final::Succeeded)
     );
-    assert_eq!(t.next_action(t0()), Action::Finished(Final::Succeeded));
+    assert_eq!(t.next_step(t0()), Step::Finished(Final::Succeeded));
     assert!(t.final_state().unwrap().is_paid());
 }
 
 #[test]
 fn failure_is_final_and_allows_a_new_id() {
     let mut t = cashier(secs(900));
-    t.next_action(t0());
+    t.next_step(t0());
     let update = t.on_pay(t0(), Report::failure("USER_BALANCE_NOT_ENOUGH"), None);
     let failed = Final::Failed {
         code: "USER_BALANCE_NOT_ENOUGH".into(),
     };
     assert_eq!(update, Update::Finished(failed.clone()));
-    assert_eq!(
-        t.next_action(t0() + secs(5)),
-        Action::Finished(failed.clone())
-    );
+    assert_eq!(t.next_step(t0() + secs(5)), Step::Finished(failed.clone()));
     assert!(failed.may_retry_with_new_id());
     assert!(!failed.is_paid());
 }
@@ -72,7 +69,7 @@ fn unknown_then_success_by_notification() {
     let mut t = cashier(secs(900));
     in_process(&mut t, t0());
     // Wait for the first inquiry; a notification comes first.
-    let Action::WaitUntil(at) = t.next_action(t0()) else {
+    let Step::WaitUntil(at) = t.next_step(t0()) else {
         panic!("expected a wait")
     };
     assert_eq!(at, t0() + TrackerPolicy::cashier().first_inquiry_after);
@@ -81,8 +78,8 @@ fn unknown_then_success_by_notification() {
         Update::Finished(Final::Succeeded)
     );
     assert_eq!(
-        t.next_action(t0() + secs(4)),
-        Action::Finished(Final::Succeeded)
+        t.next_step(t0() + secs(4)),
+        Step::Finished(Final::Succeeded)
     );
 }
 
@@ -93,12 +90,12 @@ fn unknown_then_success_by_inquiry_with_backoff() {
     let mut now = t0();
     let mut waits = Vec::new();
     for _ in 0..4 {
-        let Action::WaitUntil(at) = t.next_action(now) else {
+        let Step::WaitUntil(at) = t.next_step(now) else {
             panic!("expected a wait")
         };
         waits.push(at.since(now).as_secs());
         now = at;
-        assert_eq!(t.next_action(now), Action::Inquire);
+        assert_eq!(t.next_step(now), Step::Inquire);
         assert_eq!(
             t.on_inquiry(
                 now,
@@ -108,7 +105,7 @@ fn unknown_then_success_by_inquiry_with_backoff() {
         );
     }
     assert_eq!(waits, [10, 10, 20, 40], "polls back off");
-    let Action::WaitUntil(at) = t.next_action(now) else {
+    let Step::WaitUntil(at) = t.next_step(now) else {
         panic!("expected a wait")
     };
     assert_eq!(at.since(now), secs(60), "capped at the maximum interval");
@@ -125,12 +122,12 @@ fn unknown_until_the_window_ends_then_cancel() {
     let mut now = t0();
     let mut inquiries = 0;
     let action = loop {
-        match t.next_action(now) {
-            Action::WaitUntil(at) => {
+        match t.next_step(now) {
+            Step::WaitUntil(at) => {
                 assert!(at > now);
                 now = at;
             }
-            Action::Inquire => {
+            Step::Inquire => {
                 inquiries += 1;
                 t.on_inquiry(
                     now,
@@ -140,16 +137,16 @@ fn unknown_until_the_window_ends_then_cancel() {
             other => break other,
         }
     };
-    assert_eq!(action, Action::Cancel);
+    assert_eq!(action, Step::Cancel);
     assert!(inquiries >= 5, "{inquiries}");
     assert!(now >= t0() + secs(300) + TrackerPolicy::cashier().cancel_margin);
     assert!(now <= t.cancel_deadline());
     // A lost cancel answer is retried, with the same id.
     assert_eq!(t.on_cancel(now, CancelReport::NoAnswer), Update::Progress);
-    let Action::WaitUntil(at) = t.next_action(now) else {
+    let Step::WaitUntil(at) = t.next_step(now) else {
         panic!("expected a wait before retrying the cancel")
     };
-    assert_eq!(t.next_action(at), Action::Cancel);
+    assert_eq!(t.next_step(at), Step::Cancel);
     assert_eq!(
         t.on_cancel(at, CancelReport::Cancelled),
         Update::Finished(Final::Cancelled)
@@ -163,12 +160,12 @@ fn cancel_refused_because_already_paid_is_settled_by_inquiry() {
     in_process(&mut t, t0());
     let mut now = t0();
     loop {
-        match t.next_action(now) {
-            Action::WaitUntil(at) => now = at,
-            Action::Inquire => {
+        match t.next_step(now) {
+            Step::WaitUntil(at) => now = at,
+            Step::Inquire => {
                 t.on_inquiry(now, InquiryReport::NoAnswer);
             }
-            Action::Cancel => break,
+            Step::Cancel => break,
             other => panic!("unexpected {other:?}"),
         }
     }
@@ -176,7 +173,7 @@ fn cancel_refused_because_already_paid_is_settled_by_inquiry() {
         t.on_cancel(now, CancelReport::Rejected("ORDER_STATUS_INVALID".into())),
         Update::Progress
     );
-    assert_eq!(t.next_action(now), Action::Inquire);
+    assert_eq!(t.next_step(now), Step::Inquire);
     assert_eq!(
         t.on_inquiry(now, InquiryReport::Payment(Report::Success)),
         Update::Finished(Final::Succeeded)
@@ -219,8 +216,8 @@ fn duplicate_and_late_notifications_are_harmless() {
         }
     );
     assert_eq!(
-        t.next_action(t0() + secs(40)),
-        Action::Finished(Final::Succeeded)
+        t.next_step(t0() + secs(40)),
+        Step::Finished(Final::Succeeded)
     );
     // notifyPayment never carries U; one that does teaches nothing.
     let mut t2 = cashier(secs(900));
@@ -235,7 +232,7 @@ fn duplicate_and_late_notifications_are_harmless() {
 #[test]
 fn late_success_after_a_failure_wins_and_results_resolve_unresolved() {
     let mut t = cashier(secs(900));
-    t.next_action(t0());
+    t.next_step(t0());
     t.on_pay(t0(), Report::failure("RISK_REJECT"), None);
     let failed = Final::Failed {
         code: "RISK_REJECT".into(),
@@ -255,15 +252,15 @@ fn late_success_after_a_failure_wins_and_results_resolve_unresolved() {
     in_process(&mut t, t0());
     let mut now = t0();
     loop {
-        match t.next_action(now) {
-            Action::WaitUntil(at) => now = at,
-            Action::Inquire => {
+        match t.next_step(now) {
+            Step::WaitUntil(at) => now = at,
+            Step::Inquire => {
                 t.on_inquiry(now, InquiryReport::NoAnswer);
             }
-            Action::Cancel => {
+            Step::Cancel => {
                 t.on_cancel(now, CancelReport::NoAnswer);
             }
-            Action::Finished(f) => {
+            Step::Finished(f) => {
                 assert_eq!(f, Final::Unresolved);
                 break;
             }
@@ -281,10 +278,10 @@ fn late_success_notification_after_cancel_keeps_cancelled() {
     let mut t = cashier(secs(60));
     in_process(&mut t, t0());
     let mut now = t0();
-    while t.next_action(now) != Action::Cancel {
-        match t.next_action(now) {
-            Action::WaitUntil(at) => now = at,
-            Action::Inquire => {
+    while t.next_step(now) != Step::Cancel {
+        match t.next_step(now) {
+            Step::WaitUntil(at) => now = at,
+            Step::Inquire => {
                 t.on_inquiry(now, InquiryReport::NoAnswer);
             }
             other => panic!("unexpected {other:?}"),
@@ -306,13 +303,13 @@ fn transport_errors_on_pay_retry_the_same_id_then_poll() {
     let mut now = t0();
     let mut pays = 0;
     loop {
-        match t.next_action(now) {
-            Action::Pay => {
+        match t.next_step(now) {
+            Step::Pay => {
                 pays += 1;
                 t.on_pay(now, Report::Unknown(None), None);
             }
-            Action::WaitUntil(at) => now = at,
-            Action::Inquire => break,
+            Step::WaitUntil(at) => now = at,
+            Step::Inquire => break,
             other => panic!("unexpected {other:?}"),
         }
     }
@@ -325,15 +322,15 @@ fn transport_errors_on_pay_retry_the_same_id_then_poll() {
     loop {
         guard += 1;
         assert!(guard < 1000);
-        match t.next_action(now) {
-            Action::WaitUntil(at) => now = at,
-            Action::Inquire => {
+        match t.next_step(now) {
+            Step::WaitUntil(at) => now = at,
+            Step::Inquire => {
                 t.on_inquiry(now, InquiryReport::OrderNotFound);
             }
-            Action::Cancel => {
+            Step::Cancel => {
                 t.on_cancel(now, CancelReport::OrderNotFound);
             }
-            Action::Finished(f) => {
+            Step::Finished(f) => {
                 assert_eq!(
                     f,
                     Final::Failed {
@@ -350,14 +347,14 @@ fn transport_errors_on_pay_retry_the_same_id_then_poll() {
 #[test]
 fn order_not_found_after_a_lost_pay_resends_pay() {
     let mut t = cashier(secs(900));
-    assert_eq!(t.next_action(t0()), Action::Pay);
+    assert_eq!(t.next_step(t0()), Step::Pay);
     t.on_pay(t0(), Report::Unknown(None), None);
     // Caller inquires on its own (allowed at any time):
     t.on_inquiry(t0() + secs(1), InquiryReport::OrderNotFound);
-    let Action::WaitUntil(at) = t.next_action(t0() + secs(1)) else {
+    let Step::WaitUntil(at) = t.next_step(t0() + secs(1)) else {
         panic!("expected a wait")
     };
-    assert_eq!(t.next_action(at), Action::Pay);
+    assert_eq!(t.next_step(at), Step::Pay);
 }
 
 #[test]
@@ -367,7 +364,7 @@ fn a_stored_tracker_resumes_where_it_was() {
     let stored = serde_json::to_string(&t).unwrap();
     let mut resumed: PaymentTracker = serde_json::from_str(&stored).unwrap();
     assert_eq!(resumed.payment_request_id(), ID);
-    assert_eq!(resumed.next_action(t0()), t.next_action(t0()));
+    assert_eq!(resumed.next_step(t0()), t.next_step(t0()));
     assert_eq!(
         resumed.on_notification(t0() + secs(3), Report::Success),
         Update::Finished(Final::Succeeded)
@@ -377,12 +374,12 @@ fn a_stored_tracker_resumes_where_it_was() {
 #[test]
 fn repeat_req_inconsistent_is_not_failure() {
     let mut t = cashier(secs(900));
-    t.next_action(t0());
+    t.next_step(t0());
     assert_eq!(
         t.on_pay(t0(), Report::failure("REPEAT_REQ_INCONSISTENT"), None),
         Update::Progress
     );
-    assert_eq!(t.next_action(t0()), Action::Inquire);
+    assert_eq!(t.next_step(t0()), Step::Inquire);
     assert!(t.final_state().is_none());
 }
 
@@ -397,17 +394,17 @@ fn cancel_happens_before_the_deadline_even_if_the_window_is_longer() {
         Timestamp::parse_iso8601("2025-02-21T00:15:00+08:00").unwrap()
     );
     assert!(t.cancel_at() < t.cancel_deadline());
-    t.next_action(start);
+    t.next_step(start);
     t.on_pay(start, Report::unknown("PAYMENT_IN_PROCESS"), Some(url()));
     let mut now = start;
     loop {
-        match t.next_action(now) {
-            Action::WaitUntil(at) => now = at,
-            Action::RedirectShopper(_) => {}
-            Action::Inquire => {
+        match t.next_step(now) {
+            Step::WaitUntil(at) => now = at,
+            Step::RedirectShopper(_) => {}
+            Step::Inquire => {
                 t.on_inquiry(now, InquiryReport::NoAnswer);
             }
-            Action::Cancel => break,
+            Step::Cancel => break,
             other => panic!("unexpected {other:?}"),
         }
     }
@@ -430,15 +427,15 @@ fn cancel_never_answering_ends_unresolved_not_failed() {
     let end = loop {
         guard += 1;
         assert!(guard < 100_000, "must finish");
-        match t.next_action(now) {
-            Action::WaitUntil(at) => now = at,
-            Action::Inquire => {
+        match t.next_step(now) {
+            Step::WaitUntil(at) => now = at,
+            Step::Inquire => {
                 t.on_inquiry(now, InquiryReport::NoAnswer);
             }
-            Action::Cancel => {
+            Step::Cancel => {
                 t.on_cancel(now, CancelReport::NoAnswer);
             }
-            Action::Finished(f) => break f,
+            Step::Finished(f) => break f,
             other => panic!("unexpected {other:?}"),
         }
     };
@@ -450,26 +447,26 @@ fn cancel_never_answering_ends_unresolved_not_failed() {
 #[test]
 fn auto_debit_cadence_is_every_3s_for_60s_then_cancel() {
     let mut t = PaymentTracker::new(ID, t0(), t0() + secs(60), TrackerPolicy::auto_debit());
-    t.next_action(t0());
+    t.next_step(t0());
     t.on_pay(t0(), Report::unknown("PAYMENT_IN_PROCESS"), None);
     t.on_pay(t0(), Report::unknown("PAYMENT_IN_PROCESS"), None);
     t.on_pay(t0(), Report::unknown("PAYMENT_IN_PROCESS"), None);
     let mut now = t0();
     let mut inquiry_times = Vec::new();
     loop {
-        match t.next_action(now) {
-            Action::WaitUntil(at) => now = at,
-            Action::Pay => {
+        match t.next_step(now) {
+            Step::WaitUntil(at) => now = at,
+            Step::Pay => {
                 t.on_pay(now, Report::unknown("PAYMENT_IN_PROCESS"), None);
             }
-            Action::Inquire => {
+            Step::Inquire => {
                 inquiry_times.push(now.since(t0()).as_secs());
                 t.on_inquiry(
                     now,
                     InquiryReport::Payment(Report::unknown("PAYMENT_IN_PROCESS")),
                 );
             }
-            Action::Cancel => break,
+            Step::Cancel => break,
             other => panic!("unexpected {other:?}"),
         }
     }
@@ -690,29 +687,29 @@ fn run_model(seed: u64, loss: u64, rejects: u64) {
             };
             tracker.on_notification(now, report);
         }
-        match tracker.next_action(now) {
-            Action::Pay => {
+        match tracker.next_step(now) {
+            Step::Pay => {
                 let id = tracker.payment_request_id().to_string();
                 let (report, redirect) = model.pay(&id, now);
                 tracker.on_pay(now, report, redirect);
             }
-            Action::RedirectShopper(_) => {}
-            Action::Inquire => {
+            Step::RedirectShopper(_) => {}
+            Step::Inquire => {
                 let report = model.inquire();
                 tracker.on_inquiry(now, report);
             }
-            Action::Cancel => {
+            Step::Cancel => {
                 let report = model.cancel();
                 tracker.on_cancel(now, report);
             }
-            Action::WaitUntil(at) => {
+            Step::WaitUntil(at) => {
                 assert!(at > now, "seed {seed}: waiting must move time forward");
                 now = match model.next_event() {
                     Some(e) if e > now && e < at => e,
                     _ => at,
                 };
             }
-            Action::Finished(f) => break f,
+            Step::Finished(f) => break f,
             other => panic!("seed {seed}: unexpected {other:?}"),
         }
     };
@@ -823,35 +820,29 @@ fn cancel_at_the_edges_of_the_deadline() {
     in_process(&mut t, start);
     // cancel_at: the window (00:14 + 60 s margin) is later than deadline - 120 s = 00:13.
     assert_eq!(t.cancel_at(), at("2025-02-21T00:13:00+08:00"));
-    assert_eq!(
-        t.next_action(at("2025-02-21T00:14:00+08:00")),
-        Action::Cancel
-    );
+    assert_eq!(t.next_step(at("2025-02-21T00:14:00+08:00")), Step::Cancel);
     t.on_cancel(at("2025-02-21T00:14:00+08:00"), CancelReport::NoAnswer);
     assert_eq!(
-        t.next_action(at("2025-02-21T00:14:00+08:00")),
-        Action::WaitUntil(at("2025-02-21T00:14:02+08:00"))
+        t.next_step(at("2025-02-21T00:14:00+08:00")),
+        Step::WaitUntil(at("2025-02-21T00:14:02+08:00"))
     );
-    assert_eq!(
-        t.next_action(at("2025-02-21T00:15:00+08:00")),
-        Action::Cancel
-    );
+    assert_eq!(t.next_step(at("2025-02-21T00:15:00+08:00")), Step::Cancel);
     t.on_cancel(at("2025-02-21T00:15:00+08:00"), CancelReport::NoAnswer);
     // 00:16: too late to cancel.
     let late = at("2025-02-21T00:16:00+08:00");
-    assert_eq!(t.next_action(late), Action::Inquire);
+    assert_eq!(t.next_step(late), Step::Inquire);
     t.on_inquiry(late, InquiryReport::OrderNotFound);
     let mut now = late;
     let end = loop {
-        match t.next_action(now) {
-            Action::WaitUntil(w) => now = w,
-            Action::Inquire => {
+        match t.next_step(now) {
+            Step::WaitUntil(w) => now = w,
+            Step::Inquire => {
                 t.on_inquiry(
                     now,
                     InquiryReport::Payment(Report::unknown("PAYMENT_IN_PROCESS")),
                 );
             }
-            Action::Finished(f) => break f,
+            Step::Finished(f) => break f,
             other => panic!("no cancel after the deadline, got {other:?} at {now:?}"),
         }
     };
@@ -874,8 +865,8 @@ fn cancel_at_the_edges_of_the_deadline() {
 #[test]
 fn only_definite_answers_end_an_open_payment() {
     let failed = |c: &str| Some(Final::Failed { code: c.into() });
-    type Step = fn(&mut PaymentTracker, Timestamp) -> Update;
-    let cases: [(&str, Step, Option<Final>); 12] = [
+    type Feed = fn(&mut PaymentTracker, Timestamp) -> Update;
+    let cases: [(&str, Feed, Option<Final>); 12] = [
         (
             "inquiry S/S",
             |t, n| t.on_inquiry(n, InquiryReport::Payment(Report::Success)),
@@ -945,7 +936,7 @@ fn only_definite_answers_end_an_open_payment() {
     for (what, step, expected) in cases {
         for redirect in [true, false] {
             let mut t = cashier(secs(900));
-            assert_eq!(t.next_action(t0()), Action::Pay);
+            assert_eq!(t.next_step(t0()), Step::Pay);
             let r = redirect.then(url);
             t.on_pay(t0(), Report::unknown("PAYMENT_IN_PROCESS"), r);
             let update = step(&mut t, t0() + secs(20));
@@ -971,11 +962,11 @@ fn only_definite_answers_end_an_open_payment() {
 /// code on the first attempt, and a business failure on a retry, are final.
 #[test]
 fn a_gateway_rejection_of_a_pay_retry_is_not_a_failed_payment() {
-    use alipayplus_cashier::tracker::REQUEST_REJECTED_CODES;
+    use alipayplus_client::tracker::REQUEST_REJECTED_CODES;
     for &code in REQUEST_REJECTED_CODES {
         // First attempt refused: nothing was processed, a definite failure.
         let mut t = PaymentTracker::new(ID, t0(), t0() + secs(60), TrackerPolicy::auto_debit());
-        t.next_action(t0());
+        t.next_step(t0());
         assert_eq!(
             t.on_pay(t0(), Report::failure(code), None),
             Update::Finished(Final::Failed { code: code.into() })
@@ -986,8 +977,8 @@ fn a_gateway_rejection_of_a_pay_retry_is_not_a_failed_payment() {
         let mut pays = 0;
         let mut first = true;
         let end = loop {
-            match t.next_action(now) {
-                Action::Pay => {
+            match t.next_step(now) {
+                Step::Pay => {
                     pays += 1;
                     let report = if first {
                         Report::Unknown(None)
@@ -997,18 +988,18 @@ fn a_gateway_rejection_of_a_pay_retry_is_not_a_failed_payment() {
                     first = false;
                     assert_eq!(t.on_pay(now, report, None), Update::Progress, "{code}");
                 }
-                Action::WaitUntil(at) => now = at,
+                Step::WaitUntil(at) => now = at,
                 // The first attempt had landed: Alipay+ reports the payment in process.
-                Action::Inquire => {
+                Step::Inquire => {
                     t.on_inquiry(
                         now,
                         InquiryReport::Payment(Report::unknown("PAYMENT_IN_PROCESS")),
                     );
                 }
-                Action::Cancel => {
+                Step::Cancel => {
                     t.on_cancel(now, CancelReport::Cancelled);
                 }
-                Action::Finished(f) => break f,
+                Step::Finished(f) => break f,
                 other => panic!("{code}: unexpected {other:?}"),
             }
         };
@@ -1017,7 +1008,7 @@ fn a_gateway_rejection_of_a_pay_retry_is_not_a_failed_payment() {
     }
     // A business failure on a retry is the payment's result (idempotent on the id).
     let mut t = cashier(secs(900));
-    t.next_action(t0());
+    t.next_step(t0());
     t.on_pay(t0(), Report::Unknown(None), None);
     assert_eq!(
         t.on_pay(
@@ -1035,8 +1026,8 @@ fn a_gateway_rejection_of_a_pay_retry_is_not_a_failed_payment() {
 /// request, so a replayed or misrouted answer verifies) must not settle this one.
 #[test]
 fn an_inquiry_answer_about_another_payment_settles_nothing() {
-    use alipayplus_cashier::client::{Outcome, Reply};
-    use alipayplus_cashier::transport::Response;
+    use alipayplus_client::client::{Outcome, Reply};
+    use alipayplus_client::transport::Response;
     use alipayplus_types::InquiryPaymentResponse;
 
     let answer = |id: &str, status: &str| {
@@ -1053,7 +1044,7 @@ fn an_inquiry_answer_about_another_payment_settles_nothing() {
     let mut tracker = cashier(secs(600));
     in_process(&mut tracker, t0());
     let later = t0() + secs(30);
-    assert_eq!(tracker.next_action(later), Action::Inquire);
+    assert_eq!(tracker.next_step(later), Step::Inquire);
     tracker.on_inquiry_outcome(later, &answer("pay-other", "S"));
     assert_eq!(tracker.final_state(), None);
     tracker.on_inquiry_outcome(later, &answer("pay-other", "F"));
@@ -1092,14 +1083,14 @@ fn extreme_times_and_policies_do_not_panic() {
                         1 => now + huge,
                         _ => Timestamp::from_unix_millis(i64::MIN),
                     };
-                    match t.next_action(at) {
-                        Action::Pay => {
+                    match t.next_step(at) {
+                        Step::Pay => {
                             t.on_pay(at, Report::unknown("PAYMENT_IN_PROCESS"), Some(url()));
                         }
-                        Action::Inquire => {
+                        Step::Inquire => {
                             t.on_inquiry(at, InquiryReport::NoAnswer);
                         }
-                        Action::Cancel => {
+                        Step::Cancel => {
                             t.on_cancel(at, CancelReport::NoAnswer);
                         }
                         _ => {}

@@ -13,7 +13,7 @@
 //!
 //! The outcome is that of the *call*. For inquiryPayment it is the inquiry's: the payment's
 //! own result is `paymentResult` in an `S` answer, and an `F` inquiry (even `ORDER_NOT_EXIST`)
-//! is not a failed payment ([`inquiry_report`](crate::inquiry::inquiry_report)).
+//! is not a failed payment ([`inquiry_report`](crate::tracker::inquiry_report)).
 //!
 //! A request that is invalid or cannot be signed is never sent: [`RequestError`].
 //!
@@ -21,7 +21,7 @@
 //! response is legitimate (the official SDKs' habit of skipping verification when the header
 //! is missing is exactly what this crate refuses).
 //!
-//! The call is also available in two sans-IO halves, [`Client::prepare`] and
+//! The call is also available in two sans-IO halves, [`ClientConfig::sign_request`] and
 //! [`ClientConfig::read_response`], for callers that do their own IO (async runtimes).
 
 use alloc::boxed::Box;
@@ -30,12 +30,11 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
 
-use alipayplus_sign::message::BoxedVerifier;
-use alipayplus_sign::{ContentSigner, ContentVerifier, PublicKeys, message};
-use alipayplus_types::{
-    Api, CommonResultCode, Direction, HasResult, ResultEnvelope, ResultStatus, ValidationErrors,
-};
+use alipayplus_sign::message::{BoxedVerifier, header_name as header};
+use alipayplus_sign::{ContentSigner, ContentVerifier, PublicKeys, SignContent, message};
+use alipayplus_types::{Api, CommonResultCode, Direction, HasResult, ResultEnvelope, ResultStatus};
 
+use crate::error::{ConfigError, RequestError, ResponseError, TransportError};
 use crate::time::{Clock, TimeFormat};
 use crate::transport::{Request, Response, Transport};
 
@@ -124,25 +123,6 @@ fn is_loopback(authority: &str) -> bool {
         authority.split(':').next().unwrap_or_default()
     };
     host == "localhost" || host == "::1" || host.starts_with("127.")
-}
-
-/// A configuration mistake.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// The base URL given to [`Host::custom`] is not usable.
-    #[error("invalid base URL {url:?}: {reason}")]
-    InvalidBaseUrl {
-        /// The URL given.
-        url: String,
-        /// What is wrong.
-        reason: &'static str,
-    },
-    /// The client id is empty or not a plain token.
-    #[error(
-        "invalid client id: {0} (use the Client-Id from the Alipay+ Developer Center, e.g. SANDBOX_5YC47N2ZQHJ004124)"
-    )]
-    InvalidClientId(&'static str),
 }
 
 type Signer = Box<dyn ContentSigner + Send + Sync>;
@@ -305,7 +285,7 @@ impl ClientConfig {
         self.clock.now().format(self.time_format)
     }
 
-    /// Verifies and parses Alipay+'s answer to a request made by [`Client::prepare`] (the
+    /// Verifies and parses Alipay+'s answer to a request made by [`ClientConfig::sign_request`] (the
     /// second sans-IO half of [`Client::call`]). `signed_uri` is [`Prepared::signed_uri`];
     /// `response` is what the transport returned, or the transport error.
     pub fn read_response<A: Api>(
@@ -387,10 +367,8 @@ pub(crate) fn parse_message(e: &serde_json::Error) -> String {
     }
 }
 
-/// A transport error, boxed so outcomes do not depend on the transport type.
-pub type TransportError = Box<dyn core::error::Error + Send + Sync>;
-
-/// A signed request ready to send, from [`Client::prepare`].
+/// A signed request ready to send, from [`ClientConfig::sign_request`] or
+/// [`ClientConfig::sign_body`].
 #[derive(Debug, Clone)]
 pub struct Prepared {
     /// The HTTP request (absolute URL, signed headers, body).
@@ -477,91 +455,12 @@ impl<R: HasResult> Outcome<R> {
     }
 }
 
-/// Why no verified response was obtained. Every variant means "outcome unknown" (spec
-/// common §3.1): inquire, or retry with the same request id. Variants that got a response
-/// keep it whole (status, headers and the raw body) for support tickets.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ResponseError {
-    /// The transport got no response (connection, timeout, TLS).
-    #[error("no response from Alipay+ (outcome unknown: inquire or retry with the same id): {0}")]
-    Transport(#[source] TransportError),
-    /// The HTTP status is not 200 (Alipay+ answers business results with 200).
-    #[error("HTTP status {} from Alipay+ (outcome unknown: inquire or retry with the same id)", response.status)]
-    HttpStatus {
-        /// The response as received.
-        response: Response,
-    },
-    /// The response signature is missing, malformed, made with an unknown key or wrong.
-    #[error("the response is not correctly signed by Alipay+ and was rejected: {error}")]
-    Signature {
-        /// What is wrong with the signature.
-        #[source]
-        error: alipayplus_sign::Error,
-        /// The response as received.
-        response: Response,
-    },
-    /// The response is signed for another `Client-Id` than ours.
-    #[error("the response was signed for another Client-Id than ours and was rejected")]
-    ClientIdMismatch {
-        /// The response as received.
-        response: Response,
-    },
-    /// The signature verified but the body is not the expected JSON.
-    #[error("the verified response body could not be parsed: {error}")]
-    Parse {
-        /// The parser's message (names the field and position; long quoted values are cut).
-        error: String,
-        /// `resultStatus` and `resultCode` of the `result` object, if that part was readable
-        /// (for logs and support; the outcome still counts as unknown).
-        result: Option<(ResultStatus, String)>,
-        /// The response as received (see [`Response::body`] for the raw bytes).
-        response: Response,
-    },
-}
-
-impl ResponseError {
-    /// The response, when one was received.
-    pub fn response(&self) -> Option<&Response> {
-        match self {
-            ResponseError::Transport(_) => None,
-            ResponseError::HttpStatus { response }
-            | ResponseError::Signature { response, .. }
-            | ResponseError::ClientIdMismatch { response }
-            | ResponseError::Parse { response, .. } => Some(response),
-        }
-    }
-}
-
-/// Why a request was not sent. Nothing reached Alipay+.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum RequestError {
-    /// The request fails validation; fix the listed fields.
-    #[error("invalid {api} request: {errors}")]
-    Invalid {
-        /// The API name.
-        api: &'static str,
-        /// Every problem found, each naming its field.
-        errors: ValidationErrors,
-    },
-    /// The API is one Alipay+ calls (inbound); it cannot be sent.
-    #[error("{0} is called by Alipay+, not by the acquirer; handle it with the inbound handler")]
-    InboundApi(&'static str),
-    /// The request could not be serialized to JSON.
-    #[error("could not serialize the request: {0}")]
-    Serialize(String),
-    /// Our signer failed (e.g. a remote KMS is unreachable).
-    #[error("could not sign the request: {0}")]
-    Sign(#[source] alipayplus_sign::Error),
-}
-
 /// A client for the Alipay+ APIs over a [`Transport`].
 ///
 /// ```
-/// # use alipayplus_cashier::client::{Client, ClientConfig, Host};
-/// # use alipayplus_cashier::time::Timestamp;
-/// # use alipayplus_cashier::transport::{Request, Response};
+/// # use alipayplus_client::client::{Client, ClientConfig, Host};
+/// # use alipayplus_client::time::Timestamp;
+/// # use alipayplus_client::transport::{Request, Response};
 /// # use alipayplus_sign::{PrivateKey, PublicKeys};
 /// # fn demo(key: PrivateKey, alipay_key: alipayplus_sign::PublicKey) -> Result<(), Box<dyn std::error::Error>> {
 /// let config = ClientConfig::new(
@@ -581,6 +480,55 @@ pub struct Client<T> {
     transport: T,
 }
 
+impl ClientConfig {
+    /// Validates, serializes and signs `request`: the first sans-IO half of [`Client::call`].
+    /// Send [`Prepared::request`] with any HTTP stack and read the answer with
+    /// [`ClientConfig::read_response`].
+    ///
+    /// # Errors
+    /// [`RequestError`]: nothing may be sent.
+    pub fn sign_request<A: Api>(&self, request: &A) -> Result<Prepared, RequestError> {
+        if A::DIRECTION != Direction::Outbound {
+            return Err(RequestError::InboundApi(A::NAME));
+        }
+        request.validate().map_err(|errors| RequestError::Invalid {
+            api: A::NAME,
+            errors,
+        })?;
+        let body =
+            serde_json::to_vec(request).map_err(|e| RequestError::Serialize(e.to_string()))?;
+        self.sign_body::<A>(body)
+    }
+
+    /// Signs an already serialized `body` of API `A` with a fresh `Request-Time`, unchanged:
+    /// how a retry re-sends the stored body of an earlier attempt byte for byte. Prefer
+    /// [`ClientConfig::sign_request`], which validates.
+    ///
+    /// # Errors
+    /// [`RequestError::Sign`].
+    pub fn sign_body<A: Api>(&self, body: Vec<u8>) -> Result<Prepared, RequestError> {
+        let signed_uri = format!("{}{}", self.host.path_prefix(), A::PATH);
+        let url = format!("{}{}", self.host.base_url(), A::PATH);
+        let time = self.time_header();
+        let content = SignContent::request("POST", &signed_uri, &self.client_id, &time, &body);
+        let signature = message::sign_content(&*self.signer, self.key_version, &content)
+            .map_err(RequestError::Sign)?;
+        let mut request = Request::post(url, body);
+        let h = &mut request.headers;
+        h.insert("Content-Type", CONTENT_TYPE_JSON);
+        h.insert(header::CLIENT_ID, self.client_id.as_str());
+        h.insert(header::REQUEST_TIME, time);
+        h.insert(header::SIGNATURE, signature.as_str());
+        if let Some(token) = &self.agent_token {
+            h.insert("Agent-Token", token.as_str());
+        }
+        Ok(Prepared {
+            request,
+            signed_uri,
+        })
+    }
+}
+
 impl<T: Transport> Client<T> {
     /// A client sending through `transport`.
     pub fn new(config: ClientConfig, transport: T) -> Self {
@@ -597,58 +545,6 @@ impl<T: Transport> Client<T> {
         &self.transport
     }
 
-    /// Validates, serializes and signs `request` (the first sans-IO half of [`Client::call`]).
-    ///
-    /// # Errors
-    /// [`RequestError`]: nothing may be sent.
-    pub fn prepare<A: Api>(&self, request: &A) -> Result<Prepared, RequestError> {
-        if A::DIRECTION != Direction::Outbound {
-            return Err(RequestError::InboundApi(A::NAME));
-        }
-        request.validate().map_err(|errors| RequestError::Invalid {
-            api: A::NAME,
-            errors,
-        })?;
-        let body =
-            serde_json::to_vec(request).map_err(|e| RequestError::Serialize(e.to_string()))?;
-        self.prepare_raw(A::PATH, body)
-    }
-
-    /// Signs an already serialized `body` for the endpoint `path` (e.g. to send a body
-    /// byte-for-byte as given). Prefer [`Client::prepare`], which validates.
-    ///
-    /// # Errors
-    /// [`RequestError::Sign`].
-    pub fn prepare_raw(&self, path: &str, body: Vec<u8>) -> Result<Prepared, RequestError> {
-        let cfg = &self.config;
-        let signed_uri = format!("{}{}", cfg.host.path_prefix(), path);
-        let url = format!("{}{}", cfg.host.base_url(), path);
-        let time = cfg.time_header();
-        let signature = message::sign_request(
-            &*cfg.signer,
-            cfg.key_version,
-            "POST",
-            &signed_uri,
-            &cfg.client_id,
-            &time,
-            &body,
-        )
-        .map_err(RequestError::Sign)?;
-        let mut request = Request::post(url, body);
-        let h = &mut request.headers;
-        h.insert("Content-Type", CONTENT_TYPE_JSON);
-        h.insert("Client-Id", cfg.client_id.as_str());
-        h.insert("Request-Time", time);
-        h.insert("Signature", signature.as_str());
-        if let Some(token) = &cfg.agent_token {
-            h.insert("Agent-Token", token.as_str());
-        }
-        Ok(Prepared {
-            request,
-            signed_uri,
-        })
-    }
-
     /// Calls API `A`: validate, serialize, sign, send, verify, parse, classify.
     ///
     /// Never retries by itself; on an unknown outcome the caller (or the
@@ -658,14 +554,21 @@ impl<T: Transport> Client<T> {
     /// [`RequestError`] when the request was not sent. Every answer, including transport
     /// failures, is an [`Outcome`].
     pub fn call<A: Api>(&self, request: &A) -> Result<Outcome<A::Response>, RequestError> {
+        let prepared = self.config.sign_request(request)?;
+        Ok(self.send::<A>(prepared))
+    }
+
+    /// Sends a request signed by [`ClientConfig::sign_request`] or [`ClientConfig::sign_body`]
+    /// for API `A` and reads the answer.
+    pub fn send<A: Api>(&self, prepared: Prepared) -> Outcome<A::Response> {
         let Prepared {
-            request: http_request,
+            request,
             signed_uri,
-        } = self.prepare(request)?;
+        } = prepared;
         let response = self
             .transport
-            .send(http_request)
+            .send(request)
             .map_err(|e| Box::new(e) as TransportError);
-        Ok(self.config.read_response::<A>(&signed_uri, response))
+        self.config.read_response::<A>(&signed_uri, response)
     }
 }

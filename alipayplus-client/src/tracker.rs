@@ -2,7 +2,7 @@
 //!
 //! The [`PaymentTracker`] takes what happened (the pay result, inquiry results,
 //! notifications, cancel results) together with the time, and answers what to do next
-//! ([`Action`]). It never performs IO and never reads a clock. It follows the rules of the
+//! ([`Step`]). It never performs IO and never reads a clock. It follows the rules of the
 //! Alipay+ specification (common §3.1, §3.4, §3.5; cashier §4, §6, §7):
 //!
 //! * `U` and "no verified response" are never failure: pay is retried with the **same**
@@ -27,19 +27,19 @@
 //!
 //! ```
 //! use core::time::Duration;
-//! use alipayplus_cashier::time::Timestamp;
-//! use alipayplus_cashier::tracker::{Action, Final, PaymentTracker, Report, ShopperRedirect, TrackerPolicy};
+//! use alipayplus_client::time::Timestamp;
+//! use alipayplus_client::tracker::{Step, Final, PaymentTracker, Report, ShopperRedirect, TrackerPolicy};
 //!
 //! let t0 = Timestamp::from_unix_secs(1_700_000_000);
 //! let mut tracker = PaymentTracker::new("order-1", t0, t0 + Duration::from_secs(900), TrackerPolicy::cashier());
-//! assert_eq!(tracker.next_action(t0), Action::Pay);
+//! assert_eq!(tracker.next_step(t0), Step::Pay);
 //! // pay answered U / PAYMENT_IN_PROCESS with a redirect URL:
 //! tracker.on_pay(t0, Report::unknown("PAYMENT_IN_PROCESS"), Some(ShopperRedirect::Url("https://wallet.example/pay".into())));
-//! assert_eq!(tracker.next_action(t0), Action::RedirectShopper(ShopperRedirect::Url("https://wallet.example/pay".into())));
-//! assert!(matches!(tracker.next_action(t0), Action::WaitUntil(_)));
+//! assert_eq!(tracker.next_step(t0), Step::RedirectShopper(ShopperRedirect::Url("https://wallet.example/pay".into())));
+//! assert!(matches!(tracker.next_step(t0), Step::WaitUntil(_)));
 //! // the notification arrives:
 //! tracker.on_notification(t0 + Duration::from_secs(30), Report::Success);
-//! assert_eq!(tracker.next_action(t0 + Duration::from_secs(30)), Action::Finished(Final::Succeeded));
+//! assert_eq!(tracker.next_step(t0 + Duration::from_secs(30)), Step::Finished(Final::Succeeded));
 //! ```
 
 use alloc::string::String;
@@ -47,10 +47,10 @@ use core::time::Duration;
 
 use alipayplus_types::{
     CancelPaymentResponse, InquiryPaymentResponse, NotifyPaymentRequest, PayRequest, PayResponse,
+    ResultStatus, Timestamp,
 };
 
 use crate::client::Outcome;
-use crate::time::Timestamp;
 
 /// The `resultCode` Alipay+ returns when a payment (or the order to cancel) does not exist.
 pub const ORDER_NOT_EXIST: &str = "ORDER_NOT_EXIST";
@@ -248,7 +248,7 @@ impl Final {
 /// What to do next.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
-pub enum Action {
+pub enum Step {
     /// Send pay, with the tracker's [`PaymentTracker::payment_request_id`] (first attempt or a
     /// retry: always the same id), then report with [`PaymentTracker::on_pay`].
     Pay,
@@ -356,7 +356,7 @@ impl PaymentTracker {
 
     /// [`PaymentTracker::on_pay`] with a pay outcome.
     pub fn on_pay_outcome(&mut self, now: Timestamp, outcome: &Outcome<PayResponse>) -> Update {
-        let (report, redirect) = crate::cashier::pay_report(outcome);
+        let (report, redirect) = pay_report(outcome);
         self.on_pay(now, report, redirect)
     }
 
@@ -376,7 +376,7 @@ impl PaymentTracker {
         if other_payment {
             return self.on_inquiry(now, InquiryReport::NoAnswer);
         }
-        self.on_inquiry(now, crate::inquiry::inquiry_report(outcome))
+        self.on_inquiry(now, inquiry_report(outcome))
     }
 
     /// [`PaymentTracker::on_cancel`] with a cancelPayment outcome.
@@ -385,7 +385,7 @@ impl PaymentTracker {
         now: Timestamp,
         outcome: &Outcome<CancelPaymentResponse>,
     ) -> Update {
-        self.on_cancel(now, crate::cancel::cancel_report(outcome))
+        self.on_cancel(now, cancel_report(outcome))
     }
 
     /// [`PaymentTracker::on_notification`] with a verified notifyPayment. A notification for
@@ -402,7 +402,7 @@ impl PaymentTracker {
         if notification.payment_request_id != self.payment_request_id {
             return Update::Ignored;
         }
-        self.on_notification(now, crate::notify::notification_report(notification))
+        self.on_notification(now, notification_report(notification))
     }
 
     /// The `paymentRequestId` every pay, inquiry and cancel of this payment uses.
@@ -453,15 +453,15 @@ impl PaymentTracker {
     }
 
     /// The next thing to do at `now`. Call it again after each report and after each wait.
-    pub fn next_action(&mut self, now: Timestamp) -> Action {
+    pub fn next_step(&mut self, now: Timestamp) -> Step {
         if let Phase::Done(f) = &self.phase {
-            return Action::Finished(f.clone());
+            return Step::Finished(f.clone());
         }
         if self.redirect_pending
             && let Some(r) = &self.redirect
         {
             self.redirect_pending = false;
-            return Action::RedirectShopper(r.clone());
+            return Step::RedirectShopper(r.clone());
         }
         if matches!(self.phase, Phase::Paying | Phase::Polling) && now >= self.cancel_at() {
             self.phase = Phase::Cancelling;
@@ -474,18 +474,18 @@ impl PaymentTracker {
         }
         if self.phase == Phase::Settling && now >= self.give_up_at() {
             self.finish(Final::Unresolved);
-            return Action::Finished(Final::Unresolved);
+            return Step::Finished(Final::Unresolved);
         }
         let action = match &self.phase {
-            Phase::Paying => Action::Pay,
-            Phase::Polling | Phase::Settling => Action::Inquire,
-            Phase::Cancelling => Action::Cancel,
-            Phase::Done(f) => return Action::Finished(f.clone()),
+            Phase::Paying => Step::Pay,
+            Phase::Polling | Phase::Settling => Step::Inquire,
+            Phase::Cancelling => Step::Cancel,
+            Phase::Done(f) => return Step::Finished(f.clone()),
         };
         if now >= self.next_at {
             action
         } else {
-            Action::WaitUntil(self.next_at)
+            Step::WaitUntil(self.next_at)
         }
     }
 
@@ -683,5 +683,81 @@ impl PaymentTracker {
                 Update::Progress
             }
         }
+    }
+}
+
+/// Where to send the shopper after pay: `normalUrl`, else `paymentUrl`, else `paymentData`
+/// for the Alipay+ client SDK (cashier §4 response-field evidence); `schemeUrl` /
+/// `applinkUrl` (Antom fields, kept for forward compatibility) last.
+pub fn shopper_redirect(response: &PayResponse) -> Option<ShopperRedirect> {
+    let url = [&response.normal_url, &response.payment_url]
+        .into_iter()
+        .flatten()
+        .find(|u| !u.is_empty());
+    if let Some(u) = url {
+        return Some(ShopperRedirect::Url(u.clone()));
+    }
+    if let Some(d) = response.payment_data.as_ref().filter(|d| !d.is_empty()) {
+        return Some(ShopperRedirect::ClientSdkData(d.clone()));
+    }
+    [&response.applink_url, &response.scheme_url]
+        .into_iter()
+        .flatten()
+        .find(|u| !u.is_empty())
+        .map(|u| ShopperRedirect::Url(u.clone()))
+}
+
+/// What a pay outcome tells the tracker: its status and redirect.
+pub fn pay_report(outcome: &Outcome<PayResponse>) -> (Report, Option<ShopperRedirect>) {
+    match outcome {
+        Outcome::Success(_) => (Report::Success, None),
+        Outcome::Failure(reply) => (Report::Failure(reply.body.result.code_str().into()), None),
+        Outcome::Unknown(reply) => (
+            Report::Unknown(Some(reply.body.result.code_str().into())),
+            shopper_redirect(&reply.body),
+        ),
+        Outcome::NoVerifiedResponse(_) => (Report::Unknown(None), None),
+    }
+}
+
+/// What an inquiry outcome tells the tracker (cashier §6 result table). The inquiry's own
+/// `result` is not the payment's: only `paymentResult` of an `S` inquiry is.
+pub fn inquiry_report(outcome: &Outcome<InquiryPaymentResponse>) -> InquiryReport {
+    match outcome {
+        Outcome::Success(reply) => match &reply.body.payment_result {
+            Some(p) => InquiryReport::Payment(match &p.result_status {
+                ResultStatus::Success => Report::Success,
+                ResultStatus::Failure => Report::Failure(p.code_str().into()),
+                _ => Report::Unknown(Some(p.code_str().into())),
+            }),
+            // S without paymentResult says nothing about the payment.
+            None => InquiryReport::NoAnswer,
+        },
+        Outcome::Failure(reply) if reply.body.result.code_str() == ORDER_NOT_EXIST => {
+            InquiryReport::OrderNotFound
+        }
+        _ => InquiryReport::NoAnswer,
+    }
+}
+
+/// What a cancel outcome tells the tracker.
+pub fn cancel_report(outcome: &Outcome<CancelPaymentResponse>) -> CancelReport {
+    match outcome {
+        Outcome::Success(_) => CancelReport::Cancelled,
+        Outcome::Failure(reply) if reply.body.result.code_str() == ORDER_NOT_EXIST => {
+            CancelReport::OrderNotFound
+        }
+        Outcome::Failure(reply) => CancelReport::Rejected(reply.body.result.code_str().into()),
+        _ => CancelReport::NoAnswer,
+    }
+}
+
+/// What a notification tells the tracker: its `paymentResult`.
+pub fn notification_report(notification: &NotifyPaymentRequest) -> Report {
+    let result = &notification.payment_result;
+    match result.result_status {
+        ResultStatus::Success => Report::Success,
+        ResultStatus::Failure => Report::Failure(result.code_str().into()),
+        _ => Report::Unknown(Some(result.code_str().into())),
     }
 }

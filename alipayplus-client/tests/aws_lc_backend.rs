@@ -5,7 +5,8 @@
 
 mod common;
 
-use alipayplus_cashier::client::{Client, ClientConfig, Host, Outcome, ResponseError};
+use alipayplus_client::client::{Client, ClientConfig, Host, Outcome};
+use alipayplus_client::error::ResponseError;
 use alipayplus_sign::{AwsLcPrivateKey, AwsLcPublicKey, PublicKeys};
 use alipayplus_types::InquiryPaymentRequest;
 use common::*;

@@ -14,8 +14,8 @@
 use alipayplus_types::{Amount, NotifyPaymentRequest, ResultStatus};
 
 use crate::client::ClientConfig;
+use crate::error::NotificationMismatch;
 use crate::inbound::{Accepted, Refused};
-use crate::tracker::Report;
 use crate::transport::Request;
 
 /// A verified notification and its signed acknowledgement.
@@ -29,38 +29,6 @@ impl ClientConfig {
     pub fn handle_notify_payment(&self, request: &Request) -> Result<Notification, Refused> {
         self.accept_inbound::<NotifyPaymentRequest>(request)
     }
-}
-
-/// What a notification tells the [`tracker`](crate::tracker): its `paymentResult`.
-pub fn notification_report(notification: &NotifyPaymentRequest) -> Report {
-    let result = &notification.payment_result;
-    match result.result_status {
-        ResultStatus::Success => Report::Success,
-        ResultStatus::Failure => Report::Failure(result.code_str().into()),
-        _ => Report::Unknown(Some(result.code_str().into())),
-    }
-}
-
-/// Why a notification does not match the order it names.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum NotificationMismatch {
-    /// The notification is about another payment.
-    #[error("the notification is for paymentRequestId {found:?}, not {expected:?}")]
-    PaymentRequestId {
-        /// Ours.
-        expected: alloc::string::String,
-        /// In the notification.
-        found: alloc::string::String,
-    },
-    /// A successful notification whose amount differs from the order's (or is absent).
-    #[error("the notified paymentAmount {found:?} differs from the order's {expected}")]
-    Amount {
-        /// Ours.
-        expected: Amount,
-        /// In the notification.
-        found: Option<Amount>,
-    },
 }
 
 /// Checks a notification against our record of the payment (spec: for `S`, compare

@@ -12,7 +12,7 @@
 //! saw (path, plus query if any).
 //!
 //! ```
-//! use alipayplus_cashier::transport::{Request, Response, Transport};
+//! use alipayplus_client::transport::{Request, Response, Transport};
 //!
 //! let transport = |request: Request| -> Result<Response, core::convert::Infallible> {
 //!     assert_eq!(request.method, "POST");
@@ -226,7 +226,7 @@ impl fmt::Debug for Response {
 /// Closures implement it:
 ///
 /// ```
-/// use alipayplus_cashier::transport::{Request, Response, Transport};
+/// use alipayplus_client::transport::{Request, Response, Transport};
 ///
 /// #[derive(Debug)]
 /// struct Offline;
@@ -283,84 +283,6 @@ pub(crate) fn uri_path_and_query(uri: &str) -> &str {
     let end = rest.find('#').unwrap_or(rest.len());
     &rest[..end]
 }
-
-#[cfg(feature = "http")]
-mod http_conv {
-    //! Conversions to and from the `http` crate (feature `http`).
-    use super::{Headers, Request, Response};
-    use alloc::string::{String, ToString};
-    use alloc::vec::Vec;
-
-    /// Why a plain request or response could not become an `http` crate value.
-    #[derive(Debug, thiserror::Error)]
-    #[error("cannot convert to an `http` crate value: {0}")]
-    pub struct HttpConversionError(#[from] http::Error);
-
-    fn headers_from(map: &http::HeaderMap) -> Headers {
-        // Header values are visible ASCII in practice; other bytes are replaced (U+FFFD), which
-        // can only make a signature check fail, never pass.
-        map.iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect()
-    }
-
-    impl From<http::Request<Vec<u8>>> for Request {
-        fn from(request: http::Request<Vec<u8>>) -> Self {
-            let (parts, body) = request.into_parts();
-            Request {
-                method: parts.method.as_str().to_string(),
-                uri: parts.uri.to_string(),
-                headers: headers_from(&parts.headers),
-                body,
-            }
-        }
-    }
-
-    impl TryFrom<Request> for http::Request<Vec<u8>> {
-        type Error = HttpConversionError;
-
-        fn try_from(request: Request) -> Result<Self, HttpConversionError> {
-            let mut builder = http::Request::builder()
-                .method(request.method.as_str())
-                .uri(request.uri.as_str());
-            for (name, value) in request.headers.iter() {
-                builder = builder.header(name, value);
-            }
-            Ok(builder.body(request.body)?)
-        }
-    }
-
-    impl From<http::Response<Vec<u8>>> for Response {
-        fn from(response: http::Response<Vec<u8>>) -> Self {
-            let (parts, body) = response.into_parts();
-            Response {
-                status: parts.status.as_u16(),
-                headers: headers_from(&parts.headers),
-                body,
-            }
-        }
-    }
-
-    impl TryFrom<Response> for http::Response<Vec<u8>> {
-        type Error = HttpConversionError;
-
-        fn try_from(response: Response) -> Result<Self, HttpConversionError> {
-            let mut builder = http::Response::builder().status(response.status);
-            for (name, value) in response.headers.iter() {
-                builder = builder.header(name, value);
-            }
-            Ok(builder.body(response.body)?)
-        }
-    }
-}
-
-#[cfg(feature = "http")]
-pub use http_conv::HttpConversionError;
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,338 @@
+//! A blocking driver of the [`PaymentTracker`]: does the next step, waits until its time or
+//! until a notification arrives, feeds every answer back, until the payment is final.
+//!
+//! Both products follow their payments with it (Cashier with [`TrackerPolicy::cashier`],
+//! Auto Debit with [`TrackerPolicy::auto_debit`]), and so does the demo. It keeps no rules of
+//! its own: the tracker decides, the driver only performs.
+//!
+//! * Pay retries re-send the body of the first attempt **byte for byte** (with a fresh
+//!   `Request-Time` and signature), so every attempt provably carries the same key fields.
+//! * Inquiry, cancel and notification answers go through the tracker's guarded readers
+//!   ([`PaymentTracker::on_inquiry_outcome`], [`PaymentTracker::on_notify_payment`]): an
+//!   answer or a notification about another `paymentRequestId` settles nothing.
+//! * A notification is also checked against the order's amount
+//!   ([`check_notification`]); one that does not match is
+//!   reported ([`Event::Mismatch`]) and not fed.
+//! * A request that cannot be sent after the first pay (e.g. a remote signer failing for a
+//!   while) counts as "no answer": the payment may exist, so it is followed on.
+//!
+//! [`TrackerPolicy::cashier`]: crate::tracker::TrackerPolicy::cashier
+//! [`TrackerPolicy::auto_debit`]: crate::tracker::TrackerPolicy::auto_debit
+//!
+//! ```
+//! use core::time::Duration;
+//! use alipayplus_client::driver::{Event, Flow, PaymentFollower};
+//! use alipayplus_client::tracker::{Final, PaymentTracker, TrackerPolicy};
+//! # use alipayplus_client::client::Client;
+//! # use alipayplus_client::time::Clock;
+//! # use alipayplus_client::transport::Transport;
+//! # use alipayplus_types::PayRequest;
+//! # fn demo(client: &Client<impl Transport>, clock: &impl Clock, request: PayRequest)
+//! #     -> Result<(), alipayplus_client::error::RequestError> {
+//! let tracker = PaymentTracker::for_pay(&request, clock.now(), TrackerPolicy::cashier());
+//! let mut follower = PaymentFollower::new(request, tracker)?;
+//! let followed = follower.run(client, clock, |event| {
+//!     match event {
+//!         Event::Redirect(to) => { /* send the shopper there */ }
+//!         Event::Wait { until } => { /* sleep until `until`, or return
+//!                                       Flow::Notification(n) when one arrives first */ }
+//!         _ => {}
+//!     }
+//!     Flow::Continue
+//! })?;
+//! if followed.final_state == Some(Final::Succeeded) { /* fulfil the order */ }
+//! # Ok(()) }
+//! ```
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+
+use alipayplus_types::{NotifyPaymentRequest, PayRequest, PayResponse, Timestamp};
+
+use crate::cancel::cancel_request;
+use crate::client::{Client, Outcome};
+use crate::error::{NotificationMismatch, RequestError};
+use crate::inquiry::{PaymentRef, inquiry_request};
+use crate::notify::check_notification;
+use crate::time::Clock;
+use crate::tracker::{
+    CancelReport, Final, InquiryReport, PaymentTracker, Report, ShopperRedirect, Step, Update,
+};
+use crate::transport::Transport;
+
+/// What the caller answers to an [`Event`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Flow {
+    /// Go on.
+    Continue,
+    /// A verified notifyPayment arrived meanwhile: feed it, then go on.
+    Notification(Box<NotifyPaymentRequest>),
+    /// Stop now without a final state (e.g. a request handler's time is up). The tracker keeps
+    /// where the payment stands: store it ([`PaymentFollower::tracker`]) and resume later.
+    Stop,
+}
+
+impl From<Option<NotifyPaymentRequest>> for Flow {
+    fn from(n: Option<NotifyPaymentRequest>) -> Self {
+        n.map_or(Flow::Continue, |n| Flow::Notification(Box::new(n)))
+    }
+}
+
+/// What the driver tells its caller, who answers with a [`Flow`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Event<'a> {
+    /// A call was made and its answer fed to the tracker (for logs).
+    Called {
+        /// The API name (`pay`, `inquiryPayment`, `cancelPayment`).
+        api: &'static str,
+        /// `S`, `F` or `U` (`U` also for no verified response, or a request not sent).
+        status: &'static str,
+        /// `result.resultCode` of a verified answer.
+        code: Option<&'a str>,
+        /// What the answer changed.
+        update: &'a Update,
+    },
+    /// Send the shopper here (once per distinct redirect), then return.
+    Redirect(&'a ShopperRedirect),
+    /// Nothing to do before `until`: wait until then, or return earlier with a verified
+    /// notification that arrives.
+    Wait {
+        /// When the next step is due.
+        until: Timestamp,
+    },
+    /// A notification was fed to the tracker.
+    Notified {
+        /// What it changed.
+        update: &'a Update,
+    },
+    /// A notification names this payment but does not match the order (amount or id): it was
+    /// not fed. Do not fulfil on it; investigate.
+    Mismatch(&'a NotificationMismatch),
+}
+
+/// How a followed payment ended ([`PaymentFollower::run`]).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Followed {
+    /// The final state (paid, failed with a code, cancelled, or unresolved); `None` when the
+    /// caller stopped the run first ([`Flow::Stop`]): the payment is still open, keep
+    /// following it (never treat it as failed).
+    pub final_state: Option<Final>,
+    /// The `paymentRequestId` used by every pay, inquiry and cancel.
+    pub payment_request_id: alloc::string::String,
+    /// The last verified pay answer (`paymentId`, `paymentTime`, ...), if any.
+    pub pay_response: Option<PayResponse>,
+    /// How many times pay was sent (always the same body).
+    pub pay_attempts: u32,
+    /// How many inquiries were made.
+    pub inquiries: u32,
+    /// How many cancels were made.
+    pub cancels: u32,
+}
+
+impl Followed {
+    /// The failure code, when the payment failed.
+    pub fn failure_code(&self) -> Option<&str> {
+        match &self.final_state {
+            Some(Final::Failed { code }) => Some(code),
+            _ => None,
+        }
+    }
+}
+
+/// Follows one payment: its pay request (kept as the exact bytes sent) and its tracker.
+#[derive(Debug, Clone)]
+pub struct PaymentFollower {
+    request: PayRequest,
+    body: Vec<u8>,
+    tracker: PaymentTracker,
+    followed: Followed,
+}
+
+impl PaymentFollower {
+    /// A follower for `request` (already given its product's flags) tracked by `tracker`.
+    /// The request is validated and serialized once here; every pay attempt sends these bytes.
+    ///
+    /// # Errors
+    /// [`RequestError`] when the request is invalid (nothing is sent).
+    pub fn new(request: PayRequest, tracker: PaymentTracker) -> Result<Self, RequestError> {
+        request
+            .validate()
+            .map_err(|errors| RequestError::Invalid { api: "pay", errors })?;
+        let body = serde_json::to_vec(&request)
+            .map_err(|e| RequestError::Serialize(alloc::string::ToString::to_string(&e)))?;
+        let followed = Followed {
+            final_state: None,
+            payment_request_id: request.payment_request_id.clone(),
+            pay_response: None,
+            pay_attempts: 0,
+            inquiries: 0,
+            cancels: 0,
+        };
+        Ok(PaymentFollower {
+            request,
+            body,
+            tracker,
+            followed,
+        })
+    }
+
+    /// The tracker (its state can be stored between runs).
+    pub fn tracker(&self) -> &PaymentTracker {
+        &self.tracker
+    }
+
+    /// The exact pay body every attempt sends.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// Runs until the payment is final, or until `on` answers [`Flow::Stop`]. `on` sees every
+    /// [`Event`] and may hand back a verified notifyPayment that arrived
+    /// ([`Flow::Notification`]). Can be called again after a stop: it resumes.
+    ///
+    /// # Errors
+    /// [`RequestError`] only when the **first** pay could not be signed: nothing reached
+    /// Alipay+. Later failures to send count as "no answer".
+    pub fn run<T: Transport>(
+        &mut self,
+        client: &Client<T>,
+        clock: &impl Clock,
+        mut on: impl FnMut(Event<'_>) -> Flow,
+    ) -> Result<Followed, RequestError> {
+        loop {
+            let now = clock.now();
+            let flow = match self.tracker.next_step(now) {
+                Step::Pay => self.pay(client, clock, &mut on)?,
+                Step::Inquire => self.inquire(client, clock, &mut on),
+                Step::Cancel => self.cancel(client, clock, &mut on),
+                Step::RedirectShopper(to) => on(Event::Redirect(&to)),
+                Step::WaitUntil(until) => on(Event::Wait { until }),
+                Step::Finished(state) => {
+                    self.followed.final_state = Some(state);
+                    return Ok(self.followed.clone());
+                }
+            };
+            let mut next = flow;
+            // A notification handed back while reporting one is handled the same way.
+            while let Flow::Notification(n) = next {
+                next = self.notified(clock.now(), &n, &mut on);
+            }
+            if let Flow::Stop = next {
+                return Ok(self.followed.clone());
+            }
+        }
+    }
+
+    fn pay<T: Transport>(
+        &mut self,
+        client: &Client<T>,
+        clock: &impl Clock,
+        on: &mut impl FnMut(Event<'_>) -> Flow,
+    ) -> Result<Flow, RequestError> {
+        let signed = client.config().sign_body::<PayRequest>(self.body.clone());
+        let outcome = match signed {
+            Ok(prepared) => client.send::<PayRequest>(prepared),
+            Err(e) if self.followed.pay_attempts == 0 => return Err(e),
+            Err(_) => {
+                // An earlier pay may have reached Alipay+: unknown, never "not sent".
+                let update = self
+                    .tracker
+                    .on_pay(clock.now(), Report::Unknown(None), None);
+                return Ok(on(called("pay", None::<&Outcome<PayResponse>>, &update)));
+            }
+        };
+        self.followed.pay_attempts = self.followed.pay_attempts.saturating_add(1);
+        if let Some(body) = outcome.body() {
+            self.followed.pay_response = Some(body.clone());
+        }
+        let update = self.tracker.on_pay_outcome(clock.now(), &outcome);
+        Ok(on(called("pay", Some(&outcome), &update)))
+    }
+
+    fn inquire<T: Transport>(
+        &mut self,
+        client: &Client<T>,
+        clock: &impl Clock,
+        on: &mut impl FnMut(Event<'_>) -> Flow,
+    ) -> Flow {
+        let request = inquiry_request(&self.payment_ref());
+        let (update, outcome) = match client.call(&request) {
+            Ok(outcome) => {
+                self.followed.inquiries = self.followed.inquiries.saturating_add(1);
+                (
+                    self.tracker.on_inquiry_outcome(clock.now(), &outcome),
+                    Some(outcome),
+                )
+            }
+            Err(_) => (
+                self.tracker
+                    .on_inquiry(clock.now(), InquiryReport::NoAnswer),
+                None,
+            ),
+        };
+        on(called("inquiryPayment", outcome.as_ref(), &update))
+    }
+
+    fn cancel<T: Transport>(
+        &mut self,
+        client: &Client<T>,
+        clock: &impl Clock,
+        on: &mut impl FnMut(Event<'_>) -> Flow,
+    ) -> Flow {
+        let request = cancel_request(&self.payment_ref());
+        let (update, outcome) = match client.call(&request) {
+            Ok(outcome) => {
+                self.followed.cancels = self.followed.cancels.saturating_add(1);
+                (
+                    self.tracker.on_cancel_outcome(clock.now(), &outcome),
+                    Some(outcome),
+                )
+            }
+            Err(_) => (
+                self.tracker.on_cancel(clock.now(), CancelReport::NoAnswer),
+                None,
+            ),
+        };
+        on(called("cancelPayment", outcome.as_ref(), &update))
+    }
+
+    fn notified(
+        &mut self,
+        now: Timestamp,
+        notification: &NotifyPaymentRequest,
+        on: &mut impl FnMut(Event<'_>) -> Flow,
+    ) -> Flow {
+        let id = self.tracker.payment_request_id();
+        // Another payment's notification is none of this follower's business.
+        if notification.payment_request_id != id {
+            return Flow::Continue;
+        }
+        match check_notification(notification, id, &self.request.payment_amount) {
+            Err(mismatch) => on(Event::Mismatch(&mismatch)),
+            Ok(()) => {
+                let update = self.tracker.on_notify_payment(now, notification);
+                on(Event::Notified { update: &update })
+            }
+        }
+    }
+
+    fn payment_ref(&self) -> PaymentRef {
+        PaymentRef::RequestId(self.tracker.payment_request_id().into())
+    }
+}
+
+fn called<'a, R: alipayplus_types::HasResult>(
+    api: &'static str,
+    outcome: Option<&'a Outcome<R>>,
+    update: &'a Update,
+) -> Event<'a> {
+    Event::Called {
+        api,
+        status: outcome.map_or("U", Outcome::status_str),
+        code: outcome.and_then(Outcome::code),
+        update,
+    }
+}

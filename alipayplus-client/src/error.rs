@@ -1,0 +1,194 @@
+//! The errors of the client core, in one place. Each variant says what to do.
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use alipayplus_sign::Error as SignError;
+use alipayplus_types::{Amount, ResultStatus, ValidationErrors};
+
+use crate::transport::Response;
+
+/// A configuration mistake.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The base URL given to [`Host::custom`](crate::client::Host::custom) is not usable.
+    #[error("invalid base URL {url:?}: {reason}")]
+    InvalidBaseUrl {
+        /// The URL given.
+        url: String,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// The client id is empty or not a plain token.
+    #[error(
+        "invalid client id: {0} (use the Client-Id from the Alipay+ Developer Center, e.g. SANDBOX_5YC47N2ZQHJ004124)"
+    )]
+    InvalidClientId(&'static str),
+}
+
+/// A transport error, boxed so outcomes do not depend on the transport type.
+pub type TransportError = Box<dyn core::error::Error + Send + Sync>;
+
+/// Why no verified response was obtained. Every variant means "outcome unknown" (spec
+/// common §3.1): inquire, or retry with the same request id. Variants that got a response
+/// keep it whole (status, headers and the raw body) for support tickets.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ResponseError {
+    /// The transport got no response (connection, timeout, TLS).
+    #[error("no response from Alipay+ (outcome unknown: inquire or retry with the same id): {0}")]
+    Transport(#[source] TransportError),
+    /// The HTTP status is not 200 (Alipay+ answers business results with 200).
+    #[error("HTTP status {} from Alipay+ (outcome unknown: inquire or retry with the same id)", response.status)]
+    HttpStatus {
+        /// The response as received.
+        response: Response,
+    },
+    /// The response signature is missing, malformed, made with an unknown key or wrong.
+    #[error("the response is not correctly signed by Alipay+ and was rejected: {error}")]
+    Signature {
+        /// What is wrong with the signature.
+        #[source]
+        error: alipayplus_sign::Error,
+        /// The response as received.
+        response: Response,
+    },
+    /// The response is signed for another `Client-Id` than ours.
+    #[error("the response was signed for another Client-Id than ours and was rejected")]
+    ClientIdMismatch {
+        /// The response as received.
+        response: Response,
+    },
+    /// The signature verified but the body is not the expected JSON.
+    #[error("the verified response body could not be parsed: {error}")]
+    Parse {
+        /// The parser's message (names the field and position; long quoted values are cut).
+        error: String,
+        /// `resultStatus` and `resultCode` of the `result` object, if that part was readable
+        /// (for logs and support; the outcome still counts as unknown).
+        result: Option<(ResultStatus, String)>,
+        /// The response as received (see [`Response::body`] for the raw bytes).
+        response: Response,
+    },
+}
+
+impl ResponseError {
+    /// The response, when one was received.
+    pub fn response(&self) -> Option<&Response> {
+        match self {
+            ResponseError::Transport(_) => None,
+            ResponseError::HttpStatus { response }
+            | ResponseError::Signature { response, .. }
+            | ResponseError::ClientIdMismatch { response }
+            | ResponseError::Parse { response, .. } => Some(response),
+        }
+    }
+}
+
+/// Why a request was not sent. Nothing reached Alipay+.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RequestError {
+    /// The request fails validation; fix the listed fields.
+    #[error("invalid {api} request: {errors}")]
+    Invalid {
+        /// The API name.
+        api: &'static str,
+        /// Every problem found, each naming its field.
+        errors: ValidationErrors,
+    },
+    /// The API is one Alipay+ calls (inbound); it cannot be sent.
+    #[error("{0} is called by Alipay+, not by the acquirer; handle it with the inbound handler")]
+    InboundApi(&'static str),
+    /// The request could not be serialized to JSON.
+    #[error("could not serialize the request: {0}")]
+    Serialize(String),
+    /// Our signer failed (e.g. a remote KMS is unreachable).
+    #[error("could not sign the request: {0}")]
+    Sign(#[source] alipayplus_sign::Error),
+}
+
+/// Why an inbound request was refused.
+///
+/// `Debug` shows the length of a kept body, not its content (an authNotify body carries auth
+/// codes and tokens).
+#[derive(thiserror::Error)]
+#[non_exhaustive]
+pub enum InboundError {
+    /// Not a POST.
+    #[error("inbound call with method {0:?}; Alipay+ only POSTs")]
+    Method(String),
+    /// The signature is missing or does not verify with the configured Alipay+ keys.
+    #[error("inbound call not signed by Alipay+ (rejected, nothing in it is trusted): {0}")]
+    Signature(#[source] SignError),
+    /// Correctly signed, but for another `Client-Id` than ours: not about our payments.
+    #[error(
+        "inbound call signed for another Client-Id than ours (rejected: it is not about this client's payments)"
+    )]
+    ClientIdMismatch,
+    /// The verified body is not the expected JSON.
+    #[error("verified inbound body could not be parsed: {error}")]
+    Parse {
+        /// The parser's message (names the field and position; long quoted values are cut).
+        error: String,
+        /// The raw body as received (it may hold credentials: not shown by `Debug`).
+        body: Vec<u8>,
+    },
+}
+
+impl core::fmt::Debug for InboundError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            InboundError::Method(method) => f.debug_tuple("Method").field(method).finish(),
+            InboundError::Signature(error) => f.debug_tuple("Signature").field(error).finish(),
+            InboundError::ClientIdMismatch => f.write_str("ClientIdMismatch"),
+            InboundError::Parse { error, body } => f
+                .debug_struct("Parse")
+                .field("error", error)
+                .field("body_len", &body.len())
+                .finish(),
+        }
+    }
+}
+
+impl InboundError {
+    /// The `resultCode` the answer carries.
+    pub fn result_code(&self) -> &'static str {
+        match self {
+            InboundError::Method(_) => "METHOD_NOT_SUPPORTED",
+            InboundError::Signature(_) => "INVALID_SIGNATURE",
+            InboundError::ClientIdMismatch => "INVALID_CLIENT",
+            InboundError::Parse { .. } => "PARAM_ILLEGAL",
+        }
+    }
+}
+
+/// Why a plain request or response could not become an `http` crate value.
+#[cfg(feature = "http")]
+#[derive(Debug, thiserror::Error)]
+#[error("cannot convert to an `http` crate value: {0}")]
+pub struct HttpConversionError(#[from] http::Error);
+
+/// Why a notification does not match the order it names.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NotificationMismatch {
+    /// The notification is about another payment.
+    #[error("the notification is for paymentRequestId {found:?}, not {expected:?}")]
+    PaymentRequestId {
+        /// Ours.
+        expected: String,
+        /// In the notification.
+        found: String,
+    },
+    /// A successful notification whose amount differs from the order's (or is absent).
+    #[error("the notified paymentAmount {found:?} differs from the order's {expected}")]
+    Amount {
+        /// Ours.
+        expected: Amount,
+        /// In the notification.
+        found: Option<Amount>,
+    },
+}

@@ -1,0 +1,92 @@
+//! The client core of the Alipay+ acquirer (ACQP) SDK: what every product flow shares.
+//!
+//! * [`transport`]: the one-method [`Transport`](transport::Transport) trait and the plain
+//!   [`Request`](transport::Request) / [`Response`](transport::Response) types. Closures are
+//!   transports (tests play Alipay+ with them); `http` crate conversions are behind the
+//!   `http` feature ([`http_conv`]); the blocking adapter is the `alipayplus-ureq` crate.
+//! * [`client`]: [`ClientConfig`](client::ClientConfig) (client id, [`Host`](client::Host),
+//!   our signer, Alipay+ public keys by keyVersion, a [`Clock`](time::Clock), the time format)
+//!   and the one way to call any API: build its typed request, then
+//!   [`Client::call`](client::Client::call) (blocking), or the sans-IO halves
+//!   [`ClientConfig::sign_request`](client::ClientConfig::sign_request) and
+//!   [`ClientConfig::read_response`](client::ClientConfig::read_response) around your own IO.
+//!   Every answer is a typed [`Outcome`](client::Outcome) (S, F + code, U + code, no verified
+//!   response).
+//! * [`inbound`]: verify, parse and answer calls from Alipay+ with a signed response.
+//! * [`time`]: the [`Clock`](time::Clock); instants are [`alipayplus_types::Timestamp`].
+//! * [`tracker`]: the sans-IO [`PaymentTracker`](tracker::PaymentTracker) that takes results
+//!   and the time and says what to do next, and the readers of outcomes into its reports;
+//!   [`driver`]: the blocking [`PaymentFollower`](driver::PaymentFollower) that performs it.
+//! * The payment APIs both products use: [`inquiry`] (inquiryPayment), [`cancel`]
+//!   (cancelPayment), [`refund`] (refund), [`notify`] (the notifyPayment handler).
+//! * [`error`]: every error type of the crate.
+//!
+//! Product flows build on it: `alipayplus-cashier` (consultPayment, Cashier pay) and
+//! `alipayplus-autodebit` (binding, tokens, agreement pay).
+//!
+//! ```no_run
+//! # #[cfg(feature = "std")] {
+//! use alipayplus_client::client::{Client, ClientConfig, Host};
+//! use alipayplus_client::inquiry::{PaymentRef, inquiry_request};
+//! use alipayplus_client::time::SystemClock;
+//! use alipayplus_client::tracker::{InquiryReport, Report, inquiry_report};
+//! use alipayplus_client::transport::{Request, Response};
+//! use alipayplus_sign::{PrivateKey, PublicKey, PublicKeys};
+//!
+//! let key = PrivateKey::parse(&std::fs::read("our_private_key.pem").unwrap()).unwrap();
+//! let alipay = PublicKey::parse(&std::fs::read("alipayplus_public_key.pem").unwrap()).unwrap();
+//! let config = ClientConfig::new(
+//!     "SANDBOX_5YC47N2ZQHJ004124",
+//!     Host::OtherRegionsAccelerated,
+//!     key,
+//!     PublicKeys::single(1, alipay),
+//!     SystemClock,
+//! )
+//! .unwrap();
+//! // Any transport: alipayplus_ureq::UreqTransport, or a closure.
+//! let transport = |_request: Request| -> Result<Response, std::io::Error> { todo!() };
+//! let client = Client::new(config, transport);
+//! let request = inquiry_request(&PaymentRef::RequestId("order-42".into()));
+//! let outcome = client.call(&request).unwrap();
+//! // `result` is the inquiry's outcome, `paymentResult` the payment's: an inquiry `F` is not
+//! // a failed payment. `inquiry_report` reads both (or feed the outcome to the tracker).
+//! match inquiry_report(&outcome) {
+//!     InquiryReport::Payment(Report::Success) => println!("paid: fulfil the order"),
+//!     InquiryReport::Payment(Report::Failure(code)) => {
+//!         println!("the payment failed ({code}); a new attempt needs a new paymentRequestId")
+//!     }
+//!     InquiryReport::OrderNotFound => {
+//!         // Not a failure by itself: a pay whose answer was lost may not have landed yet.
+//!         // Send pay again with the same id, or cancel; only a confirmed cancel closes it.
+//!         println!("Alipay+ does not know this payment (yet)")
+//!     }
+//!     // U, or no verified answer (timeout, bad signature, ...): never a failure.
+//!     _ => println!("unknown, ask again later: {:?}", outcome.code()),
+//! }
+//! # }
+//! ```
+//!
+//! `no_std`: with default features off the crate needs only `alloc` (proven by the
+//! workspace's `nostd-check` build). The default `std` feature adds `time::SystemClock` and
+//! RSA blinding with OS randomness in `alipayplus-sign`; `http` adds the `http` crate
+//! conversions.
+#![no_std]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod cancel;
+pub mod client;
+pub mod driver;
+pub mod error;
+#[cfg(feature = "http")]
+pub mod http_conv;
+pub mod inbound;
+pub mod inquiry;
+pub mod notify;
+pub mod refund;
+pub mod time;
+pub mod tracker;
+pub mod transport;
