@@ -63,7 +63,7 @@ pub fn main(args: &[String]) -> ExitCode {
         }
     };
     sim.set_autodebit_config(autodebit);
-    let ca_file = match sim.tls_ca_pem().map(write_ca) {
+    let ca_file = match sim.tls_ca_pem().map(|pem| write_ca(pem, sim.addr().port())) {
         None => None,
         Some(Ok(path)) => Some(path),
         Some(Err(e)) => {
@@ -135,14 +135,15 @@ pub fn main(args: &[String]) -> ExitCode {
     }
 }
 
-/// Writes the CA certificate where the user can find it (under the target directory).
-fn write_ca(pem: &str) -> std::io::Result<std::path::PathBuf> {
+/// Writes the CA certificate where the user can find it (under the target directory), one
+/// file per port: a restart replaces it, simulators on other ports keep theirs.
+fn write_ca(pem: &str, port: u16) -> std::io::Result<std::path::PathBuf> {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| crate::workspace_root().join("target"));
     let dir = target.join("alipayplus-sim");
     std::fs::create_dir_all(&dir)?;
-    let path = dir.join(format!("tls-ca-{}.pem", std::process::id()));
+    let path = dir.join(format!("tls-ca-{port}.pem"));
     std::fs::write(&path, pem)?;
     Ok(path)
 }
