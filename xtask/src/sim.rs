@@ -88,12 +88,18 @@ pub fn main(args: &[String]) -> ExitCode {
         sim.base_url()
     );
     println!(
-        "  sign requests with   the test ACQP private key; verify answers with the simulator's \"Alipay+\" public key:"
+        "  sign requests with   {}  (test ACQP private key; bare base64 beside it as .b64)",
+        path(keys::file::ACQP_PRIVATE)
     );
+    println!(
+        "  verify answers with  {}  (the simulator's \"Alipay+\" public key)",
+        path(keys::file::SIM_PUBLIC)
+    );
+    println!("  key files by client  (the same two keys in the forms each loads; keys/README.md)");
     for (client, private, public) in keys::CLIENT_FORMS {
         println!("    {client}:");
-        println!("      private {}", path(private));
-        println!("      public  {}", path(public));
+        println!("      sign with   {}", path(private));
+        println!("      verify with {}", path(public));
     }
     println!("  keyVersion           {}", sim.info().key_version);
     println!(
