@@ -12,6 +12,13 @@ use crate::{Error, keys};
 /// Client-Id of the bundled test ACQP (the `SANDBOX_` prefix marks sandbox credentials).
 pub const DEFAULT_CLIENT_ID: &str = "SANDBOX_SIM_ACQP_0001";
 
+/// `paymentMethodType` of unified presentment (cashier.md §2.11), accepted by pay unless
+/// [`SimConfig::connect_wallet`] is off.
+pub const CONNECT_WALLET: &str = "CONNECT_WALLET";
+
+/// Wallets offered by default ([`SimConfig::wallets`]).
+pub const DEFAULT_WALLETS: [&str; 2] = ["SIMWALLET", "ALIPAY_CN"];
+
 /// Notification re-send schedule used by default: first delivery at once, then re-sends after
 /// these waits (Alipay+'s own schedule is not documented, common.md §3.5; this one is short so
 /// a developer sees re-sends while testing).
@@ -37,6 +44,11 @@ pub struct SimConfig {
     pub wallet_brand_name: String,
     /// Payment methods consultPayment offers and pay accepts (`paymentMethodType`).
     pub wallets: Vec<String>,
+    /// Whether pay also accepts [`CONNECT_WALLET`], the unified presentment (Alipay+ checkout:
+    /// the shopper picks the wallet on the page) that the official Python SDK sends with
+    /// `presentmentMode` `UNIFIED` (cashier.md §2.11). Default true. consultPayment does not
+    /// list it: it is not a wallet.
+    pub connect_wallet: bool,
     /// Notify URL used when pay carries no `paymentNotifyUrl` (the URL "configured with
     /// Alipay+"); none: such payments are not notified.
     pub default_notify_url: Option<String>,
@@ -56,6 +68,9 @@ pub struct SimConfig {
     pub workers: usize,
     /// Protocol time source.
     pub clock: Box<dyn Clock>,
+    /// Serve HTTPS on [`SimConfig::bind`] with a certificate made at start (see
+    /// [`crate::Simulator::tls_ca_pem`]); default false (plain HTTP).
+    pub tls: bool,
 }
 
 impl std::fmt::Debug for SimConfig {
@@ -65,6 +80,7 @@ impl std::fmt::Debug for SimConfig {
             .field("bind", &self.bind)
             .field("client_id", &self.client_id)
             .field("key_version", &self.key_version)
+            .field("tls", &self.tls)
             .field("notify_schedule", &self.notify_schedule)
             .field("faults", &self.faults)
             .field("notify_faults", &self.notify_faults)
@@ -97,7 +113,8 @@ impl SimConfig {
             acquirer_id: "SIMACQUIRER0001".to_owned(),
             psp_id: "SIMWALLET0001".to_owned(),
             wallet_brand_name: "SimWallet".to_owned(),
-            wallets: vec!["SIMWALLET".to_owned(), "ALIPAY_CN".to_owned()],
+            wallets: DEFAULT_WALLETS.iter().map(|w| (*w).to_owned()).collect(),
+            connect_wallet: true,
             default_notify_url: None,
             notify_schedule: DEFAULT_NOTIFY_SCHEDULE_MS
                 .iter()
@@ -109,6 +126,7 @@ impl SimConfig {
             max_body_bytes: 1024 * 1024,
             workers: 8,
             clock: Box::new(SystemClock),
+            tls: false,
         }
     }
 
@@ -124,6 +142,22 @@ impl SimConfig {
     /// Builder: listen on this port of 127.0.0.1 (0: any free port).
     pub fn with_port(mut self, port: u16) -> Self {
         self.bind = SocketAddr::from(([127, 0, 0, 1], port));
+        self
+    }
+
+    /// Builder: the wallets offered (`paymentMethodType` values, e.g. `["ALIPAY_CN", "GCASH"]`).
+    pub fn with_wallets<I, S>(mut self, wallets: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.wallets = wallets.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Builder: serve HTTPS (see [`SimConfig::tls`]).
+    pub fn with_tls(mut self) -> Self {
+        self.tls = true;
         self
     }
 

@@ -11,7 +11,7 @@
 //! | `Client-Id` is the configured ACQP's | `INVALID_CLIENT` |
 //! | `Request-Time` present and ISO 8601 | `PARAM_ILLEGAL` |
 //! | `Signature` verifies with the ACQP's public key over the exact request | `INVALID_SIGNATURE` |
-//! | body within the size limit, parses, validates | `PARAM_ILLEGAL` naming the field |
+//! | body within the size limit, parses, validates | `PARAM_ILLEGAL` naming the field (problems with uncertain rules only: let pass, noted in the call log) |
 //!
 //! Then a matching fault rule ([`crate::fault`]) may damage the answer. Answers are signed with
 //! the simulator's key over the request path, echoing the Client-Id, with a fresh
@@ -52,6 +52,7 @@ pub(crate) fn serve(shared: &Shared, request: &HttpRequest) -> HttpResponse {
         result_status: Some(answer.status.clone()),
         result_code: Some(answer.code.clone()),
         fault: fault.map(|r| r.fault.name().to_owned()),
+        tolerated: answer.tolerated,
     });
     response
 }
@@ -168,12 +169,14 @@ fn respond(
     if let Some(Fault::TamperedBody) = fault {
         body = tamper(&body);
     }
+    // Header names as production sends them: lower-case (the official Python SDK reads only
+    // `signature`, `response-time`, `client-id`; common.md §1.3).
     let mut response = HttpResponse::new(200, "application/json; charset=UTF-8", body)
-        .header("Client-Id", client_id)
-        .header("Response-Time", &time);
+        .header("client-id", client_id)
+        .header("response-time", &time);
     match (fault, signature) {
         (Some(Fault::Unsigned), _) | (_, Err(_)) => {}
-        (_, Ok(s)) => response = response.header("Signature", s.as_str()),
+        (_, Ok(s)) => response = response.header("signature", s.as_str()),
     }
     response
 }

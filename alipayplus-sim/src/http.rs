@@ -3,7 +3,7 @@
 /// A received request.
 pub(crate) struct HttpRequest {
     pub method: String,
-    /// Path and query as received.
+    /// Path and query (origin form, see [`origin_form`]).
     pub target: String,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
@@ -33,6 +33,28 @@ impl HttpRequest {
             .filter_map(|pair| pair.split_once('='))
             .find(|(k, _)| *k == key)
             .map(|(_, v)| v)
+    }
+}
+
+/// The origin form (`/path?query`) of a request target. HTTP/1.1 servers must accept the
+/// absolute form too (RFC 9112 §3.2.2), which the official Python SDK sends
+/// (`POST https://host/aps/api/v1/payments/pay HTTP/1.1`); routing and signatures then use
+/// the path, as the client signed it. Any other form is kept as received (and finds no route).
+pub(crate) fn origin_form(target: &str) -> &str {
+    let scheme_len = ["http://", "https://"].iter().find_map(|scheme| {
+        target
+            .get(..scheme.len())
+            .filter(|s| s.eq_ignore_ascii_case(scheme))
+            .map(str::len)
+    });
+    let Some(scheme_len) = scheme_len else {
+        return target;
+    };
+    let rest = &target[scheme_len..];
+    match rest.find(['/', '?']) {
+        Some(i) if rest.as_bytes()[i] == b'/' => &rest[i..],
+        // `https://host?q` or `https://host`: the path is `/` (RFC 9112 §3.2.4).
+        _ => "/",
     }
 }
 
@@ -76,5 +98,37 @@ impl HttpResponse {
     pub(crate) fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.into(), value.into()));
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::origin_form;
+
+    #[test]
+    fn absolute_targets_become_origin_form() {
+        let cases = [
+            ("/aps/api/v1/payments/pay", "/aps/api/v1/payments/pay"),
+            (
+                "https://open-sea-global.alipayplus.com/aps/api/v1/payments/pay",
+                "/aps/api/v1/payments/pay",
+            ),
+            (
+                "HTTP://127.0.0.1:8080/sim/payments?x=1",
+                "/sim/payments?x=1",
+            ),
+            ("https://127.0.0.1", "/"),
+            ("https://127.0.0.1?x=/y", "/"),
+            ("*", "*"),
+            (
+                "ftp://host/aps/api/v1/payments/pay",
+                "ftp://host/aps/api/v1/payments/pay",
+            ),
+            ("https:", "https:"),
+            ("", ""),
+        ];
+        for (target, want) in cases {
+            assert_eq!(origin_form(target), want, "{target}");
+        }
     }
 }

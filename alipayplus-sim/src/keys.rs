@@ -16,17 +16,54 @@ pub const ACQP_PRIVATE_PEM: &str = include_str!("../keys/acqp_private_pkcs8.pem"
 /// The test ACQP's public key (SPKI PEM): the simulator verifies the ACQP with it.
 pub const ACQP_PUBLIC_PEM: &str = include_str!("../keys/acqp_public_spki.pem");
 
-/// File names of the bundled keys, relative to [`key_dir`].
+/// The test ACQP's private key as PKCS#1 PEM (`BEGIN RSA PRIVATE KEY`): the same key as
+/// [`ACQP_PRIVATE_PEM`], in the form the official Python SDK loads (it wraps whatever it is
+/// given in PKCS#1 armour).
+pub const ACQP_PRIVATE_PKCS1_PEM: &str = include_str!("../keys/acqp_private_pkcs1.pem");
+
+/// File names of the bundled keys, relative to [`key_dir`]. Every form of one key holds the
+/// same key; which client needs which is in [`CLIENT_FORMS`] and `keys/README.md`.
 pub mod file {
     /// Simulator private key (PEM).
     pub const SIM_PRIVATE: &str = "sim_private_pkcs8.pem";
     /// Simulator public key (PEM); bare base64 beside it as `sim_public_spki.b64`.
     pub const SIM_PUBLIC: &str = "sim_public_spki.pem";
+    /// Simulator public key as bare base64 of the SubjectPublicKeyInfo DER.
+    pub const SIM_PUBLIC_B64: &str = "sim_public_spki.b64";
+    /// Simulator public key as PKCS#1 PEM (`BEGIN RSA PUBLIC KEY`).
+    pub const SIM_PUBLIC_PKCS1: &str = "sim_public_pkcs1.pem";
     /// Test ACQP private key (PEM); bare base64 beside it as `acqp_private_pkcs8.b64`.
     pub const ACQP_PRIVATE: &str = "acqp_private_pkcs8.pem";
+    /// Test ACQP private key as bare base64 of the PKCS#8 DER.
+    pub const ACQP_PRIVATE_B64: &str = "acqp_private_pkcs8.b64";
+    /// Test ACQP private key as PKCS#1 PEM (`BEGIN RSA PRIVATE KEY`).
+    pub const ACQP_PRIVATE_PKCS1: &str = "acqp_private_pkcs1.pem";
+    /// Test ACQP private key as bare base64 of the PKCS#1 DER.
+    pub const ACQP_PRIVATE_PKCS1_B64: &str = "acqp_private_pkcs1.b64";
     /// Test ACQP public key (PEM).
     pub const ACQP_PUBLIC: &str = "acqp_public_spki.pem";
 }
+
+/// Which key files a kind of client loads: (client, ACQP private key file, simulator public
+/// key file). `cargo xtask sim` prints this table.
+pub const CLIENT_FORMS: [(&str, &str, &str); 4] = [
+    ("alipayplus-rs", file::ACQP_PRIVATE, file::SIM_PUBLIC),
+    (
+        "official Python SDK (ant-intl-alipayplus-mcp)",
+        file::ACQP_PRIVATE_PKCS1,
+        file::SIM_PUBLIC,
+    ),
+    (
+        "Alipay Java SDK (bare base64 strings)",
+        file::ACQP_PRIVATE_B64,
+        file::SIM_PUBLIC_B64,
+    ),
+    (
+        "OpenSSL-based (PHP, Node, curl + openssl dgst)",
+        file::ACQP_PRIVATE,
+        file::SIM_PUBLIC,
+    ),
+];
 
 /// Directory holding the key files in the source tree.
 pub fn key_dir() -> std::path::PathBuf {

@@ -12,6 +12,12 @@
 //! ACQP acknowledges with a signed answer ([`notify`]). Faults can be injected per request or
 //! per run ([`fault`]), through [`Simulator`] methods or the HTTP [`control`] API.
 //!
+//! Other stacks work against it as they would against Alipay+: absolute-form request targets
+//! are accepted, answers name their headers in lower case as production does, unified
+//! presentment (`CONNECT_WALLET`) is accepted, requests that break only rules the spec is
+//! uncertain about are let pass (and logged), and [`SimConfig::tls`] serves HTTPS with a
+//! certificate made at start ([`tls`]).
+//!
 //! ```no_run
 //! use alipayplus_sim::{SimConfig, Simulator};
 //!
@@ -46,6 +52,7 @@ pub mod payment;
 mod server;
 pub mod shopper;
 mod state;
+pub mod tls;
 
 pub use autodebit::{AgreementScript, AutoDebitConfig, Consent, TokenView, Unbinding};
 pub use config::SimConfig;
@@ -71,8 +78,10 @@ pub struct SimInfo {
     pub acquirer_id: String,
     /// `pspId` of the simulated wallet.
     pub psp_id: String,
-    /// paymentMethodType values accepted.
+    /// Wallets offered (paymentMethodType values).
     pub wallets: Vec<String>,
+    /// Whether pay accepts `CONNECT_WALLET` (unified presentment) too.
+    pub connect_wallet: bool,
     /// API names answered.
     pub apis: Vec<&'static str>,
 }
@@ -85,6 +94,7 @@ pub(crate) fn info(shared: &Shared) -> SimInfo {
         acquirer_id: shared.acquirer_id.clone(),
         psp_id: shared.psp_id.clone(),
         wallets: shared.wallets.clone(),
+        connect_wallet: shared.connect_wallet,
         apis: api::names(),
     }
 }
@@ -117,6 +127,7 @@ pub struct Simulator {
     threads: Vec<JoinHandle<()>>,
     // Dropped after the threads are joined: closes the listening socket.
     _server: Arc<tiny_http::Server>,
+    tls_ca_pem: Option<String>,
 }
 
 impl std::fmt::Debug for Simulator {
@@ -138,20 +149,54 @@ impl Simulator {
             addr: bind.clone(),
             reason,
         };
-        let server = tiny_http::Server::http(config.bind).map_err(|e| bind_error(e.to_string()))?;
-        let addr = server
+        // With TLS the HTTP server sits on a free loopback port behind the TLS front (see
+        // [`tls`]), which takes the asked address.
+        let (http_bind, front) = if config.tls {
+            let tls = tls::setup().map_err(&bind_error)?;
+            let listener =
+                std::net::TcpListener::bind(config.bind).map_err(|e| bind_error(e.to_string()))?;
+            (
+                std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+                Some((tls, listener)),
+            )
+        } else {
+            (config.bind, None)
+        };
+        let server = tiny_http::Server::http(http_bind).map_err(|e| bind_error(e.to_string()))?;
+        let http_addr = server
             .server_addr()
             .to_ip()
             .ok_or_else(|| bind_error("not an IP listener".into()))?;
+        let (addr, scheme) = match &front {
+            Some((_, listener)) => (
+                listener
+                    .local_addr()
+                    .map_err(|e| bind_error(e.to_string()))?,
+                "https",
+            ),
+            None => (http_addr, "http"),
+        };
         let workers = config.workers;
         let server = Arc::new(server);
-        let shared = Arc::new(Shared::new(config, format!("http://{addr}")));
+        let shared = Arc::new(Shared::new(config, format!("{scheme}://{addr}")));
+        let mut tls_ca_pem = None;
         let started = server::spawn_workers(&server, &shared, workers).and_then(|mut list| {
-            let shared = Arc::clone(&shared);
-            let notifier = std::thread::Builder::new()
-                .name("alipayplus-sim-notify".into())
-                .spawn(move || notify::run(&shared))?;
+            let notifier = {
+                let shared = Arc::clone(&shared);
+                std::thread::Builder::new()
+                    .name("alipayplus-sim-notify".into())
+                    .spawn(move || notify::run(&shared))?
+            };
             list.push(notifier);
+            if let Some((tls, listener)) = front {
+                list.push(tls::spawn_front(
+                    listener,
+                    tls.config,
+                    http_addr,
+                    Arc::clone(&shared),
+                )?);
+                tls_ca_pem = Some(tls.ca_pem);
+            }
             Ok(list)
         });
         let threads = match started {
@@ -167,6 +212,7 @@ impl Simulator {
             addr,
             threads,
             _server: server,
+            tls_ca_pem,
         })
     }
 
@@ -183,9 +229,17 @@ impl Simulator {
         self.addr
     }
 
-    /// `http://127.0.0.1:PORT`: the host to point an Alipay+ client at.
+    /// `http://127.0.0.1:PORT` (`https://` with [`SimConfig::tls`]): the host to point an
+    /// Alipay+ client at.
     pub fn base_url(&self) -> &str {
         &self.shared.base_url
+    }
+
+    /// With [`SimConfig::tls`]: the PEM certificate of the CA made at start, which signed the
+    /// server certificate (valid for `localhost` and `127.0.0.1`). A client trusts it as its
+    /// only root; verification stays on.
+    pub fn tls_ca_pem(&self) -> Option<&str> {
+        self.tls_ca_pem.as_deref()
     }
 
     /// The ACQP Client-Id accepted.

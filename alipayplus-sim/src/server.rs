@@ -76,7 +76,7 @@ fn answer(shared: &Shared, mut request: tiny_http::Request) {
         Ok(_) => {
             let plain = HttpRequest {
                 method: request.method().to_string(),
-                target: request.url().to_owned(),
+                target: crate::http::origin_form(request.url()).to_owned(),
                 headers: request
                     .headers()
                     .iter()

@@ -68,6 +68,10 @@ pub struct CallRecord {
     pub result_code: Option<String>,
     /// Fault applied, if any.
     pub fault: Option<String>,
+    /// Problems with the request that break only rules the API description marks uncertain,
+    /// which the simulator let pass (e.g. `settlementStrategy.settlementCurrency: missing`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tolerated: Vec<String>,
 }
 
 /// Everything the request workers and the notifier share.
@@ -80,6 +84,7 @@ pub(crate) struct Shared {
     pub psp_id: String,
     pub wallet_brand_name: String,
     pub wallets: Vec<String>,
+    pub connect_wallet: bool,
     pub default_notify_url: Option<String>,
     pub notify_schedule: Vec<Duration>,
     pub notify_timeout: Duration,
@@ -117,6 +122,7 @@ impl Shared {
             psp_id: config.psp_id,
             wallet_brand_name: config.wallet_brand_name,
             wallets: config.wallets,
+            connect_wallet: config.connect_wallet,
             default_notify_url: config.default_notify_url,
             notify_schedule: config.notify_schedule,
             notify_timeout: config.notify_timeout,
@@ -134,6 +140,13 @@ impl Shared {
             stop_lock: Mutex::new(()),
             stop_cv: Condvar::new(),
         }
+    }
+
+    /// Whether pay accepts this `paymentMethodType`: an offered wallet, or unified
+    /// presentment when enabled.
+    pub(crate) fn accepts_method(&self, method: &str) -> bool {
+        self.wallets.iter().any(|w| w == method)
+            || (self.connect_wallet && method == crate::config::CONNECT_WALLET)
     }
 
     /// A fresh id: `prefix` + date-like digits + a counter (unique within the run).

@@ -103,15 +103,22 @@ pub struct ValidationError {
     pub path: String,
     /// What is wrong.
     pub problem: Problem,
+    /// The rule broken is one the API description marks uncertain (`uncertain_rule`: the spec
+    /// is UNCERTAIN about it). This crate still reports it (the careful reading), but a peer
+    /// that must not fail a caller on a guess (the simulator) may accept the body.
+    pub uncertain: bool,
 }
 
 impl fmt::Display for ValidationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.path.is_empty() {
-            write!(f, "{}", self.problem)
-        } else {
-            write!(f, "{}: {}", self.path, self.problem)
+        if !self.path.is_empty() {
+            write!(f, "{}: ", self.path)?;
         }
+        write!(f, "{}", self.problem)?;
+        if self.uncertain {
+            f.write_str(" (uncertain rule)")?;
+        }
+        Ok(())
     }
 }
 
@@ -130,7 +137,33 @@ impl ValidationErrors {
         self.0.push(ValidationError {
             path: path.render(),
             problem,
+            uncertain: false,
         });
+    }
+
+    /// Marks the problems recorded since there were `start` of them as breaking uncertain
+    /// rules (generated code: the checks of a field with `uncertain_rule`).
+    pub fn mark_uncertain_from(&mut self, start: usize) {
+        for e in self.0.iter_mut().skip(start) {
+            e.uncertain = true;
+        }
+    }
+
+    /// Whether every problem breaks only an uncertain rule (see [`ValidationError::uncertain`]).
+    /// A body with such problems only is what a tolerant peer may accept.
+    ///
+    /// ```
+    /// use alipayplus_types::validate::Path;
+    /// use alipayplus_types::{Problem, ValidationErrors};
+    ///
+    /// let mut errs = ValidationErrors::new();
+    /// errs.push(&Path::ROOT.field("a"), Problem::Empty);
+    /// assert!(!errs.only_uncertain());
+    /// errs.mark_uncertain_from(0);
+    /// assert!(errs.only_uncertain());
+    /// ```
+    pub fn only_uncertain(&self) -> bool {
+        self.0.iter().all(|e| e.uncertain)
     }
 
     /// The problems, in field order.

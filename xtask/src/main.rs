@@ -18,9 +18,14 @@ commands:
                      openssl speed rsa2048 + the signing backends' benchmarks; writes the
                      table into README.md (--no-write: print it only)
   demo               the main job: the Cashier and Auto Debit flows against the simulator over HTTP
-  sim [--port N] [--notify-url URL] [--auth-notify-url URL] [--consult-unbinding-url URL]
-                     run the Alipay+ simulator on 127.0.0.1 (see alipayplus-sim)
+  sim [--port N] [--tls] [--wallets A,B] [--no-connect-wallet] [--notify-url URL]
+      [--auth-notify-url URL] [--consult-unbinding-url URL]
+                     run the Alipay+ simulator on 127.0.0.1 (see alipayplus-sim); --tls:
+                     HTTPS with a certificate made at start (its CA's path printed)
   help               this text";
+
+/// `cargo xtask sim`'s options (the usage line `sim` prints on a bad option).
+const SIM_USAGE: &str = "sim [--port N] [--tls] [--wallets A,B] [--no-connect-wallet] [--notify-url URL] [--auth-notify-url URL] [--consult-unbinding-url URL]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

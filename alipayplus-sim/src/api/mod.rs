@@ -70,6 +70,8 @@ pub(crate) struct Answer {
     pub body: Vec<u8>,
     pub status: String,
     pub code: String,
+    /// Problems with the request the simulator let pass (uncertain rules), for the call log.
+    pub tolerated: Vec<String>,
 }
 
 impl Answer {
@@ -82,6 +84,7 @@ impl Answer {
             body: body.to_string().into_bytes(),
             status: status.to_owned(),
             code: code.to_owned(),
+            tolerated: Vec::new(),
         }
     }
 
@@ -93,6 +96,7 @@ impl Answer {
                 body,
                 status: result.result_status.as_str().to_owned(),
                 code: result.code_str().to_owned(),
+                tolerated: Vec::new(),
             },
             Err(e) => Answer::result("UNKNOWN_EXCEPTION", "U", &format!("simulator: {e}")),
         }
@@ -100,7 +104,9 @@ impl Answer {
 }
 
 /// Parses and validates a request body, then answers it with `handle`. A body that does not
-/// parse or validate gets `PARAM_ILLEGAL` naming the field.
+/// parse or validate gets `PARAM_ILLEGAL` naming the field. Problems that break only rules the
+/// API description marks uncertain (`uncertain_rule`: the spec is UNCERTAIN) are let pass
+/// and noted in the call log: the simulator must not fail a stack on a guess.
 pub(crate) fn typed<A: Api + DeserializeOwned>(
     shared: &Shared,
     body: &[u8],
@@ -110,10 +116,14 @@ pub(crate) fn typed<A: Api + DeserializeOwned>(
         Ok(r) => r,
         Err(e) => return Answer::result("PARAM_ILLEGAL", "F", &format!("request body: {e}")),
     };
-    if let Err(errors) = request.validate() {
-        return Answer::result("PARAM_ILLEGAL", "F", &errors.to_string());
-    }
-    Answer::of(&handle(shared, request))
+    let tolerated = match request.validate() {
+        Ok(()) => Vec::new(),
+        Err(errors) if errors.only_uncertain() => errors.iter().map(|e| e.to_string()).collect(),
+        Err(errors) => return Answer::result("PARAM_ILLEGAL", "F", &errors.to_string()),
+    };
+    let mut answer = Answer::of(&handle(shared, request));
+    answer.tolerated = tolerated;
+    answer
 }
 
 /// The wallet user id of a paid payment (stable per payment).

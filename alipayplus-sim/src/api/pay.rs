@@ -26,16 +26,19 @@ fn handle(shared: &Shared, request: PayRequest) -> PayResponse {
     {
         return crate::autodebit::pay(shared, request);
     }
-    if !shared
-        .wallets
-        .contains(&request.payment_method.payment_method_type)
-    {
+    if !shared.accepts_method(&request.payment_method.payment_method_type) {
         return PayResponse::new(result(
             "UNAVAILABLE_PAYMENT_METHOD",
             "F",
             &format!(
-                "paymentMethod.paymentMethodType {:?} is not offered (consultPayment lists {:?})",
-                request.payment_method.payment_method_type, shared.wallets
+                "paymentMethod.paymentMethodType {:?} is not offered (consultPayment lists {:?}{})",
+                request.payment_method.payment_method_type,
+                shared.wallets,
+                if shared.connect_wallet {
+                    "; CONNECT_WALLET for unified presentment"
+                } else {
+                    ""
+                }
             ),
         ));
     }

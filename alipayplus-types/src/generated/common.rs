@@ -2316,15 +2316,19 @@ impl Check for Quote {
 /// How Alipay+ settles to the ACQP. Part of the pay idempotency check.
 ///
 /// Evidence: sdk.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
 pub struct SettlementStrategy {
-    /// `settlementCurrency`: required.
+    /// `settlementCurrency`: required, these rules are uncertain (cashier.md §2.13 gives no requiredness; the official Python SDK sends `settlementStrategy: {}` when no settlement currency is configured; `validate()` flags their problems `uncertain`).
     ///
     /// ISO 4217 settlement currency.
     ///
     /// **Uncertain:** The object's only field; sent whenever the object is.
-    #[serde(rename = "settlementCurrency")]
-    pub settlement_currency: Currency,
+    #[serde(
+        rename = "settlementCurrency",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub settlement_currency: Option<Currency>,
     /// Unknown JSON fields, kept as received and sent back unchanged.
     #[serde(flatten)]
     pub extra: Extra,
@@ -2334,7 +2338,7 @@ impl SettlementStrategy {
     /// Builds the object from its required fields (in wire order); optional fields start as `None`.
     pub fn new(settlement_currency: Currency) -> Self {
         SettlementStrategy {
-            settlement_currency,
+            settlement_currency: Some(settlement_currency),
             extra: Extra::new(),
         }
     }
@@ -2350,8 +2354,20 @@ impl SettlementStrategy {
 
 impl Check for SettlementStrategy {
     fn check(&self, path: &Path<'_>, _rules: &Rules, errs: &mut ValidationErrors) {
-        self.settlement_currency
-            .check(&path.field("settlementCurrency"), &Rules::NONE, errs);
+        {
+            let mark = errs.len();
+            if self.settlement_currency.is_none() {
+                errs.push(
+                    &path.field("settlementCurrency"),
+                    Problem::Missing {
+                        condition: "always",
+                    },
+                );
+            }
+            self.settlement_currency
+                .check(&path.field("settlementCurrency"), &Rules::NONE, errs);
+            errs.mark_uncertain_from(mark);
+        }
     }
 }
 

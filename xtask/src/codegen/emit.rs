@@ -172,6 +172,11 @@ fn field_header(f: &FieldDef) -> String {
     if f.format.as_deref() == Some("region") {
         parts.push("ISO 3166-1 alpha-2".into());
     }
+    if let Some(why) = &f.uncertain_rule {
+        parts.push(format!(
+            "these rules are uncertain ({why}; `validate()` flags their problems `uncertain`)"
+        ));
+    }
     format!("`{}`: {}.", f.name, parts.join(", "))
 }
 
@@ -242,13 +247,21 @@ fn emit_object(
         doc(out, &f.doc);
         notes(out, &f.uncertain, &f.evidence);
         let base = rust_ty(&ty);
-        if f.req == Req::Required {
+        if f.is_plain() {
             let _ = writeln!(
                 out,
                 "#[serde(rename = {})]\npub {rname}: {base},",
                 lit(&f.name)
             );
-            required.push((rname, base));
+            required.push((rname, base, false));
+        } else if f.req == Req::Required {
+            // Uncertain requiredness: parsed when absent, reported by validate().
+            let _ = writeln!(
+                out,
+                "#[serde(rename = {}, default, skip_serializing_if = \"Option::is_none\")]\npub {rname}: Option<{base}>,",
+                lit(&f.name)
+            );
+            required.push((rname, base, true));
         } else {
             let _ = writeln!(
                 out,
@@ -267,10 +280,17 @@ fn emit_object(
     if required.len() > 7 {
         out.push_str("#[allow(clippy::too_many_arguments)]\n");
     }
-    let args: Vec<String> = required.iter().map(|(n, t)| format!("{n}: {t}")).collect();
+    let args: Vec<String> = required
+        .iter()
+        .map(|(n, t, _)| format!("{n}: {t}"))
+        .collect();
     let _ = writeln!(out, "pub fn new({}) -> Self {{\n{name} {{", args.join(", "));
-    for (n, _) in &required {
-        let _ = writeln!(out, "{n},");
+    for (n, _, wrapped) in &required {
+        if *wrapped {
+            let _ = writeln!(out, "{n}: Some({n}),");
+        } else {
+            let _ = writeln!(out, "{n},");
+        }
     }
     for n in &optional {
         let _ = writeln!(out, "{n}: None,");
@@ -285,6 +305,17 @@ fn emit_object(
     for f in &obj.fields {
         let ty = Ty::parse(&f.ty)?;
         let rname = field_name(&f.name, f.rust.as_deref());
+        // `own`: this field's rules (marked uncertain as a whole with `uncertain_rule`);
+        // `nested`: the checks of a nested object, which its own description governs.
+        let mut own = String::new();
+        let mut nested = String::new();
+        if f.req == Req::Required && !f.is_plain() {
+            let _ = writeln!(
+                own,
+                "if self.{rname}.is_none() {{\nerrs.push(&path.field({}), Problem::Missing {{ condition: \"always\" }});\n}}",
+                lit(&f.name)
+            );
+        }
         if checks_something(spec, &ty, f) {
             let rules = if f.max_len.is_none() && f.min.is_none() && f.format.is_none() {
                 "Rules::NONE".to_string()
@@ -296,8 +327,9 @@ fn emit_object(
                     f.format.as_deref() == Some("region")
                 )
             };
+            let is_object = matches!(ty.element(), Ty::Named(n) if spec.defs.get(n).is_some_and(|d| d.kind == Kind::Object));
             let _ = writeln!(
-                body,
+                if is_object { &mut nested } else { &mut own },
                 "self.{rname}.check(&path.field({}), &{rules}, errs);",
                 lit(&f.name)
             );
@@ -314,13 +346,13 @@ fn emit_object(
                 out_of_range.push(format!("list.len() > {m}"));
             }
             if !out_of_range.is_empty() {
-                let (open, close) = if f.req == Req::Required {
+                let (open, close) = if f.is_plain() {
                     (format!("{{\nlet list = &self.{rname};"), "}")
                 } else {
                     (format!("if let Some(list) = &self.{rname} {{"), "}")
                 };
                 let _ = writeln!(
-                    body,
+                    own,
                     "{open}\nif {} {{\nerrs.push(&path.field({}), Problem::ItemCount {{ min: {lo}, max: {}, actual: list.len() }});\n}}\n{close}",
                     out_of_range.join(" || "),
                     lit(&f.name),
@@ -329,13 +361,13 @@ fn emit_object(
             }
         }
         if let Some(c) = &f.currency {
-            let amount = if f.req == Req::Required {
+            let amount = if f.is_plain() {
                 format!("Some(&self.{rname})")
             } else {
                 format!("self.{rname}.as_ref()")
             };
             let _ = writeln!(
-                body,
+                own,
                 "if let Some(a) = {amount}.filter(|a| a.currency.as_str() != {c}) {{\nerrs.push(&path.field({}).field(\"currency\"), Problem::WrongCurrency {{ expected: {c}, actual: a.currency }});\n}}",
                 lit(&f.name),
                 c = lit(c),
@@ -350,13 +382,22 @@ fn emit_object(
             let sname = field_name(&sib.name, sib.rust.as_deref());
             let pats: Vec<String> = rw.values.iter().map(|v| lit(v)).collect();
             let _ = writeln!(
-                body,
+                own,
                 "if self.{rname}.is_none() && matches!(self.{sname}.wire_str(), Some({})) {{\nerrs.push(&path.field({}), Problem::Missing {{ condition: {} }});\n}}",
                 pats.join(" | "),
                 lit(&f.name),
                 lit(f.condition.as_deref().unwrap_or(""))
             );
         }
+        if f.uncertain_rule.is_some() && !own.is_empty() {
+            let _ = write!(
+                body,
+                "{{\nlet mark = errs.len();\n{own}errs.mark_uncertain_from(mark);\n}}\n"
+            );
+        } else {
+            body.push_str(&own);
+        }
+        body.push_str(&nested);
     }
     for rule in &obj.required_if {
         let target = super::walk(spec, obj, &rule.path)?;
@@ -423,7 +464,7 @@ fn access(fields: &[&FieldDef]) -> String {
     let mut e = "Some(self)".to_string();
     for f in fields {
         let r = field_name(&f.name, f.rust.as_deref());
-        if f.req == Req::Required {
+        if f.is_plain() {
             e.push_str(&format!(".map(|x| &x.{r})"));
         } else {
             e.push_str(&format!(".and_then(|x| x.{r}.as_ref())"));

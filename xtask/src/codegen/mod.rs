@@ -123,6 +123,14 @@ impl Ty {
         })
     }
 
+    /// The element type of an array, or the type itself.
+    pub fn element(&self) -> &Ty {
+        match self {
+            Ty::Array(t) => t,
+            t => t,
+        }
+    }
+
     /// Names this type refers to.
     fn refs(&self) -> Vec<(&str, Option<Kind>)> {
         match self {
@@ -220,9 +228,10 @@ impl Spec {
             return false;
         };
         seen.push(name.to_string());
-        let ok = obj.fields.iter().all(|f| {
-            f.req != Req::Required || Ty::parse(&f.ty).is_ok_and(|t| self.has_default(&t, seen))
-        });
+        let ok = obj
+            .fields
+            .iter()
+            .all(|f| !f.is_plain() || Ty::parse(&f.ty).is_ok_and(|t| self.has_default(&t, seen)));
         seen.pop();
         ok
     }
@@ -493,7 +502,7 @@ fn check(spec: &Spec, errors: &mut Vec<String>) {
             if let Some(resp) = spec.object(&api.response) {
                 let want = format!("Result<{}>", api.result_codes);
                 match resp.fields.iter().find(|f| f.name == "result") {
-                    Some(f) if f.ty.replace(' ', "") == want && f.req == Req::Required => {}
+                    Some(f) if f.ty.replace(' ', "") == want && f.is_plain() => {}
                     Some(_) => errors.push(format!(
                         "{at}: response `{}` field `result` must be `type = \"{want}\"`, `req = \"required\"`",
                         api.response
@@ -540,6 +549,12 @@ fn check_object(spec: &Spec, at: &str, uf: &[String], obj: &ObjectDef, errors: &
                 "{fat}: `condition` is only for `req = \"conditional\"`"
             )),
             _ => {}
+        }
+        if f.uncertain_rule
+            .as_deref()
+            .is_some_and(|w| w.trim().is_empty())
+        {
+            errors.push(format!("{fat}: `uncertain_rule` needs the reason"));
         }
         if let Some(rw) = &f.required_when {
             if f.req == Req::Required {

@@ -84,8 +84,18 @@ pub struct FieldDef {
     pub format: Option<String>,
     pub doc: String,
     pub uncertain: Option<String>,
+    /// The field's own rules (requiredness, lengths, ...) are uncertain: why (FORMAT.md §2.3).
+    pub uncertain_rule: Option<String>,
     pub evidence: Option<String>,
     pub rust: Option<String>,
+}
+
+impl FieldDef {
+    /// Emitted as a plain (non-`Option`) field: required, and the requiredness is certain. A
+    /// required field with `uncertain_rule` is an `Option` whose absence `validate()` reports.
+    pub fn is_plain(&self) -> bool {
+        self.req == Req::Required && self.uncertain_rule.is_none()
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -219,3 +219,34 @@ fn the_repository_description_is_valid() {
     let apis: usize = spec.files.iter().map(|f| f.apis.len()).sum();
     assert!(apis >= 6, "{apis}");
 }
+
+#[test]
+fn an_uncertain_rule_is_optional_on_the_wire_and_flagged_by_validate() {
+    let marked = COMMON.replace(
+        "max_len = 8, doc = \"Id.\"",
+        "max_len = 8, doc = \"Id.\", uncertain_rule = \"the spec gives no requiredness\"",
+    );
+    let dir = spec_dir("uncertain-rule", &[("common.toml", &marked)]);
+    let files = emit::emit(&load_all(&dir).unwrap()).unwrap();
+    let common = &files.iter().find(|(n, _)| n == "common.rs").unwrap().1;
+    let flat: String = common.split_whitespace().collect();
+    // Parsed when absent, still required by new() and by validate() (flagged uncertain).
+    assert!(flat.contains("pubthing_id:Option<String>,"), "{common}");
+    assert!(flat.contains("thing_id:Some(thing_id),"), "{common}");
+    assert!(
+        flat.contains("Problem::Missing{condition:\"always\"}"),
+        "{common}"
+    );
+    assert!(flat.contains("letmark=errs.len();"), "{common}");
+    assert!(flat.contains("errs.mark_uncertain_from(mark);"), "{common}");
+    // Without the marker nothing of it is generated.
+    let plain =
+        emit::emit(&load_all(&spec_dir("certain-rule", &[("common.toml", COMMON)])).unwrap())
+            .unwrap();
+    let plain = &plain.iter().find(|(n, _)| n == "common.rs").unwrap().1;
+    assert!(!plain.contains("mark_uncertain_from"), "{plain}");
+
+    let empty = COMMON.replace("doc = \"Id.\"", "doc = \"Id.\", uncertain_rule = \" \"");
+    let e = load_err("uncertain-rule-empty", &[("common.toml", &empty)]);
+    assert!(e.contains("`uncertain_rule` needs the reason"), "{e}");
+}
