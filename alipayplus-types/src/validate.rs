@@ -58,6 +58,23 @@ pub enum Problem {
         /// Elements given.
         actual: usize,
     },
+    /// A number (or amount in minor units) above the maximum a product rule allows (e.g. an
+    /// escalation refund above the escalation amount).
+    AboveMaximum {
+        /// The maximum.
+        max: u64,
+        /// The value given.
+        actual: u64,
+    },
+    /// The currency must be the one of another amount (e.g. the disputed payment's).
+    CurrencyMismatch {
+        /// The currency required.
+        expected: Currency,
+        /// The currency given.
+        actual: Currency,
+    },
+    /// A product rule the field breaks, said in words.
+    Rule(&'static str),
 }
 
 impl fmt::Display for Problem {
@@ -92,6 +109,13 @@ impl fmt::Display for Problem {
                 Some(max) => write!(f, "{actual} elements, allowed {min} to {max}"),
                 None => write!(f, "{actual} elements, at least {min} required"),
             },
+            Problem::AboveMaximum { max, actual } => {
+                write!(f, "{actual} is above the maximum {max}")
+            }
+            Problem::CurrencyMismatch { expected, actual } => {
+                write!(f, "{actual} is not allowed here, only {expected}")
+            }
+            Problem::Rule(rule) => f.write_str(rule),
         }
     }
 }

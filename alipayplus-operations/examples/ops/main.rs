@@ -1,0 +1,2 @@
+//! The `ops` example (filled in by the next commit).
+fn main() {}

@@ -1,0 +1,443 @@
+//! Disputes (spec `dispute.md`): a wallet (MPP) opens a retrieval (request for information)
+//! or an escalation (chargeback-like); Alipay+ forwards it with the inbound initiateRetrieval /
+//! initiateEscalation, the acquirer acknowledges at once and answers later with
+//! responseRetrieval / responseEscalation.
+//!
+//! Receiving, sans-IO so it fits any storage, blocking or async:
+//!
+//! 1. [`handle_initiate_retrieval`] / [`handle_initiate_escalation`] verify the signature and
+//!    parse: a [`DisputeDelivery`] holding the typed [`Dispute`] (or a signed refusal);
+//! 2. the caller looks up what it stored under [`Dispute::store_key`] (kind and
+//!    `disputeRequestId`, the idempotency key, common §3.3);
+//! 3. the pure [`decide`] says [`Decision::New`] (store it, act on it),
+//!    [`Decision::Duplicate`] (same `paymentRequestId`: acknowledged again, reported once) or
+//!    [`Decision::Conflict`] (another `paymentRequestId`: answered `F`
+//!    `REPEAT_REQ_INCONSISTENT`, dispute.md §3, §5);
+//! 4. [`DisputeDelivery::answer`] gives the signed answer for the decision.
+//!
+//! [`MemoryDisputeStore`] does 2–4 in memory for tests and examples.
+//!
+//! Answering: [`response_retrieval_request`] and [`response_escalation_request`] check the
+//! answer against the dispute it answers before anything is sent: the id, the evidence shapes
+//! and, for an escalation, the refund (not above `escalationAmount`, in the payment's currency,
+//! present exactly when the decision needs one).
+//!
+//! UNCERTAIN readings chosen here (dispute.md): retrieval and escalation ids are separate key
+//! spaces (two APIs, each with its own idempotency key); a repeated id with the same
+//! `paymentRequestId` but another `escalationAmount` is a duplicate (the spec checks only the
+//! payment) and the first stored dispute stays the reference; with `ACCEPT_REFUND` a
+//! `refundAmount`, when sent, must equal `escalationAmount`; with `REFUSE_REFUND` neither
+//! `refundAmount` nor `plannedRefundTime` is sent; an attachment carries `content` or `file`
+//! and one of the dispute attachment types.
+
+mod store;
+
+use alloc::string::String;
+
+use alipayplus_client::client::ClientConfig;
+use alipayplus_client::error::RequestError;
+use alipayplus_client::inbound::{ACK_SUCCESS, Refused};
+use alipayplus_client::transport::{Request, Response};
+use alipayplus_types::validate::Path;
+use alipayplus_types::{
+    Amount, Attachment, AttachmentType, Currency, DateTime, InitiateEscalationRequest,
+    InitiateRetrievalRequest, OrderStatus, Problem, ProofOfDelivery, RefundType,
+    ResponseEscalationRequest, ResponseRetrievalRequest, TransactionReceipt, ValidationErrors,
+};
+use serde::{Deserialize, Serialize};
+
+pub use store::{MemoryDisputeStore, Received};
+
+/// The `resultCode` answered to a `disputeRequestId` reused for another payment.
+pub const REPEAT_REQ_INCONSISTENT: &str = "REPEAT_REQ_INCONSISTENT";
+
+/// Which inbound dispute API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum DisputeKind {
+    /// initiateRetrieval: the wallet asks for information (answer with responseRetrieval).
+    Retrieval,
+    /// initiateEscalation: the wallet escalates (answer with responseEscalation).
+    Escalation,
+}
+
+impl DisputeKind {
+    /// The inbound API name.
+    pub fn api(self) -> &'static str {
+        match self {
+            DisputeKind::Retrieval => "initiateRetrieval",
+            DisputeKind::Escalation => "initiateEscalation",
+        }
+    }
+}
+
+/// A dispute as received: what to store under [`Dispute::store_key`] (serde-storable).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct Dispute {
+    /// Retrieval or escalation.
+    pub kind: DisputeKind,
+    /// `disputeRequestId` (Alipay+'s; echo it in the response call).
+    pub dispute_request_id: String,
+    /// `paymentRequestId` of our disputed payment.
+    pub payment_request_id: String,
+    /// `paymentId` (Alipay+'s), when sent.
+    pub payment_id: Option<String>,
+    /// `disputeOccurTime`, when sent.
+    pub dispute_occur_time: Option<DateTime>,
+    /// `escalationAmount` (escalations): the upper bound of a refund.
+    pub escalation_amount: Option<Amount>,
+}
+
+impl Dispute {
+    /// The dispute of an initiateRetrieval body.
+    pub fn retrieval(body: &InitiateRetrievalRequest) -> Self {
+        Dispute {
+            kind: DisputeKind::Retrieval,
+            dispute_request_id: body.dispute_request_id.clone(),
+            payment_request_id: body.payment_request_id.clone(),
+            payment_id: body.payment_id.clone(),
+            dispute_occur_time: Some(body.dispute_occur_time.clone()),
+            escalation_amount: None,
+        }
+    }
+
+    /// The dispute of an initiateEscalation body.
+    pub fn escalation(body: &InitiateEscalationRequest) -> Self {
+        Dispute {
+            kind: DisputeKind::Escalation,
+            dispute_request_id: body.dispute_request_id.clone(),
+            payment_request_id: body.payment_request_id.clone(),
+            payment_id: body.payment_id.clone(),
+            dispute_occur_time: body.dispute_occur_time.clone(),
+            escalation_amount: Some(body.escalation_amount),
+        }
+    }
+
+    /// Where to store and look it up: kind and `disputeRequestId`.
+    pub fn store_key(&self) -> (DisputeKind, &str) {
+        (self.kind, &self.dispute_request_id)
+    }
+}
+
+/// What to do with a delivery, given what was stored under its key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Decision {
+    /// Not seen before: store it, act on it, acknowledge.
+    New,
+    /// The same `disputeRequestId` and `paymentRequestId` again: acknowledge again, do not act
+    /// again.
+    Duplicate,
+    /// The same `disputeRequestId` with another `paymentRequestId`: answer `F`
+    /// `REPEAT_REQ_INCONSISTENT`, keep what is stored.
+    Conflict {
+        /// The payment the stored dispute is about.
+        stored_payment_request_id: String,
+    },
+}
+
+/// The pure decision on a delivery (`stored`: what the caller found under
+/// [`Dispute::store_key`]).
+pub fn decide(incoming: &Dispute, stored: Option<&Dispute>) -> Decision {
+    match stored {
+        None => Decision::New,
+        Some(s) if s.payment_request_id == incoming.payment_request_id => Decision::Duplicate,
+        Some(s) => Decision::Conflict {
+            stored_payment_request_id: s.payment_request_id.clone(),
+        },
+    }
+}
+
+/// A verified, parsed initiateRetrieval / initiateEscalation, waiting for the decision.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct DisputeDelivery {
+    /// The dispute.
+    pub dispute: Dispute,
+    /// The body as received (unknown fields kept: reason, deadline, ...).
+    pub body: serde_json::Value,
+    /// keyVersion of the Alipay+ key that verified the request.
+    pub key_version: u32,
+    /// The request's `Client-Id` (echoed in the answer).
+    pub client_id: String,
+    signed_uri: String,
+}
+
+impl DisputeDelivery {
+    /// The signed answer for `decision`: the acknowledgement (`SUCCESS` / `S`) for a new or
+    /// duplicate dispute, `F` / `REPEAT_REQ_INCONSISTENT` for a conflict.
+    pub fn answer(&self, config: &ClientConfig, decision: &Decision) -> Response {
+        let body = match decision {
+            Decision::New | Decision::Duplicate => ACK_SUCCESS.into(),
+            Decision::Conflict { .. } => alloc::format!(
+                r#"{{"result":{{"resultCode":"{REPEAT_REQ_INCONSISTENT}","resultStatus":"F","resultMessage":"this disputeRequestId was received for another paymentRequestId"}}}}"#
+            ),
+        };
+        config.signed_answer(&self.signed_uri, &self.client_id, body.into_bytes())
+    }
+}
+
+/// Verifies and parses an initiateRetrieval received at any URL.
+///
+/// # Errors
+/// [`Refused`] with the signed refusal to send back (see [`alipayplus_client::inbound`]).
+pub fn handle_initiate_retrieval(
+    config: &ClientConfig,
+    request: &Request,
+) -> Result<DisputeDelivery, Refused> {
+    let accepted = config.accept_inbound::<InitiateRetrievalRequest>(request)?;
+    Ok(delivery(
+        Dispute::retrieval(&accepted.body),
+        request,
+        accepted.key_version,
+        accepted.client_id,
+        accepted.signed_uri,
+    ))
+}
+
+/// Verifies and parses an initiateEscalation received at any URL.
+///
+/// # Errors
+/// [`Refused`] with the signed refusal to send back (see [`alipayplus_client::inbound`]).
+pub fn handle_initiate_escalation(
+    config: &ClientConfig,
+    request: &Request,
+) -> Result<DisputeDelivery, Refused> {
+    let accepted = config.accept_inbound::<InitiateEscalationRequest>(request)?;
+    Ok(delivery(
+        Dispute::escalation(&accepted.body),
+        request,
+        accepted.key_version,
+        accepted.client_id,
+        accepted.signed_uri,
+    ))
+}
+
+fn delivery(
+    dispute: Dispute,
+    request: &Request,
+    key_version: u32,
+    client_id: String,
+    signed_uri: String,
+) -> DisputeDelivery {
+    // The body parsed as the typed request just above, so it is JSON.
+    let body = serde_json::from_slice(&request.body).unwrap_or(serde_json::Value::Null);
+    DisputeDelivery {
+        dispute,
+        body,
+        key_version,
+        client_id,
+        signed_uri,
+    }
+}
+
+/// Validates a responseRetrieval answering `retrieval` (the dispute stored when it came): the
+/// generated rules plus the id and kind, a known `responseCode`, and the evidence shapes.
+///
+/// # Errors
+/// [`RequestError::Invalid`] listing every problem: nothing may be sent.
+pub fn response_retrieval_request(
+    request: &ResponseRetrievalRequest,
+    retrieval: &Dispute,
+) -> Result<ResponseRetrievalRequest, RequestError> {
+    crate::checked(request, |r, errors| {
+        answers(
+            &r.dispute_request_id,
+            retrieval,
+            DisputeKind::Retrieval,
+            errors,
+        );
+        if let OrderStatus::Unrecognized(_) = r.response_code {
+            let rule = Problem::Rule("not a responseCode (OrderStatus) value this version knows");
+            errors.push(&Path::ROOT.field("responseCode"), rule);
+        }
+        evidence(
+            r.transaction_receipt.as_ref(),
+            r.proof_of_delivery.as_ref(),
+            errors,
+        );
+        if let Some(docs) = &r.other_documentation {
+            let path = Path::ROOT.field("otherDocumentation");
+            if docs.is_empty() {
+                let problem = Problem::ItemCount {
+                    min: 1,
+                    max: None,
+                    actual: 0,
+                };
+                errors.push(&path, problem);
+            }
+            for (i, a) in docs.iter().enumerate() {
+                attachment(a, &path.index(i), errors);
+            }
+        }
+    })
+}
+
+/// Validates a responseEscalation answering `escalation` (the dispute stored when it came)
+/// for a payment in `payment_currency`: the generated rules plus the id and kind, the refund
+/// rules of dispute.md §6 (`refundAmount` required for `ACCEPT_PARTIAL_REFUND`, not above
+/// `escalationAmount`, in the payment's currency; see the module docs for `ACCEPT_REFUND` and
+/// `REFUSE_REFUND`) and the evidence shapes.
+///
+/// # Errors
+/// [`RequestError::Invalid`] listing every problem: nothing may be sent.
+pub fn response_escalation_request(
+    request: &ResponseEscalationRequest,
+    escalation: &Dispute,
+    payment_currency: Currency,
+) -> Result<ResponseEscalationRequest, RequestError> {
+    crate::checked(request, |r, errors| {
+        answers(
+            &r.dispute_request_id,
+            escalation,
+            DisputeKind::Escalation,
+            errors,
+        );
+        refund(r, escalation, payment_currency, errors);
+        evidence(
+            r.transaction_receipt.as_ref(),
+            r.proof_of_delivery.as_ref(),
+            errors,
+        );
+        if let Some(a) = &r.other_documentation {
+            attachment(a, &Path::ROOT.field("otherDocumentation"), errors);
+        }
+    })
+}
+
+fn answers(id: &str, dispute: &Dispute, kind: DisputeKind, errors: &mut ValidationErrors) {
+    let path = Path::ROOT.field("disputeRequestId");
+    if dispute.kind != kind {
+        let rule = match kind {
+            DisputeKind::Retrieval => "the dispute given is an escalation, not a retrieval",
+            DisputeKind::Escalation => "the dispute given is a retrieval, not an escalation",
+        };
+        errors.push(&path, Problem::Rule(rule));
+    }
+    if id != dispute.dispute_request_id {
+        errors.push(
+            &path,
+            Problem::Rule("not the disputeRequestId of the dispute answered"),
+        );
+    }
+}
+
+fn refund(
+    r: &ResponseEscalationRequest,
+    escalation: &Dispute,
+    currency: Currency,
+    errors: &mut ValidationErrors,
+) {
+    let path = Path::ROOT.field("refundAmount");
+    let Some(limit) = escalation.escalation_amount else {
+        let rule = Problem::Rule("the escalation has no escalationAmount to bound the refund");
+        errors.push(&path, rule);
+        return;
+    };
+    match (&r.refund_type, &r.refund_amount) {
+        (RefundType::RefuseRefund, Some(_)) => {
+            errors.push(&path, Problem::Rule("not sent when refusing the refund"));
+        }
+        (RefundType::RefuseRefund, None) if r.planned_refund_time.is_some() => {
+            let rule = Problem::Rule("no refund is planned when refusing it");
+            errors.push(&Path::ROOT.field("plannedRefundTime"), rule);
+        }
+        (RefundType::AcceptRefund, Some(a)) if a.minor() != limit.minor() => {
+            let rule = Problem::Rule(
+                "a full refund is the escalationAmount; use ACCEPT_PARTIAL_REFUND for less",
+            );
+            errors.push(&path, rule);
+        }
+        (RefundType::Unrecognized(_), _) => {
+            let rule = Problem::Rule("not a refundType this version knows");
+            errors.push(&Path::ROOT.field("refundType"), rule);
+        }
+        (_, Some(a)) if a.minor() > limit.minor() => {
+            let problem = Problem::AboveMaximum {
+                max: limit.minor(),
+                actual: a.minor(),
+            };
+            errors.push(&path.field("value"), problem);
+        }
+        _ => {}
+    }
+    if let Some(a) = &r.refund_amount
+        && a.currency != currency
+    {
+        let problem = Problem::CurrencyMismatch {
+            expected: currency,
+            actual: a.currency,
+        };
+        errors.push(&path.field("currency"), problem);
+    }
+    let accepting = matches!(
+        r.refund_type,
+        RefundType::AcceptRefund | RefundType::AcceptPartialRefund
+    );
+    if accepting && limit.currency != currency {
+        let rule = Problem::Rule(
+            "the escalationAmount is in another currency than the payment: check the escalation with Alipay+",
+        );
+        errors.push(&path, rule);
+    }
+}
+
+fn evidence(
+    receipt: Option<&TransactionReceipt>,
+    delivery: Option<&ProofOfDelivery>,
+    errors: &mut ValidationErrors,
+) {
+    if let Some(t) = receipt {
+        let empty = t.reference_order_id.is_none()
+            && t.order_amount.is_none()
+            && t.order_status.is_none()
+            && t.goods.is_none();
+        if empty {
+            let names = &["referenceOrderId", "orderAmount", "orderStatus", "goods"];
+            errors.push(
+                &Path::ROOT.field("transactionReceipt"),
+                Problem::MissingOneOf(names),
+            );
+        }
+    }
+    if let Some(d) = delivery
+        && d.delivery_tracking_no.is_none()
+        && d.shipping.is_none()
+    {
+        let names = &["deliveryTrackingNo", "shipping"];
+        errors.push(
+            &Path::ROOT.field("proofOfDelivery"),
+            Problem::MissingOneOf(names),
+        );
+    }
+}
+
+fn attachment(a: &Attachment, path: &Path<'_>, errors: &mut ValidationErrors) {
+    if a.content.is_none() && a.file.is_none() {
+        errors.push(path, Problem::MissingOneOf(&["content", "file"]));
+    }
+    let dispute_type = matches!(
+        a.attachment_type,
+        AttachmentType::TransactionReceipt
+            | AttachmentType::ProofOfDelivery
+            | AttachmentType::MerchantInformation
+            | AttachmentType::EndUserInformation
+            | AttachmentType::OtherDocumentation
+            | AttachmentType::MerchantNotRefundRecords
+            | AttachmentType::SupportingDocumentation
+    );
+    if !dispute_type {
+        let rule = Problem::Rule("not a dispute attachment type (e.g. TRANSACTION_RECEIPT)");
+        errors.push(&path.field("attachmentType"), rule);
+    }
+    if let Some(ct) = &a.content_type {
+        let ok = ct.split_once('/').is_some_and(|(t, s)| {
+            !t.is_empty() && !s.is_empty() && !ct.contains(char::is_whitespace)
+        });
+        if !ok {
+            let rule = Problem::Rule("not a MIME type (e.g. application/pdf)");
+            errors.push(&path.field("contentType"), rule);
+        }
+    }
+}

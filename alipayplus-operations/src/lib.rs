@@ -1,0 +1,75 @@
+//! Alipay+ acquirer (ACQP) operations beside payment, on the client core of
+//! `alipayplus-client`: merchant registration, disputes and customs declarations.
+//!
+//! | operation | feature | here |
+//! |---|---|---|
+//! | register a merchant (or store), follow its review per wallet | `registration` | [`registration`]: [`registration_request`](registration::registration_request), [`inquiry_registration_status_request`](registration::inquiry_registration_status_request), [`handle_notify_registration_status`](registration::handle_notify_registration_status), the sans-IO [`RegistrationFollowUp`](registration::RegistrationFollowUp) |
+//! | answer a dispute opened by a wallet | `dispute` | [`dispute`]: [`handle_initiate_retrieval`](dispute::handle_initiate_retrieval), [`handle_initiate_escalation`](dispute::handle_initiate_escalation), the pure [`decide`](dispute::decide), [`MemoryDisputeStore`](dispute::MemoryDisputeStore), [`response_retrieval_request`](dispute::response_retrieval_request), [`response_escalation_request`](dispute::response_escalation_request) |
+//! | declare an AlipayCN payment to China customs | `customs` | [`customs`]: [`declare_request`](customs::declare_request), [`inquire_declarations_request`](customs::inquire_declarations_request), [`DeclarationLedger`](customs::DeclarationLedger) |
+//!
+//! Every call is made the one way of the client core: build the typed request here (the
+//! builder validates it and refuses what the spec forbids, before anything is sent), send it
+//! with [`Client::call`](alipayplus_client::client::Client::call) (or sign and read it sans-IO
+//! with [`ClientConfig::sign_request`](alipayplus_client::client::ClientConfig::sign_request) /
+//! [`ClientConfig::read_response`](alipayplus_client::client::ClientConfig::read_response)),
+//! then fold the outcome into the state it concerns. Inbound calls (notifyRegistrationStatus,
+//! initiateRetrieval, initiateEscalation) are handled by `handle_x(&config, &request)`
+//! functions that verify the signature and parse the body with
+//! [`ClientConfig::accept_inbound`](alipayplus_client::client::ClientConfig::accept_inbound)
+//! and return a typed event with the signed answer.
+//!
+//! ```no_run
+//! # #[cfg(all(feature = "std", feature = "customs"))] {
+//! use alipayplus_client::client::Client;
+//! use alipayplus_operations::customs::inquire_declarations_request;
+//! # fn demo<T: alipayplus_client::transport::Transport>(client: &Client<T>) -> Result<(), Box<dyn std::error::Error>> {
+//! let request = inquire_declarations_request(&["DCL-1", "DCL-2"])?;
+//! let outcome = client.call(&request)?;
+//! for record in outcome.body().and_then(|b| b.declaration_records.as_ref()).into_iter().flatten() {
+//!     println!("{:?}: {:?}", record.customs_declaration_request_id, record.declaration_request_status);
+//! }
+//! # Ok(()) }
+//! # }
+//! ```
+//!
+//! The crate is `no_std` + `alloc` with the default `std` feature off; it never reads a clock
+//! (time is an input) and keeps no storage of its own beyond the in-memory dispute store for
+//! tests and examples.
+#![no_std]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+#[cfg(feature = "customs")]
+pub mod customs;
+#[cfg(feature = "dispute")]
+pub mod dispute;
+mod error;
+#[cfg(feature = "registration")]
+pub mod registration;
+
+pub use error::Error;
+
+/// Checks `request` with its generated `validate()` plus the product rules `extra` adds, and
+/// turns the problems into the client core's [`RequestError::Invalid`](alipayplus_client::error::RequestError::Invalid).
+#[cfg(any(feature = "registration", feature = "dispute", feature = "customs"))]
+pub(crate) fn checked<A: alipayplus_types::Api + Clone>(
+    request: &A,
+    extra: impl FnOnce(&A, &mut alipayplus_types::ValidationErrors),
+) -> Result<A, alipayplus_client::error::RequestError> {
+    let mut errors = match request.validate() {
+        Ok(()) => alipayplus_types::ValidationErrors::new(),
+        Err(e) => e,
+    };
+    extra(request, &mut errors);
+    if errors.is_empty() {
+        Ok(request.clone())
+    } else {
+        Err(alipayplus_client::error::RequestError::Invalid {
+            api: A::NAME,
+            errors,
+        })
+    }
+}

@@ -1,0 +1,740 @@
+//! Merchant registration (spec `registration.md`): register a merchant (or a store) with
+//! Alipay+ and the wallets (MPPs), then follow each wallet's review.
+//!
+//! * [`registration_request`] and [`inquiry_registration_status_request`] build the two
+//!   outbound calls, validated before sending; send them with
+//!   [`Client::call`](alipayplus_client::client::Client::call).
+//! * [`handle_notify_registration_status`] verifies and parses the inbound
+//!   notifyRegistrationStatus and returns a [`RegistrationEvent`] with the signed
+//!   acknowledgement. It is idempotent: a re-delivery is acknowledged again, and the
+//!   follow-up ignores what it already knows.
+//! * [`RegistrationFollowUp`] is the sans-IO follow-up (serde-storable, like the payment
+//!   tracker): it says what to do next ([`Step`]) and takes the outcomes and notifications.
+//!
+//! Rules it follows (registration.md §1 workflow, §2 business rules):
+//!
+//! * `U` (or no verified answer) to registration: send the **same** request again (same
+//!   `registrationRequestId`) until `S` or `F`, with back-off.
+//! * `S` means accepted by Alipay+, **not** approved. The result comes per wallet, by
+//!   notifyRegistrationStatus (one per wallet's review: several per registration, each merged
+//!   into the state, none dropped) and by inquiryRegistrationStatus at a slow cadence
+//!   ([`RegistrationPolicy::inquiry_interval`], a day by default as the guide suggests).
+//! * `F`: the request was refused; fix it and send it with a new id ([`Final::Refused`]).
+//! * Updates: an update (same `referenceMerchantId`, and same `referenceStoreId` for
+//!   `IN_STORE_PAYMENT`) is accepted by Alipay+ only when the previous request for that
+//!   merchant / store is older than 30 minutes or already processed.
+//!   [`RegistrationFollowUp::update_request`] enforces it before anything is sent
+//!   ([`Error::UpdateTooSoon`] with the time from which it may be sent).
+//!
+//! UNCERTAIN readings chosen here (registration.md): the registration is final when the
+//! collective status is `COMPLETED` or `CANCELLED` (per-wallet `APPROVED` / `REJECTED` are each
+//! wallet's final answer, `PENDING` is not); a per-wallet `PENDING` arriving after that wallet's
+//! final answer is a stale snapshot and is ignored, while a final answer that changes (approved
+//! then rejected) is kept and reported as [`Update::Reversed`]; "already processed" (the update
+//! rule) means the previous request got `F` or its collective status is final; a notification
+//! belongs to a follow-up by its `registrationRequestId` when it carries one, else by merchant
+//! (and store); `merchantDisplayName` is required when an online product is registered.
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
+use core::time::Duration;
+
+use alipayplus_client::client::{ClientConfig, Outcome};
+use alipayplus_client::error::RequestError;
+use alipayplus_client::inbound::Refused;
+use alipayplus_client::transport::{Request, Response};
+use alipayplus_types::validate::Path;
+use alipayplus_types::{
+    InquiryRegistrationStatusRequest, InquiryRegistrationStatusResponse,
+    NotifyRegistrationStatusRequest, Problem, ProductCode, PspRegistrationResult,
+    RegistrationRequest, RegistrationResponse, RegistrationStatus, Timestamp, ValidationErrors,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+
+/// registration.md §2: an update is accepted only when the previous request for the same
+/// merchant / store is older than this (or already processed).
+pub const UPDATE_INTERVAL: Duration = Duration::from_secs(30 * 60);
+
+/// Validates a registration request before it is sent: the generated rules (lengths, `storeInfo`
+/// for `IN_STORE_PAYMENT`, `websites` for online products, ...) plus: at least one product code,
+/// no product twice, `merchantDisplayName` for online products (UNCERTAIN condition, careful
+/// reading), and an absolute `http(s)` `registrationNotifyUrl`.
+///
+/// # Errors
+/// [`RequestError::Invalid`] listing every problem: nothing may be sent.
+pub fn registration_request(
+    request: &RegistrationRequest,
+) -> Result<RegistrationRequest, RequestError> {
+    crate::checked(request, |r, errors| {
+        let codes = Path::ROOT.field("productCodes");
+        if r.product_codes.is_empty() {
+            let problem = Problem::ItemCount {
+                min: 1,
+                max: None,
+                actual: 0,
+            };
+            errors.push(&codes, problem);
+        }
+        for (i, code) in r.product_codes.iter().enumerate() {
+            if r.product_codes.get(..i).unwrap_or_default().contains(code) {
+                let rule = Problem::Rule("listed twice (each product is one registration)");
+                errors.push(&codes.index(i), rule);
+            }
+        }
+        let merchant = Path::ROOT.field("merchantInfo");
+        if has_online_product(r) && r.merchant_info.merchant_display_name.is_none() {
+            let condition = "when an online product (CASHIER_PAYMENT, AGREEMENT_PAYMENT) is registered (UNCERTAIN reading)";
+            let name = merchant.field("merchantDisplayName");
+            errors.push(&name, Problem::Missing { condition });
+        }
+        if let Some(url) = &r.registration_notify_url {
+            check_url(url, &Path::ROOT.field("registrationNotifyUrl"), errors);
+        }
+    })
+}
+
+fn has_online_product(r: &RegistrationRequest) -> bool {
+    r.product_codes.iter().any(|c| {
+        matches!(
+            c,
+            ProductCode::CashierPayment | ProductCode::AgreementPayment
+        )
+    })
+}
+
+fn check_url(url: &str, path: &Path<'_>, errors: &mut ValidationErrors) {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    let host_ok = rest.is_some_and(|r| !r.is_empty() && !r.starts_with('/'));
+    if !host_ok || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        errors.push(path, Problem::Rule("not an absolute http(s) URL"));
+    }
+}
+
+/// What an inquiryRegistrationStatus asks about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum RegistrationRef {
+    /// One registration request.
+    RequestId(String),
+    /// A merchant (online products), or a store with its merchant (in-store).
+    Merchant(RegistrationKey),
+}
+
+/// Builds inquiryRegistrationStatus (read-only; repeat freely). The spec's condition is
+/// self-referential (UNCERTAIN): read as "registrationRequestId, or referenceMerchantId
+/// (+ referenceStoreId for an in-store registration)".
+///
+/// # Errors
+/// [`RequestError::Invalid`] for an empty or too long id.
+pub fn inquiry_registration_status_request(
+    by: &RegistrationRef,
+) -> Result<InquiryRegistrationStatusRequest, RequestError> {
+    let mut request = InquiryRegistrationStatusRequest::new();
+    match by {
+        RegistrationRef::RequestId(id) => request.registration_request_id = Some(id.clone()),
+        RegistrationRef::Merchant(key) => {
+            request.reference_merchant_id = Some(key.reference_merchant_id.clone());
+            request.reference_store_id = key.reference_store_id.clone();
+        }
+    }
+    crate::checked(&request, |_, _| {})
+}
+
+/// The identity of a registration for updates (registration.md §2): the merchant, and for
+/// `IN_STORE_PAYMENT` also the store.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct RegistrationKey {
+    /// `referenceMerchantId`.
+    pub reference_merchant_id: String,
+    /// `referenceStoreId` (in-store registrations).
+    pub reference_store_id: Option<String>,
+}
+
+impl RegistrationKey {
+    /// The key of a registration request: the store counts only for `IN_STORE_PAYMENT`.
+    pub fn of(request: &RegistrationRequest) -> Self {
+        let in_store = request.product_codes.contains(&ProductCode::InStorePayment);
+        RegistrationKey {
+            reference_merchant_id: request.merchant_info.reference_merchant_id.clone(),
+            reference_store_id: request
+                .store_info
+                .as_ref()
+                .filter(|_| in_store)
+                .map(|s| s.reference_store_id.clone()),
+        }
+    }
+}
+
+impl fmt::Display for RegistrationKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.reference_store_id {
+            Some(store) => write!(f, "merchant {} / store {store}", self.reference_merchant_id),
+            None => write!(f, "merchant {}", self.reference_merchant_id),
+        }
+    }
+}
+
+/// One wallet's (MPP's) status for one product, as merged by the follow-up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PspStatus {
+    /// `pspName`, e.g. `ALIPAY_CN` (empty when not sent).
+    pub psp_name: String,
+    /// The product this status is for (`None`: the entry named no product).
+    pub product_code: Option<ProductCode>,
+    /// The status (`None`: not sent).
+    pub status: Option<RegistrationStatus>,
+}
+
+impl PspStatus {
+    /// `APPROVED` or `REJECTED`: this wallet's final answer.
+    pub fn is_final(&self) -> bool {
+        matches!(
+            self.status,
+            Some(RegistrationStatus::Approved | RegistrationStatus::Rejected)
+        )
+    }
+
+    fn expand(list: &[PspRegistrationResult]) -> Vec<PspStatus> {
+        let mut out = Vec::new();
+        for entry in list {
+            let psp_name = entry.psp_name.clone().unwrap_or_default();
+            let status = entry
+                .registration_result
+                .as_ref()
+                .and_then(|r| r.registration_status.clone());
+            let codes = entry.product_codes.as_deref().unwrap_or_default();
+            if codes.is_empty() {
+                out.push(PspStatus {
+                    psp_name,
+                    product_code: None,
+                    status,
+                });
+            } else {
+                out.extend(codes.iter().map(|c| PspStatus {
+                    psp_name: psp_name.clone(),
+                    product_code: Some(c.clone()),
+                    status: status.clone(),
+                }));
+            }
+        }
+        out
+    }
+}
+
+/// What a notifyRegistrationStatus (or an inquiry answer) reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RegistrationEvent {
+    /// The merchant (and store).
+    pub key: RegistrationKey,
+    /// `registrationRequestId`, when sent (UNCERTAIN field, SDK model only).
+    pub registration_request_id: Option<String>,
+    /// The collective status over every target wallet.
+    pub overall: Option<RegistrationStatus>,
+    /// Per wallet and product.
+    pub psp_statuses: Vec<PspStatus>,
+}
+
+impl RegistrationEvent {
+    /// The event of a notification body.
+    pub fn from_notification(body: &NotifyRegistrationStatusRequest) -> Self {
+        RegistrationEvent {
+            key: RegistrationKey {
+                reference_merchant_id: body.reference_merchant_id.clone(),
+                reference_store_id: body.reference_store_id.clone(),
+            },
+            registration_request_id: body.registration_request_id.clone(),
+            overall: body.registration_result.registration_status.clone(),
+            psp_statuses: PspStatus::expand(
+                body.psp_registration_result_list
+                    .as_deref()
+                    .unwrap_or_default(),
+            ),
+        }
+    }
+}
+
+/// A verified notifyRegistrationStatus: the event, the body and the signed acknowledgement.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct RegistrationNotification {
+    /// What it reports.
+    pub event: RegistrationEvent,
+    /// The parsed body (unknown fields in `extra`).
+    pub body: NotifyRegistrationStatusRequest,
+    /// The signed acknowledgement (`SUCCESS` / `S`); send it after storing the event.
+    pub answer: Response,
+    /// keyVersion of the Alipay+ key that verified the request.
+    pub key_version: u32,
+    /// The request's `Client-Id`.
+    pub client_id: String,
+}
+
+/// Verifies and parses a notifyRegistrationStatus received at any URL. Every verified
+/// delivery, re-deliveries included, gets the signed acknowledgement: the notification is a
+/// status snapshot, and [`RegistrationFollowUp::on_notification`] ignores what it already
+/// knows.
+///
+/// # Errors
+/// [`Refused`] with the signed refusal to send back (bad method or signature: nothing in the
+/// request is trusted; a body that does not parse: `PARAM_ILLEGAL`, Alipay+ re-sends).
+pub fn handle_notify_registration_status(
+    config: &ClientConfig,
+    request: &Request,
+) -> Result<RegistrationNotification, Refused> {
+    let accepted = config.accept_inbound::<NotifyRegistrationStatusRequest>(request)?;
+    Ok(RegistrationNotification {
+        event: RegistrationEvent::from_notification(&accepted.body),
+        body: accepted.body,
+        answer: accepted.answer,
+        key_version: accepted.key_version,
+        client_id: accepted.client_id,
+    })
+}
+
+/// Timing of a [`RegistrationFollowUp`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RegistrationPolicy {
+    /// First inquiry this long after the registration was accepted (notifications usually
+    /// come first).
+    pub first_inquiry_after: Duration,
+    /// Then one inquiry per interval (the guide suggests once a day).
+    pub inquiry_interval: Duration,
+    /// Wait before re-sending after an unknown outcome; doubles up to
+    /// [`RegistrationPolicy::max_retry_delay`].
+    pub retry_delay: Duration,
+    /// Upper bound of the retry delay.
+    pub max_retry_delay: Duration,
+}
+
+impl Default for RegistrationPolicy {
+    /// First inquiry after one hour, then daily; retries after 10 s doubling to 10 minutes.
+    fn default() -> Self {
+        RegistrationPolicy {
+            first_inquiry_after: Duration::from_secs(3600),
+            inquiry_interval: Duration::from_secs(86_400),
+            retry_delay: Duration::from_secs(10),
+            max_retry_delay: Duration::from_secs(600),
+        }
+    }
+}
+
+/// What to do next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Step {
+    /// Send [`RegistrationFollowUp::request`] (the same body and id every time).
+    Register,
+    /// Send [`RegistrationFollowUp::inquiry_request`].
+    Inquire,
+    /// Nothing before this instant (a notification may come earlier).
+    WaitUntil(Timestamp),
+    /// The registration has its final result.
+    Finished(Final),
+}
+
+/// How a registration ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Final {
+    /// Every wallet answered (collective `COMPLETED`); read each one's answer in
+    /// [`RegistrationFollowUp::psp_statuses`] (a wallet may have rejected).
+    Completed,
+    /// The registration was cancelled (collective `CANCELLED`).
+    Cancelled,
+    /// Alipay+ refused the request (`F`): fix it and register with a new
+    /// `registrationRequestId`. When `earlier_attempt_unknown`, an earlier attempt got no
+    /// verified answer and may have been registered: inquire by merchant before re-registering.
+    Refused {
+        /// `resultCode`.
+        code: String,
+        /// An earlier attempt of the same id had an unknown outcome.
+        earlier_attempt_unknown: bool,
+    },
+}
+
+/// What an input changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Update {
+    /// New information was merged.
+    Changed,
+    /// Nothing new (a re-delivery, a stale snapshot, an unknown outcome while waiting).
+    Unchanged,
+    /// A wallet's final answer changed (e.g. approved, then rejected): the later one is kept;
+    /// check with the wallet / Alipay+ before acting on it.
+    Reversed {
+        /// The wallet.
+        psp_name: String,
+        /// The product.
+        product_code: Option<ProductCode>,
+    },
+    /// The notification is about another registration.
+    NotThisRegistration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+enum Phase {
+    /// Not sent yet, or sent without a verified `S` / `F`: send (again) at `next_at`.
+    Sending,
+    /// Accepted (`S`); waiting for the wallets.
+    Accepted,
+    /// Final.
+    Done(Final),
+}
+
+/// The sans-IO follow-up of one registration request (serde-storable: keep it with the
+/// merchant and load it back when a notification comes).
+///
+/// ```
+/// use core::time::Duration;
+/// use alipayplus_operations::registration::{RegistrationFollowUp, RegistrationPolicy, Step};
+/// use alipayplus_types::{RegistrationRequest, Timestamp};
+///
+/// let body = r#"{"registrationRequestId":"REG-1","productCodes":["AGREEMENT_PAYMENT"],
+///   "merchantInfo":{"referenceMerchantId":"M1","merchantDisplayName":"Shop","merchantMCC":"5817",
+///   "websites":[{"url":"https://shop.example"}],
+///   "registrationDetail":{"legalName":"Shop Ltd","registrationType":"ENTERPRISE_REGISTRATION_NO","registrationNo":"123"}}}"#;
+/// let request: RegistrationRequest = serde_json::from_str(body).unwrap();
+/// let t0 = Timestamp::from_unix_secs(1_750_000_000);
+/// let mut follow = RegistrationFollowUp::new(&request, t0, RegistrationPolicy::default()).unwrap();
+/// assert_eq!(follow.next_step(t0), Step::Register);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegistrationFollowUp {
+    request: RegistrationRequest,
+    key: RegistrationKey,
+    policy: RegistrationPolicy,
+    phase: Phase,
+    next_at: Timestamp,
+    first_sent_at: Option<Timestamp>,
+    attempts: u32,
+    unknown_attempts: u32,
+    failed_inquiries: u32,
+    inquiries: u32,
+    overall: Option<RegistrationStatus>,
+    psp_statuses: Vec<PspStatus>,
+}
+
+impl RegistrationFollowUp {
+    /// Follows `request` from `now` (validated: [`registration_request`]).
+    ///
+    /// # Errors
+    /// [`RequestError::Invalid`]: nothing may be sent.
+    pub fn new(
+        request: &RegistrationRequest,
+        now: Timestamp,
+        policy: RegistrationPolicy,
+    ) -> Result<Self, RequestError> {
+        let request = registration_request(request)?;
+        Ok(RegistrationFollowUp {
+            key: RegistrationKey::of(&request),
+            request,
+            policy,
+            phase: Phase::Sending,
+            next_at: now,
+            first_sent_at: None,
+            attempts: 0,
+            unknown_attempts: 0,
+            failed_inquiries: 0,
+            inquiries: 0,
+            overall: None,
+            psp_statuses: Vec::new(),
+        })
+    }
+
+    /// The registration request (the same body on every attempt).
+    pub fn request(&self) -> &RegistrationRequest {
+        &self.request
+    }
+
+    /// `registrationRequestId`.
+    pub fn registration_request_id(&self) -> &str {
+        &self.request.registration_request_id
+    }
+
+    /// The merchant (and store) registered.
+    pub fn key(&self) -> &RegistrationKey {
+        &self.key
+    }
+
+    /// The inquiry of this registration (by its `registrationRequestId`).
+    pub fn inquiry_request(&self) -> InquiryRegistrationStatusRequest {
+        let mut request = InquiryRegistrationStatusRequest::new();
+        request.registration_request_id = Some(self.request.registration_request_id.clone());
+        request
+    }
+
+    /// Attempts of the registration call so far.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// Successful inquiries so far.
+    pub fn inquiries(&self) -> u32 {
+        self.inquiries
+    }
+
+    /// Whether Alipay+ accepted the request (`S`, or a status about it arrived).
+    pub fn is_accepted(&self) -> bool {
+        !matches!(
+            self.phase,
+            Phase::Sending | Phase::Done(Final::Refused { .. })
+        )
+    }
+
+    /// The collective status, as last reported.
+    pub fn overall(&self) -> Option<&RegistrationStatus> {
+        self.overall.as_ref()
+    }
+
+    /// Every wallet's status per product, merged from notifications and inquiries.
+    pub fn psp_statuses(&self) -> &[PspStatus] {
+        &self.psp_statuses
+    }
+
+    /// Whether `psp_name` approved (for `product`, or for an entry naming no product).
+    pub fn is_approved_by(&self, psp_name: &str, product: &ProductCode) -> bool {
+        self.psp_statuses.iter().any(|p| {
+            p.psp_name == psp_name
+                && p.status == Some(RegistrationStatus::Approved)
+                && p.product_code.as_ref().is_none_or(|c| c == product)
+        })
+    }
+
+    /// The final result, once there is one.
+    pub fn final_state(&self) -> Option<&Final> {
+        match &self.phase {
+            Phase::Done(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// What to do at `now`.
+    pub fn next_step(&self, now: Timestamp) -> Step {
+        match &self.phase {
+            Phase::Done(f) => Step::Finished(f.clone()),
+            _ if now < self.next_at => Step::WaitUntil(self.next_at),
+            Phase::Sending => Step::Register,
+            Phase::Accepted => Step::Inquire,
+        }
+    }
+
+    /// The answer to the registration call (sent at about `now`).
+    pub fn on_registration_outcome(
+        &mut self,
+        now: Timestamp,
+        outcome: &Outcome<RegistrationResponse>,
+    ) -> Update {
+        if !matches!(self.phase, Phase::Sending) {
+            return Update::Unchanged;
+        }
+        self.attempts += 1;
+        self.first_sent_at.get_or_insert(now);
+        match outcome {
+            Outcome::Success(_) => {
+                self.phase = Phase::Accepted;
+                self.next_at = now + self.policy.first_inquiry_after;
+                Update::Changed
+            }
+            Outcome::Failure(reply) => {
+                self.phase = Phase::Done(Final::Refused {
+                    code: reply.body.result.code_str().to_string(),
+                    earlier_attempt_unknown: self.unknown_attempts > 0,
+                });
+                Update::Changed
+            }
+            _ => {
+                self.unknown_attempts += 1;
+                self.next_at = now + self.backoff(self.unknown_attempts);
+                Update::Unchanged
+            }
+        }
+    }
+
+    /// The answer to [`RegistrationFollowUp::inquiry_request`]. An `S` answer merges its
+    /// statuses (and proves the registration exists, should the registration answer have been
+    /// lost); anything else only schedules the next inquiry.
+    pub fn on_inquiry_outcome(
+        &mut self,
+        now: Timestamp,
+        outcome: &Outcome<InquiryRegistrationStatusResponse>,
+    ) -> Update {
+        if let Phase::Done(_) = self.phase {
+            return Update::Unchanged;
+        }
+        match outcome {
+            Outcome::Success(reply) => {
+                self.inquiries += 1;
+                self.failed_inquiries = 0;
+                let b = &reply.body;
+                let overall = b
+                    .registration_result
+                    .as_ref()
+                    .and_then(|r| r.registration_status.clone());
+                let psps = PspStatus::expand(
+                    b.psp_registration_result_list
+                        .as_deref()
+                        .unwrap_or_default(),
+                );
+                let update = self.merge(overall, psps);
+                self.after_news(now);
+                update
+            }
+            _ => {
+                self.failed_inquiries += 1;
+                let wait = self
+                    .backoff(self.failed_inquiries)
+                    .min(self.policy.inquiry_interval);
+                self.next_at = now + wait;
+                Update::Unchanged
+            }
+        }
+    }
+
+    /// Whether `event` is about this registration: by `registrationRequestId` when the
+    /// notification carries one, else by merchant (and store).
+    pub fn concerns(&self, event: &RegistrationEvent) -> bool {
+        match &event.registration_request_id {
+            Some(id) => *id == self.request.registration_request_id,
+            None => {
+                event.key.reference_merchant_id == self.key.reference_merchant_id
+                    && (self.key.reference_store_id.is_none()
+                        || event.key.reference_store_id == self.key.reference_store_id)
+            }
+        }
+    }
+
+    /// A verified notification (see [`handle_notify_registration_status`]). Re-deliveries
+    /// change nothing ([`Update::Unchanged`]).
+    pub fn on_notification(&mut self, now: Timestamp, event: &RegistrationEvent) -> Update {
+        if !self.concerns(event) {
+            return Update::NotThisRegistration;
+        }
+        if let Phase::Done(Final::Refused { .. }) = self.phase {
+            return Update::Unchanged;
+        }
+        let update = self.merge(event.overall.clone(), event.psp_statuses.clone());
+        self.after_news(now);
+        update
+    }
+
+    /// The update of this registration, checked before sending (registration.md §2): it must
+    /// register the same merchant (and store), carry a new `registrationRequestId`, and come
+    /// when this request is processed (`F`, or a final collective status) or at least 30
+    /// minutes after it was first sent. Start a new follow-up with the returned request.
+    ///
+    /// # Errors
+    /// [`Error::NotAnUpdate`], [`Error::UpdateReusesRequestId`], [`Error::UpdateTooSoon`],
+    /// [`Error::Request`] (validation).
+    pub fn update_request(
+        &self,
+        update: &RegistrationRequest,
+        now: Timestamp,
+    ) -> Result<RegistrationRequest, Error> {
+        let found = RegistrationKey::of(update);
+        if found != self.key {
+            return Err(Error::NotAnUpdate {
+                expected: self.key.to_string(),
+                found: found.to_string(),
+            });
+        }
+        if update.registration_request_id == self.request.registration_request_id {
+            return Err(Error::UpdateReusesRequestId(
+                update.registration_request_id.clone(),
+            ));
+        }
+        let checked = registration_request(update)?;
+        let processed = matches!(self.phase, Phase::Done(_));
+        if let (false, Some(sent)) = (processed, self.first_sent_at) {
+            let allowed_from = sent + UPDATE_INTERVAL;
+            if now < allowed_from {
+                return Err(Error::UpdateTooSoon {
+                    key: self.key.to_string(),
+                    previous_request_id: self.request.registration_request_id.clone(),
+                    allowed_from_millis: allowed_from.unix_millis(),
+                });
+            }
+        }
+        Ok(checked)
+    }
+
+    fn backoff(&self, n: u32) -> Duration {
+        let factor = 1u32 << n.saturating_sub(1).min(16);
+        self.policy
+            .retry_delay
+            .saturating_mul(factor)
+            .min(self.policy.max_retry_delay)
+    }
+
+    /// News about the registration: it was accepted; final when the collective status is.
+    fn after_news(&mut self, now: Timestamp) {
+        let done = match self.overall {
+            Some(RegistrationStatus::Completed) => Some(Final::Completed),
+            Some(RegistrationStatus::Cancelled) => Some(Final::Cancelled),
+            _ => None,
+        };
+        match done {
+            Some(f) => self.phase = Phase::Done(f),
+            None => {
+                if matches!(self.phase, Phase::Sending) {
+                    self.first_sent_at.get_or_insert(now);
+                }
+                self.phase = Phase::Accepted;
+                self.next_at = now + self.policy.inquiry_interval;
+            }
+        }
+    }
+
+    fn merge(&mut self, overall: Option<RegistrationStatus>, psps: Vec<PspStatus>) -> Update {
+        let mut update = Update::Unchanged;
+        let overall_final = matches!(
+            self.overall,
+            Some(RegistrationStatus::Completed | RegistrationStatus::Cancelled)
+        );
+        if let Some(o) = overall
+            && self.overall.as_ref() != Some(&o)
+            && !(overall_final && o == RegistrationStatus::Pending)
+        {
+            self.overall = Some(o);
+            update = Update::Changed;
+        }
+        for incoming in psps {
+            let slot = self.psp_statuses.iter_mut().find(|p| {
+                p.psp_name == incoming.psp_name && p.product_code == incoming.product_code
+            });
+            match slot {
+                None => {
+                    self.psp_statuses.push(incoming);
+                    if update == Update::Unchanged {
+                        update = Update::Changed;
+                    }
+                }
+                Some(known) if known.status == incoming.status => {}
+                // A later PENDING (or nothing) after a final answer is a stale snapshot.
+                Some(known) if known.is_final() && !incoming.is_final() => {}
+                Some(known) => {
+                    let reversed = known.is_final();
+                    known.status = incoming.status;
+                    update = if reversed {
+                        Update::Reversed {
+                            psp_name: known.psp_name.clone(),
+                            product_code: known.product_code.clone(),
+                        }
+                    } else if matches!(update, Update::Reversed { .. }) {
+                        update
+                    } else {
+                        Update::Changed
+                    };
+                }
+            }
+        }
+        update
+    }
+}

@@ -1,0 +1,453 @@
+//! Registration: the requests' shape and signature, validation edges, the
+//! notifyRegistrationStatus handler (good, duplicate, conflicting, tampered, unsigned) and the
+//! follow-up's decisions.
+
+mod common;
+
+use std::time::Duration;
+
+use alipayplus_client::error::{InboundError, RequestError};
+use alipayplus_operations::Error;
+use alipayplus_operations::registration::{
+    Final, RegistrationFollowUp, RegistrationKey, RegistrationPolicy, RegistrationRef, Step,
+    Update, handle_notify_registration_status, inquiry_registration_status_request,
+    registration_request,
+};
+use alipayplus_types::{
+    InquiryRegistrationStatusRequest, ProductCode, RegistrationRequest, RegistrationStatus,
+    StoreRegistrationInfo,
+};
+use common::*;
+use serde_json::{Value, json};
+
+const NOTIFY: &str = "/alipayplus/notifyRegistrationStatus";
+
+fn example() -> RegistrationRequest {
+    serde_json::from_str(&data("registration-request.json")).unwrap()
+}
+
+fn problems(e: RequestError) -> String {
+    match e {
+        RequestError::Invalid { errors, .. } => errors.to_string(),
+        other => panic!("not a validation error: {other}"),
+    }
+}
+
+#[test]
+fn registration_request_has_the_spec_shape_and_our_signature() {
+    let request = registration_request(&example()).unwrap();
+    let expected: Value = serde_json::from_str(&data("registration-request.json")).unwrap();
+    assert_signed_shape(&request, &expected);
+    assert_eq!(
+        alipayplus_types::Api::validate(&request),
+        Ok(()),
+        "the spec example is valid"
+    );
+}
+
+#[test]
+fn inquiry_request_by_id_or_by_merchant_and_store() {
+    let by_id =
+        inquiry_registration_status_request(&RegistrationRef::RequestId("REG-1".into())).unwrap();
+    assert_signed_shape(&by_id, &json!({"registrationRequestId": "REG-1"}));
+    let key = RegistrationKey {
+        reference_merchant_id: "M1".into(),
+        reference_store_id: Some("S1".into()),
+    };
+    let by_store = inquiry_registration_status_request(&RegistrationRef::Merchant(key)).unwrap();
+    assert_signed_shape(
+        &by_store,
+        &json!({"referenceMerchantId": "M1", "referenceStoreId": "S1"}),
+    );
+    let long = "x".repeat(65);
+    let e = inquiry_registration_status_request(&RegistrationRef::RequestId(long)).unwrap_err();
+    assert!(problems(e).contains("registrationRequestId: too long (65 characters, max 64)"));
+    let empty = inquiry_registration_status_request(&RegistrationRef::RequestId(String::new()));
+    assert!(problems(empty.unwrap_err()).contains("empty"));
+}
+
+#[test]
+fn validation_edges() {
+    let mut r = example();
+    r.product_codes.clear();
+    assert!(problems(registration_request(&r).unwrap_err()).contains("productCodes: 0 elements"));
+
+    let mut r = example();
+    r.product_codes = vec![ProductCode::AgreementPayment, ProductCode::AgreementPayment];
+    assert!(
+        problems(registration_request(&r).unwrap_err()).contains("productCodes[1]: listed twice")
+    );
+
+    let mut r = example();
+    r.merchant_info.merchant_display_name = None;
+    let text = problems(registration_request(&r).unwrap_err());
+    assert!(
+        text.contains("merchantInfo.merchantDisplayName: missing"),
+        "{text}"
+    );
+
+    let mut r = example();
+    r.product_codes = vec![ProductCode::InStorePayment];
+    r.merchant_info.merchant_display_name = None;
+    r.merchant_info.websites = None;
+    let text = problems(registration_request(&r).unwrap_err());
+    assert!(text.contains("storeInfo: missing"), "{text}");
+    r.store_info = Some(StoreRegistrationInfo::new("S1".into()));
+    assert!(
+        registration_request(&r).is_ok(),
+        "in-store needs no display name or website"
+    );
+
+    let mut r = example();
+    r.registration_notify_url = Some("ftp://acqp.example.com/x".into());
+    assert!(
+        problems(registration_request(&r).unwrap_err())
+            .contains("registrationNotifyUrl: not an absolute http(s) URL")
+    );
+    r.registration_notify_url = Some("https:///path".into());
+    assert!(registration_request(&r).is_err());
+
+    let mut r = example();
+    r.registration_request_id = "R".repeat(65);
+    r.merchant_info.reference_merchant_id = String::new();
+    let text = problems(registration_request(&r).unwrap_err());
+    assert!(text.contains("registrationRequestId: too long"), "{text}");
+    assert!(
+        text.contains("merchantInfo.referenceMerchantId: empty"),
+        "{text}"
+    );
+}
+
+fn notification(psps: Value, overall: &str) -> Value {
+    json!({
+        "referenceMerchantId": "M202400001",
+        "registrationRequestId": "REG20250601000001",
+        "registrationResult": {"registrationStatus": overall},
+        "pspRegistrationResultList": psps
+    })
+}
+
+#[test]
+fn handler_good_duplicate_tampered_unsigned_and_unparsable() {
+    let config = config();
+    let body = notification(
+        json!([{"pspName": "ALIPAY_CN", "productCodes": ["AGREEMENT_PAYMENT"],
+                "registrationResult": {"registrationStatus": "APPROVED"}}]),
+        "PENDING",
+    );
+    let good = handle_notify_registration_status(&config, &inbound(NOTIFY, &body)).unwrap();
+    assert_eq!(
+        verify_answer(NOTIFY, &good.answer)["result"]["resultStatus"],
+        "S"
+    );
+    assert_eq!(good.event.key.reference_merchant_id, "M202400001");
+    assert_eq!(good.event.overall, Some(RegistrationStatus::Pending));
+    assert_eq!(good.event.psp_statuses.len(), 1);
+    assert_eq!(good.event.psp_statuses[0].psp_name, "ALIPAY_CN");
+
+    // Re-delivery: acknowledged again, and the follow-up changes nothing.
+    let again = handle_notify_registration_status(&config, &inbound(NOTIFY, &body)).unwrap();
+    assert_eq!(
+        verify_answer(NOTIFY, &again.answer)["result"]["resultCode"],
+        "SUCCESS"
+    );
+    let mut follow = accepted_follow_up();
+    assert_eq!(follow.on_notification(t(10), &good.event), Update::Changed);
+    assert_eq!(
+        follow.on_notification(t(11), &again.event),
+        Update::Unchanged
+    );
+
+    // Tampered: the approval turned into a rejection after signing.
+    let forged = tampered(NOTIFY, &body, "APPROVED", "REJECTED");
+    let refused = handle_notify_registration_status(&config, &forged).unwrap_err();
+    assert!(matches!(refused.error, InboundError::Signature(_)));
+    assert_eq!(
+        verify_answer(NOTIFY, &refused.answer)["result"]["resultCode"],
+        "INVALID_SIGNATURE"
+    );
+
+    let refused = handle_notify_registration_status(&config, &unsigned(NOTIFY, &body)).unwrap_err();
+    assert!(matches!(refused.error, InboundError::Signature(_)));
+
+    let other = inbound_bytes(NOTIFY, body.to_string().into_bytes(), &other_key());
+    assert!(handle_notify_registration_status(&config, &other).is_err());
+
+    // Verified but without the required registrationResult: PARAM_ILLEGAL, re-sent later.
+    let bad = json!({"referenceMerchantId": "M202400001"});
+    let refused = handle_notify_registration_status(&config, &inbound(NOTIFY, &bad)).unwrap_err();
+    assert_eq!(
+        verify_answer(NOTIFY, &refused.answer)["result"]["resultCode"],
+        "PARAM_ILLEGAL"
+    );
+}
+
+#[test]
+fn conflicting_notifications_for_another_registration_are_not_merged() {
+    let config = config();
+    let mut follow = accepted_follow_up();
+    let other_id = json!({
+        "referenceMerchantId": "M202400001",
+        "registrationRequestId": "REG-SOMETHING-ELSE",
+        "registrationResult": {"registrationStatus": "COMPLETED"}
+    });
+    let n = handle_notify_registration_status(&config, &inbound(NOTIFY, &other_id)).unwrap();
+    assert_eq!(
+        follow.on_notification(t(5), &n.event),
+        Update::NotThisRegistration
+    );
+    let other_merchant = json!({
+        "referenceMerchantId": "M-OTHER",
+        "registrationResult": {"registrationStatus": "COMPLETED"}
+    });
+    let n = handle_notify_registration_status(&config, &inbound(NOTIFY, &other_merchant)).unwrap();
+    assert_eq!(
+        follow.on_notification(t(5), &n.event),
+        Update::NotThisRegistration
+    );
+    assert!(follow.final_state().is_none());
+    // Without a request id, the same merchant matches.
+    let same_merchant = json!({
+        "referenceMerchantId": "M202400001",
+        "registrationResult": {"registrationStatus": "PENDING"}
+    });
+    let n = handle_notify_registration_status(&config, &inbound(NOTIFY, &same_merchant)).unwrap();
+    assert!(follow.concerns(&n.event));
+}
+
+fn policy() -> RegistrationPolicy {
+    RegistrationPolicy::default()
+}
+
+fn accepted_follow_up() -> RegistrationFollowUp {
+    let mut follow = RegistrationFollowUp::new(&example(), t(0), policy()).unwrap();
+    let ok = outcome::<RegistrationRequest>(
+        r#"{"result":{"resultCode":"SUCCESS","resultStatus":"S","resultMessage":"success"}}"#,
+    );
+    assert_eq!(follow.on_registration_outcome(t(1), &ok), Update::Changed);
+    follow
+}
+
+#[test]
+fn unknown_is_resent_with_the_same_id_and_s_is_accepted_not_approved() {
+    let mut follow = RegistrationFollowUp::new(&example(), t(0), policy()).unwrap();
+    assert_eq!(follow.next_step(t(0)), Step::Register);
+    let u = outcome::<RegistrationRequest>(
+        r#"{"result":{"resultCode":"UNKNOWN_EXCEPTION","resultStatus":"U"}}"#,
+    );
+    follow.on_registration_outcome(t(0), &u);
+    assert_eq!(follow.next_step(t(1)), Step::WaitUntil(t(10)));
+    assert_eq!(follow.next_step(t(10)), Step::Register);
+    follow.on_registration_outcome(t(10), &lost::<RegistrationRequest>());
+    assert_eq!(
+        follow.next_step(t(11)),
+        Step::WaitUntil(t(30)),
+        "back-off doubles"
+    );
+    assert_eq!(
+        follow.request().registration_request_id,
+        "REG20250601000001"
+    );
+    assert!(!follow.is_accepted());
+
+    let ok =
+        outcome::<RegistrationRequest>(r#"{"result":{"resultCode":"SUCCESS","resultStatus":"S"}}"#);
+    follow.on_registration_outcome(t(30), &ok);
+    assert!(follow.is_accepted());
+    assert_eq!(follow.attempts(), 3);
+    assert!(
+        follow.final_state().is_none(),
+        "S is accepted, not approved"
+    );
+    assert!(!follow.is_approved_by("ALIPAY_CN", &ProductCode::AgreementPayment));
+    // First inquiry an hour later, by the same id.
+    assert_eq!(follow.next_step(t(31)), Step::WaitUntil(t(3630)));
+    assert_eq!(follow.next_step(t(3630)), Step::Inquire);
+    assert_eq!(
+        follow.inquiry_request(),
+        InquiryRegistrationStatusRequest {
+            registration_request_id: Some("REG20250601000001".into()),
+            ..Default::default()
+        }
+    );
+}
+
+#[test]
+fn f_is_final_and_says_when_an_earlier_attempt_was_unknown() {
+    let mut follow = RegistrationFollowUp::new(&example(), t(0), policy()).unwrap();
+    let f = outcome::<RegistrationRequest>(
+        r#"{"result":{"resultCode":"PARAM_ILLEGAL","resultStatus":"F"}}"#,
+    );
+    follow.on_registration_outcome(t(0), &f);
+    assert_eq!(
+        follow.next_step(t(1)),
+        Step::Finished(Final::Refused {
+            code: "PARAM_ILLEGAL".into(),
+            earlier_attempt_unknown: false
+        })
+    );
+    let mut follow = RegistrationFollowUp::new(&example(), t(0), policy()).unwrap();
+    follow.on_registration_outcome(t(0), &lost::<RegistrationRequest>());
+    follow.on_registration_outcome(t(10), &f);
+    assert!(matches!(
+        follow.final_state(),
+        Some(Final::Refused {
+            earlier_attempt_unknown: true,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn several_notifications_merge_per_wallet_and_the_inquiry_completes() {
+    let config = config();
+    let mut follow = accepted_follow_up();
+    let cn = notification(
+        json!([{"pspName": "ALIPAY_CN", "productCodes": ["AGREEMENT_PAYMENT"],
+                "registrationResult": {"registrationStatus": "APPROVED"}}]),
+        "PENDING",
+    );
+    let gcash = notification(
+        json!([{"pspName": "GCASH", "productCodes": ["AGREEMENT_PAYMENT"],
+                "registrationResult": {"registrationStatus": "REJECTED"}}]),
+        "PENDING",
+    );
+    for body in [&cn, &gcash] {
+        let n = handle_notify_registration_status(&config, &inbound(NOTIFY, body)).unwrap();
+        assert_eq!(follow.on_notification(t(100), &n.event), Update::Changed);
+    }
+    assert_eq!(
+        follow.psp_statuses().len(),
+        2,
+        "the later notification did not replace the first"
+    );
+    assert!(follow.is_approved_by("ALIPAY_CN", &ProductCode::AgreementPayment));
+    assert!(!follow.is_approved_by("GCASH", &ProductCode::AgreementPayment));
+
+    // A stale PENDING for a wallet that already answered changes nothing.
+    let stale = notification(
+        json!([{"pspName": "ALIPAY_CN", "productCodes": ["AGREEMENT_PAYMENT"],
+                "registrationResult": {"registrationStatus": "PENDING"}}]),
+        "PENDING",
+    );
+    let n = handle_notify_registration_status(&config, &inbound(NOTIFY, &stale)).unwrap();
+    assert_eq!(follow.on_notification(t(101), &n.event), Update::Unchanged);
+    assert!(follow.is_approved_by("ALIPAY_CN", &ProductCode::AgreementPayment));
+
+    // A reversed final answer is kept and reported.
+    let reversed = notification(
+        json!([{"pspName": "GCASH", "productCodes": ["AGREEMENT_PAYMENT"],
+                "registrationResult": {"registrationStatus": "APPROVED"}}]),
+        "PENDING",
+    );
+    let n = handle_notify_registration_status(&config, &inbound(NOTIFY, &reversed)).unwrap();
+    assert!(
+        matches!(follow.on_notification(t(102), &n.event), Update::Reversed { psp_name, .. } if psp_name == "GCASH")
+    );
+
+    // Daily cadence after news; the inquiry's COMPLETED ends it.
+    let next = t(102) + Duration::from_secs(86_400);
+    assert_eq!(follow.next_step(t(200)), Step::WaitUntil(next));
+    let completed = outcome::<InquiryRegistrationStatusRequest>(&data(
+        "registration-inquiryRegistrationStatus-response.json",
+    ));
+    assert_eq!(follow.on_inquiry_outcome(next, &completed), Update::Changed);
+    assert_eq!(follow.next_step(next), Step::Finished(Final::Completed));
+    assert_eq!(follow.inquiries(), 1);
+
+    // Stored and loaded back: the same state.
+    let stored = serde_json::to_string(&follow).unwrap();
+    let loaded: RegistrationFollowUp = serde_json::from_str(&stored).unwrap();
+    assert_eq!(loaded, follow);
+}
+
+#[test]
+fn a_failed_inquiry_is_retried_sooner_and_an_inquiry_can_prove_acceptance() {
+    let mut follow = RegistrationFollowUp::new(&example(), t(0), policy()).unwrap();
+    follow.on_registration_outcome(t(0), &lost::<RegistrationRequest>());
+    // The registration answer was lost, but an inquiry shows the registration exists.
+    let pending = outcome::<InquiryRegistrationStatusRequest>(
+        r#"{"result":{"resultCode":"SUCCESS","resultStatus":"S"},"registrationResult":{"registrationStatus":"PENDING"}}"#,
+    );
+    assert_eq!(follow.on_inquiry_outcome(t(5), &pending), Update::Changed);
+    assert!(follow.is_accepted());
+    assert_eq!(
+        follow.next_step(t(6)),
+        Step::WaitUntil(t(5) + Duration::from_secs(86_400))
+    );
+    follow.on_inquiry_outcome(t(100), &lost::<InquiryRegistrationStatusRequest>());
+    assert_eq!(follow.next_step(t(101)), Step::WaitUntil(t(110)));
+}
+
+#[test]
+fn updates_wait_30_minutes_unless_processed() {
+    let follow = accepted_follow_up(); // first sent at t(1)
+    let mut update = example();
+    update.registration_request_id = "REG20250601000002".into();
+    update.product_codes = vec![ProductCode::AgreementPayment, ProductCode::CashierPayment];
+    match follow.update_request(&update, t(600)) {
+        Err(Error::UpdateTooSoon {
+            allowed_from_millis,
+            previous_request_id,
+            ..
+        }) => {
+            assert_eq!(allowed_from_millis, t(1 + 1800).unix_millis());
+            assert_eq!(previous_request_id, "REG20250601000001");
+        }
+        other => panic!("expected UpdateTooSoon, got {other:?}"),
+    }
+    assert!(follow.update_request(&update, t(1801)).is_ok());
+
+    // Processed (final): at once.
+    let mut done = accepted_follow_up();
+    let completed = outcome::<InquiryRegistrationStatusRequest>(&data(
+        "registration-inquiryRegistrationStatus-response.json",
+    ));
+    done.on_inquiry_outcome(t(2), &completed);
+    assert!(done.update_request(&update, t(3)).is_ok());
+
+    // Same id: a retry, not an update. Another merchant: not an update.
+    assert!(matches!(
+        follow.update_request(&example(), t(4000)),
+        Err(Error::UpdateReusesRequestId(_))
+    ));
+    let mut other = update.clone();
+    other.merchant_info.reference_merchant_id = "M-OTHER".into();
+    assert!(matches!(
+        follow.update_request(&other, t(4000)),
+        Err(Error::NotAnUpdate { .. })
+    ));
+    // An invalid update is refused by validation.
+    let mut invalid = update.clone();
+    invalid.product_codes.clear();
+    assert!(matches!(
+        follow.update_request(&invalid, t(4000)),
+        Err(Error::Request(_))
+    ));
+}
+
+#[test]
+fn in_store_registrations_are_keyed_by_merchant_and_store() {
+    let mut r = example();
+    r.product_codes = vec![ProductCode::InStorePayment];
+    r.store_info = Some(StoreRegistrationInfo::new("S1".into()));
+    assert_eq!(
+        RegistrationKey::of(&r).reference_store_id.as_deref(),
+        Some("S1")
+    );
+    let mut online = example();
+    online.store_info = Some(StoreRegistrationInfo::new("S1".into()));
+    assert_eq!(
+        RegistrationKey::of(&online).reference_store_id,
+        None,
+        "the store counts only in-store"
+    );
+    let follow = RegistrationFollowUp::new(&r, t(0), policy()).unwrap();
+    let mut other_store = r.clone();
+    other_store.registration_request_id = "REG-2".into();
+    other_store.store_info = Some(StoreRegistrationInfo::new("S2".into()));
+    assert!(matches!(
+        follow.update_request(&other_store, t(0)),
+        Err(Error::NotAnUpdate { .. })
+    ));
+}
