@@ -60,6 +60,9 @@ pub(crate) fn serve(shared: &Shared, request: &HttpRequest) -> HttpResponse {
         (_, p) if p == "/sim/autodebit" || p.starts_with("/sim/autodebit/") => {
             crate::autodebit::control(shared, request)
         }
+        (_, p) if p == "/sim/operations" || p.starts_with("/sim/operations/") => {
+            crate::operations::control(shared, request)
+        }
         ("GET", "/sim/payments") => HttpResponse::json(200, &crate::payments(shared)),
         ("GET", p) if p.starts_with("/sim/payments/") => {
             let id = p.trim_start_matches("/sim/payments/");

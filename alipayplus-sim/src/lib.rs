@@ -48,6 +48,7 @@ mod gateway;
 mod http;
 pub mod keys;
 pub mod notify;
+pub mod operations;
 pub mod payment;
 mod server;
 pub mod shopper;
@@ -59,6 +60,7 @@ pub use config::SimConfig;
 pub use error::Error;
 pub use fault::{Fault, FaultRule, NotifyFaults};
 pub use notify::{Delivery, DeliveryKind, DeliveryOutcome, NotificationStatus};
+pub use operations::{DisputeView, OpenDispute, OperationsConfig, OperationsView};
 pub use payment::{PaymentStatus, PaymentView};
 pub use state::CallRecord;
 

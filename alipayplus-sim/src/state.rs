@@ -99,6 +99,8 @@ pub(crate) struct Shared {
     pub notify: NotifyQueue,
     /// The Auto Debit books ([`crate::autodebit`]).
     pub autodebit: Mutex<crate::autodebit::Books>,
+    /// Registration, dispute and customs books ([`crate::operations`]).
+    pub operations: Mutex<crate::operations::Books>,
     ids: AtomicU64,
     stopping: AtomicBool,
     stop_lock: Mutex<()>,
@@ -135,6 +137,7 @@ impl Shared {
             calls: Mutex::new(Vec::new()),
             notify: NotifyQueue::default(),
             autodebit: Mutex::new(crate::autodebit::Books::default()),
+            operations: Mutex::new(crate::operations::Books::default()),
             ids: AtomicU64::new(1),
             stopping: AtomicBool::new(false),
             stop_lock: Mutex::new(()),

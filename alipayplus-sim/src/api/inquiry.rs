@@ -73,6 +73,7 @@ fn answer(shared: &Shared, payment: &Payment, refunds: &Refunds) -> InquiryPayme
         response.settlement_amount = Some(payment.amount());
     }
     response.transactions = Some(transactions(payment, refunds));
+    response.customs_declaration_amount = crate::operations::customs_declaration_amount(payment);
     response
 }
 

@@ -18,9 +18,12 @@ use crate::state::Shared;
 mod authorization;
 mod cancel;
 mod consult;
+mod customs;
+mod dispute;
 mod inquiry;
 mod pay;
 mod refund;
+mod registration;
 
 /// One API: its name, path and handler.
 pub(crate) struct Route {
@@ -45,8 +48,18 @@ const AUTO_DEBIT: &[Route] = &[
     authorization::CANCEL_TOKEN,
 ];
 
+/// Registration, disputes, customs (books in [`crate::operations`]).
+const OPERATIONS: &[Route] = &[
+    registration::REGISTRATION,
+    registration::INQUIRY,
+    dispute::RESPONSE_RETRIEVAL,
+    dispute::RESPONSE_ESCALATION,
+    customs::DECLARE,
+    customs::INQUIRE,
+];
+
 /// Every route table; a product module appends its own.
-const TABLES: &[&[Route]] = &[CASHIER, AUTO_DEBIT];
+const TABLES: &[&[Route]] = &[CASHIER, AUTO_DEBIT, OPERATIONS];
 
 /// The route of a path.
 pub(crate) fn find(path: &str) -> Option<&'static Route> {
