@@ -233,7 +233,7 @@ fn delivery(
 }
 
 /// Validates a responseRetrieval answering `retrieval` (the dispute stored when it came): the
-/// generated rules plus the id and kind, a known `responseCode`, and the evidence shapes.
+/// id and kind, plus everything [`check_response_retrieval`] checks.
 ///
 /// # Errors
 /// [`RequestError::Invalid`] listing every problem: nothing may be sent.
@@ -248,37 +248,51 @@ pub fn response_retrieval_request(
             DisputeKind::Retrieval,
             errors,
         );
-        if let OrderStatus::Unrecognized(_) = r.response_code {
-            let rule = Problem::Rule("not a responseCode (OrderStatus) value this version knows");
-            errors.push(&Path::ROOT.field("responseCode"), rule);
-        }
-        evidence(
-            r.transaction_receipt.as_ref(),
-            r.proof_of_delivery.as_ref(),
-            errors,
-        );
-        if let Some(docs) = &r.other_documentation {
-            let path = Path::ROOT.field("otherDocumentation");
-            if docs.is_empty() {
-                let problem = Problem::ItemCount {
-                    min: 1,
-                    max: None,
-                    actual: 0,
-                };
-                errors.push(&path, problem);
-            }
-            for (i, a) in docs.iter().enumerate() {
-                attachment(a, &path.index(i), errors);
-            }
-        }
+        retrieval_rules(r, errors);
     })
 }
 
+/// Validates a responseRetrieval on its own, when the stored retrieval is not at hand: the
+/// generated rules, a known `responseCode` and the evidence shapes.
+///
+/// # Errors
+/// [`RequestError::Invalid`] listing every problem: nothing may be sent.
+pub fn check_response_retrieval(
+    request: &ResponseRetrievalRequest,
+) -> Result<ResponseRetrievalRequest, RequestError> {
+    crate::checked(request, retrieval_rules)
+}
+
+fn retrieval_rules(r: &ResponseRetrievalRequest, errors: &mut ValidationErrors) {
+    if let OrderStatus::Unrecognized(_) = r.response_code {
+        let rule = Problem::Rule("not a responseCode (OrderStatus) value this version knows");
+        errors.push(&Path::ROOT.field("responseCode"), rule);
+    }
+    evidence(
+        r.transaction_receipt.as_ref(),
+        r.proof_of_delivery.as_ref(),
+        errors,
+    );
+    if let Some(docs) = &r.other_documentation {
+        let path = Path::ROOT.field("otherDocumentation");
+        if docs.is_empty() {
+            let problem = Problem::ItemCount {
+                min: 1,
+                max: None,
+                actual: 0,
+            };
+            errors.push(&path, problem);
+        }
+        for (i, a) in docs.iter().enumerate() {
+            attachment(a, &path.index(i), errors);
+        }
+    }
+}
+
 /// Validates a responseEscalation answering `escalation` (the dispute stored when it came)
-/// for a payment in `payment_currency`: the generated rules plus the id and kind, the refund
-/// rules of dispute.md §6 (`refundAmount` required for `ACCEPT_PARTIAL_REFUND`, not above
-/// `escalationAmount`, in the payment's currency; see the module docs for `ACCEPT_REFUND` and
-/// `REFUSE_REFUND`) and the evidence shapes.
+/// for a payment in `payment_currency`: the id and kind, the refund bound of dispute.md §6
+/// (not above `escalationAmount`, in the payment's currency), plus everything
+/// [`check_response_escalation`] checks.
 ///
 /// # Errors
 /// [`RequestError::Invalid`] listing every problem: nothing may be sent.
@@ -295,15 +309,33 @@ pub fn response_escalation_request(
             errors,
         );
         refund(r, escalation, payment_currency, errors);
-        evidence(
-            r.transaction_receipt.as_ref(),
-            r.proof_of_delivery.as_ref(),
-            errors,
-        );
-        if let Some(a) = &r.other_documentation {
-            attachment(a, &Path::ROOT.field("otherDocumentation"), errors);
-        }
+        escalation_rules(r, errors);
     })
+}
+
+/// Validates a responseEscalation on its own, when the stored escalation is not at hand: the
+/// generated rules (`refundAmount` for `ACCEPT_PARTIAL_REFUND`, lengths), a known
+/// `refundType`, no refund with `REFUSE_REFUND`, and the evidence shapes. The refund bound
+/// needs the escalation: prefer [`response_escalation_request`].
+///
+/// # Errors
+/// [`RequestError::Invalid`] listing every problem: nothing may be sent.
+pub fn check_response_escalation(
+    request: &ResponseEscalationRequest,
+) -> Result<ResponseEscalationRequest, RequestError> {
+    crate::checked(request, escalation_rules)
+}
+
+fn escalation_rules(r: &ResponseEscalationRequest, errors: &mut ValidationErrors) {
+    refund_shape(r, errors);
+    evidence(
+        r.transaction_receipt.as_ref(),
+        r.proof_of_delivery.as_ref(),
+        errors,
+    );
+    if let Some(a) = &r.other_documentation {
+        attachment(a, &Path::ROOT.field("otherDocumentation"), errors);
+    }
 }
 
 fn answers(id: &str, dispute: &Dispute, kind: DisputeKind, errors: &mut ValidationErrors) {
@@ -323,6 +355,26 @@ fn answers(id: &str, dispute: &Dispute, kind: DisputeKind, errors: &mut Validati
     }
 }
 
+/// The refund rules that need no context.
+fn refund_shape(r: &ResponseEscalationRequest, errors: &mut ValidationErrors) {
+    let path = Path::ROOT.field("refundAmount");
+    match (&r.refund_type, &r.refund_amount) {
+        (RefundType::RefuseRefund, Some(_)) => {
+            errors.push(&path, Problem::Rule("not sent when refusing the refund"));
+        }
+        (RefundType::RefuseRefund, None) if r.planned_refund_time.is_some() => {
+            let rule = Problem::Rule("no refund is planned when refusing it");
+            errors.push(&Path::ROOT.field("plannedRefundTime"), rule);
+        }
+        (RefundType::Unrecognized(_), _) => {
+            let rule = Problem::Rule("not a refundType this version knows");
+            errors.push(&Path::ROOT.field("refundType"), rule);
+        }
+        _ => {}
+    }
+}
+
+/// The refund against the escalation: bound, full-refund amount, currency.
 fn refund(
     r: &ResponseEscalationRequest,
     escalation: &Dispute,
@@ -335,46 +387,31 @@ fn refund(
         errors.push(&path, rule);
         return;
     };
-    match (&r.refund_type, &r.refund_amount) {
-        (RefundType::RefuseRefund, Some(_)) => {
-            errors.push(&path, Problem::Rule("not sent when refusing the refund"));
-        }
-        (RefundType::RefuseRefund, None) if r.planned_refund_time.is_some() => {
-            let rule = Problem::Rule("no refund is planned when refusing it");
-            errors.push(&Path::ROOT.field("plannedRefundTime"), rule);
-        }
-        (RefundType::AcceptRefund, Some(a)) if a.minor() != limit.minor() => {
+    let accepting = matches!(
+        r.refund_type,
+        RefundType::AcceptRefund | RefundType::AcceptPartialRefund
+    );
+    if let Some(a) = r.refund_amount.filter(|_| accepting) {
+        if r.refund_type == RefundType::AcceptRefund && a.minor() != limit.minor() {
             let rule = Problem::Rule(
                 "a full refund is the escalationAmount; use ACCEPT_PARTIAL_REFUND for less",
             );
             errors.push(&path, rule);
-        }
-        (RefundType::Unrecognized(_), _) => {
-            let rule = Problem::Rule("not a refundType this version knows");
-            errors.push(&Path::ROOT.field("refundType"), rule);
-        }
-        (_, Some(a)) if a.minor() > limit.minor() => {
+        } else if a.minor() > limit.minor() {
             let problem = Problem::AboveMaximum {
                 max: limit.minor(),
                 actual: a.minor(),
             };
             errors.push(&path.field("value"), problem);
         }
-        _ => {}
+        if a.currency != currency {
+            let problem = Problem::CurrencyMismatch {
+                expected: currency,
+                actual: a.currency,
+            };
+            errors.push(&path.field("currency"), problem);
+        }
     }
-    if let Some(a) = &r.refund_amount
-        && a.currency != currency
-    {
-        let problem = Problem::CurrencyMismatch {
-            expected: currency,
-            actual: a.currency,
-        };
-        errors.push(&path.field("currency"), problem);
-    }
-    let accepting = matches!(
-        r.refund_type,
-        RefundType::AcceptRefund | RefundType::AcceptPartialRefund
-    );
     if accepting && limit.currency != currency {
         let rule = Problem::Rule(
             "the escalationAmount is in another currency than the payment: check the escalation with Alipay+",
