@@ -38,6 +38,7 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
+#[cfg(any(feature = "registration", feature = "dispute", feature = "customs"))]
 extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;

@@ -72,6 +72,7 @@ pub fn touch() -> usize {
         + usize::try_from(amount.minor()).unwrap_or(0)
         + touch_cashier()
         + touch_autodebit()
+        + touch_operations()
 }
 
 /// The client core's part of [`touch`]: configuration, inbound handler and tracker without
@@ -128,4 +129,40 @@ fn touch_autodebit() -> usize {
         alipayplus_autodebit::agreement_pay_request("p", order, amount, &Secret::new("T"));
     let mut tracker = alipayplus_autodebit::agreement_tracker(&request, now);
     total + usize::from(tracker.next_step(now) == alipayplus_client::tracker::Step::Pay)
+}
+
+/// The operations crate's part of [`touch`]: registration follow-up, dispute decision, customs
+/// ledger.
+fn touch_operations() -> usize {
+    use alipayplus_client::time::Timestamp;
+    use alipayplus_operations::customs::{DeclarationLedger, inquire_declarations_request};
+    use alipayplus_operations::dispute::{Decision, Dispute, decide};
+    use alipayplus_operations::registration::{
+        RegistrationFollowUp, RegistrationPolicy, RegistrationRef,
+        inquiry_registration_status_request,
+    };
+    use alipayplus_types::{
+        Amount, Currency, DateTime, InitiateRetrievalRequest, MerchantRegistrationInfo,
+        ProductCode, RegistrationDetail, RegistrationRequest, RegistrationType,
+    };
+    let now = Timestamp::from_unix_secs(0);
+    let mut total = usize::from(
+        inquiry_registration_status_request(&RegistrationRef::RequestId("R".into())).is_ok(),
+    );
+    let detail =
+        RegistrationDetail::new("L".into(), RegistrationType::OtherIdentificationNo, "N".into());
+    let merchant = MerchantRegistrationInfo::new("M".into(), "5817".into(), detail);
+    let request = RegistrationRequest::new("R".into(), alloc::vec![ProductCode::InStorePayment], merchant);
+    total += usize::from(
+        RegistrationFollowUp::new(&request, now, RegistrationPolicy::default()).is_ok(),
+    );
+    if let Ok(time) = DateTime::parse("2025-06-01T00:00:00Z") {
+        let body = InitiateRetrievalRequest::new("D".into(), "P".into(), time);
+        let dispute = Dispute::retrieval(&body);
+        total += usize::from(decide(&dispute, None) == Decision::New);
+    }
+    if let Ok(ledger) = DeclarationLedger::new("P", Amount::new(Currency::CNY, 1)) {
+        total += usize::try_from(ledger.remaining().minor()).unwrap_or(0);
+    }
+    total + usize::from(inquire_declarations_request(&["D"]).is_ok())
 }

@@ -9,7 +9,9 @@
 //! payment the shopper never completes: the tracker inquires, then cancels it after a
 //! 2-second window (short windows instead of the real 15 minutes). Then Auto Debit
 //! ([`crate::demo_autodebit`]): bind a wallet, tokens, two charges, refresh, refund, unbind, and
-//! a charge after unbinding that fails cleanly.
+//! a charge after unbinding that fails cleanly. Then the operations
+//! ([`crate::demo_operations`]): register a merchant, answer a retrieval and an escalation,
+//! declare a CNY payment to customs in two parts.
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -283,7 +285,8 @@ fn run() -> Res<()> {
         format!("unacknowledged notification deliveries: {bad:?}")
     })?;
     // 9. Auto Debit on the same simulator.
-    crate::demo_autodebit::run(&sim)
+    crate::demo_autodebit::run(&sim)?;
+    crate::demo_operations::run(&sim)
 }
 
 fn abandoned_payment(

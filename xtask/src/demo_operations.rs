@@ -1,0 +1,555 @@
+//! The operations part of `cargo xtask demo`: `alipayplus-operations` over the ureq transport
+//! against the simulator, with an acquirer endpoint for notifyRegistrationStatus,
+//! initiateRetrieval and initiateEscalation. Every step checks its outcome; an unexpected one
+//! ends the demo with an error.
+//!
+//! register a merchant (accepted, then each wallet's review arrives by notification and is
+//! merged: approved) → a paid payment gets a retrieval (answered with evidence) and an
+//! escalation (answered with a partial refund, a refund above the escalation refused before
+//! sending) → a paid AlipayCN payment in CNY is declared in two parts (a third part above the
+//! declarable amount refused before sending) and the declarations are inquired.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use alipayplus_cashier::cashier::{cashier_payment_factor, pay_request};
+use alipayplus_client::client::{Client, ClientConfig, Host};
+use alipayplus_client::inquiry::{PaymentRef, inquiry_request};
+use alipayplus_client::time::{Clock, SystemClock};
+use alipayplus_client::transport::{Headers, Request, Response};
+use alipayplus_operations::customs::{
+    DeclarationLedger, declarable_amount, declare_request, inquire_declarations_request,
+};
+use alipayplus_operations::dispute::{
+    Decision, Dispute, DisputeKind, MemoryDisputeStore, handle_initiate_escalation,
+    handle_initiate_retrieval, response_escalation_request, response_retrieval_request,
+};
+use alipayplus_operations::registration::{
+    Final, RegistrationEvent, RegistrationFollowUp, RegistrationPolicy, Step,
+    handle_notify_registration_status,
+};
+use alipayplus_sign::PublicKeys;
+use alipayplus_sim::{OpenDispute, OperationsConfig, Simulator, keys};
+use alipayplus_types::{
+    Amount, Attachment, AttachmentType, BusinessType, ContactInfo, ContactType, Currency,
+    CustomsInfo, DeclareRequest, Env, Merchant, MerchantCustomsInfo, MerchantRegistrationInfo,
+    Order, OrderStatus, PayRequest, PaymentMethod, ProductCode, ProofOfDelivery, RefundType,
+    RegistrationDetail, RegistrationRequest, RegistrationType, ResponseEscalationRequest,
+    ResponseRetrievalRequest, StrBool, TerminalType, TransactionReceipt, Website, WebsiteType,
+};
+use alipayplus_ureq::UreqTransport;
+
+/// What the acquirer endpoint received.
+#[derive(Default)]
+struct Inbox {
+    registrations: Vec<RegistrationEvent>,
+    disputes: MemoryDisputeStore,
+}
+
+type Shared = Arc<Mutex<Inbox>>;
+
+fn config(sim: &Simulator) -> Result<ClientConfig, String> {
+    let key = keys::acqp_private_key().map_err(|e| e.to_string())?;
+    let public = keys::sim_public_key().map_err(|e| e.to_string())?;
+    let host = Host::custom(sim.base_url()).map_err(|e| e.to_string())?;
+    ClientConfig::new(
+        sim.client_id(),
+        host,
+        key,
+        PublicKeys::single(1, public),
+        SystemClock,
+    )
+    .map_err(|e| e.to_string())
+}
+
+fn step(n: &str, what: &str, detail: impl std::fmt::Display) {
+    println!("[{n:>3}] {what:<26} {detail}");
+}
+
+fn check(ok: bool, what: &str) -> Result<(), String> {
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("unexpected: {what}"))
+    }
+}
+
+/// The acquirer's endpoint on a loopback port; returns its base URL.
+fn start_endpoint(sim: &Simulator, inbox: Shared) -> Result<String, String> {
+    let server = tiny_http::Server::http("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let addr = server
+        .server_addr()
+        .to_ip()
+        .ok_or("the endpoint has no IP address")?;
+    let config = config(sim)?;
+    std::thread::spawn(move || {
+        for mut incoming in server.incoming_requests() {
+            let mut body = Vec::new();
+            if incoming.as_reader().read_to_end(&mut body).is_err() {
+                continue;
+            }
+            let headers: Headers = incoming
+                .headers()
+                .iter()
+                .map(|h| {
+                    (
+                        h.field.as_str().as_str().to_owned(),
+                        h.value.as_str().to_owned(),
+                    )
+                })
+                .collect();
+            let request = Request {
+                method: incoming.method().to_string(),
+                uri: incoming.url().to_owned(),
+                headers,
+                body,
+            };
+            let answer = answer(&config, &request, &inbox);
+            let mut out =
+                tiny_http::Response::from_data(answer.body).with_status_code(answer.status);
+            for (n, v) in answer.headers.iter() {
+                if let Ok(h) = tiny_http::Header::from_bytes(n.as_bytes(), v.as_bytes()) {
+                    out.add_header(h);
+                }
+            }
+            let _ = incoming.respond(out);
+        }
+    });
+    Ok(format!("http://{addr}"))
+}
+
+fn answer(config: &ClientConfig, request: &Request, inbox: &Shared) -> Response {
+    let api = request.path().rsplit('/').next().unwrap_or_default();
+    let Ok(mut inbox) = inbox.lock() else {
+        return Response::new(500, Vec::new());
+    };
+    if api == "notifyRegistrationStatus" {
+        return match handle_notify_registration_status(config, request) {
+            Ok(n) => {
+                let psp = n.event.psp_statuses.first();
+                step(
+                    "",
+                    "notifyRegistrationStatus",
+                    format!(
+                        "{} {} (signature verified, signed ack sent)",
+                        psp.map_or("-", |p| p.psp_name.as_str()),
+                        psp.and_then(|p| p.status.as_ref())
+                            .map_or("-", |s| s.as_str())
+                    ),
+                );
+                inbox.registrations.push(n.event);
+                n.answer
+            }
+            Err(r) => r.answer,
+        };
+    }
+    let delivery = match api {
+        "initiateRetrieval" => handle_initiate_retrieval(config, request),
+        _ => handle_initiate_escalation(config, request),
+    };
+    match delivery {
+        Ok(d) => {
+            let received = inbox.disputes.receive(config, &d);
+            let decision = match &received.decision {
+                Decision::New => "new",
+                Decision::Duplicate => "duplicate",
+                _ => "conflict",
+            };
+            step(
+                "",
+                &format!("{api} received"),
+                format!(
+                    "{} for {} ({decision}; signed answer sent)",
+                    d.dispute.dispute_request_id, d.dispute.payment_request_id
+                ),
+            );
+            received.answer
+        }
+        Err(r) => r.answer,
+    }
+}
+
+/// Waits (at most 10 s) until `done` holds.
+fn wait(what: &str, mut done: impl FnMut() -> bool) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done() {
+        if Instant::now() > deadline {
+            return Err(format!("{what} did not arrive within 10 s"));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok(())
+}
+
+fn registration(endpoint: &str) -> RegistrationRequest {
+    let mut detail = RegistrationDetail::new(
+        "Demo Merchant Pte. Ltd.".into(),
+        RegistrationType::EnterpriseRegistrationNo,
+        "202412345K".into(),
+    );
+    detail.business_type = Some(BusinessType::Enterprise);
+    detail.contact_info = Some(vec![ContactInfo {
+        contact_type: Some(ContactType::Email),
+        ..ContactInfo::new("ops@demo-merchant.example".into())
+    }]);
+    let mut merchant = MerchantRegistrationInfo::new("M-DEMO-0001".into(), "5817".into(), detail);
+    merchant.merchant_display_name = Some("Demo Shop".into());
+    merchant.websites = Some(vec![Website {
+        website_type: Some(WebsiteType::Web),
+        ..Website::new("https://demo-merchant.example".into())
+    }]);
+    let mut request = RegistrationRequest::new(
+        "REG-DEMO-0001".into(),
+        vec![ProductCode::CashierPayment],
+        merchant,
+    );
+    request.registration_notify_url = Some(format!("{endpoint}/acqp/notifyRegistrationStatus"));
+    request
+}
+
+fn register(
+    sim: &Simulator,
+    client: &Client<UreqTransport>,
+    inbox: &Shared,
+    endpoint: &str,
+) -> Result<(), String> {
+    let request = registration(endpoint);
+    let mut follow =
+        RegistrationFollowUp::new(&request, SystemClock.now(), RegistrationPolicy::default())
+            .map_err(|e| e.to_string())?;
+    check(
+        follow.next_step(SystemClock.now()) == Step::Register,
+        "the follow-up does not start with registration",
+    )?;
+    let outcome = client.call(follow.request()).map_err(|e| e.to_string())?;
+    follow.on_registration_outcome(SystemClock.now(), &outcome);
+    check(
+        outcome.is_success() && follow.is_accepted(),
+        "registration was not accepted",
+    )?;
+    step("O1", "registration", "S: accepted (not yet approved)");
+    let inquiry = client
+        .call(&follow.inquiry_request())
+        .map_err(|e| e.to_string())?;
+    follow.on_inquiry_outcome(SystemClock.now(), &inquiry);
+    let overall = follow
+        .overall()
+        .map(|s| s.as_str().to_owned())
+        .unwrap_or_default();
+    check(overall == "PENDING", "the inquiry does not say PENDING")?;
+    step(
+        "O2",
+        "inquiryRegistrationStatus",
+        format!(
+            "{overall}, {} wallets reviewing",
+            follow.psp_statuses().len()
+        ),
+    );
+
+    let wallets = sim
+        .review_registration("REG-DEMO-0001", None, true)
+        .map_err(|e| e.to_string())?;
+    step(
+        "O3",
+        "wallets review (simulated)",
+        format!("{} approve", wallets.join(", ")),
+    );
+    let expected = wallets.len();
+    wait("every approval notification", || {
+        inbox
+            .lock()
+            .map(|i| i.registrations.len() >= expected)
+            .unwrap_or(false)
+    })?;
+    let events = inbox
+        .lock()
+        .map_err(|e| e.to_string())?
+        .registrations
+        .clone();
+    for event in &events {
+        follow.on_notification(SystemClock.now(), event);
+    }
+    check(
+        follow.final_state() == Some(&Final::Completed),
+        "the registration is not complete",
+    )?;
+    for w in &wallets {
+        check(
+            follow.is_approved_by(w, &ProductCode::CashierPayment),
+            "a wallet did not approve",
+        )?;
+    }
+    step(
+        "O4",
+        "registration follow-up",
+        format!(
+            "COMPLETED: approved by {} (notifications merged)",
+            wallets.join(" and ")
+        ),
+    );
+    Ok(())
+}
+
+fn paid(
+    sim: &Simulator,
+    client: &Client<UreqTransport>,
+    id: &str,
+    amount: Amount,
+    wallet: &str,
+) -> Result<(), String> {
+    let order = Order {
+        env: Some(Env::new(TerminalType::Web)),
+        ..Order::new(
+            format!("ORDER-{id}"),
+            "Demo order".into(),
+            amount,
+            Merchant::new("M-DEMO-0001".into()),
+        )
+    };
+    let mut pay = PayRequest::new(
+        id.into(),
+        order,
+        amount,
+        PaymentMethod::new(wallet.into()),
+        cashier_payment_factor(None),
+    );
+    pay.payment_redirect_url = Some("https://demo-merchant.example/return".into());
+    let pay = pay_request(&pay).map_err(|e| e.to_string())?;
+    let outcome = client.call(&pay).map_err(|e| e.to_string())?;
+    check(outcome.is_unknown(), "pay did not wait for the shopper")?;
+    sim.approve(id).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+fn stored(inbox: &Shared, kind: DisputeKind, id: &str) -> Result<Dispute, String> {
+    wait("the dispute", || {
+        inbox
+            .lock()
+            .map(|i| i.disputes.get(kind, id).is_some())
+            .unwrap_or(false)
+    })?;
+    inbox
+        .lock()
+        .map_err(|e| e.to_string())?
+        .disputes
+        .get(kind, id)
+        .cloned()
+        .ok_or_else(|| "the dispute was not stored".into())
+}
+
+fn disputes(sim: &Simulator, client: &Client<UreqTransport>, inbox: &Shared) -> Result<(), String> {
+    let amount = Amount::new(Currency::USD, 2500);
+    paid(sim, client, "PAY-DEMO-DSP-1", amount, "SIMWALLET")?;
+    step("O5", "a paid payment", "PAY-DEMO-DSP-1, USD 25.00");
+    let opened = sim
+        .open_dispute(&OpenDispute {
+            kind: "retrieval".into(),
+            payment_request_id: "PAY-DEMO-DSP-1".into(),
+            escalation_amount: None,
+            dispute_request_id: None,
+        })
+        .map_err(|e| e.to_string())?;
+    let retrieval = stored(inbox, DisputeKind::Retrieval, &opened.dispute_request_id)?;
+    let mut answer =
+        ResponseRetrievalRequest::new(retrieval.dispute_request_id.clone(), OrderStatus::Success);
+    answer.transaction_receipt = Some(TransactionReceipt {
+        reference_order_id: Some("ORDER-PAY-DEMO-DSP-1".into()),
+        order_amount: Some(amount),
+        order_status: Some(OrderStatus::Success),
+        ..TransactionReceipt::new()
+    });
+    answer.proof_of_delivery = Some(ProofOfDelivery {
+        delivery_tracking_no: Some("TRACK-0001".into()),
+        ..ProofOfDelivery::new()
+    });
+    answer.other_documentation = Some(vec![Attachment {
+        attachment_name: Some("delivery-receipt.pdf".into()),
+        content: Some("https://demo-merchant.example/evidence/delivery-receipt.pdf".into()),
+        content_type: Some("application/pdf".into()),
+        ..Attachment::new(AttachmentType::ProofOfDelivery)
+    }]);
+    let answer = response_retrieval_request(&answer, &retrieval).map_err(|e| e.to_string())?;
+    let outcome = client.call(&answer).map_err(|e| e.to_string())?;
+    check(outcome.is_success(), "responseRetrieval was not accepted")?;
+    step(
+        "O6",
+        "responseRetrieval",
+        "S: receipt, tracking number and a document sent",
+    );
+
+    let opened = sim
+        .open_dispute(&OpenDispute {
+            kind: "escalation".into(),
+            payment_request_id: "PAY-DEMO-DSP-1".into(),
+            escalation_amount: Some(Amount::new(Currency::USD, 1500)),
+            dispute_request_id: None,
+        })
+        .map_err(|e| e.to_string())?;
+    let escalation = stored(inbox, DisputeKind::Escalation, &opened.dispute_request_id)?;
+    let mut decision = ResponseEscalationRequest::new(
+        escalation.dispute_request_id.clone(),
+        RefundType::AcceptPartialRefund,
+    );
+    decision.refund_amount = Some(Amount::new(Currency::USD, 1600));
+    let refused = response_escalation_request(&decision, &escalation, amount.currency);
+    check(
+        refused.is_err(),
+        "a refund above the escalation amount was let through",
+    )?;
+    step(
+        "O7",
+        "responseEscalation 16.00",
+        "refused before sending: above the escalation amount 15.00",
+    );
+    decision.refund_amount = Some(Amount::new(Currency::USD, 1000));
+    decision.remarks = Some("One item was not delivered".into());
+    let decision = response_escalation_request(&decision, &escalation, amount.currency)
+        .map_err(|e| e.to_string())?;
+    let outcome = client.call(&decision).map_err(|e| e.to_string())?;
+    check(outcome.is_success(), "responseEscalation was not accepted")?;
+    step(
+        "O8",
+        "responseEscalation",
+        "S: ACCEPT_PARTIAL_REFUND USD 10.00",
+    );
+    Ok(())
+}
+
+fn declaration(id: &str, order: &str, value: u64) -> DeclareRequest {
+    let mut r = DeclareRequest::new(
+        "PAY-DEMO-CN-1".into(),
+        id.into(),
+        CustomsInfo::new("HANGZHOU".into(), "CN".into()),
+        MerchantCustomsInfo::new("MCC330100001".into(), "Demo Cross-border Ltd".into()),
+        Amount::new(Currency::CNY, value),
+        StrBool(true),
+    );
+    r.reference_order_id = Some(order.into());
+    r
+}
+
+fn customs(sim: &Simulator, client: &Client<UreqTransport>) -> Result<(), String> {
+    paid(
+        sim,
+        client,
+        "PAY-DEMO-CN-1",
+        Amount::new(Currency::CNY, 20_000),
+        "ALIPAY_CN",
+    )?;
+    let inquiry = client
+        .call(&inquiry_request(&PaymentRef::RequestId(
+            "PAY-DEMO-CN-1".into(),
+        )))
+        .map_err(|e| e.to_string())?;
+    let limit = declarable_amount(
+        inquiry
+            .body()
+            .ok_or("inquiryPayment gave no verified answer")?,
+    )
+    .map_err(|e| e.to_string())?;
+    step(
+        "O9",
+        "a paid AlipayCN payment",
+        format!(
+            "PAY-DEMO-CN-1, customsDeclarationAmount CNY {}",
+            limit.to_major_string().unwrap_or_default()
+        ),
+    );
+    let mut ledger = DeclarationLedger::new("PAY-DEMO-CN-1", limit).map_err(|e| e.to_string())?;
+    for (n, (id, order, value)) in [
+        ("DCL-DEMO-1", "ORD-DEMO-1", 12_000),
+        ("DCL-DEMO-2", "ORD-DEMO-2", 8_000),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let request = declaration(id, order, value);
+        ledger.check(&request).map_err(|e| e.to_string())?;
+        let outcome = client
+            .call(&declare_request(&request).map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())?;
+        ledger.on_declare_outcome(&request, &outcome);
+        check(outcome.is_success(), "declare was not accepted")?;
+        step(
+            &format!("O1{n}"),
+            "declare (split)",
+            format!(
+                "{id}: CNY {}, declared total CNY {}",
+                Amount::new(Currency::CNY, value)
+                    .to_major_string()
+                    .unwrap_or_default(),
+                ledger.total().to_major_string().unwrap_or_default()
+            ),
+        );
+    }
+    let over = ledger.check(&declaration("DCL-DEMO-3", "ORD-DEMO-3", 100));
+    check(
+        over.is_err(),
+        "a declaration above customsDeclarationAmount was let through",
+    )?;
+    step(
+        "O12",
+        "declare 1.00 more",
+        "refused before sending: above customsDeclarationAmount",
+    );
+    sim.advance_clock(Duration::from_secs(2));
+    let ask =
+        inquire_declarations_request(&["DCL-DEMO-1", "DCL-DEMO-2"]).map_err(|e| e.to_string())?;
+    let outcome = client.call(&ask).map_err(|e| e.to_string())?;
+    let records = outcome
+        .body()
+        .and_then(|b| b.declaration_records.clone())
+        .unwrap_or_default();
+    check(
+        records.len() == 2,
+        "the inquiry did not return both declarations",
+    )?;
+    let statuses: Vec<String> = records
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}",
+                r.customs_declaration_request_id.as_deref().unwrap_or("-"),
+                r.declaration_request_status
+                    .as_ref()
+                    .map_or("-", |s| s.as_str())
+            )
+        })
+        .collect();
+    check(
+        statuses
+            .iter()
+            .all(|s| s.ends_with("CUSTOMS_ACCEPT_SUCCESS")),
+        "customs did not accept",
+    )?;
+    step("O13", "inquireDeclarationRequests", statuses.join(", "));
+    Ok(())
+}
+
+/// Runs the operations demo against `sim`.
+pub fn run(sim: &Simulator) -> Result<(), String> {
+    step(
+        "OP",
+        "Operations",
+        "registration, disputes, customs (merchant M-DEMO-0001)",
+    );
+    let inbox = Shared::default();
+    let endpoint = start_endpoint(sim, inbox.clone())?;
+    sim.set_operations_config(OperationsConfig {
+        registration_notify_url: None,
+        dispute_url: Some(format!("{endpoint}/acqp")),
+    });
+    let client = Client::new(config(sim)?, UreqTransport::new());
+    register(sim, &client, &inbox, &endpoint)?;
+    disputes(sim, &client, &inbox)?;
+    customs(sim, &client)?;
+    check(
+        sim.wait_notifications_idle(Duration::from_secs(10)),
+        "notifications still pending",
+    )?;
+    check(
+        sim.notifications().iter().all(|n| n.acknowledged),
+        "a notification was not acknowledged",
+    )?;
+    Ok(())
+}
