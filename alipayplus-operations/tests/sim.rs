@@ -433,8 +433,16 @@ fn a_cny_payment_is_declared_in_two_parts_updated_and_inquired() {
     assert_eq!(ledger.check(&third).unwrap().minor(), 10_000);
     assert!(client.call(&third).unwrap().is_success());
     // Another payment with a known id; a non-AlipayCN payment.
-    let wrong = declaration("DCL-1", "PAY-CN-OTHER", "ORD-1", 1);
-    assert_eq!(client.call(&wrong).unwrap().code(), Some("ORDER_NOT_EXIST"));
+    let reused = declaration("DCL-1", "PAY-CN-OTHER", "ORD-1", 1);
+    assert_eq!(
+        client.call(&reused).unwrap().code(),
+        Some("REPEAT_REQ_INCONSISTENT")
+    );
+    let unknown = declaration("DCL-7", "PAY-CN-OTHER", "ORD-7", 1);
+    assert_eq!(
+        client.call(&unknown).unwrap().code(),
+        Some("ORDER_NOT_EXIST")
+    );
     paid(
         &sim,
         &client,

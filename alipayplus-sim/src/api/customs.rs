@@ -30,6 +30,16 @@ pub(super) const INQUIRE: Route = Route {
 fn declare(shared: &Shared, request: DeclareRequest) -> DeclareResponse {
     let now = shared.clock.now_secs();
     let fail = |code: &str, message: &str| DeclareResponse::new(result(code, "F", message));
+    let reused = lock(&shared.operations)
+        .declarations
+        .get(&request.customs_declaration_request_id)
+        .is_some_and(|d| d.request.payment_request_id != request.payment_request_id);
+    if reused {
+        return fail(
+            "REPEAT_REQ_INCONSISTENT",
+            "this customsDeclarationRequestId was used for another payment",
+        );
+    }
     let (limit, payment_id) = {
         let store = lock(&shared.store);
         let Some(p) = store.payments.get(&request.payment_request_id) else {
@@ -46,12 +56,6 @@ fn declare(shared: &Shared, request: DeclareRequest) -> DeclareResponse {
     let mut books = lock(&shared.operations);
     let id = request.customs_declaration_request_id.clone();
     let existing = books.declarations.get(&id);
-    if existing.is_some_and(|d| d.request.payment_request_id != request.payment_request_id) {
-        return fail(
-            "REPEAT_REQ_INCONSISTENT",
-            "this customsDeclarationRequestId was used for another payment",
-        );
-    }
     let others: u64 = books
         .declarations
         .iter()
