@@ -17,10 +17,11 @@
 //! the next day) settles net transactions less fees.
 //!
 //! Planted discrepancies, to exercise a reconciler: `drop` leaves rows out of the Transaction
-//! Detail Report, `changeAmount` alters a row's amount; each file's summary is computed from the
-//! rows as written (as Alipay+'s own files would be consistent), so only a comparison with the
-//! merchant's records finds them. The simulator shares no code with the client crates: this
-//! module writes CSV by hand.
+//! Detail Report, `changeAmount` alters a row's amount; the detail file's summary and the
+//! Transaction Summary Report are computed from the rows as written (as Alipay+'s own files
+//! would agree with each other), so only a comparison with the merchant's records finds them.
+//! Fees and the Settlement Report keep the true figures. The simulator shares no code with
+//! the client crates: this module writes CSV by hand.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -246,6 +247,7 @@ fn cycle_files(
     // Transaction Detail Report, with the planted changes.
     let mut rows = String::new();
     let (mut count, mut net) = (0usize, 0i64);
+    let mut written: Vec<(bool, i64)> = Vec::new();
     for item in items
         .iter()
         .filter(|i| !request.drop.contains(&i.request_id))
@@ -274,6 +276,7 @@ fn cycle_files(
         ]);
         count += 1;
         net += value;
+        written.push((item.refund, value));
     }
     let mut details = line(&[
         "totalCount",
@@ -335,25 +338,28 @@ fn cycle_files(
     fee_file += &fees;
     fee_file += "<END>\n";
 
-    // Transaction Summary Report: the cycle's figures, one row per transaction type.
-    let true_net: i64 = items.iter().map(|i| i.signed()).sum();
-    let payments: Vec<&&Item> = items.iter().filter(|i| !i.refund).collect();
-    let refunds: Vec<&&Item> = items.iter().filter(|i| i.refund).collect();
-    let sum = |v: &[&&Item]| v.iter().map(|i| i.signed()).sum::<i64>().to_string();
+    // Transaction Summary Report: the figures of the detail rows as written, one row per type.
+    let by_type = |refund: bool| {
+        let rows = written.iter().filter(|(r, _)| *r == refund);
+        (rows.clone().count(), rows.map(|(_, v)| v).sum::<i64>())
+    };
     let mut summary = line(&[
         "totalCount",
         "netTotalAmount",
         "settlementCurrency",
         "clearingBatchId",
     ]);
-    summary += &line(&[&items.len().to_string(), &true_net.to_string(), ccy, &batch]);
+    summary += &line(&[&count.to_string(), &net.to_string(), ccy, &batch]);
     summary += "\n";
     summary += &line(&["transactionType", "count", "amountValue", "currency"]);
-    summary += &line(&["PAYMENT", &payments.len().to_string(), &sum(&payments), ccy]);
-    summary += &line(&["REFUND", &refunds.len().to_string(), &sum(&refunds), ccy]);
+    for (kind, refund) in [("PAYMENT", false), ("REFUND", true)] {
+        let (n, sum) = by_type(refund);
+        summary += &line(&[kind, &n.to_string(), &sum.to_string(), ccy]);
+    }
     summary += "<END>\n";
 
-    // Settlement Report: this cycle's clearing batch, net less fees.
+    // Settlement Report: this cycle's clearing batch (true figures), net less fees.
+    let true_net: i64 = items.iter().map(|i| i.signed()).sum();
     let settle = true_net - fee_total;
     let value_date = date_text(day + 1);
     let mut settlement = line(&[
