@@ -7,6 +7,9 @@ mod bench_report;
 mod codegen;
 mod demo;
 mod demo_autodebit;
+// The demo's last section; the lead wires `demo_reconcile::run` into demo.rs.
+#[allow(dead_code)]
+mod demo_reconcile;
 mod sim;
 
 const USAGE: &str = "usage: cargo xtask <command>
