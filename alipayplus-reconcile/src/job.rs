@@ -322,6 +322,7 @@ fn first_row_date<F: Fetch>(
     {
         let mut parser = parser_for(name, options);
         let mut found = None;
+        // Stops the read at the first dated row (the error is dropped below).
         let stop = "first row found";
         let result = read_report(fetch.open(&name.file_name())?, &mut parser, |row| {
             found = row.transaction()?.time.map(|t| ClearingDate::of(&t));
