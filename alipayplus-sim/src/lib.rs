@@ -49,6 +49,7 @@ mod http;
 pub mod keys;
 pub mod notify;
 pub mod payment;
+pub mod reports;
 mod server;
 pub mod shopper;
 mod state;
@@ -387,6 +388,18 @@ impl Simulator {
     /// Every token pair issued.
     pub fn tokens(&self) -> Vec<TokenView> {
         autodebit::tokens(&self.shared)
+    }
+
+    /// Writes the settlement reports of the cycles `request` names into its directory (see
+    /// [`reports`]; the control API's `POST /sim/reports`).
+    ///
+    /// # Errors
+    /// [`Error::BadControlRequest`] for a bad date or a directory that cannot be written.
+    pub fn write_reports(
+        &self,
+        request: &reports::ReportRequest,
+    ) -> Result<reports::ReportsWritten, Error> {
+        reports::write(&self.shared, request)
     }
 
     /// Stops the simulator (same as dropping it).

@@ -4,6 +4,7 @@
 //!   [`generated`] modules, re-exported here): one struct per request/response/nested object,
 //!   one open enum per value set and per API's result codes, an [`Api`] impl per request type.
 //! * Hand-written core types: [`Amount`] / [`Currency`] (integer minor units, never floats),
+//!   [`SignedAmount`] (signed minor units, for settlement reports where refunds are negative),
 //!   [`ApiResult`] / [`ResultStatus`] / [`Action`], [`DateTime`] (RFC 3339, byte-exact),
 //!   [`StrBool`] / [`StrInt`] / [`StrDecimal`] (scalars sent as JSON strings), [`Secret`],
 //!   and [`ValidationErrors`].
@@ -47,7 +48,7 @@ pub mod validate;
 
 pub mod generated;
 
-pub use amount::{Amount, Currency, MinorUnits};
+pub use amount::{Amount, Currency, MinorUnits, SignedAmount};
 pub use api::{Api, Direction, HasResult};
 pub use datetime::DateTime;
 pub use error::{Error, MAX_ECHO_CHARS};
