@@ -51,11 +51,11 @@ pub mod generated;
 pub use amount::{Amount, Currency, MinorUnits, SignedAmount};
 pub use api::{Api, Direction, HasResult};
 pub use datetime::DateTime;
-pub use error::{Error, MAX_ECHO_CHARS};
+pub use error::{Error, MAX_ECHO_CHARS, TimeParseError};
 pub use generated::*;
 pub use result::{Action, ApiResult, ResultCode, ResultEnvelope, ResultStatus};
 pub use scalar::{Secret, StrBool, StrDecimal, StrInt};
-pub use timestamp::{TimeFormat, TimeParseError, Timestamp};
+pub use timestamp::{TimeFormat, Timestamp};
 pub use validate::{Problem, ValidationError, ValidationErrors};
 
 /// Unknown JSON fields of an object, kept so they survive a parse / serialize round trip.
