@@ -13,6 +13,7 @@
 //! | `GET /sim/notifications` | per-payment status and every delivery |
 //! | `GET /sim/calls` | every API call answered, with result and fault |
 //! | `POST /sim/clock/advance` `{"seconds":N}` | moves the protocol clock (expiry, windows) |
+//! | `POST /sim/reports` (a [`crate::reports::ReportRequest`]) | writes the settlement reports of a cycle into a directory |
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -111,6 +112,10 @@ pub(crate) fn serve(shared: &Shared, request: &HttpRequest) -> HttpResponse {
                 &serde_json::json!({ "now": shared.clock.now_header() }),
             )
         })),
+        ("POST", "/sim/reports") => body(
+            parse::<crate::reports::ReportRequest>(request)
+                .map(|r| outcome(crate::reports::write(shared, &r))),
+        ),
         _ => HttpResponse::error(404, "no such control call; see GET /sim"),
     }
 }

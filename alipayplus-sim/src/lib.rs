@@ -50,6 +50,7 @@ pub mod keys;
 pub mod notify;
 pub mod operations;
 pub mod payment;
+pub mod reports;
 mod server;
 pub mod shopper;
 mod state;
@@ -389,6 +390,18 @@ impl Simulator {
     /// Every token pair issued.
     pub fn tokens(&self) -> Vec<TokenView> {
         autodebit::tokens(&self.shared)
+    }
+
+    /// Writes the settlement reports of the cycles `request` names into its directory (see
+    /// [`reports`]; the control API's `POST /sim/reports`).
+    ///
+    /// # Errors
+    /// [`Error::BadControlRequest`] for a bad date or a directory that cannot be written.
+    pub fn write_reports(
+        &self,
+        request: &reports::ReportRequest,
+    ) -> Result<reports::ReportsWritten, Error> {
+        reports::write(&self.shared, request)
     }
 
     /// Stops the simulator (same as dropping it).

@@ -314,6 +314,132 @@ impl fmt::Display for Amount {
     }
 }
 
+/// A signed amount of money in integer minor units: what settlement reports carry, where a
+/// refund is negative (`-300` SGD is S$-3.00). [`Amount`] stays unsigned for the APIs, which
+/// never send a negative value; this type is for totals and report rows.
+///
+/// Arithmetic is checked and refuses mixed currencies, so a sum is either exact or `None`.
+///
+/// ```
+/// use alipayplus_types::{Amount, Currency, SignedAmount};
+/// let refund = SignedAmount::parse_minor(Currency::SGD, "-300").unwrap();
+/// let payment = SignedAmount::from_amount(Amount::new(Currency::SGD, 1500)).unwrap();
+/// let net = payment.checked_add(&refund).unwrap();
+/// assert_eq!(net, SignedAmount::new(Currency::SGD, 1200));
+/// assert_eq!(refund.to_major_string().unwrap(), "-3.00");
+/// assert_eq!(SignedAmount::parse_major(Currency::SGD, "-3.00").unwrap(), refund);
+/// assert_eq!(refund.unsigned_abs(), Amount::new(Currency::SGD, 300));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SignedAmount {
+    /// ISO 4217 currency.
+    pub currency: Currency,
+    /// Signed count of minor units.
+    pub minor: i64,
+}
+
+impl SignedAmount {
+    /// `minor` minor units of `currency` (negative for money going back).
+    pub const fn new(currency: Currency, minor: i64) -> Self {
+        SignedAmount { currency, minor }
+    }
+
+    /// Zero in `currency`.
+    pub const fn zero(currency: Currency) -> Self {
+        SignedAmount { currency, minor: 0 }
+    }
+
+    /// The unsigned [`Amount`] as a signed one; `None` above `i64::MAX` minor units.
+    pub fn from_amount(amount: Amount) -> Option<Self> {
+        i64::try_from(amount.minor())
+            .ok()
+            .map(|m| SignedAmount::new(amount.currency, m))
+    }
+
+    /// The magnitude as an unsigned [`Amount`].
+    pub fn unsigned_abs(&self) -> Amount {
+        Amount::new(self.currency, self.minor.unsigned_abs())
+    }
+
+    /// `self + other`; `None` if the currencies differ or the sum overflows.
+    pub fn checked_add(&self, other: &SignedAmount) -> Option<SignedAmount> {
+        (self.currency == other.currency)
+            .then(|| self.minor.checked_add(other.minor))
+            .flatten()
+            .map(|m| SignedAmount::new(self.currency, m))
+    }
+
+    /// `-self`; `None` for `i64::MIN` minor units.
+    pub fn checked_neg(&self) -> Option<SignedAmount> {
+        self.minor
+            .checked_neg()
+            .map(|m| SignedAmount::new(self.currency, m))
+    }
+
+    /// Parses an integer count of minor units with an optional leading `-` (`"-300"`).
+    /// A `+` sign, spaces, decimals or an empty text are errors.
+    pub fn parse_minor(currency: Currency, text: &str) -> Result<Self, Error> {
+        let (negative, digits) = split_sign(text);
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Error::InvalidAmount(echo(text)));
+        }
+        let magnitude: u64 = digits
+            .parse()
+            .map_err(|_| Error::InvalidAmount(echo(text)))?;
+        Self::signed(currency, negative, magnitude).ok_or_else(|| Error::InvalidAmount(echo(text)))
+    }
+
+    /// Parses a major-unit decimal with an optional leading `-` (`"-3.00"` SGD is -300 minor
+    /// units) with the currency's exponent, exactly; more decimals than the currency has is an
+    /// error, not a rounding (see [`Amount::from_major`]).
+    pub fn parse_major(currency: Currency, text: &str) -> Result<Self, Error> {
+        let (negative, digits) = split_sign(text);
+        let magnitude = Amount::from_major(currency, digits)?;
+        Self::signed(currency, negative, magnitude.minor()).ok_or_else(|| Error::AmountOutOfRange {
+            value: echo(text),
+            currency: currency.as_str().to_string(),
+            exponent: currency.exponent().unwrap_or(0),
+        })
+    }
+
+    fn signed(currency: Currency, negative: bool, magnitude: u64) -> Option<Self> {
+        let minor = if negative {
+            0i64.checked_sub_unsigned(magnitude)?
+        } else {
+            i64::try_from(magnitude).ok()?
+        };
+        Some(SignedAmount::new(currency, minor))
+    }
+
+    /// The amount in major units as exact decimal text (`-300` SGD → `"-3.00"`); `None` for a
+    /// currency outside the ISO 4217 table.
+    pub fn to_major_string(&self) -> Option<String> {
+        let magnitude = self.unsigned_abs().to_major_string()?;
+        Some(if self.minor < 0 {
+            alloc::format!("-{magnitude}")
+        } else {
+            magnitude
+        })
+    }
+}
+
+/// `("-300")` → `(true, "300")`; only a single leading `-` is a sign.
+fn split_sign(text: &str) -> (bool, &str) {
+    match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    }
+}
+
+impl fmt::Display for SignedAmount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.to_major_string() {
+            Some(major) => write!(f, "{major} {}", self.currency),
+            None => write!(f, "{} minor units of {}", self.minor, self.currency),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -370,5 +496,71 @@ mod tests {
         assert!(err.to_string().contains("invalid amount value"), "{err}");
         let err = serde_json::from_str::<Amount>(r#"{"value":"1","currency":"yen"}"#).unwrap_err();
         assert!(err.to_string().contains("invalid currency code"), "{err}");
+    }
+
+    #[test]
+    fn signed_amounts_parse_exactly_and_refuse_bad_text() {
+        let sgd = Currency::SGD;
+        assert_eq!(SignedAmount::parse_minor(sgd, "-300").unwrap().minor, -300);
+        assert_eq!(SignedAmount::parse_minor(sgd, "0").unwrap().minor, 0);
+        for bad in [
+            "",
+            "-",
+            "+1",
+            " 1",
+            "1.5",
+            "--1",
+            "1e3",
+            "9223372036854775808",
+        ] {
+            assert!(SignedAmount::parse_minor(sgd, bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            SignedAmount::parse_minor(sgd, "-9223372036854775808")
+                .unwrap()
+                .minor,
+            i64::MIN
+        );
+        assert_eq!(
+            SignedAmount::parse_major(Currency::KWD, "-1.5")
+                .unwrap()
+                .minor,
+            -1500
+        );
+        assert!(SignedAmount::parse_major(Currency::JPY, "-1.5").is_err());
+        assert!(SignedAmount::parse_major(sgd, "-").is_err());
+        assert_eq!(
+            SignedAmount::new(Currency::USD, -5)
+                .to_major_string()
+                .unwrap(),
+            "-0.05"
+        );
+        assert_eq!(
+            SignedAmount::new(Currency::USD, i64::MIN)
+                .to_major_string()
+                .unwrap(),
+            "-92233720368547758.08"
+        );
+    }
+
+    #[test]
+    fn signed_arithmetic_is_checked() {
+        let a = SignedAmount::new(Currency::USD, i64::MAX);
+        assert_eq!(a.checked_add(&SignedAmount::new(Currency::USD, 1)), None);
+        assert_eq!(a.checked_add(&SignedAmount::new(Currency::SGD, 0)), None);
+        assert_eq!(
+            SignedAmount::new(Currency::USD, i64::MIN).checked_neg(),
+            None
+        );
+        assert_eq!(
+            SignedAmount::from_amount(Amount::new(Currency::USD, u64::MAX)),
+            None
+        );
+        assert_eq!(
+            SignedAmount::new(Currency::USD, i64::MIN)
+                .unsigned_abs()
+                .minor(),
+            1u64 << 63
+        );
     }
 }

@@ -65,3 +65,12 @@ pub enum Error {
     #[error("invalid decimal {0:?}: expected plain decimal text such as \"7.2501\"")]
     InvalidDecimal(String),
 }
+
+/// Why a date-time string is not an ISO 8601 instant this crate accepts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "invalid ISO 8601 date-time (expected e.g. 2025-02-20T08:51:49+08:00 or ...49.09Z): {reason}"
+)]
+pub struct TimeParseError {
+    pub(crate) reason: &'static str,
+}

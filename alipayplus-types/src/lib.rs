@@ -4,6 +4,7 @@
 //!   [`generated`] modules, re-exported here): one struct per request/response/nested object,
 //!   one open enum per value set and per API's result codes, an [`Api`] impl per request type.
 //! * Hand-written core types: [`Amount`] / [`Currency`] (integer minor units, never floats),
+//!   [`SignedAmount`] (signed minor units, for settlement reports where refunds are negative),
 //!   [`ApiResult`] / [`ResultStatus`] / [`Action`], [`DateTime`] (RFC 3339, byte-exact),
 //!   [`StrBool`] / [`StrInt`] / [`StrDecimal`] (scalars sent as JSON strings), [`Secret`],
 //!   and [`ValidationErrors`].
@@ -47,14 +48,14 @@ pub mod validate;
 
 pub mod generated;
 
-pub use amount::{Amount, Currency, MinorUnits};
+pub use amount::{Amount, Currency, MinorUnits, SignedAmount};
 pub use api::{Api, Direction, HasResult};
 pub use datetime::DateTime;
-pub use error::{Error, MAX_ECHO_CHARS};
+pub use error::{Error, MAX_ECHO_CHARS, TimeParseError};
 pub use generated::*;
 pub use result::{Action, ApiResult, ResultCode, ResultEnvelope, ResultStatus};
 pub use scalar::{Secret, StrBool, StrDecimal, StrInt};
-pub use timestamp::{TimeFormat, TimeParseError, Timestamp};
+pub use timestamp::{TimeFormat, Timestamp};
 pub use validate::{Problem, ValidationError, ValidationErrors};
 
 /// Unknown JSON fields of an object, kept so they survive a parse / serialize round trip.

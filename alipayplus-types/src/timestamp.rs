@@ -8,6 +8,7 @@ use core::fmt::{self, Write as _};
 use core::time::Duration;
 
 use crate::datetime::{civil_from_days, days_from_civil, days_in_month};
+use crate::error::TimeParseError;
 
 /// An instant as milliseconds since the Unix epoch (UTC), the resolution Alipay+ times use.
 #[derive(
@@ -41,15 +42,6 @@ impl core::ops::Sub<Duration> for Timestamp {
         let ms = i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
         Timestamp(self.0.saturating_sub(ms))
     }
-}
-
-/// Why a date-time string is not an ISO 8601 instant this crate accepts.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "invalid ISO 8601 date-time (expected e.g. 2025-02-20T08:51:49+08:00 or ...49.09Z): {reason}"
-)]
-pub struct TimeParseError {
-    reason: &'static str,
 }
 
 impl Timestamp {

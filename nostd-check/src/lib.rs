@@ -73,6 +73,37 @@ pub fn touch() -> usize {
         + touch_cashier()
         + touch_autodebit()
         + touch_operations()
+        + touch_reconcile()
+}
+
+/// The reconcile crate's part of [`touch`]: file names, the streaming parser, the matcher.
+fn touch_reconcile() -> usize {
+    use alipayplus_reconcile::{
+        ClearingDate, CycleMatcher, Event, LedgerParser, ReportKind, ReportName, ReportOptions,
+        ReportParser,
+    };
+    let mut total = usize::from(ReportName::parse("summary_P_SGD_B_A_000.csv").is_ok());
+    let currency = alipayplus_types::Currency::SGD;
+    let options = ReportOptions::default();
+    let mut parser = ReportParser::new("t", ReportKind::TransactionItems, currency, options);
+    let mut matcher = CycleMatcher::new(ClearingDate::of_unix(0));
+    let mut input: &[u8] = b"totalCount\n0\n";
+    while let Ok(event) = parser.next(&mut input) {
+        match event {
+            Event::Row(row) => {
+                if let Ok(tx) = row.transaction() {
+                    matcher.report_row("t", &tx);
+                }
+            }
+            Event::NeedInput if !input.is_empty() => {}
+            Event::NeedInput => input = b"",
+            Event::Summary => {}
+            Event::End => break,
+        }
+    }
+    let mut ledger = LedgerParser::new("l");
+    total += usize::from(ledger.next(&mut input).is_err());
+    total + matcher.finish().findings.len() + parser.buffer_bytes()
 }
 
 /// The client core's part of [`touch`]: configuration, inbound handler and tracker without

@@ -32,12 +32,13 @@ use alipayplus_cashier::notify::check_notification;
 use alipayplus_cashier::refund::refund_request;
 use alipayplus_cashier::time::{Clock, SystemClock};
 use alipayplus_cashier::tracker::{Final, PaymentTracker, ShopperRedirect, Step, TrackerPolicy};
-use alipayplus_cashier::transport::{Headers, Request};
+use alipayplus_cashier::transport::{Headers, Request, Transport};
+use alipayplus_reconcile::{LedgerRecord, TransactionType};
 use alipayplus_sign::PublicKeys;
 use alipayplus_sim::{DeliveryOutcome, PaymentStatus, SimConfig, Simulator, keys};
 use alipayplus_types::{
     Amount, ConsultPaymentRequest, Currency, DateTime, Env, HasResult, Merchant,
-    NotifyPaymentRequest, Order, PayRequest, PaymentMethod, TerminalType,
+    NotifyPaymentRequest, Order, PayRequest, PaymentMethod, RefundResponse, TerminalType,
 };
 use alipayplus_ureq::UreqTransport;
 
@@ -82,6 +83,44 @@ fn summary<R: HasResult>(outcome: &Outcome<R>) -> String {
             .map(|r| format!("{} {}", r.result_status.as_str(), r.code_str()))
             .unwrap_or_default(),
     }
+}
+
+/// The merchant's own record of a payment, as inquiryPayment states it (`paymentTime`, the
+/// amount): what the day's reconciliation matches against the settlement reports.
+pub(crate) fn paid_record<T: Transport>(client: &Client<T>, id: &str) -> Res<LedgerRecord> {
+    let inquiry = client
+        .call(&inquiry_request(&PaymentRef::RequestId(id.into())))
+        .map_err(|e| e.to_string())?;
+    let body = inquiry
+        .body()
+        .filter(|_| inquiry.is_success())
+        .ok_or_else(|| format!("inquiry of {id}: {}", summary(&inquiry)))?;
+    Ok(LedgerRecord {
+        request_id: id.into(),
+        transaction_type: TransactionType::Payment,
+        amount: body.payment_amount.ok_or("inquiry without paymentAmount")?,
+        time: body
+            .payment_time
+            .clone()
+            .ok_or("inquiry without paymentTime")?,
+    })
+}
+
+/// The merchant's own record of a successful refund (`refundTime` as Alipay+ gave it).
+pub(crate) fn refund_record(id: &str, refund: &Outcome<RefundResponse>) -> Res<LedgerRecord> {
+    let body = refund
+        .body()
+        .filter(|_| refund.is_success())
+        .ok_or_else(|| format!("refund {id}: {}", summary(refund)))?;
+    Ok(LedgerRecord {
+        request_id: id.into(),
+        transaction_type: TransactionType::Refund,
+        amount: body.refund_amount.ok_or("refund without refundAmount")?,
+        time: body
+            .refund_time
+            .clone()
+            .ok_or("refund without refundTime")?,
+    })
 }
 
 fn client_config(sim: &Simulator) -> Res<ClientConfig> {
@@ -241,6 +280,7 @@ fn run() -> Res<()> {
     ensure(payment_result == "S SUCCESS", || {
         "inquiry does not confirm the payment".into()
     })?;
+    let mut ledger = vec![paid_record(&client, &id)?];
 
     // 6, 7. refunds
     for (n, refund_id, minor, expect) in [
@@ -267,6 +307,9 @@ fn run() -> Res<()> {
         ensure(summary(&refund) == expect, || {
             format!("refund {refund_id}: expected {expect}")
         })?;
+        if refund.is_success() {
+            ledger.push(refund_record(&refund_id, &refund)?);
+        }
     }
     ensure(
         sim.payment(&id).map(|p| p.status) == Some(PaymentStatus::FullyRefunded),
@@ -285,8 +328,14 @@ fn run() -> Res<()> {
         format!("unacknowledged notification deliveries: {bad:?}")
     })?;
     // 9. Auto Debit on the same simulator.
-    crate::demo_autodebit::run(&sim)?;
-    crate::demo_operations::run(&sim)
+    crate::demo_autodebit::run(&sim, &mut ledger)?;
+    crate::demo_operations::run(&sim, &mut ledger)?;
+    // 10. The day's reconciliation of everything above against the simulator's reports.
+    let reports =
+        std::env::temp_dir().join(format!("alipayplus-demo-reports-{}", std::process::id()));
+    let result = crate::demo_reconcile::run(sim.base_url(), &reports, &ledger);
+    let _ = std::fs::remove_dir_all(&reports);
+    result
 }
 
 fn abandoned_payment(

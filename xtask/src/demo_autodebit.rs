@@ -22,6 +22,7 @@ use alipayplus_client::refund::refund_request;
 use alipayplus_client::time::{Clock, SystemClock};
 use alipayplus_client::tracker::Final;
 use alipayplus_client::transport::{Headers, Request, Response};
+use alipayplus_reconcile::LedgerRecord;
 use alipayplus_sign::PublicKeys;
 use alipayplus_sim::{AgreementScript, AutoDebitConfig, Simulator, keys};
 use alipayplus_types::{Amount, Currency, Merchant, Order, PayRequest, Secret, TerminalType};
@@ -213,7 +214,9 @@ fn check(ok: bool, what: &str) -> Result<(), String> {
 }
 
 /// Runs the Auto Debit demo against `sim`.
-pub fn run(sim: &Simulator) -> Result<(), String> {
+/// Runs the Auto Debit section; the charges and refunds that succeeded are added to `ledger`
+/// (the merchant's own records, reconciled at the end of the demo).
+pub fn run(sim: &Simulator, ledger: &mut Vec<LedgerRecord>) -> Result<(), String> {
     step(
         "AD",
         "Auto Debit",
@@ -322,6 +325,7 @@ pub fn run(sim: &Simulator) -> Result<(), String> {
         first.final_state == Some(Final::Succeeded),
         "charge 1 did not succeed",
     )?;
+    ledger.push(crate::demo::paid_record(&client, "DEMO-AD-1")?);
     step(
         "A4",
         "charge DEMO-AD-1",
@@ -342,6 +346,7 @@ pub fn run(sim: &Simulator) -> Result<(), String> {
         second.final_state == Some(Final::Succeeded),
         "charge 2 did not succeed",
     )?;
+    ledger.push(crate::demo::paid_record(&client, "DEMO-AD-2")?);
     step(
         "A5",
         "charge DEMO-AD-2",
@@ -379,6 +384,7 @@ pub fn run(sim: &Simulator) -> Result<(), String> {
         ))
         .map_err(|e| e.to_string())?;
     check(refund.is_success(), "the refund failed")?;
+    ledger.push(crate::demo::refund_record("DEMO-AD-1-R1", &refund)?);
     step(
         "A7",
         "refund DEMO-AD-1",

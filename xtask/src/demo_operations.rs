@@ -28,6 +28,7 @@ use alipayplus_operations::registration::{
     Final, RegistrationEvent, RegistrationFollowUp, RegistrationPolicy, Step,
     handle_notify_registration_status,
 };
+use alipayplus_reconcile::LedgerRecord;
 use alipayplus_sign::PublicKeys;
 use alipayplus_sim::{OpenDispute, OperationsConfig, Simulator, keys};
 use alipayplus_types::{
@@ -526,8 +527,9 @@ fn customs(sim: &Simulator, client: &Client<UreqTransport>) -> Result<(), String
     Ok(())
 }
 
-/// Runs the operations demo against `sim`.
-pub fn run(sim: &Simulator) -> Result<(), String> {
+/// Runs the operations demo against `sim`; its paid payments are added to `ledger` (the day's
+/// reconciliation that follows expects every payment in the acquirer's records).
+pub fn run(sim: &Simulator, ledger: &mut Vec<LedgerRecord>) -> Result<(), String> {
     step(
         "OP",
         "Operations",
@@ -542,7 +544,9 @@ pub fn run(sim: &Simulator) -> Result<(), String> {
     let client = Client::new(config(sim)?, UreqTransport::new());
     register(sim, &client, &inbox, &endpoint)?;
     disputes(sim, &client, &inbox)?;
+    ledger.push(crate::demo::paid_record(&client, "PAY-DEMO-DSP-1")?);
     customs(sim, &client)?;
+    ledger.push(crate::demo::paid_record(&client, "PAY-DEMO-CN-1")?);
     check(
         sim.wait_notifications_idle(Duration::from_secs(10)),
         "notifications still pending",

@@ -8,6 +8,7 @@ mod codegen;
 mod demo;
 mod demo_autodebit;
 mod demo_operations;
+mod demo_reconcile;
 mod sim;
 
 const USAGE: &str = "usage: cargo xtask <command>

@@ -1,0 +1,130 @@
+//! The crate's one error type: input that cannot be read. A disagreement between a report and
+//! the merchant's records is not an error but a [`crate::Finding`].
+
+use alloc::string::String;
+
+/// Most characters of received text an [`Error`] repeats, so a hostile report cannot put
+/// megabytes into an error message or a log line.
+pub const MAX_ECHO_CHARS: usize = 64;
+
+/// `text` cut to [`MAX_ECHO_CHARS`] characters, with the full length when it was longer.
+pub(crate) fn echo(text: &str) -> String {
+    match text.char_indices().nth(MAX_ECHO_CHARS) {
+        None => String::from(text),
+        Some((cut, _)) => alloc::format!(
+            "{}… ({} bytes)",
+            text.get(..cut).unwrap_or_default(),
+            text.len()
+        ),
+    }
+}
+
+/// A report file, its name or the merchant's ledger could not be read.
+///
+/// Every variant that comes from a file's content names the file and the 1-based line where
+/// the record starts; the fix is on the input side (re-download the report, correct the
+/// ledger export), never a retry of the same bytes.
+///
+/// ```
+/// use alipayplus_reconcile::{Error, ReportName};
+/// let err = ReportName::parse("notes.txt").unwrap_err();
+/// assert!(matches!(err, Error::NotAReportName { .. }));
+/// assert!(err.to_string().contains("notes.txt"));
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The file name is not one of the four report names of reconcile.md §2.
+    #[error(
+        "{name:?} is not a settlement report name ({reason}); expected \
+         transactionItems_|feeItems_|summary_|settlement_<participantId>_<CCY>_<batchId>_<participantAgreementId>_<NNN>.csv; \
+         leave other files out of the report folder"
+    )]
+    NotAReportName {
+        /// The file name (cut to [`MAX_ECHO_CHARS`]).
+        name: String,
+        /// What does not fit.
+        reason: &'static str,
+    },
+    /// The name fits the pattern in several ways because ids contain `_`.
+    #[error(
+        "report name {name:?} is ambiguous: it splits into participantId/currency/batchId/agreementId \
+         in {candidates} ways because the ids contain '_'; rename the file or pass its parts explicitly"
+    )]
+    AmbiguousReportName {
+        /// The file name (cut to [`MAX_ECHO_CHARS`]).
+        name: String,
+        /// How many splits fit.
+        candidates: usize,
+    },
+    /// A line of a report or ledger does not have the expected structure or a value is malformed.
+    #[error(
+        "{file}: line {line}: {problem}; the file is malformed, fetch it again or report it to Alipay+"
+    )]
+    Malformed {
+        /// The file the line is in.
+        file: String,
+        /// 1-based line where the record starts.
+        line: u64,
+        /// What is wrong.
+        problem: String,
+    },
+    /// A required column is not in the header line.
+    #[error(
+        "{file}: line {line}: the header has no column {column:?}; the file is not of the expected kind or its layout changed"
+    )]
+    MissingColumn {
+        /// The file.
+        file: String,
+        /// 1-based line of the header.
+        line: u64,
+        /// The column that is needed.
+        column: &'static str,
+    },
+    /// A record is larger than the parser's bounded buffers allow.
+    #[error(
+        "{file}: line {line}: a record exceeds {limit} {unit}; the file is malformed (or raise `Limits`)"
+    )]
+    RecordTooLarge {
+        /// The file.
+        file: String,
+        /// 1-based line where the record starts.
+        line: u64,
+        /// The limit that was reached.
+        limit: usize,
+        /// `"bytes"` or `"fields"`.
+        unit: &'static str,
+    },
+    /// The same transactionRequestId appears twice in the merchant's own records.
+    #[error(
+        "{file}: line {line}: transactionRequestId {id:?} appears twice in the ledger; each own record must be listed once"
+    )]
+    DuplicateLedgerRecord {
+        /// The ledger file.
+        file: String,
+        /// 1-based line of the second occurrence.
+        line: u64,
+        /// The id (cut to [`MAX_ECHO_CHARS`]).
+        id: String,
+    },
+    /// A file could not be read from storage.
+    #[cfg(feature = "std")]
+    #[error("{file}: {source}; check the path and permissions")]
+    Io {
+        /// The file or directory.
+        file: String,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    pub(crate) fn malformed(file: &str, line: u64, problem: impl Into<String>) -> Self {
+        Error::Malformed {
+            file: String::from(file),
+            line,
+            problem: problem.into(),
+        }
+    }
+}

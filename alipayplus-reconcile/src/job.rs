@@ -1,0 +1,500 @@
+//! The daily job (feature `std`): reconcile a set of report files with the ledger file.
+//!
+//! Procedure (reconcile.md §5): every clearing batch is placed in its cycle (its
+//! `clearingBatchId` when that is a `yyyyMMdd` date, else the time of its first row); per
+//! cycle, the own records of that cycle are loaded (the ledger is streamed once per cycle, so
+//! one cycle is in memory), every Transaction Detail Report file of the cycle is streamed
+//! through the [`CycleMatcher`] and checked against its own summary, the Summary Report is
+//! cross-checked with the detail totals, and the Fee Reports are totalled. Own records of
+//! cycles with no Transaction Detail Report are not compared (they are counted in
+//! [`Reconciliation::uncompared_own`]). Settlement Reports are parsed and totalled per
+//! settlement batch; how their amount relates to the clearing totals and fees is UNCERTAIN in
+//! the spec, so it is stated ([`SETTLEMENT_RELATION`]) rather than checked.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::string::{String, ToString};
+use std::vec::Vec;
+
+use alipayplus_types::SignedAmount;
+
+use crate::fetch::Fetch;
+use crate::{
+    ClearingDate, CycleMatcher, CycleResult, DuplicateOwn, Error, Event, Finding, LedgerParser,
+    LedgerRecord, ReportKind, ReportName, ReportOptions, ReportParser, Row, RowTotals, Summary,
+};
+
+/// What the job says about the settlement amount (UNCERTAIN in reconcile.md §5/§6).
+pub const SETTLEMENT_RELATION: &str = "UNCERTAIN (reconcile.md §5-6): the Settlement Report amount is presumably the clearing \
+     net totals less the fees of the batches it nets; the spec does not define it, so it is shown, not checked";
+
+/// Bytes read from a file per call.
+const CHUNK: usize = 64 * 1024;
+
+/// The outcome of [`reconcile`].
+#[derive(Clone, Debug, Default)]
+pub struct Reconciliation {
+    /// Clearing cycles with reports, by date (unknown dates last).
+    pub cycles: Vec<CycleReport>,
+    /// Settlement batches.
+    pub settlements: Vec<SettlementBatch>,
+    /// Files that are not report names, with why.
+    pub ignored: Vec<(String, String)>,
+    /// Own records in cycles with no Transaction Detail Report (not compared), by cycle.
+    pub uncompared_own: Vec<(ClearingDate, u64)>,
+}
+
+impl Reconciliation {
+    /// Report rows that matched an own record exactly, over all cycles.
+    pub fn matched(&self) -> u64 {
+        self.cycles
+            .iter()
+            .filter_map(|c| c.result.as_ref())
+            .map(|r| r.matched)
+            .sum()
+    }
+
+    /// Every finding, cycle by cycle.
+    pub fn findings(&self) -> impl Iterator<Item = &Finding> {
+        self.cycles.iter().flat_map(|c| c.findings())
+    }
+}
+
+/// One clearing cycle.
+#[derive(Clone, Debug)]
+pub struct CycleReport {
+    /// The cycle, `None` when neither the batch id nor a row dates it.
+    pub date: Option<ClearingDate>,
+    /// The clearing batches of the cycle (`participantId_CCY_clearingBatchId_agreementId`).
+    pub batches: Vec<String>,
+    /// Every report file of the cycle, in order.
+    pub files: Vec<String>,
+    /// The matcher's result; `None` without a Transaction Detail Report (or a date).
+    pub result: Option<CycleResult>,
+    /// Summary Report figures (`totalCount`, net total), when there is one.
+    pub summary_report: Option<RowTotalsView>,
+    /// Summary Report findings (cross-check with the detail rows).
+    pub summary_findings: Vec<Finding>,
+    /// Fee Report rows: count and total per `feeType` (`""` when the report has no such column).
+    pub fees: Vec<(String, RowTotals)>,
+    /// Things to know that are not findings.
+    pub notes: Vec<String>,
+}
+
+impl CycleReport {
+    /// Findings of the cycle (matcher, then Summary Report).
+    pub fn findings(&self) -> impl Iterator<Item = &Finding> {
+        self.result
+            .iter()
+            .flat_map(|r| r.findings.iter())
+            .chain(&self.summary_findings)
+    }
+}
+
+/// A count and an optional net total, as a summary section states them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RowTotalsView {
+    /// `totalCount`.
+    pub count: Option<u64>,
+    /// Net total.
+    pub net: Option<SignedAmount>,
+}
+
+/// One settlement batch (Settlement Report files with one settlementBatchId).
+#[derive(Clone, Debug)]
+pub struct SettlementBatch {
+    /// `participantId_CCY_settlementBatchId_agreementId`.
+    pub batch: String,
+    /// Its files.
+    pub files: Vec<String>,
+    /// The first file's summary (e.g. `settlementAmountValue`, `valueDate`).
+    pub summary: Summary,
+    /// Detail rows: clearing batch id and amount.
+    pub rows: Vec<(Option<String>, Option<SignedAmount>)>,
+    /// Settlement-row totals.
+    pub total: RowTotals,
+}
+
+/// Reads one report through `parser`, calling `on_row` for each detail row.
+///
+/// ```
+/// use alipayplus_reconcile::job::read_report;
+/// use alipayplus_reconcile::{ReportKind, ReportOptions, ReportParser};
+/// use alipayplus_types::Currency;
+/// let csv = "totalCount\n0\n<END>\n";
+/// let mut parser = ReportParser::new("t.csv", ReportKind::TransactionItems, Currency::SGD, ReportOptions::default());
+/// let mut rows = 0;
+/// read_report(csv.as_bytes(), &mut parser, |_| { rows += 1; Ok(()) }).unwrap();
+/// assert_eq!((rows, parser.summary().total_count), (0, Some(0)));
+/// ```
+pub fn read_report<R: Read>(
+    mut reader: R,
+    parser: &mut ReportParser,
+    mut on_row: impl FnMut(Row<'_>) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let mut buf = std::vec![0; CHUNK];
+    loop {
+        let n = read_some(&mut reader, &mut buf, parser.file())?;
+        let mut input = &buf[..n];
+        loop {
+            match parser.next(&mut input)? {
+                Event::NeedInput if n == 0 => {
+                    return Err(Error::malformed(parser.file(), 0, "unexpected end"));
+                }
+                Event::NeedInput => break,
+                Event::Summary => {}
+                Event::Row(row) => on_row(row)?,
+                Event::End => return Ok(()),
+            }
+        }
+    }
+}
+
+/// Reads the ledger, calling `on_record` with each record and its line.
+///
+/// ```
+/// use alipayplus_reconcile::job::read_ledger;
+/// let csv = "transactionRequestId,transactionType,transactionAmountValue,transactionCurrency,transactionTime\n\
+///            PAY-1,PAYMENT,1500,SGD,2025-06-01T10:00:00+08:00\n";
+/// let mut ids = Vec::new();
+/// read_ledger(csv.as_bytes(), "ledger.csv", |r, _line| { ids.push(r.request_id); Ok(()) }).unwrap();
+/// assert_eq!(ids, ["PAY-1"]);
+/// ```
+pub fn read_ledger<R: Read>(
+    mut reader: R,
+    file: &str,
+    mut on_record: impl FnMut(LedgerRecord, u64) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let mut parser = LedgerParser::new(file);
+    let mut buf = std::vec![0; CHUNK];
+    loop {
+        let n = read_some(&mut reader, &mut buf, file)?;
+        let mut input = &buf[..n];
+        loop {
+            match parser.next(&mut input)? {
+                Some(Some(record)) => on_record(record, parser.line())?,
+                Some(None) if n == 0 => return Err(Error::malformed(file, 0, "unexpected end")),
+                Some(None) => break,
+                None => return Ok(()),
+            }
+        }
+    }
+}
+
+fn read_some<R: Read>(reader: &mut R, buf: &mut [u8], file: &str) -> Result<usize, Error> {
+    loop {
+        match reader.read(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            r => {
+                return r.map_err(|source| Error::Io {
+                    file: file.to_string(),
+                    source,
+                });
+            }
+        }
+    }
+}
+
+/// `(participantId, currency, batchId, participantAgreementId)`: one batch of reports.
+type BatchKey = (String, String, String, String);
+
+/// Reports of one batch, by kind.
+#[derive(Default)]
+struct BatchFiles {
+    batch_id: String,
+    files: Vec<ReportName>,
+}
+
+/// Reconciles the reports `fetch` lists with the ledger `open_ledger` opens (called once per
+/// cycle plus once, so the ledger is streamed rather than held).
+///
+/// ```
+/// use alipayplus_reconcile::fetch::LocalDir;
+/// use alipayplus_reconcile::job::reconcile;
+/// use alipayplus_reconcile::ReportOptions;
+/// let dir = std::env::temp_dir().join(format!("reconcile-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// std::fs::write(dir.join("transactionItems_P_SGD_20250601_PSGD_000.csv"),
+///     "totalCount,netTotalAmount\n1,1500\ntransactionRequestId,transactionType,transactionAmountValue,transactionCurrency\nPAY-1,PAYMENT,1500,SGD\n").unwrap();
+/// let ledger = "transactionRequestId,transactionType,transactionAmountValue,transactionCurrency,transactionTime\n\
+///               PAY-1,PAYMENT,1500,SGD,2025-06-01T10:00:00+08:00\n";
+/// let result = reconcile(&LocalDir::new(&dir), "ledger.csv", || Ok(ledger.as_bytes()), ReportOptions::default()).unwrap();
+/// assert_eq!(result.matched(), 1);
+/// assert_eq!(result.findings().count(), 0);
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
+pub fn reconcile<F: Fetch, L: Read>(
+    fetch: &F,
+    ledger_name: &str,
+    open_ledger: impl Fn() -> Result<L, Error>,
+    options: ReportOptions,
+) -> Result<Reconciliation, Error> {
+    let mut out = Reconciliation::default();
+    let mut clearing: BTreeMap<BatchKey, BatchFiles> = BTreeMap::new();
+    let mut settlement: BTreeMap<BatchKey, BatchFiles> = BTreeMap::new();
+    for file in fetch.list()? {
+        let name = match ReportName::parse(&file) {
+            Ok(name) => name,
+            Err(e) => {
+                out.ignored.push((file, e.to_string()));
+                continue;
+            }
+        };
+        let key = (
+            name.participant_id.clone(),
+            name.currency.to_string(),
+            name.batch_id.clone(),
+            name.agreement_id.clone(),
+        );
+        let group = if name.kind.is_clearing() {
+            &mut clearing
+        } else {
+            &mut settlement
+        };
+        let entry = group.entry(key).or_default();
+        entry.batch_id = name.batch_id.clone();
+        entry.files.push(name);
+    }
+    // Own records per cycle (and the whole ledger checked once up front).
+    let mut own_per_cycle: BTreeMap<ClearingDate, u64> = BTreeMap::new();
+    read_ledger(open_ledger()?, ledger_name, |r, _| {
+        *own_per_cycle.entry(r.cycle()).or_default() += 1;
+        Ok(())
+    })?;
+    // Place each clearing batch in its cycle.
+    let mut cycles: BTreeMap<Option<ClearingDate>, Vec<(BatchKey, BatchFiles)>> = BTreeMap::new();
+    for (key, mut files) in clearing {
+        files.files.sort();
+        let date = match ClearingDate::from_batch_id(&files.batch_id) {
+            Some(d) => Some(d),
+            None => first_row_date(fetch, &files, options)?,
+        };
+        cycles.entry(date).or_default().push((key, files));
+    }
+    for (date, batches) in cycles {
+        out.cycles.push(reconcile_cycle(
+            fetch,
+            ledger_name,
+            &open_ledger,
+            options,
+            date,
+            batches,
+        )?);
+    }
+    // Unknown dates sort first as `None`; put them last.
+    out.cycles.sort_by_key(|c| (c.date.is_none(), c.date));
+    let compared: Vec<ClearingDate> = out
+        .cycles
+        .iter()
+        .filter(|c| c.result.is_some())
+        .filter_map(|c| c.date)
+        .collect();
+    out.uncompared_own = own_per_cycle
+        .into_iter()
+        .filter(|(d, _)| !compared.contains(d))
+        .collect();
+    for (key, mut files) in settlement {
+        files.files.sort();
+        out.settlements
+            .push(read_settlement(fetch, key, files, options)?);
+    }
+    Ok(out)
+}
+
+fn batch_label(key: &BatchKey) -> String {
+    std::format!("{}_{}_{}_{}", key.0, key.1, key.2, key.3)
+}
+
+fn parser_for(name: &ReportName, options: ReportOptions) -> ReportParser {
+    ReportParser::new(&name.file_name(), name.kind, name.currency, options)
+}
+
+/// The cycle of the first dated row of a batch's Transaction Detail Report.
+fn first_row_date<F: Fetch>(
+    fetch: &F,
+    batch: &BatchFiles,
+    options: ReportOptions,
+) -> Result<Option<ClearingDate>, Error> {
+    for name in batch
+        .files
+        .iter()
+        .filter(|n| n.kind == ReportKind::TransactionItems)
+    {
+        let mut parser = parser_for(name, options);
+        let mut found = None;
+        // Stops the read at the first dated row (the error is dropped below).
+        let stop = "first row found";
+        let result = read_report(fetch.open(&name.file_name())?, &mut parser, |row| {
+            found = row.transaction()?.time.map(|t| ClearingDate::of(&t));
+            match found {
+                Some(_) => Err(Error::malformed("", 0, stop)),
+                None => Ok(()),
+            }
+        });
+        match (found, result) {
+            (Some(date), _) => return Ok(Some(date)),
+            (None, Err(e)) => return Err(e),
+            (None, Ok(())) => {}
+        }
+    }
+    Ok(None)
+}
+
+fn reconcile_cycle<F: Fetch, L: Read>(
+    fetch: &F,
+    ledger_name: &str,
+    open_ledger: &impl Fn() -> Result<L, Error>,
+    options: ReportOptions,
+    date: Option<ClearingDate>,
+    batches: Vec<(BatchKey, BatchFiles)>,
+) -> Result<CycleReport, Error> {
+    let mut report = CycleReport {
+        date,
+        batches: batches.iter().map(|(k, _)| batch_label(k)).collect(),
+        files: batches
+            .iter()
+            .flat_map(|(_, b)| b.files.iter().map(ReportName::file_name))
+            .collect(),
+        result: None,
+        summary_report: None,
+        summary_findings: Vec::new(),
+        fees: Vec::new(),
+        notes: Vec::new(),
+    };
+    let has_details = batches.iter().any(|(_, b)| {
+        b.files
+            .iter()
+            .any(|n| n.kind == ReportKind::TransactionItems)
+    });
+    let mut matcher = match (date, has_details) {
+        (Some(date), true) => Some(load_cycle(date, ledger_name, open_ledger)?),
+        (None, _) => {
+            report.notes.push("the cycle's date is unknown (clearingBatchId is not yyyyMMdd and no row is dated): own records not compared".into());
+            None
+        }
+        (_, false) => {
+            report.notes.push(
+                "no Transaction Detail Report for this cycle: own records not compared".into(),
+            );
+            None
+        }
+    };
+    let mut fees: BTreeMap<String, RowTotals> = BTreeMap::new();
+    for (_, batch) in &batches {
+        let mut detail = RowTotals::default();
+        for name in batch
+            .files
+            .iter()
+            .filter(|n| n.kind == ReportKind::TransactionItems)
+        {
+            let file = name.file_name();
+            let mut parser = parser_for(name, options);
+            let mut rows = RowTotals::default();
+            read_report(fetch.open(&file)?, &mut parser, |row| {
+                let tx = row.transaction()?;
+                rows.add(tx.settlement.unwrap_or(tx.amount));
+                if let Some(m) = matcher.as_mut() {
+                    m.report_row(&file, &tx);
+                }
+                Ok(())
+            })?;
+            if let Some(m) = matcher.as_mut() {
+                m.file_summary(&file, parser.summary(), &rows);
+            }
+            detail.merge(&rows);
+        }
+        for name in batch.files.iter().filter(|n| n.kind == ReportKind::Summary) {
+            let file = name.file_name();
+            let mut parser = parser_for(name, options);
+            read_report(fetch.open(&file)?, &mut parser, |_| Ok(()))?;
+            let s = parser.summary();
+            report.summary_report = Some(RowTotalsView {
+                count: s.total_count,
+                net: s.net_total,
+            });
+            if let Some(problem) = detail.disagreement(s).filter(|_| has_details) {
+                let detail = std::format!("Summary Report vs Transaction Detail Report: {problem}");
+                report
+                    .summary_findings
+                    .push(Finding::summary_mismatch(&file, s.line, detail));
+            }
+        }
+        for name in batch
+            .files
+            .iter()
+            .filter(|n| n.kind == ReportKind::FeeItems)
+        {
+            let file = name.file_name();
+            let mut parser = parser_for(name, options);
+            let mut rows = RowTotals::default();
+            read_report(fetch.open(&file)?, &mut parser, |row| {
+                let fee = row.fee()?;
+                rows.add(fee.amount);
+                fees.entry(fee.fee_type.unwrap_or("").to_string())
+                    .or_default()
+                    .add(fee.amount);
+                Ok(())
+            })?;
+            if let Some(problem) = rows.disagreement(parser.summary()) {
+                let line = parser.summary().line;
+                report
+                    .summary_findings
+                    .push(Finding::summary_mismatch(&file, line, problem));
+            }
+        }
+    }
+    report.fees = fees.into_iter().collect();
+    report.result = matcher.map(CycleMatcher::finish);
+    Ok(report)
+}
+
+fn load_cycle<L: Read>(
+    date: ClearingDate,
+    ledger_name: &str,
+    open_ledger: &impl Fn() -> Result<L, Error>,
+) -> Result<CycleMatcher, Error> {
+    let mut matcher = CycleMatcher::new(date);
+    read_ledger(open_ledger()?, ledger_name, |record, line| {
+        matcher
+            .add_own(record)
+            .map(|_| ())
+            .map_err(|DuplicateOwn(id)| Error::DuplicateLedgerRecord {
+                file: ledger_name.to_string(),
+                line,
+                id: crate::error::echo(&id),
+            })
+    })?;
+    Ok(matcher)
+}
+
+fn read_settlement<F: Fetch>(
+    fetch: &F,
+    key: BatchKey,
+    batch: BatchFiles,
+    options: ReportOptions,
+) -> Result<SettlementBatch, Error> {
+    let mut out = SettlementBatch {
+        batch: batch_label(&key),
+        files: Vec::new(),
+        summary: Summary::default(),
+        rows: Vec::new(),
+        total: RowTotals::default(),
+    };
+    for name in &batch.files {
+        let file = name.file_name();
+        let mut parser = parser_for(name, options);
+        read_report(fetch.open(&file)?, &mut parser, |row| {
+            let (clearing, amount) = row.settlement()?;
+            if let Some(a) = amount {
+                out.total.add(a);
+            }
+            out.rows.push((clearing.map(str::to_string), amount));
+            Ok(())
+        })?;
+        if out.files.is_empty() {
+            out.summary = parser.summary().clone();
+        }
+        out.files.push(file);
+    }
+    Ok(out)
+}

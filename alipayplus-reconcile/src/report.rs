@@ -1,0 +1,726 @@
+//! The streaming report parser core (reconcile.md §4), `no_std` over bytes.
+//!
+//! A report is a summary header line and its value line, then a detail header line and one
+//! line per item, optionally separated by blank lines and closed by a `<END>` line. Columns
+//! are found by header name in any order and unknown columns are kept ([`Row::columns`]). The
+//! parser holds one record at a time in buffers capped by [`Limits`], so a report of millions
+//! of rows is read in constant memory: feed it chunks of any size with [`ReportParser::next`].
+//!
+//! Amounts: integer minor units, negative for refunds, as the sample shows. Whether reports
+//! really use minor units or major-unit decimals is UNCERTAIN (reconcile.md §6): the choice is
+//! [`AmountForm::MinorUnits`] by default and [`AmountForm::MajorDecimal`] is one option away.
+//!
+//! Column names are UNCERTAIN too (§6): the candidates this parser looks for are listed at
+//! each accessor; a report that lacks a required column is [`Error::MissingColumn`].
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use alipayplus_types::{Currency, DateTime, SignedAmount};
+
+use crate::error::echo;
+use crate::records::{Fields, Limits, Next, RecordReader};
+use crate::{Error, ReportKind};
+
+/// How report amounts are written (UNCERTAIN in reconcile.md §6).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AmountForm {
+    /// Integer minor units with an optional `-` (`-300` SGD is S$-3.00), like the API's
+    /// `Amount.value` and the spec's sample. The default.
+    #[default]
+    MinorUnits,
+    /// Major-unit decimals (`-3.00`), converted exactly with the currency's ISO 4217 exponent.
+    MajorDecimal,
+}
+
+impl AmountForm {
+    /// Parses `text` as an amount of `currency` in this form.
+    ///
+    /// ```
+    /// use alipayplus_reconcile::AmountForm;
+    /// use alipayplus_types::{Currency, SignedAmount};
+    /// let minor = AmountForm::MinorUnits.parse(Currency::SGD, "-300").unwrap();
+    /// let major = AmountForm::MajorDecimal.parse(Currency::SGD, "-3.00").unwrap();
+    /// assert_eq!(minor, major);
+    /// assert_eq!(minor, SignedAmount::new(Currency::SGD, -300));
+    /// ```
+    pub fn parse(
+        self,
+        currency: Currency,
+        text: &str,
+    ) -> Result<SignedAmount, alipayplus_types::Error> {
+        match self {
+            AmountForm::MinorUnits => SignedAmount::parse_minor(currency, text),
+            AmountForm::MajorDecimal => SignedAmount::parse_major(currency, text),
+        }
+    }
+}
+
+/// Parser options.
+///
+/// ```
+/// use alipayplus_reconcile::{AmountForm, Limits, ReportOptions};
+/// let options = ReportOptions { amounts: AmountForm::MajorDecimal, ..ReportOptions::default() };
+/// assert_eq!(options.limits, Limits::default());
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReportOptions {
+    /// How amounts are written.
+    pub amounts: AmountForm,
+    /// Buffer caps.
+    pub limits: Limits,
+}
+
+/// PAYMENT or REFUND; another value is kept as it was written.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TransactionType {
+    /// A payment (money to the merchant).
+    Payment,
+    /// A refund (money back to the user; negative in reports).
+    Refund,
+    /// A value this version does not know.
+    Unrecognized(String),
+}
+
+impl TransactionType {
+    /// `"PAYMENT"` → `Payment`, `"REFUND"` → `Refund`, anything else kept.
+    ///
+    /// ```
+    /// use alipayplus_reconcile::TransactionType;
+    /// assert_eq!(TransactionType::parse("REFUND"), TransactionType::Refund);
+    /// assert_eq!(TransactionType::parse("CAPTURE").as_str(), "CAPTURE");
+    /// ```
+    pub fn parse(text: &str) -> Self {
+        match text {
+            "PAYMENT" => TransactionType::Payment,
+            "REFUND" => TransactionType::Refund,
+            other => TransactionType::Unrecognized(echo(other)),
+        }
+    }
+
+    /// The wire text.
+    pub fn as_str(&self) -> &str {
+        match self {
+            TransactionType::Payment => "PAYMENT",
+            TransactionType::Refund => "REFUND",
+            TransactionType::Unrecognized(s) => s,
+        }
+    }
+
+    /// The sign reports give this type's amounts: +1, -1 (refunds), or `None` when unknown.
+    pub fn report_sign(&self) -> Option<i64> {
+        match self {
+            TransactionType::Payment => Some(1),
+            TransactionType::Refund => Some(-1),
+            TransactionType::Unrecognized(_) => None,
+        }
+    }
+}
+
+// Candidate column names (reconcile.md §6, UNCERTAIN): the first present one is used.
+const COL_REQUEST_ID: &[&str] = &["transactionRequestId"];
+const COL_TYPE: &[&str] = &["transactionType"];
+const COL_TIME: &[&str] = &["transactionTime"];
+const COL_TX_VALUE: &[&str] = &["transactionAmountValue"];
+const COL_TX_CURRENCY: &[&str] = &["transactionCurrency"];
+const COL_SETTLE_VALUE: &[&str] = &["settlementAmountValue"];
+const COL_SETTLE_CURRENCY: &[&str] = &["settlementCurrency"];
+const COL_FEE_TYPE: &[&str] = &["feeType"];
+const COL_FEE_VALUE: &[&str] = &["feeAmountValue", "feeAmount", "amountValue"];
+const COL_FEE_CURRENCY: &[&str] = &[
+    "feeCurrency",
+    "feeAmountCurrency",
+    "currency",
+    "settlementCurrency",
+];
+const COL_BATCH: &[&str] = &["clearingBatchId"];
+const COL_COUNT: &[&str] = &["totalCount"];
+const COL_NET: &[&str] = &[
+    "netTotalAmount",
+    "totalAmount",
+    "netSettlementAmountValue",
+    "settlementAmountValue",
+];
+const COL_CURRENCY: &[&str] = &["settlementCurrency", "currency"];
+
+/// The end marker line.
+const END: &str = "<END>";
+
+/// The summary section: header names and values, with the figures the matcher needs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// `(name, value)` in file order, unknown ones included.
+    pub fields: Vec<(String, String)>,
+    /// 1-based line of the value line.
+    pub line: u64,
+    /// `totalCount`, when present.
+    pub total_count: Option<u64>,
+    /// The summary's net total (`netTotalAmount`, else `totalAmount`, else
+    /// `settlementAmountValue`), in its `settlementCurrency` or the file name's currency.
+    pub net_total: Option<SignedAmount>,
+}
+
+impl Summary {
+    /// The value of a summary column.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Parser state: which line comes next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    SummaryHeader,
+    SummaryValues,
+    DetailHeader,
+    Rows,
+    /// After `<END>`: only blank lines may follow.
+    Ended,
+}
+
+/// What [`ReportParser::next`] produced.
+#[derive(Debug)]
+pub enum Event<'p> {
+    /// The input chunk is used up: call again with the next one, or with an empty slice at
+    /// the end of the file.
+    NeedInput,
+    /// The summary section was read ([`ReportParser::summary`]).
+    Summary,
+    /// A detail row.
+    Row(Row<'p>),
+    /// The report ended (after its last row or `<END>`).
+    End,
+}
+
+/// Incremental parser of one report file.
+///
+/// ```
+/// use alipayplus_reconcile::{Event, ReportKind, ReportOptions, ReportParser};
+/// use alipayplus_types::Currency;
+/// let csv = b"totalCount,netTotalAmount\n1,1500\n\ntransactionRequestId,transactionType,transactionAmountValue,transactionCurrency\nPAY-1,PAYMENT,1500,SGD\n<END>\n";
+/// let mut parser = ReportParser::new("t.csv", ReportKind::TransactionItems, Currency::SGD, ReportOptions::default());
+/// let mut input: &[u8] = csv;
+/// let mut ids = Vec::new();
+/// loop {
+///     match parser.next(&mut input).unwrap() {
+///         Event::Row(row) => ids.push(row.transaction().unwrap().request_id.to_string()),
+///         Event::NeedInput => input = b"", // no more bytes: the end of the file
+///         Event::Summary => {}
+///         Event::End => break,
+///     }
+/// }
+/// assert_eq!(ids, ["PAY-1"]);
+/// assert_eq!(parser.summary().total_count, Some(1));
+/// ```
+pub struct ReportParser {
+    file: String,
+    kind: ReportKind,
+    currency: Currency,
+    amounts: AmountForm,
+    records: RecordReader,
+    state: State,
+    summary_header: Vec<String>,
+    summary: Summary,
+    header: Vec<String>,
+    rows: u64,
+    ended: bool,
+}
+
+impl ReportParser {
+    /// A parser for the report `file` (used in errors) of `kind`, settled in `currency` (the
+    /// file name's currency, used where a row or the summary names none).
+    pub fn new(file: &str, kind: ReportKind, currency: Currency, options: ReportOptions) -> Self {
+        ReportParser {
+            file: file.to_string(),
+            kind,
+            currency,
+            amounts: options.amounts,
+            records: RecordReader::new(options.limits),
+            state: State::SummaryHeader,
+            summary_header: Vec::new(),
+            summary: Summary::default(),
+            header: Vec::new(),
+            rows: 0,
+            ended: false,
+        }
+    }
+
+    /// The file label errors name.
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// The summary section (empty until [`Event::Summary`]).
+    pub fn summary(&self) -> &Summary {
+        &self.summary
+    }
+
+    /// The detail header's column names (empty until it was read).
+    pub fn header(&self) -> &[String] {
+        &self.header
+    }
+
+    /// Detail rows read so far.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Bytes held by the parser's record buffers: bounded by [`Limits`] whatever the input
+    /// size (what the constant-memory claim rests on).
+    pub fn buffer_bytes(&self) -> usize {
+        self.records.buffer_bytes()
+    }
+
+    /// Reads on from `input` (advanced past what was used); an empty `input` is the end of
+    /// the file. After [`Event::End`] it keeps returning `End`.
+    pub fn next(&mut self, input: &mut &[u8]) -> Result<Event<'_>, Error> {
+        loop {
+            if self.ended {
+                return Ok(Event::End);
+            }
+            match self.records.next(input, &self.file)? {
+                Next::NeedInput => return Ok(Event::NeedInput),
+                Next::End => return self.at_end(),
+                Next::Record => {}
+            }
+            let line = self.records.record_line();
+            let fields = self.records.fields().map_err(|i| {
+                Error::malformed(
+                    &self.file,
+                    line,
+                    alloc::format!("field {} is not UTF-8", i + 1),
+                )
+            })?;
+            if fields.is_blank() {
+                continue;
+            }
+            let is_end = fields.len() == 1 && fields.get(0).trim() == END;
+            match (self.state, is_end) {
+                (State::Rows, false) => break,
+                (State::Ended, false) => {
+                    return Err(Error::malformed(
+                        &self.file,
+                        line,
+                        "data after the <END> line",
+                    ));
+                }
+                (State::SummaryHeader | State::SummaryValues, true) => {
+                    return Err(Error::malformed(
+                        &self.file,
+                        line,
+                        "<END> before the summary section",
+                    ));
+                }
+                (_, true) => self.state = State::Ended,
+                (State::SummaryHeader, false) => {
+                    self.summary_header = owned(fields);
+                    self.state = State::SummaryValues;
+                }
+                (State::SummaryValues, false) => {
+                    let values = owned(fields);
+                    self.read_summary(values, line)?;
+                    self.state = State::DetailHeader;
+                    return Ok(Event::Summary);
+                }
+                (State::DetailHeader, false) => {
+                    self.header = owned(fields);
+                    self.check_header(line)?;
+                    self.state = State::Rows;
+                }
+            }
+        }
+        let line = self.records.record_line();
+        let fields = self
+            .records
+            .fields()
+            .map_err(|_| Error::malformed(&self.file, line, "not UTF-8"))?;
+        if fields.len() != self.header.len() {
+            return Err(Error::malformed(
+                &self.file,
+                line,
+                alloc::format!(
+                    "the row has {} fields, the header {} (truncated or shifted line?)",
+                    fields.len(),
+                    self.header.len()
+                ),
+            ));
+        }
+        self.rows += 1;
+        Ok(Event::Row(Row {
+            parser: self,
+            fields,
+            line,
+        }))
+    }
+
+    fn at_end(&mut self) -> Result<Event<'_>, Error> {
+        let line = self.records.record_line();
+        match self.state {
+            State::SummaryHeader | State::SummaryValues => Err(Error::malformed(
+                &self.file,
+                line,
+                "the file ends before the summary section is complete (truncated download?)",
+            )),
+            // An empty cycle may end right after its summary or its detail header.
+            _ => {
+                self.ended = true;
+                Ok(Event::End)
+            }
+        }
+    }
+
+    fn read_summary(&mut self, values: Vec<String>, line: u64) -> Result<(), Error> {
+        if values.len() != self.summary_header.len() {
+            return Err(Error::malformed(
+                &self.file,
+                line,
+                alloc::format!(
+                    "the summary has {} values for {} names",
+                    values.len(),
+                    self.summary_header.len()
+                ),
+            ));
+        }
+        let fields: Vec<(String, String)> = core::mem::take(&mut self.summary_header)
+            .into_iter()
+            .zip(values)
+            .collect();
+        let find = |names: &[&str]| {
+            names
+                .iter()
+                .find_map(|n| fields.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str()))
+        };
+        let bad = |what: &str, v: &str| {
+            Error::malformed(
+                &self.file,
+                line,
+                alloc::format!("summary {what} {:?} is not valid", echo(v)),
+            )
+        };
+        let total_count = match find(COL_COUNT) {
+            Some(v) => Some(v.parse::<u64>().map_err(|_| bad("totalCount", v))?),
+            None => None,
+        };
+        let currency = match find(COL_CURRENCY) {
+            Some(v) if !v.is_empty() => Currency::new(v).map_err(|_| bad("currency", v))?,
+            _ => self.currency,
+        };
+        let net_total = match find(COL_NET) {
+            Some(v) => Some(
+                self.amounts
+                    .parse(currency, v)
+                    .map_err(|_| bad("amount", v))?,
+            ),
+            None => None,
+        };
+        self.summary = Summary {
+            fields,
+            line,
+            total_count,
+            net_total,
+        };
+        Ok(())
+    }
+
+    fn check_header(&self, line: u64) -> Result<(), Error> {
+        let required: &[&[&str]] = match self.kind {
+            ReportKind::TransactionItems => {
+                &[COL_REQUEST_ID, COL_TYPE, COL_TX_VALUE, COL_TX_CURRENCY]
+            }
+            _ => &[],
+        };
+        for names in required {
+            if index(&self.header, names).is_none() {
+                return Err(Error::MissingColumn {
+                    file: self.file.clone(),
+                    line,
+                    column: names[0],
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+fn owned(fields: Fields<'_>) -> Vec<String> {
+    fields.iter().map(|f| f.trim().to_string()).collect()
+}
+
+fn index(header: &[String], names: &[&str]) -> Option<usize> {
+    names
+        .iter()
+        .find_map(|n| header.iter().position(|h| h == n))
+}
+
+/// A detail row, borrowed from the parser until the next call.
+pub struct Row<'p> {
+    parser: &'p ReportParser,
+    fields: Fields<'p>,
+    line: u64,
+}
+
+impl core::fmt::Debug for Row<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Row")
+            .field("file", &self.parser.file)
+            .field("line", &self.line)
+            .field("fields", &self.fields.len())
+            .finish()
+    }
+}
+
+/// A Transaction Detail Report row, typed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransactionRow<'p> {
+    /// `transactionRequestId` (paymentRequestId or refundRequestId).
+    pub request_id: &'p str,
+    /// `transactionType`.
+    pub transaction_type: TransactionType,
+    /// `transactionAmountValue` in `transactionCurrency` (negative for refunds).
+    pub amount: SignedAmount,
+    /// `settlementAmountValue` in `settlementCurrency`, when the report has them.
+    pub settlement: Option<SignedAmount>,
+    /// `transactionTime`, when the report has it.
+    pub time: Option<DateTime>,
+    /// 1-based line.
+    pub line: u64,
+}
+
+/// A Fee Report row, typed (columns UNCERTAIN: see [`Row::fee`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FeeRow<'p> {
+    /// `feeType` (interchange / service), when present.
+    pub fee_type: Option<&'p str>,
+    /// The fee amount.
+    pub amount: SignedAmount,
+    /// `transactionRequestId`, when present.
+    pub request_id: Option<&'p str>,
+}
+
+impl<'p> Row<'p> {
+    /// 1-based line the row starts on.
+    pub fn line(&self) -> u64 {
+        self.line
+    }
+
+    /// The value of the column `name`.
+    pub fn get(&self, name: &str) -> Option<&'p str> {
+        index(&self.parser.header, &[name]).map(|i| self.fields.get(i).trim())
+    }
+
+    /// Every `(column, value)`, unknown columns included.
+    pub fn columns(&self) -> impl Iterator<Item = (&'p str, &'p str)> + '_ {
+        let header = &self.parser.header;
+        header
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (h.as_str(), self.fields.get(i).trim()))
+    }
+
+    fn first(&self, names: &[&str]) -> Option<&'p str> {
+        index(&self.parser.header, names).map(|i| self.fields.get(i).trim())
+    }
+
+    fn required(&self, names: &[&'static str]) -> Result<&'p str, Error> {
+        match self.first(names) {
+            Some(v) if !v.is_empty() => Ok(v),
+            Some(_) => Err(self.bad(alloc::format!("{} is empty", names[0]))),
+            None => Err(Error::MissingColumn {
+                file: self.parser.file.clone(),
+                line: self.line,
+                column: names[0],
+            }),
+        }
+    }
+
+    fn bad(&self, problem: String) -> Error {
+        Error::malformed(&self.parser.file, self.line, problem)
+    }
+
+    /// The amount in the first present value column of `values`, in the first present
+    /// currency column of `currencies` (else the file name's currency); `None` when no value
+    /// column is present.
+    pub fn amount(
+        &self,
+        values: &[&str],
+        currencies: &[&str],
+    ) -> Result<Option<SignedAmount>, Error> {
+        let Some(value) = self.first(values) else {
+            return Ok(None);
+        };
+        let currency = match self.first(currencies) {
+            Some(c) if !c.is_empty() => Currency::new(c)
+                .map_err(|_| self.bad(alloc::format!("currency {:?} is not valid", echo(c))))?,
+            _ => self.parser.currency,
+        };
+        self.parser
+            .amounts
+            .parse(currency, value)
+            .map(Some)
+            .map_err(|e| self.bad(alloc::format!("{}: {e}", values[0])))
+    }
+
+    /// The row as a Transaction Detail Report row: `transactionRequestId`,
+    /// `transactionType`, `transactionAmountValue` + `transactionCurrency` are required;
+    /// `settlementAmountValue` + `settlementCurrency` and `transactionTime` are read when present.
+    pub fn transaction(&self) -> Result<TransactionRow<'p>, Error> {
+        let request_id = self.required(COL_REQUEST_ID)?;
+        let transaction_type = TransactionType::parse(self.required(COL_TYPE)?);
+        self.required(COL_TX_VALUE)?;
+        let currency = self.required(COL_TX_CURRENCY)?;
+        let amount = self
+            .amount(COL_TX_VALUE, COL_TX_CURRENCY)?
+            .ok_or_else(|| self.bad(alloc::format!("no amount in {currency}")))?;
+        let settlement = match self.first(COL_SETTLE_VALUE) {
+            Some(v) if !v.is_empty() => self.amount(COL_SETTLE_VALUE, COL_SETTLE_CURRENCY)?,
+            _ => None,
+        };
+        let time = match self.first(COL_TIME) {
+            Some(t) if !t.is_empty() => Some(
+                DateTime::parse(t).map_err(|e| self.bad(alloc::format!("transactionTime: {e}")))?,
+            ),
+            _ => None,
+        };
+        Ok(TransactionRow {
+            request_id,
+            transaction_type,
+            amount,
+            settlement,
+            time,
+            line: self.line,
+        })
+    }
+
+    /// The row as a Fee Report row. Columns are UNCERTAIN (§6): the amount is the first of
+    /// `feeAmountValue`, `feeAmount`, `amountValue`; its currency the first of `feeCurrency`,
+    /// `feeAmountCurrency`, `currency`, `settlementCurrency`, else the file name's currency.
+    pub fn fee(&self) -> Result<FeeRow<'p>, Error> {
+        let amount = self
+            .amount(COL_FEE_VALUE, COL_FEE_CURRENCY)?
+            .ok_or_else(|| Error::MissingColumn {
+                file: self.parser.file.clone(),
+                line: self.line,
+                column: COL_FEE_VALUE[0],
+            })?;
+        Ok(FeeRow {
+            fee_type: self.first(COL_FEE_TYPE).filter(|s| !s.is_empty()),
+            amount,
+            request_id: self.first(COL_REQUEST_ID).filter(|s| !s.is_empty()),
+        })
+    }
+
+    /// A Settlement Report row: `clearingBatchId` and its amount (the first of
+    /// `settlementAmountValue`, `netSettlementAmountValue`, `amountValue`; UNCERTAIN).
+    pub fn settlement(&self) -> Result<(Option<&'p str>, Option<SignedAmount>), Error> {
+        let amount = self.amount(
+            &[
+                "settlementAmountValue",
+                "netSettlementAmountValue",
+                "amountValue",
+            ],
+            COL_CURRENCY,
+        )?;
+        Ok((self.first(COL_BATCH).filter(|s| !s.is_empty()), amount))
+    }
+
+    /// Which report the row is from.
+    pub fn kind(&self) -> ReportKind {
+        self.parser.kind
+    }
+}
+
+/// Running count and net total of a file's detail rows, to check against its summary.
+///
+/// The net total sums `settlementAmountValue` when the row has one, else
+/// `transactionAmountValue` (UNCERTAIN: which amount `netTotalAmount` adds up is not in the
+/// spec; in the sample both are equal).
+///
+/// ```
+/// use alipayplus_reconcile::RowTotals;
+/// use alipayplus_types::{Currency, SignedAmount};
+/// let mut totals = RowTotals::default();
+/// totals.add(SignedAmount::new(Currency::SGD, 1500));
+/// totals.add(SignedAmount::new(Currency::SGD, -300));
+/// assert_eq!(totals.count, 2);
+/// assert_eq!(totals.net(), Some(SignedAmount::new(Currency::SGD, 1200)));
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RowTotals {
+    /// Rows added.
+    pub count: u64,
+    net: Option<SignedAmount>,
+    /// Rows in several currencies, or a sum that overflowed: there is no single net total.
+    pub unsummable: bool,
+}
+
+impl RowTotals {
+    /// Adds one row's amount.
+    pub fn add(&mut self, amount: SignedAmount) {
+        self.count += 1;
+        self.net = match self.net {
+            None if !self.unsummable => Some(amount),
+            None => None,
+            Some(net) => net.checked_add(&amount),
+        };
+        self.unsummable |= self.net.is_none();
+    }
+
+    /// Adds another set of rows (e.g. the next seq file of a cycle).
+    pub fn merge(&mut self, other: &RowTotals) {
+        if other.count == 0 {
+            return;
+        }
+        self.net = match (self.count, other.net()) {
+            (0, Some(n)) if !self.unsummable => Some(n),
+            (_, Some(n)) => self.net.and_then(|a| a.checked_add(&n)),
+            (_, None) => None,
+        };
+        self.count += other.count;
+        self.unsummable |= other.unsummable || self.net.is_none();
+    }
+
+    /// The net total, or `None` for no rows or rows that cannot be summed.
+    pub fn net(&self) -> Option<SignedAmount> {
+        self.net.filter(|_| !self.unsummable)
+    }
+
+    /// What disagrees between `summary` and these rows, if anything (one sentence).
+    ///
+    /// ```
+    /// use alipayplus_reconcile::{RowTotals, Summary};
+    /// use alipayplus_types::{Currency, SignedAmount};
+    /// let summary = Summary { total_count: Some(2), net_total: Some(SignedAmount::new(Currency::SGD, 1200)), ..Summary::default() };
+    /// let mut totals = RowTotals::default();
+    /// totals.add(SignedAmount::new(Currency::SGD, 1500));
+    /// assert!(totals.disagreement(&summary).unwrap().contains("totalCount 2"));
+    /// ```
+    pub fn disagreement(&self, summary: &Summary) -> Option<String> {
+        let mut problems = Vec::new();
+        if let Some(count) = summary.total_count.filter(|&c| c != self.count) {
+            problems.push(alloc::format!(
+                "summary totalCount {count}, rows {}",
+                self.count
+            ));
+        }
+        if let Some(total) = summary.net_total {
+            let rows = if self.count == 0 {
+                Some(SignedAmount::zero(total.currency))
+            } else {
+                self.net()
+            };
+            match rows {
+                Some(net) if net == total => {}
+                Some(net) => problems.push(alloc::format!(
+                    "summary net total {total}, rows sum to {net}"
+                )),
+                None => problems.push(alloc::format!(
+                    "summary net total {total}, rows are in several currencies or overflow"
+                )),
+            }
+        }
+        (!problems.is_empty()).then(|| problems.join("; "))
+    }
+}
