@@ -12,7 +12,8 @@ use alipayplus_client::inquiry::{PaymentRef, inquiry_request};
 use alipayplus_client::time::{Clock, SystemClock};
 use alipayplus_client::transport::{Headers, Request, Response};
 use alipayplus_operations::customs::{
-    DeclarationLedger, declarable_amount, declare_request, inquire_declarations_request,
+    DeclarationLedger, declarable_amount, declarable_amount_notified, declare_request,
+    inquire_declarations_request,
 };
 use alipayplus_operations::dispute::{
     Decision, DisputeKind, MemoryDisputeStore, handle_initiate_escalation,
@@ -34,6 +35,7 @@ use serde_json::json;
 
 #[derive(Default)]
 struct Endpoint {
+    payments: Vec<alipayplus_types::NotifyPaymentRequest>,
     registrations: Vec<RegistrationEvent>,
     disputes: MemoryDisputeStore,
     decisions: Vec<(DisputeKind, Decision)>,
@@ -59,6 +61,15 @@ fn answer(config: &ClientConfig, request: &Request, state: &Shared) -> Response 
         return match handle_notify_registration_status(config, request) {
             Ok(n) => {
                 state.registrations.push(n.event);
+                n.answer
+            }
+            Err(r) => r.answer,
+        };
+    }
+    if path.ends_with("/notifyPayment") {
+        return match config.handle_notify_payment(request) {
+            Ok(n) => {
+                state.payments.push(n.body);
                 n.answer
             }
             Err(r) => r.answer,
@@ -248,6 +259,17 @@ fn registration_pending_then_each_wallet_notifies_and_the_update_rule_holds() {
 }
 
 fn paid(sim: &Simulator, client: &Client<UreqTransport>, id: &str, amount: Amount, wallet: &str) {
+    paid_notified(sim, client, id, amount, wallet, None);
+}
+
+fn paid_notified(
+    sim: &Simulator,
+    client: &Client<UreqTransport>,
+    id: &str,
+    amount: Amount,
+    wallet: &str,
+    notify: Option<String>,
+) {
     let order = alipayplus_types::Order {
         env: Some(Env::new(TerminalType::Web)),
         ..alipayplus_types::Order::new(
@@ -269,6 +291,7 @@ fn paid(sim: &Simulator, client: &Client<UreqTransport>, id: &str, amount: Amoun
         factor,
     );
     pay.payment_redirect_url = Some("https://shop.example.com/return".into());
+    pay.payment_notify_url = notify;
     let outcome = client.call(&pay).unwrap();
     assert!(outcome.is_unknown(), "{:?}", outcome.code());
     sim.approve(id).unwrap();
@@ -395,13 +418,22 @@ fn declaration(id: &str, payment: &str, order: &str, value: u64) -> DeclareReque
 
 #[test]
 fn a_cny_payment_is_declared_in_two_parts_updated_and_inquired() {
-    let (sim, client, _state, _endpoint) = setup();
-    paid(
+    let (sim, client, state, endpoint) = setup();
+    paid_notified(
         &sim,
         &client,
         "PAY-CN-1",
         Amount::new(Currency::CNY, 10_000),
         "ALIPAY_CN",
+        Some(format!("{endpoint}/acqp/notifyPayment")),
+    );
+    wait_for("notifyPayment", || {
+        !state.lock().unwrap().payments.is_empty()
+    });
+    let notified = state.lock().unwrap().payments[0].clone();
+    assert_eq!(
+        declarable_amount_notified(&notified).unwrap(),
+        Amount::new(Currency::CNY, 10_000)
     );
     let inquiry = client
         .call(&inquiry_request(&PaymentRef::RequestId("PAY-CN-1".into())))

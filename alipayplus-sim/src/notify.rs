@@ -443,6 +443,13 @@ pub(crate) fn pending(shared: &Shared, payment: &crate::payment::Payment, url: S
         body.wallet_brand_name = Some(shared.wallet_brand_name.clone());
         body.payment_time = payment.paid_at.and_then(crate::clock::datetime);
         body.settlement_amount = Some(payment.amount());
+        // customs.md §2: the declarable amount of an AlipayCN payment (not in the notification
+        // model, so sent as an extra field).
+        if let Some(amount) = crate::operations::customs_declaration_amount(payment)
+            && let Ok(value) = serde_json::to_value(amount)
+        {
+            body.extra.insert("customsDeclarationAmount".into(), value);
+        }
     }
     Pending {
         payment_request_id: payment.payment_request_id.clone(),

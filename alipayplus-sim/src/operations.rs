@@ -28,8 +28,8 @@
 //!   in another currency than the payment's is `PARAM_ILLEGAL`; an unknown id
 //!   `DISPUTE_NOT_EXIST` (UNCERTAIN name).
 //! * **Customs**: only paid `ALIPAY_CN` payments in CNY can be declared (`ORDER_NOT_EXIST`,
-//!   `ORDER_STATUS_INVALID`); their `customsDeclarationAmount` (also in inquiryPayment) is the
-//!   paid amount. The declared total per payment may not exceed it
+//!   `ORDER_STATUS_INVALID`); their `customsDeclarationAmount` (in inquiryPayment and
+//!   notifyPayment) is the paid amount. The declared total per payment may not exceed it
 //!   (`TOTAL_DECLARATION_AMOUNT_EXCEED`); re-sending a `customsDeclarationRequestId` updates
 //!   that declaration (its amount replaces the earlier one); with another payment it is
 //!   `REPEAT_REQ_INCONSISTENT`. A declaration is `WAITING_FOR_PROCESSING` for one second of
