@@ -156,13 +156,17 @@ fn auth_notify_and_consult_unbinding_survive_mutated_bodies() {
         r#"{"authClientId":"M1","accessToken":"AT-TOPSECRET-0001","customerBelongsTo":"GCASH"}"#,
     ];
     let mut rng = Rng(0xabad_1dea_0000_0002);
+    // How many mutated bodies got past verification into the parsers (each kind must).
+    let (mut notified, mut consulted) = (0, 0);
     for seed in seeds {
         for _ in 0..1500 {
             let body = mutate(&mut rng, seed.as_bytes());
             let mut request = Request::post("/authNotify", body);
             request.headers.insert(
                 "Signature",
-                "algorithm=RSA256,keyVersion=1,signature=BwcH%2BwcH%2F%3D",
+                // Well-formed (URL-encoded base64 of 9 bytes), so the accept-all verifier lets
+                // the body through to the parser under test.
+                "algorithm=RSA256,keyVersion=1,signature=BwcH%2BwcH%2FwcH",
             );
             request
                 .headers
@@ -172,6 +176,7 @@ fn auth_notify_and_consult_unbinding_survive_mutated_bodies() {
                 .insert("Request-Time", "2025-06-01T08:00:00+08:00");
             match handle_auth_notify(&config, &request) {
                 Ok(n) => {
+                    notified += 1;
                     assert_eq!(n.answer.status, 200);
                     let _ = (n.event.dedup_key(), n.event.auth_client_id());
                     let shown = format!("{n:?}");
@@ -196,6 +201,7 @@ fn auth_notify_and_consult_unbinding_survive_mutated_bodies() {
             }
             match handle_consult_unbinding(&config, &request) {
                 Ok(c) => {
+                    consulted += 1;
                     let _ = c.refuse(&config, &"é".repeat(1000));
                     let _ = c.allow(&config);
                 }
@@ -206,4 +212,8 @@ fn auth_notify_and_consult_unbinding_survive_mutated_bodies() {
             }
         }
     }
+    assert!(
+        notified > 100 && consulted > 100,
+        "parsed: {notified} / {consulted}"
+    );
 }
