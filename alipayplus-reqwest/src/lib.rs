@@ -1,7 +1,6 @@
 //! Async HTTP transport for the alipayplus-rs clients, on [`reqwest`] (hyper and tokio).
 //!
-//! [`ReqwestTransport`] implements
-//! [`AsyncTransport`](alipayplus_client::transport_async::AsyncTransport) with one shared
+//! [`ReqwestTransport`] implements [`AsyncTransport`] with one shared
 //! [`reqwest::Client`] (clones share its connection pool), connect and request timeouts, an
 //! optional proxy, and TLS through rustls with the webpki root certificates (the Mozilla set,
 //! as `alipayplus-ureq` uses). Certificate verification is always on: this crate offers no way
