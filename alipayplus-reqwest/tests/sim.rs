@@ -322,3 +322,25 @@ async fn https_with_the_simulator_ca_and_without_it() {
         "{error:?}"
     );
 }
+
+/// The futures of the async path over reqwest can be spawned on a multi-threaded executor
+/// (axum handlers, `tokio::spawn`), with `tokio::time::sleep` itself as the sleep function.
+#[test]
+fn the_async_futures_are_send() {
+    fn spawnable<F: std::future::Future + Send>(_: &F) {}
+    let sim = sim_with(|c| c);
+    let time = Time::default();
+    let client = client(&sim, &time, Duration::from_secs(5));
+    let request = cashier_pay_request(&pay("AS-SEND")).unwrap();
+    spawnable(&client.call_async(&request));
+    let clock = alipayplus_cashier::time::SystemClock;
+    let tracker = PaymentTracker::for_pay(&request, time.now(), TrackerPolicy::cashier());
+    let mut follower = PaymentFollower::new(request.clone(), tracker).unwrap();
+    spawnable(&follower.run_async(&client, &clock, tokio::time::sleep, |_| Flow::Continue));
+    spawnable(&follow_agreement_payment_async(
+        &client,
+        &request,
+        &clock,
+        tokio::time::sleep,
+    ));
+}
