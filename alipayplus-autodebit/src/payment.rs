@@ -13,7 +13,8 @@
 //!   [`agreement_tracker`] makes that tracker (sans-IO, for event-driven servers that also feed
 //!   it notifyPayment); [`agreement_follower`] puts it in the client core's driver, and
 //!   [`follow_agreement_payment`] runs that with a client, a clock and a sleep function
-//!   (blocking).
+//!   (blocking); [`follow_agreement_payment_async`] does the same over an async transport
+//!   with a sleep function returning a future (any executor).
 //! * A failure with a token code (`INVALID_TOKEN`, `INVALID_ACCESS_TOKEN`,
 //!   `EXPIRED_ACCESS_TOKEN`) or `USER_NOT_EXIST`: report it to the
 //!   [`TokenLifecycle`](crate::TokenLifecycle) ([`on_payment_failure`](crate::TokenLifecycle::on_payment_failure)),
@@ -23,6 +24,7 @@
 //! [`Client`].
 
 use alloc::string::String;
+use core::future::Future;
 use core::time::Duration;
 
 use alipayplus_client::client::Client;
@@ -31,6 +33,7 @@ use alipayplus_client::error::RequestError;
 use alipayplus_client::time::{Clock, Timestamp};
 use alipayplus_client::tracker::{PaymentTracker, TrackerPolicy};
 use alipayplus_client::transport::Transport;
+use alipayplus_client::transport_async::AsyncTransport;
 use alipayplus_types::validate::{Path, Problem, ValidationErrors};
 use alipayplus_types::{Amount, Order, PayRequest, PaymentFactor, PaymentMethod, Secret, StrBool};
 
@@ -183,4 +186,49 @@ pub fn follow_agreement_payment<T: Transport>(
         }
         Flow::Continue
     })
+}
+
+/// [`follow_agreement_payment`] over an async transport, on any executor: the same follower
+/// ([`agreement_follower`]) run by the client core's async driver
+/// ([`PaymentFollower::run_async`]). `sleep` returns a future that resolves after the
+/// duration it is given (with tokio: `|wait| tokio::time::sleep(wait)`); its output may also
+/// be a [`Flow`] (e.g. [`Flow::Notification`] when a verified notifyPayment arrives first).
+///
+/// ```
+/// # async fn charge(
+/// #     client: &alipayplus_autodebit::Client<impl alipayplus_client::transport_async::AsyncTransport + Sync>,
+/// #     clock: &(impl alipayplus_client::time::Clock + Sync),
+/// #     request: &alipayplus_types::PayRequest,
+/// #     sleep: impl FnMut(core::time::Duration) -> core::future::Ready<()>,
+/// # ) -> Result<(), alipayplus_client::error::RequestError> {
+/// use alipayplus_autodebit::follow_agreement_payment_async;
+/// use alipayplus_client::tracker::Final;
+///
+/// let followed = follow_agreement_payment_async(client, request, clock, sleep).await?;
+/// match followed.final_state {
+///     Some(Final::Succeeded) => { /* charged */ }
+///     Some(Final::Failed { code }) => { /* not charged; a token code: refresh or bind again */ }
+///     _ => { /* cancelled or unresolved: never charge again with a new id before reconciling */ }
+/// }
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+/// As [`follow_agreement_payment`].
+pub async fn follow_agreement_payment_async<T, S, W>(
+    client: &Client<T>,
+    request: &PayRequest,
+    clock: &impl Clock,
+    sleep: impl FnMut(Duration) -> S,
+) -> Result<Followed, RequestError>
+where
+    T: AsyncTransport,
+    S: Future<Output = W>,
+    W: Into<Flow>,
+{
+    let mut follower = agreement_follower(request, clock.now())?;
+    // Agreement payments have no shopper to redirect; waits are the sleep function's.
+    follower
+        .run_async(client, clock, sleep, |_event| Flow::Continue)
+        .await
 }

@@ -9,6 +9,8 @@
 //! * [`transport`], [`client`], [`inbound`], [`time`], [`error`]: the transport trait, the
 //!   signed call with its typed [`Outcome`](client::Outcome), inbound handling, the clock;
 //! * [`tracker`] and [`driver`]: the sans-IO payment tracker and its blocking driver;
+//! * [`transport_async`], [`client_async`], [`driver_async`]: the same calls and driver over
+//!   an async transport (`client.call_async(&request).await`, `follower.run_async(..)`);
 //! * [`inquiry`], [`cancel`], [`refund`], [`notify`]: the payment APIs both products use.
 //!
 //! One way to call every API: build its typed request, then
@@ -61,5 +63,6 @@ pub mod cashier;
 #[cfg(feature = "http")]
 pub use alipayplus_client::http_conv;
 pub use alipayplus_client::{
-    cancel, client, driver, error, inbound, inquiry, notify, refund, time, tracker, transport,
+    cancel, client, client_async, driver, driver_async, error, inbound, inquiry, notify, refund,
+    time, tracker, transport, transport_async,
 };

@@ -529,8 +529,9 @@ impl ClientConfig {
     }
 }
 
-impl<T: Transport> Client<T> {
-    /// A client sending through `transport`.
+impl<T> Client<T> {
+    /// A client sending through `transport` (a blocking [`Transport`], or an
+    /// [`AsyncTransport`](crate::transport_async::AsyncTransport)).
     pub fn new(config: ClientConfig, transport: T) -> Self {
         Client { config, transport }
     }
@@ -544,7 +545,9 @@ impl<T: Transport> Client<T> {
     pub fn transport(&self) -> &T {
         &self.transport
     }
+}
 
+impl<T: Transport> Client<T> {
     /// Calls API `A`: validate, serialize, sign, send, verify, parse, classify.
     ///
     /// Never retries by itself; on an unknown outcome the caller (or the

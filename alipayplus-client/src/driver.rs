@@ -47,10 +47,13 @@
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
-use alipayplus_types::{NotifyPaymentRequest, PayRequest, PayResponse, Timestamp};
+use alipayplus_types::{
+    CancelPaymentRequest, CancelPaymentResponse, InquiryPaymentRequest, InquiryPaymentResponse,
+    NotifyPaymentRequest, PayRequest, PayResponse, Timestamp,
+};
 
 use crate::cancel::cancel_request;
-use crate::client::{Client, Outcome};
+use crate::client::{Client, ClientConfig, Outcome, Prepared};
 use crate::error::{NotificationMismatch, RequestError};
 use crate::inquiry::{PaymentRef, inquiry_request};
 use crate::notify::check_notification;
@@ -204,62 +207,111 @@ impl PaymentFollower {
     ) -> Result<Followed, RequestError> {
         loop {
             let now = clock.now();
-            let flow = match self.tracker.next_step(now) {
-                Step::Pay => self.pay(client, clock, &mut on)?,
-                Step::Inquire => self.inquire(client, clock, &mut on),
-                Step::Cancel => self.cancel(client, clock, &mut on),
+            let flow = match self.next_step(now) {
+                Step::Pay => match self.sign_pay(client.config(), clock, &mut on)? {
+                    Ok(prepared) => {
+                        let outcome = client.send::<PayRequest>(prepared);
+                        self.on_pay_answer(clock, &outcome, &mut on)
+                    }
+                    Err(flow) => flow,
+                },
+                Step::Inquire => {
+                    let outcome = client.call(&self.inquiry());
+                    self.on_inquiry_answer(clock, outcome, &mut on)
+                }
+                Step::Cancel => {
+                    let outcome = client.call(&self.cancel());
+                    self.on_cancel_answer(clock, outcome, &mut on)
+                }
                 Step::RedirectShopper(to) => on(Event::Redirect(&to)),
                 Step::WaitUntil(until) => on(Event::Wait { until }),
-                Step::Finished(state) => {
-                    self.followed.final_state = Some(state);
-                    return Ok(self.followed.clone());
-                }
+                Step::Finished(state) => return Ok(self.finish(state)),
             };
-            let mut next = flow;
-            // A notification handed back while reporting one is handled the same way.
-            while let Flow::Notification(n) = next {
-                next = self.notified(clock.now(), &n, &mut on);
-            }
-            if let Flow::Stop = next {
-                return Ok(self.followed.clone());
+            if let Some(stopped) = self.settle(flow, clock, &mut on) {
+                return Ok(stopped);
             }
         }
     }
 
-    fn pay<T: Transport>(
+    // The steps are split around their IO so that the async driver (`driver_async`) shares
+    // everything but the sending.
+
+    /// What the tracker says to do now.
+    pub(crate) fn next_step(&mut self, now: Timestamp) -> Step {
+        self.tracker.next_step(now)
+    }
+
+    /// Handles the caller's answer: feeds handed-back notifications; `Some` when it stopped.
+    pub(crate) fn settle(
         &mut self,
-        client: &Client<T>,
+        flow: Flow,
         clock: &impl Clock,
         on: &mut impl FnMut(Event<'_>) -> Flow,
-    ) -> Result<Flow, RequestError> {
-        let signed = client.config().sign_body::<PayRequest>(self.body.clone());
-        let outcome = match signed {
-            Ok(prepared) => client.send::<PayRequest>(prepared),
-            Err(e) if self.followed.pay_attempts == 0 => return Err(e),
+    ) -> Option<Followed> {
+        let mut next = flow;
+        // A notification handed back while reporting one is handled the same way.
+        while let Flow::Notification(n) = next {
+            next = self.notified(clock.now(), &n, on);
+        }
+        match next {
+            Flow::Stop => Some(self.followed.clone()),
+            _ => None,
+        }
+    }
+
+    /// The pay to send (the stored bytes, freshly signed), or the flow when it could not be
+    /// signed after an earlier attempt (counted as no answer).
+    pub(crate) fn sign_pay(
+        &mut self,
+        config: &ClientConfig,
+        clock: &impl Clock,
+        on: &mut impl FnMut(Event<'_>) -> Flow,
+    ) -> Result<Result<Prepared, Flow>, RequestError> {
+        match config.sign_body::<PayRequest>(self.body.clone()) {
+            Ok(prepared) => Ok(Ok(prepared)),
+            Err(e) if self.followed.pay_attempts == 0 => Err(e),
             Err(_) => {
                 // An earlier pay may have reached Alipay+: unknown, never "not sent".
                 let update = self
                     .tracker
                     .on_pay(clock.now(), Report::Unknown(None), None);
-                return Ok(on(called("pay", None::<&Outcome<PayResponse>>, &update)));
+                Ok(Err(on(called(
+                    "pay",
+                    None::<&Outcome<PayResponse>>,
+                    &update,
+                ))))
             }
-        };
+        }
+    }
+
+    /// Feeds a pay answer.
+    pub(crate) fn on_pay_answer(
+        &mut self,
+        clock: &impl Clock,
+        outcome: &Outcome<PayResponse>,
+        on: &mut impl FnMut(Event<'_>) -> Flow,
+    ) -> Flow {
         self.followed.pay_attempts = self.followed.pay_attempts.saturating_add(1);
         if let Some(body) = outcome.body() {
             self.followed.pay_response = Some(body.clone());
         }
-        let update = self.tracker.on_pay_outcome(clock.now(), &outcome);
-        Ok(on(called("pay", Some(&outcome), &update)))
+        let update = self.tracker.on_pay_outcome(clock.now(), outcome);
+        on(called("pay", Some(outcome), &update))
     }
 
-    fn inquire<T: Transport>(
+    /// The inquiry this payment's follow-up sends.
+    pub(crate) fn inquiry(&self) -> InquiryPaymentRequest {
+        inquiry_request(&self.payment_ref())
+    }
+
+    /// Feeds an inquiry answer (`Err`: it could not be sent, counted as no answer).
+    pub(crate) fn on_inquiry_answer(
         &mut self,
-        client: &Client<T>,
         clock: &impl Clock,
+        outcome: Result<Outcome<InquiryPaymentResponse>, RequestError>,
         on: &mut impl FnMut(Event<'_>) -> Flow,
     ) -> Flow {
-        let request = inquiry_request(&self.payment_ref());
-        let (update, outcome) = match client.call(&request) {
+        let (update, outcome) = match outcome {
             Ok(outcome) => {
                 self.followed.inquiries = self.followed.inquiries.saturating_add(1);
                 (
@@ -276,14 +328,19 @@ impl PaymentFollower {
         on(called("inquiryPayment", outcome.as_ref(), &update))
     }
 
-    fn cancel<T: Transport>(
+    /// The cancel this payment's follow-up sends.
+    pub(crate) fn cancel(&self) -> CancelPaymentRequest {
+        cancel_request(&self.payment_ref())
+    }
+
+    /// Feeds a cancel answer (`Err`: it could not be sent, counted as no answer).
+    pub(crate) fn on_cancel_answer(
         &mut self,
-        client: &Client<T>,
         clock: &impl Clock,
+        outcome: Result<Outcome<CancelPaymentResponse>, RequestError>,
         on: &mut impl FnMut(Event<'_>) -> Flow,
     ) -> Flow {
-        let request = cancel_request(&self.payment_ref());
-        let (update, outcome) = match client.call(&request) {
+        let (update, outcome) = match outcome {
             Ok(outcome) => {
                 self.followed.cancels = self.followed.cancels.saturating_add(1);
                 (
@@ -297,6 +354,12 @@ impl PaymentFollower {
             ),
         };
         on(called("cancelPayment", outcome.as_ref(), &update))
+    }
+
+    /// Marks the payment final and returns how it ended.
+    pub(crate) fn finish(&mut self, state: Final) -> Followed {
+        self.followed.final_state = Some(state);
+        self.followed.clone()
     }
 
     fn notified(

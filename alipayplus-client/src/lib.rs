@@ -12,6 +12,12 @@
 //!   [`ClientConfig::read_response`](client::ClientConfig::read_response) around your own IO.
 //!   Every answer is a typed [`Outcome`](client::Outcome) (S, F + code, U + code, no verified
 //!   response).
+//! * Async: [`transport_async`] (the [`AsyncTransport`](transport_async::AsyncTransport)
+//!   trait: a future-returning `send`, `Send` futures, closures returning futures are
+//!   transports; the adapter is the `alipayplus-reqwest` crate), [`client_async`]
+//!   ([`Client::call_async`](client::Client::call_async) for every API) and [`driver_async`]
+//!   ([`PaymentFollower::run_async`](driver::PaymentFollower::run_async), waiting with a sleep
+//!   function you give). No runtime in the core; every step but the IO is the blocking one.
 //! * [`inbound`]: verify, parse and answer calls from Alipay+ with a signed response.
 //! * [`time`]: the [`Clock`](time::Clock); instants are [`alipayplus_types::Timestamp`].
 //! * [`tracker`]: the sans-IO [`PaymentTracker`](tracker::PaymentTracker) that takes results
@@ -79,7 +85,9 @@ extern crate std;
 
 pub mod cancel;
 pub mod client;
+pub mod client_async;
 pub mod driver;
+pub mod driver_async;
 pub mod error;
 #[cfg(feature = "http")]
 pub mod http_conv;
@@ -90,3 +98,4 @@ pub mod refund;
 pub mod time;
 pub mod tracker;
 pub mod transport;
+pub mod transport_async;

@@ -125,6 +125,7 @@ fn touch_cashier() -> usize {
         if let Ok(config) = ClientConfig::new("C", Host::OtherRegions, key, keys, move || now) {
             let request = Request::post("/notify", alloc::vec::Vec::new());
             total += usize::from(config.handle_notify_payment(&request).is_ok());
+            total += touch_async(config);
         }
     }
     let consult = alipayplus_types::ConsultPaymentRequest::new(
@@ -133,6 +134,45 @@ fn touch_cashier() -> usize {
     );
     let flags = alipayplus_cashier::cashier::consult_request(&consult).payment_factor;
     total + usize::from(flags.is_cashier_payment.is_some())
+}
+
+/// The async path without std or a runtime: an async closure transport, `call_async` and
+/// the async driver's future (built, not polled: building them instantiates every generic).
+fn touch_async(config: alipayplus_client::client::ClientConfig) -> usize {
+    use alipayplus_client::client::Client;
+    use alipayplus_client::driver::{Flow, PaymentFollower};
+    use alipayplus_client::inquiry::{PaymentRef, inquiry_request};
+    use alipayplus_client::time::Timestamp;
+    use alipayplus_client::transport::{Request, Response};
+    let transport = |_r: Request| async { Err::<Response, _>(core::fmt::Error) };
+    let client = Client::new(config, transport);
+    let request = inquiry_request(&PaymentRef::RequestId("id".into()));
+    let call = client.call_async(&request);
+    let now = || Timestamp::from_unix_secs(0);
+    let order = alipayplus_types::Order::new(
+        "o".into(),
+        "d".into(),
+        alipayplus_types::Amount::new(alipayplus_types::Currency::USD, 1),
+        alipayplus_types::Merchant::new("m".into()),
+    );
+    let pay = alipayplus_autodebit::agreement_pay_request(
+        "p",
+        order.clone(),
+        order.order_amount,
+        &alipayplus_types::Secret::new("T"),
+    );
+    let mut size = core::mem::size_of_val(&call);
+    if let Ok(mut follower) = alipayplus_autodebit::agreement_follower(&pay, now()) {
+        let run = follower.run_async(
+            &client,
+            &now,
+            |_wait| core::future::ready(()),
+            |_event| Flow::Continue,
+        );
+        size += core::mem::size_of_val(&run);
+    }
+    let _ = PaymentFollower::body;
+    size
 }
 
 /// The Auto Debit crate's part of [`touch`]: binding, redirect, token lifecycle, payment tracker.
