@@ -12,7 +12,10 @@
 //! with [`Client::call`](alipayplus_client::client::Client::call) (or sign and read it sans-IO
 //! with [`ClientConfig::sign_request`](alipayplus_client::client::ClientConfig::sign_request) /
 //! [`ClientConfig::read_response`](alipayplus_client::client::ClientConfig::read_response)),
-//! then fold the outcome into the state it concerns. Inbound calls (notifyRegistrationStatus,
+//! then fold the outcome into the state it concerns. Every call is also available on an async
+//! transport as
+//! [`Client::call_async`](alipayplus_client::client::Client::call_async)`(&request).await`,
+//! sharing every step but the IO with the blocking call. Inbound calls (notifyRegistrationStatus,
 //! initiateRetrieval, initiateEscalation) are handled by `handle_x(&config, &request)`
 //! functions that verify the signature and parse the body with
 //! [`ClientConfig::accept_inbound`](alipayplus_client::client::ClientConfig::accept_inbound)
