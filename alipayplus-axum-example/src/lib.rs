@@ -1,33 +1,49 @@
 //! The Alipay+ inbound calls mounted as axum routes: notifyPayment (both products),
-//! authNotify and consultUnbinding (Auto Debit).
+//! authNotify and consultUnbinding (Auto Debit) in [`routes`]; notifyRegistrationStatus,
+//! initiateRetrieval and initiateEscalation (`alipayplus-operations`) in [`operations_routes`].
 //!
 //! Each route turns axum's request into the SDK's [`Request`] ([`sdk_request`]: the body is
 //! read up to [`MAX_BODY_BYTES`] **before** anything is verified, and the URI is the one
 //! Alipay+ called, even under a nested router), hands it to the SDK's handler (verify, parse,
-//! sign the answer), tells your application ([`Merchant`]) and returns the SDK's signed answer
-//! as axum's response ([`axum_response`]). The SDK answers every refusal (bad signature,
+//! sign the answer), tells your application ([`Merchant`], [`MerchantOperations`]) and returns
+//! the SDK's signed answer as axum's response ([`axum_response`]). The SDK answers every refusal (bad signature,
 //! another Client-Id, unparsable body, a method other than POST) with its signed answer.
 //!
-//! Acknowledge only what is stored: when [`Merchant`] returns [`Unavailable`], the route
+//! Acknowledge only what is stored: when your application returns [`Unavailable`], the route
 //! answers HTTP 503 without a signature, which Alipay+ does not count as an acknowledgement,
 //! so it re-sends the notification later.
+//!
+//! Disputes follow the sans-IO pattern of `alipayplus-operations`: the route verifies and
+//! parses, asks [`MerchantOperations::stored_dispute`] what is stored under the
+//! `disputeRequestId`, and answers with the pure [`decide`]: new (stored with
+//! [`MerchantOperations::store_dispute`], then acknowledged), duplicate (acknowledged again,
+//! not stored again) or conflict (another `paymentRequestId`: signed `F`
+//! `REPEAT_REQ_INCONSISTENT`).
 //!
 //! ```no_run
 //! use std::sync::Arc;
 //! # use alipayplus_axum_example::{Merchant, Unavailable};
 //! # use alipayplus_autodebit::AuthEvent;
+//! # use alipayplus_axum_example::MerchantOperations;
+//! # use alipayplus_operations::dispute::{Dispute, DisputeDelivery, DisputeKind};
+//! # use alipayplus_operations::registration::RegistrationEvent;
 //! # use alipayplus_types::{ConsultUnbindingRequest, NotifyPaymentRequest};
 //! # struct Shop;
+//! # impl MerchantOperations for Shop {
+//! #     async fn registration_notified(&self, _: RegistrationEvent) -> Result<(), Unavailable> { Ok(()) }
+//! #     async fn stored_dispute(&self, _: DisputeKind, _: &str) -> Result<Option<Dispute>, Unavailable> { Ok(None) }
+//! #     async fn store_dispute(&self, _: DisputeDelivery) -> Result<Option<Dispute>, Unavailable> { Ok(None) }
+//! # }
 //! # impl Merchant for Shop {
 //! #     async fn payment_notified(&self, _: NotifyPaymentRequest) -> Result<(), Unavailable> { Ok(()) }
 //! #     async fn auth_notified(&self, _: AuthEvent) -> Result<(), Unavailable> { Ok(()) }
 //! #     async fn unbinding_requested(&self, _: ConsultUnbindingRequest) -> Result<(), String> { Ok(()) }
 //! # }
 //! # async fn serve(config: alipayplus_client::client::ClientConfig) -> std::io::Result<()> {
-//! let app = axum::Router::new().nest(
-//!     "/alipayplus",
-//!     alipayplus_axum_example::routes(Arc::new(config), Arc::new(Shop)),
-//! );
+//! let (config, shop) = (Arc::new(config), Arc::new(Shop));
+//! let inbound = alipayplus_axum_example::routes(Arc::clone(&config), Arc::clone(&shop))
+//!     .merge(alipayplus_axum_example::operations_routes(config, shop));
+//! let app = axum::Router::new().nest("/alipayplus", inbound);
 //! let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await?;
 //! axum::serve(listener, app).await
 //! # }
@@ -40,6 +56,11 @@ use std::sync::Arc;
 use alipayplus_autodebit::{AuthEvent, handle_auth_notify, handle_consult_unbinding};
 use alipayplus_client::client::ClientConfig;
 use alipayplus_client::transport::{Request, Response};
+use alipayplus_operations::dispute::{
+    Decision, Dispute, DisputeDelivery, DisputeKind, decide, handle_initiate_escalation,
+    handle_initiate_retrieval,
+};
+use alipayplus_operations::registration::{RegistrationEvent, handle_notify_registration_status};
 use alipayplus_types::{ConsultUnbindingRequest, NotifyPaymentRequest};
 use axum::Router;
 use axum::body::Body;
@@ -59,6 +80,12 @@ pub const NOTIFY_PAYMENT: &str = "/notifyPayment";
 pub const AUTH_NOTIFY: &str = "/authNotify";
 /// Route of consultUnbinding.
 pub const CONSULT_UNBINDING: &str = "/consultUnbinding";
+/// Route of notifyRegistrationStatus (the `registrationNotifyUrl` you send ends with it).
+pub const NOTIFY_REGISTRATION_STATUS: &str = "/notifyRegistrationStatus";
+/// Route of initiateRetrieval (the dispute URL configured with Alipay+, plus the API name).
+pub const INITIATE_RETRIEVAL: &str = "/initiateRetrieval";
+/// Route of initiateEscalation.
+pub const INITIATE_ESCALATION: &str = "/initiateEscalation";
 
 /// The merchant could not store what it was told: the call is not acknowledged, and Alipay+
 /// sends it again later.
@@ -92,6 +119,40 @@ pub trait Merchant: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), String>> + Send;
 }
 
+/// What your application does with the verified inbound calls of the operations
+/// (`alipayplus-operations`): registration notifications and disputes.
+pub trait MerchantOperations: Send + Sync + 'static {
+    /// A verified notifyRegistrationStatus (one per wallet's review; re-deliveries too):
+    /// store it, or feed it to the registration's follow-up
+    /// ([`RegistrationFollowUp::on_notification`](alipayplus_operations::registration::RegistrationFollowUp::on_notification),
+    /// which ignores what it already knows).
+    fn registration_notified(
+        &self,
+        event: RegistrationEvent,
+    ) -> impl Future<Output = Result<(), Unavailable>> + Send;
+
+    /// The dispute stored under this kind and `disputeRequestId`
+    /// ([`Dispute::store_key`]), if any.
+    fn stored_dispute(
+        &self,
+        kind: DisputeKind,
+        dispute_request_id: &str,
+    ) -> impl Future<Output = Result<Option<Dispute>, Unavailable>> + Send;
+
+    /// A new dispute (nothing was stored under its key): store it (the dispute, serde-storable,
+    /// and its body with the reason and deadline) and act on it (answer later with
+    /// responseRetrieval / responseEscalation).
+    ///
+    /// Insert only if absent (e.g. a unique key on kind and `disputeRequestId`): when a
+    /// concurrent delivery stored one first, keep it and return it (`Ok(Some(stored))`), and
+    /// the route decides again against it, so a racing delivery for another payment still
+    /// gets `REPEAT_REQ_INCONSISTENT`. `Ok(None)`: stored.
+    fn store_dispute(
+        &self,
+        delivery: DisputeDelivery,
+    ) -> impl Future<Output = Result<Option<Dispute>, Unavailable>> + Send;
+}
+
 /// The routes' shared state.
 struct Inbound<M> {
     config: Arc<ClientConfig>,
@@ -115,6 +176,23 @@ pub fn routes<M: Merchant>(config: Arc<ClientConfig>, merchant: Arc<M>) -> Route
         .route(NOTIFY_PAYMENT, any(notify_payment::<M>))
         .route(AUTH_NOTIFY, any(auth_notify::<M>))
         .route(CONSULT_UNBINDING, any(consult_unbinding::<M>))
+        .with_state(Inbound { config, merchant })
+}
+
+/// The three routes of the operations ([`NOTIFY_REGISTRATION_STATUS`],
+/// [`INITIATE_RETRIEVAL`], [`INITIATE_ESCALATION`]), to merge with [`routes`] or mount on
+/// their own. Every method is routed to the SDK, as in [`routes`].
+pub fn operations_routes<M: MerchantOperations>(
+    config: Arc<ClientConfig>,
+    merchant: Arc<M>,
+) -> Router {
+    Router::new()
+        .route(
+            NOTIFY_REGISTRATION_STATUS,
+            any(notify_registration_status::<M>),
+        )
+        .route(INITIATE_RETRIEVAL, any(initiate_retrieval::<M>))
+        .route(INITIATE_ESCALATION, any(initiate_escalation::<M>))
         .with_state(Inbound { config, merchant })
 }
 
@@ -174,6 +252,73 @@ async fn consult_unbinding<M: Merchant>(
         }
         Err(refused) => axum_response(refused.answer),
     }
+}
+
+async fn notify_registration_status<M: MerchantOperations>(
+    State(inbound): State<Inbound<M>>,
+    request: axum::extract::Request,
+) -> axum::response::Response {
+    let request = match sdk_request(request, MAX_BODY_BYTES).await {
+        Ok(r) => r,
+        Err(refusal) => return refusal,
+    };
+    match handle_notify_registration_status(&inbound.config, &request) {
+        Ok(notified) => match inbound.merchant.registration_notified(notified.event).await {
+            Ok(()) => axum_response(notified.answer),
+            Err(Unavailable) => not_acknowledged(),
+        },
+        Err(refused) => axum_response(refused.answer),
+    }
+}
+
+async fn initiate_retrieval<M: MerchantOperations>(
+    State(inbound): State<Inbound<M>>,
+    request: axum::extract::Request,
+) -> axum::response::Response {
+    let request = match sdk_request(request, MAX_BODY_BYTES).await {
+        Ok(r) => r,
+        Err(refusal) => return refusal,
+    };
+    match handle_initiate_retrieval(&inbound.config, &request) {
+        Ok(delivery) => dispute_received(&inbound, delivery).await,
+        Err(refused) => axum_response(refused.answer),
+    }
+}
+
+async fn initiate_escalation<M: MerchantOperations>(
+    State(inbound): State<Inbound<M>>,
+    request: axum::extract::Request,
+) -> axum::response::Response {
+    let request = match sdk_request(request, MAX_BODY_BYTES).await {
+        Ok(r) => r,
+        Err(refusal) => return refusal,
+    };
+    match handle_initiate_escalation(&inbound.config, &request) {
+        Ok(delivery) => dispute_received(&inbound, delivery).await,
+        Err(refused) => axum_response(refused.answer),
+    }
+}
+
+/// Looks up what is stored under the dispute's key, decides, stores a new one, answers.
+async fn dispute_received<M: MerchantOperations>(
+    inbound: &Inbound<M>,
+    delivery: DisputeDelivery,
+) -> axum::response::Response {
+    let (kind, id) = delivery.dispute.store_key();
+    let stored = match inbound.merchant.stored_dispute(kind, id).await {
+        Ok(stored) => stored,
+        Err(Unavailable) => return not_acknowledged(),
+    };
+    let mut decision = decide(&delivery.dispute, stored.as_ref());
+    if decision == Decision::New {
+        match inbound.merchant.store_dispute(delivery.clone()).await {
+            Ok(None) => {}
+            // A concurrent delivery stored first: decide against what it stored.
+            Ok(Some(first)) => decision = decide(&delivery.dispute, Some(&first)),
+            Err(Unavailable) => return not_acknowledged(),
+        }
+    }
+    axum_response(delivery.answer(&inbound.config, &decision))
 }
 
 /// axum's request as the SDK's [`Request`]: method, the URI Alipay+ called (axum's
