@@ -877,3 +877,38 @@ fn a_signer_failure_after_the_first_pay_is_no_answer_not_an_error() {
     ));
     assert_eq!(fake.calls("/pay").len(), before, "nothing was sent");
 }
+
+/// An outage does not block the follow-up for a day: after `FOLLOW_LIMIT` it returns
+/// "unresolved, keep following" with the tracker to resume (and never a failure).
+#[test]
+fn the_blocking_follow_up_returns_open_after_its_limit() {
+    use alipayplus_autodebit::payment::{FOLLOW_LIMIT, follow_agreement_payment};
+    let clock = TestClock::new();
+    let fake = FakeAlipay::new(&clock);
+    let life = bind(&fake);
+    let client = alipayplus_client::client::Client::new(
+        config(&clock),
+        |_r: alipayplus_client::transport::Request| {
+            Err::<alipayplus_client::transport::Response, _>(std::io::Error::from(
+                std::io::ErrorKind::TimedOut,
+            ))
+        },
+    );
+    let start = clock.now();
+    let c2 = clock.clone();
+    let followed = follow_agreement_payment(
+        &client,
+        &charge("PAY-OUTAGE", 1500, life.access_token()),
+        &|| clock.now(),
+        |d| c2.advance(d),
+    )
+    .expect("the pay was sent");
+    assert!(followed.keep_following(), "{:?}", followed.final_state);
+    assert_eq!(followed.final_state, None);
+    let took = clock.now().since(start);
+    assert!(
+        took >= FOLLOW_LIMIT && took < FOLLOW_LIMIT + Duration::from_secs(2),
+        "{took:?}"
+    );
+    assert!(followed.tracker.final_state().is_none());
+}
