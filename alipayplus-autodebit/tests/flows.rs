@@ -426,11 +426,12 @@ fn wallet_side_unbinding_consult_then_token_canceled() {
     );
     let allow = verify_answer("/alipayplus/consultUnbinding", &c.allow(&cfg));
     assert_eq!(allow["result"]["resultStatus"], "S");
-    // A forged question gets a signed refusal.
+    // A forged question gets an unsigned refusal.
     let forged = inbound("/alipayplus/consultUnbinding", &json!({}), &other_key());
     let refused = handle_consult_unbinding(&cfg, &forged).unwrap_err();
+    assert!(refused.answer.headers.get("Signature").is_none());
     assert_eq!(
-        verify_answer("/alipayplus/consultUnbinding", &refused.answer)["result"]["resultCode"],
+        unsigned_answer(&refused.answer)["result"]["resultCode"],
         "INVALID_SIGNATURE"
     );
 
@@ -666,8 +667,10 @@ fn bad_auth_notifications_get_signed_refusals() {
         &other_key(),
     );
     let r = handle_auth_notify(&cfg, &forged).unwrap_err();
+    // Unverified caller: an unsigned refusal (no private-key work).
+    assert!(r.answer.headers.get("Signature").is_none());
     assert_eq!(
-        verify_answer(path, &r.answer)["result"]["resultCode"],
+        unsigned_answer(&r.answer)["result"]["resultCode"],
         "INVALID_SIGNATURE"
     );
 
@@ -911,4 +914,10 @@ fn the_blocking_follow_up_returns_open_after_its_limit() {
         "{took:?}"
     );
     assert!(followed.tracker.final_state().is_none());
+}
+
+/// The JSON of an unsigned refusal (HTTP 200).
+fn unsigned_answer(answer: &alipayplus_client::transport::Response) -> serde_json::Value {
+    assert_eq!(answer.status, 200);
+    serde_json::from_slice(&answer.body).unwrap()
 }
