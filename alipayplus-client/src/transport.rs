@@ -270,7 +270,11 @@ pub(crate) fn uri_path(uri: &str) -> &str {
 
 /// Path and query of an absolute URL or of a request target (no fragment).
 pub(crate) fn uri_path_and_query(uri: &str) -> &str {
-    let rest = match uri.find("://") {
+    // Absolute only when a scheme comes first: `/n?return=https://x/y` is origin-form.
+    let rest = match uri
+        .find("://")
+        .filter(|&i| !uri[..i].contains(['/', '?', '#']))
+    {
         Some(i) => {
             let after = &uri[i + 3..];
             match after.find(['/', '?', '#']) {
@@ -327,6 +331,10 @@ mod tests {
         assert_eq!(uri_path(""), "/");
         assert_eq!(uri_path_and_query("https://h.test:1/a/b?x=1#f"), "/a/b?x=1");
         assert_eq!(uri_path_and_query("/n?id=1"), "/n?id=1");
+        // Found by fuzzing: "://" in an origin-form target's path or query is no scheme.
+        assert_eq!(uri_path("/n?return=https://shop.test/x"), "/n");
+        assert_eq!(uri_path_and_query("/n?r=https://s/x#f"), "/n?r=https://s/x");
+        assert_eq!(uri_path("/://"), "/://");
     }
 
     #[test]
