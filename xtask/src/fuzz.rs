@@ -16,6 +16,9 @@ use std::time::{Duration, Instant};
 pub const USAGE: &str = "fuzz [--seconds N] [TARGET...]";
 
 const DEFAULT_SECONDS: u64 = 30;
+/// Optimised build with debug assertions and overflow checks on: an amount or length that
+/// overflows is a finding, as it is in the stable replay (a debug build).
+const DEBUG_ASSERTIONS: &str = "--debug-assertions";
 const ARTIFACT_PREFIXES: [&str; 4] = ["crash-", "oom-", "timeout-", "leak-"];
 
 /// What one target's run gave.
@@ -101,7 +104,7 @@ fn run(root: &Path, seconds: u64, only: &[String]) -> Result<bool, String> {
         "building {} fuzz targets (cargo +nightly fuzz build)...",
         targets.len()
     );
-    status(fuzz(&["build"]))?;
+    status(fuzz(&["build", DEBUG_ASSERTIONS]))?;
 
     let mut runs = Vec::new();
     for target in &targets {
@@ -128,6 +131,7 @@ fn run_target(
     // One process on one core (the machine is shared); 10 s per input is a hang.
     let out = fuzz(&[
         "run",
+        DEBUG_ASSERTIONS,
         target,
         "--",
         &max_time,
@@ -164,7 +168,7 @@ fn run_target(
         findings = regressions;
     }
     // Keep the committed corpus small: only inputs that reach distinct code.
-    status(fuzz(&["cmin", target]))?;
+    output(fuzz(&["cmin", DEBUG_ASSERTIONS, target]))?;
     let corpus_files = std::fs::read_dir(&corpus).map(|d| d.count()).unwrap_or(0);
     println!(
         "   {} executions in {elapsed:.0} s, corpus {corpus_files} files, {} findings",
@@ -188,11 +192,18 @@ fn minimise(
     fuzz: &dyn Fn(&[&str]) -> Command,
 ) -> Result<PathBuf, String> {
     let artifact_arg = artifact.display().to_string();
-    let out = fuzz(&["tmin", target, &artifact_arg, "--", "-runs=20000"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .output()
-        .map_err(|e| format!("cargo fuzz tmin: {e}"))?;
+    let out = fuzz(&[
+        "tmin",
+        DEBUG_ASSERTIONS,
+        target,
+        &artifact_arg,
+        "--",
+        "-runs=20000",
+    ])
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .output()
+    .map_err(|e| format!("cargo fuzz tmin: {e}"))?;
     let log = String::from_utf8_lossy(&out.stderr);
     // libFuzzer: "CRASH_MIN: failed to minimize beyond fuzz/artifacts/T/minimized-from-... (N bytes), exiting"
     let minimised = log
@@ -294,13 +305,21 @@ fn table(runs: &[Run], seconds: u64, wall: Duration) -> String {
     out
 }
 
+/// Runs `command` quietly; its stdout, or its log when it fails.
 fn output(mut command: Command) -> Result<String, String> {
     let out = command
-        .stderr(Stdio::inherit())
+        .stderr(Stdio::piped())
         .output()
         .map_err(|e| format!("{command:?}: {e}"))?;
     if !out.status.success() {
-        return Err(format!("{command:?} failed ({})", out.status));
+        let log = String::from_utf8_lossy(&out.stderr);
+        let tail: Vec<&str> = log.lines().rev().take(20).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        return Err(format!(
+            "{command:?} failed ({}):\n{}",
+            out.status,
+            tail.join("\n")
+        ));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
