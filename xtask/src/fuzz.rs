@@ -2,8 +2,9 @@
 //! for N seconds, one at a time on one core, and prints executions and findings per target.
 //!
 //! Per target: `cargo +nightly fuzz run TARGET` on its committed corpus (`fuzz/corpus/TARGET`,
-//! new inputs are added there), then `cargo fuzz cmin` shrinks the corpus back to the inputs
-//! that reach distinct code. A crash (libFuzzer's `crash-`, `oom-`, `timeout-` or `leak-`
+//! new inputs are added there), then the corpus is cut back to the 30 inputs that reach the
+//! most code edges (greedy over libFuzzer's merge control file), so what is committed and
+//! replayed stays small. A crash (libFuzzer's `crash-`, `oom-`, `timeout-` or `leak-`
 //! artifact) is minimised with `cargo fuzz tmin` and copied to `fuzz/regressions/TARGET/`,
 //! which `cargo test -p fuzz-harness` replays on stable: fix the parser, keep the case.
 
@@ -19,6 +20,8 @@ const DEFAULT_SECONDS: u64 = 30;
 /// Optimised build with debug assertions and overflow checks on: an amount or length that
 /// overflows is a finding, as it is in the stable replay (a debug build).
 const DEBUG_ASSERTIONS: &str = "--debug-assertions";
+/// Most corpus files kept per target.
+const CORPUS_CAP: usize = 30;
 const ARTIFACT_PREFIXES: [&str; 4] = ["crash-", "oom-", "timeout-", "leak-"];
 
 /// What one target's run gave.
@@ -167,8 +170,8 @@ fn run_target(
     if !findings.is_empty() {
         findings = regressions;
     }
-    // Keep the committed corpus small: only inputs that reach distinct code.
-    output(fuzz(&["cmin", DEBUG_ASSERTIONS, target]))?;
+    // Keep the committed corpus small: the inputs that reach the most code.
+    shrink_corpus(root, target, &corpus, fuzz)?;
     let corpus_files = std::fs::read_dir(&corpus).map(|d| d.count()).unwrap_or(0);
     println!(
         "   {} executions in {elapsed:.0} s, corpus {corpus_files} files, {} findings",
@@ -182,6 +185,83 @@ fn run_target(
         corpus_files,
         findings,
     })
+}
+
+/// Keeps at most [`CORPUS_CAP`] inputs of a target's corpus, chosen greedily for the code
+/// edges they reach (libFuzzer's merge control file lists each input's edges): most of the
+/// coverage in a few small files, so the committed corpus and its replay stay small.
+fn shrink_corpus(
+    root: &Path,
+    target: &str,
+    corpus: &Path,
+    fuzz: &dyn Fn(&[&str]) -> Command,
+) -> Result<(), String> {
+    let scratch = std::env::temp_dir().join(format!("xtask-fuzz-merge-{target}"));
+    let _ = std::fs::remove_dir_all(&scratch);
+    let merged = scratch.join("merged");
+    std::fs::create_dir_all(&merged).map_err(|e| format!("{}: {e}", merged.display()))?;
+    let control = scratch.join("control");
+    let control_arg = format!("-merge_control_file={}", control.display());
+    let merged_arg = merged.display().to_string();
+    let corpus_arg = corpus.display().to_string();
+    output(fuzz(&[
+        "run",
+        DEBUG_ASSERTIONS,
+        target,
+        &merged_arg,
+        &corpus_arg,
+        "--",
+        "-merge=1",
+        "-use_counters=0",
+        &control_arg,
+    ]))?;
+    let text =
+        std::fs::read_to_string(&control).map_err(|e| format!("{}: {e}", control.display()))?;
+    let keep = greedy_cover(&text, CORPUS_CAP);
+    // The control file starts with the number of inputs, then the number in the first
+    // (output) folder, then one path per input, in index order.
+    let count: usize = text
+        .lines()
+        .next()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or(0);
+    for (i, path) in text.lines().skip(2).take(count).enumerate() {
+        let path = root.join(path);
+        if !keep.contains(&i) && path.starts_with(corpus) {
+            std::fs::remove_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    Ok(())
+}
+
+/// Indices of at most `cap` inputs of a libFuzzer merge control file, each adding the most
+/// edges (`COV` lines) not reached by those chosen before it.
+fn greedy_cover(control: &str, cap: usize) -> Vec<usize> {
+    let mut edges: Vec<(usize, std::collections::BTreeSet<&str>)> = control
+        .lines()
+        .filter_map(|l| {
+            let mut words = l.strip_prefix("COV ")?.split_whitespace();
+            let index = words.next()?.parse().ok()?;
+            Some((index, words.collect()))
+        })
+        .collect();
+    let mut covered = std::collections::BTreeSet::new();
+    let mut chosen = Vec::new();
+    while chosen.len() < cap {
+        let best = edges
+            .iter()
+            .enumerate()
+            .map(|(at, (_, e))| (e.difference(&covered).count(), at))
+            .max();
+        let Some((_, at)) = best.filter(|(gain, _)| *gain > 0) else {
+            break;
+        };
+        let (index, reached) = edges.swap_remove(at);
+        covered.extend(reached);
+        chosen.push(index);
+    }
+    chosen
 }
 
 /// `cargo fuzz tmin`, then the smallest input into `fuzz/regressions/TARGET/`.
@@ -343,6 +423,15 @@ mod tests {
         assert_eq!(executions(log), Some(123457));
         assert_eq!(executions("Done 99 runs in 1 second(s)\n"), Some(99));
         assert_eq!(executions("==1== ERROR: libFuzzer: deadly signal\n"), None);
+    }
+
+    #[test]
+    fn greedy_cover_takes_the_widest_inputs_first_up_to_the_cap() {
+        let control =
+            "4\n0\na\nb\nc\nd\nSTARTED 0 1\nFT 0 1\nCOV 0 1 2\nCOV 1 1 2 3 4\nCOV 2 5\nCOV 3 4\n";
+        assert_eq!(greedy_cover(control, 10), vec![1, 2]);
+        assert_eq!(greedy_cover(control, 1), vec![1]);
+        assert_eq!(greedy_cover("", 10), Vec::<usize>::new());
     }
 
     #[test]
