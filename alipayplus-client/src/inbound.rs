@@ -12,6 +12,7 @@
 //! | method other than POST | `METHOD_NOT_SUPPORTED` / `F` | **no** | common error code; the caller is not verified |
 //! | signature missing, malformed, unknown keyVersion or wrong | `INVALID_SIGNATURE` / `F` | **no** | nothing in it is trusted; Alipay+ re-sends while the ack is not `S`, so a genuine notification is not lost while keys are fixed |
 //! | correctly signed for another `Client-Id`, with [`InboundClientId::Refuse`] | `INVALID_CLIENT` / `F` | yes | by default it is accepted and reported ([`Accepted::client_id_is_ours`]) |
+//! | correctly signed, but its `Client-Id` is no plain token (empty, control or non-ASCII bytes) | `INVALID_CLIENT` / `F` | yes | it cannot be echoed in a header; answered with our own client id (found by fuzzing) |
 //! | correctly signed, `Request-Time` outside the window (only with [`ClientConfig::with_inbound_window`]; off by default) | `PARAM_ILLEGAL` / `F` | yes | Alipay+ re-sends with a fresh time |
 //! | verified but the body does not parse | `PARAM_ILLEGAL` / `F` | yes | not processed; Alipay+ re-sends; the raw body is kept in the error for investigation |
 //!
@@ -135,10 +136,21 @@ impl ClientConfig {
             request_time: fresh(verified.time, self.now(), None).ok(),
             signed_uri,
         };
-        if checked.client_id != self.client_id()
-            && self.inbound_client_id() == InboundClientId::Refuse
-        {
-            return Err((InboundError::ClientIdMismatch, Some(checked)));
+        if checked.client_id != self.client_id() {
+            // A Client-Id that is no plain token (empty, control or non-ASCII bytes) cannot be
+            // echoed in a header, so it is refused whatever the option, with our own id.
+            let echoable = !checked.client_id.is_empty()
+                && checked.client_id.bytes().all(|b| b.is_ascii_graphic());
+            if !echoable {
+                let checked = Checked {
+                    client_id: self.client_id().to_string(),
+                    ..checked
+                };
+                return Err((InboundError::ClientIdMismatch, Some(checked)));
+            }
+            if self.inbound_client_id() == InboundClientId::Refuse {
+                return Err((InboundError::ClientIdMismatch, Some(checked)));
+            }
         }
         if let Some(window) = self.inbound_window()
             && let Err(skew) = fresh(verified.time, self.now(), Some(window))

@@ -3,7 +3,7 @@
 //! * [`transport`]: the one-method [`Transport`](transport::Transport) trait and the plain
 //!   [`Request`](transport::Request) / [`Response`](transport::Response) types. Closures are
 //!   transports (tests play Alipay+ with them); `http` crate conversions are behind the
-//!   `http` feature ([`http_conv`]); the blocking adapter is the `alipayplus-ureq` crate.
+//!   `http` feature (module `http_conv`); the blocking adapter is the `alipayplus-ureq` crate.
 //! * [`client`]: [`ClientConfig`](client::ClientConfig) (client id, [`Host`](client::Host),
 //!   our signer, Alipay+ public keys by keyVersion, a [`Clock`](time::Clock), the time format)
 //!   and the one way to call any API: build its typed request, then

@@ -286,6 +286,38 @@ fn a_foreign_inbound_client_id_is_reported_by_default_and_refused_on_request() {
     assert!(matches!(refused.error, InboundError::ClientIdMismatch));
 }
 
+/// Found by fuzzing: a verified call whose Client-Id is no plain token (a control byte, empty)
+/// cannot be echoed in a header; it is refused (answered with our own client id) even when
+/// foreign client ids are only reported.
+#[test]
+fn a_client_id_that_cannot_be_echoed_is_refused() {
+    for bad in ["\0", "A\tB", "ID\u{1}", "é"] {
+        let r = inbound(
+            &alipay_key(),
+            "/notify",
+            "/notify",
+            bad,
+            "2025-02-20T08:51:49Z",
+        );
+        let refused = config()
+            .accept_inbound::<serde_json::Value>(&r)
+            .unwrap_err();
+        assert!(
+            matches!(refused.error, InboundError::ClientIdMismatch),
+            "{bad:?}"
+        );
+        assert_eq!(refused.answer.headers.get("Client-Id"), Some(CLIENT_ID));
+        assert!(
+            refused
+                .answer
+                .headers
+                .iter()
+                .all(|(_, v)| v.bytes().all(|b| (b' '..=b'~').contains(&b))),
+            "{bad:?}"
+        );
+    }
+}
+
 #[test]
 fn plain_http_only_for_real_loopback_hosts() {
     for ok in [

@@ -179,8 +179,8 @@ pub fn decode<'a, T: Arbitrary<'a>>(data: &'a [u8]) -> Option<T> {
     T::arbitrary_take_rest(Unstructured::new(data)).ok()
 }
 
-/// Asserts an answer is a well-formed answer of ours: HTTP 200, JSON body with a `result`, our
-/// `Client-Id` (never text from the request), a `Response-Time`, no header value a server could
+/// Asserts an answer is a well-formed answer of ours: HTTP 200, JSON body with a `result`, the
+/// expected `Client-Id` (ours, or a verified caller's echoed), a `Response-Time`, no header value a server could
 /// not send verbatim, and a `Signature` that parses when `signed` (an answer to a verified
 /// caller) or none at all when not (a refusal of an unverified caller: no private-key work).
 pub fn check_answer(answer: &Response, client_id: &str, signed: bool) -> serde_json::Value {
@@ -208,22 +208,34 @@ pub fn check_answer(answer: &Response, client_id: &str, signed: bool) -> serde_j
     body
 }
 
-/// Asserts a refusal: an `F` answer whose code is the error's, sent with our client id, signed
-/// only when the caller was verified.
-pub fn check_refusal(refused: &Refused) {
-    let body = check_answer(&refused.answer, CLIENT_ID, refused.error.caller_verified());
+/// Asserts a refusal: an `F` answer whose code is the error's, signed only when the caller was
+/// verified; its `Client-Id` echoes a verified caller's plain-token client id, and is ours
+/// otherwise (never unverified text).
+pub fn check_refusal(refused: &Refused, request: &Request) {
+    let verified = refused.error.caller_verified();
+    let theirs = request
+        .headers
+        .get("Client-Id")
+        .filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_graphic()));
+    let expected = match theirs {
+        Some(id) if verified => id,
+        _ => CLIENT_ID,
+    };
+    let body = check_answer(&refused.answer, expected, verified);
     assert_eq!(body["result"]["resultStatus"], "F");
     assert_eq!(body["result"]["resultCode"], refused.error.result_code());
 }
 
 /// Asserts an acceptance: the documented acknowledgement, signed over the request's own
-/// path (or path and query), for our client id; the parsed body survives a serialize and
-/// parse unchanged.
+/// path (or path and query), echoing the request's `Client-Id` (a verified call for another
+/// client id is reported, not refused: `client_id_is_ours`); the parsed body survives a
+/// serialize and parse unchanged.
 pub fn check_accepted<N>(accepted: &Accepted<N>, request: &Request)
 where
     N: Serialize + DeserializeOwned + PartialEq + core::fmt::Debug,
 {
-    assert_eq!(accepted.client_id, CLIENT_ID);
+    assert_echoed(&accepted.client_id, request);
+    assert_eq!(accepted.client_id_is_ours, accepted.client_id == CLIENT_ID);
     assert!(request.method.eq_ignore_ascii_case("POST"));
     assert!(
         accepted.signed_uri == request.path() || accepted.signed_uri == request.path_and_query(),
@@ -231,9 +243,14 @@ where
         accepted.signed_uri,
         request.uri
     );
-    check_answer(&accepted.answer, CLIENT_ID, true);
+    check_answer(&accepted.answer, &accepted.client_id, true);
     assert_eq!(accepted.answer.body, ACK_SUCCESS.as_bytes());
     round_trip(&accepted.body);
+}
+
+/// Asserts a verified call's reported client id is the request's own `Client-Id`.
+pub fn assert_echoed(client_id: &str, request: &Request) {
+    assert_eq!(Some(client_id), request.headers.get("Client-Id"));
 }
 
 /// Asserts a parsed body serializes and parses back to itself.
@@ -280,7 +297,7 @@ pub fn notify_payment(data: &[u8]) {
     let request = input.request(NOTIFY_PAYMENT_EXAMPLES);
     match input.config().handle_notify_payment(&request) {
         Ok(accepted) => check_accepted(&accepted, &request),
-        Err(refused) => check_refusal(&refused),
+        Err(refused) => check_refusal(&refused, &request),
     }
 }
 
@@ -292,9 +309,9 @@ pub fn auth_notify(data: &[u8]) {
     let request = input.request(AUTH_NOTIFY_EXAMPLES);
     match handle_auth_notify(&input.config(), &request) {
         Ok(n) => {
-            check_answer(&n.answer, CLIENT_ID, true);
+            assert_echoed(&n.client_id, &request);
+            check_answer(&n.answer, &n.client_id, true);
             assert_eq!(n.answer.body, ACK_SUCCESS.as_bytes());
-            assert_eq!(n.client_id, CLIENT_ID);
             round_trip(&n.body);
             assert_eq!(
                 AuthEvent::from_notification(&n.body).ok().as_ref(),
@@ -321,7 +338,7 @@ pub fn auth_notify(data: &[u8]) {
                 _ => {}
             }
         }
-        Err(refused) => check_refusal(&refused),
+        Err(refused) => check_refusal(&refused, &request),
     }
 }
 
@@ -335,12 +352,13 @@ pub fn consult_unbinding(data: &[u8]) {
     let config = input.config();
     match handle_consult_unbinding(&config, &request) {
         Ok(consultation) => {
-            assert_eq!(consultation.client_id, CLIENT_ID);
+            assert_echoed(&consultation.client_id, &request);
             round_trip(&consultation.body);
             let allow = consultation.allow(&config);
             assert_eq!(allow.body, ACK_SUCCESS.as_bytes());
-            check_answer(&allow, CLIENT_ID, true);
-            let refuse = check_answer(&consultation.refuse(&config, &reason), CLIENT_ID, true);
+            let id = consultation.client_id.as_str();
+            check_answer(&allow, id, true);
+            let refuse = check_answer(&consultation.refuse(&config, &reason), id, true);
             assert_eq!(refuse["result"]["resultStatus"], "F");
             let message = refuse["result"]["resultMessage"]
                 .as_str()
@@ -354,7 +372,7 @@ pub fn consult_unbinding(data: &[u8]) {
                 "the reason is not kept as given"
             );
         }
-        Err(refused) => check_refusal(&refused),
+        Err(refused) => check_refusal(&refused, &request),
     }
 }
 

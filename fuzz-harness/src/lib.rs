@@ -21,6 +21,7 @@
 pub mod autodebit;
 pub mod inbound;
 pub mod json;
+pub mod operations;
 pub mod reconcile;
 pub mod response;
 pub mod sign;
@@ -39,6 +40,12 @@ pub const TARGETS: &[(&str, Harness)] = &[
     ("notify_payment", inbound::notify_payment),
     ("auth_notify", inbound::auth_notify),
     ("consult_unbinding", inbound::consult_unbinding),
+    (
+        "notify_registration_status",
+        operations::notify_registration_status,
+    ),
+    ("initiate_retrieval", operations::initiate_retrieval),
+    ("initiate_escalation", operations::initiate_escalation),
     ("autodebit_redirect", autodebit::redirect),
     ("report", reconcile::report),
     ("report_name", reconcile::report_name),
