@@ -4,7 +4,7 @@
 //! [`handle_auth_notify`] uses the client core's inbound handling (verify the signature with
 //! the Alipay+ keys, parse, signed answer): a verified, complete notification becomes an
 //! [`AuthEvent`] with the signed acknowledgement
-//! ([`ACK_SUCCESS`](alipayplus_client::inbound::ACK_SUCCESS)); a bad one gets a signed refusal
+//! ([`ACK_SUCCESS`](alipayplus_client::inbound::ACK_SUCCESS)); a bad one gets a refusal (signed once verified)
 //! (see [`alipayplus_client::inbound`]) so Alipay+ sends it again. A notification whose type
 //! requires a field it lacks (`AUTHCODE_CREATED` without `authCode`, `TOKEN_CREATED` /
 //! `TOKEN_CANCELED` without `accessToken`) is refused with `PARAM_ILLEGAL`, like a body that
@@ -152,7 +152,7 @@ pub struct AuthNotification {
 /// Verifies and parses an authNotify request received at any URL.
 ///
 /// # Errors
-/// [`Refused`] with the signed refusal to send back (bad method or signature: nothing in the
+/// [`Refused`] with the refusal to send back (bad method or signature: unsigned, nothing in the
 /// request is trusted; unparsable or incomplete body: `PARAM_ILLEGAL`).
 pub fn handle_auth_notify(
     config: &ClientConfig,

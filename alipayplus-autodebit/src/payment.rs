@@ -46,6 +46,12 @@ pub const AGREEMENT_PAYMENT_METHOD_TYPE: &str = "CONNECT_WALLET";
 /// §3.4: every 3 s for up to 60 s).
 pub const RESULT_WINDOW: Duration = Duration::from_secs(60);
 
+/// The longest [`follow_agreement_payment`] blocks: long enough for the 60 s window, the
+/// cancel and the wait for a late pay after `ORDER_NOT_EXIST`, short enough that an outage
+/// does not block a caller for a day. Past it the payment is returned unresolved
+/// ([`Followed::keep_following`]) with its tracker to store and resume.
+pub const FOLLOW_LIMIT: Duration = Duration::from_secs(10 * 60);
+
 /// The `paymentFactor` of an agreement payment: `isInStorePayment=false`,
 /// `isCashierPayment=false`, `isAgreementPayment=true` (values UNCERTAIN, spec §8).
 pub fn agreement_payment_factor() -> PaymentFactor {
@@ -167,6 +173,11 @@ pub fn agreement_follower(
 /// core's [`PaymentFollower`]. `sleep` is called with how long to wait (e.g.
 /// `std::thread::sleep`); `clock` gives the time.
 ///
+/// Blocks for [`FOLLOW_LIMIT`] at most: then [`Followed::final_state`] is `None`
+/// ([`Followed::keep_following`]: unresolved, keep following). The payment may exist: never
+/// charge again; store [`Followed::tracker`] and resume with
+/// [`PaymentFollower::new`]`(request, tracker)` (or let reconciliation settle it).
+///
 /// # Errors
 /// [`RequestError`] when the first pay could not be sent (an invalid request, or the signer
 /// failed): nothing reached Alipay+. Once a pay was sent, the payment may exist, so a later
@@ -178,8 +189,9 @@ pub fn follow_agreement_payment<T: Transport>(
     clock: &impl Clock,
     mut sleep: impl FnMut(Duration),
 ) -> Result<Followed, RequestError> {
-    let mut follower = agreement_follower(request, clock.now())?;
-    follower.run(client, clock, |event| {
+    let start = clock.now();
+    let mut follower = agreement_follower(request, start)?;
+    follower.run_until(client, clock, start + FOLLOW_LIMIT, |event| {
         // Agreement payments have no shopper to redirect.
         if let Event::Wait { until } = event {
             sleep(until.since(clock.now()).max(Duration::from_millis(1)));

@@ -33,9 +33,9 @@ use alloc::string::String;
 use core::time::Duration;
 
 use alipayplus_client::client::Outcome;
-use alipayplus_client::tracker::REQUEST_REJECTED_CODES;
 use alipayplus_types::{
-    ApplyTokenRequest, ApplyTokenResponse, AuthNotifyRequest, GrantType, Secret, Timestamp,
+    ApplyTokenRequest, ApplyTokenResponse, AuthNotifyRequest, CodeAbout, GrantType, ResultCode,
+    Secret, Timestamp,
 };
 
 use crate::error::Error;
@@ -303,11 +303,14 @@ impl TokenLifecycle {
     }
 
     /// The outcome of applyToken `REFRESH_TOKEN`: `S` replaces the tokens (an answer without
-    /// a refresh token keeps the current one: it was not rotated); `F` means bind
-    /// again, except a rejection of the request at the gateway
-    /// ([`REQUEST_REJECTED_CODES`], e.g. `INVALID_SIGNATURE`), which changes nothing (fix the
-    /// cause, then refresh again); `U` / no verified response changes nothing (retry the same
-    /// refresh, or wait for authNotify `TOKEN_CREATED`).
+    /// a refresh token keeps the current one: it was not rotated); `F` with a code about the
+    /// grant ([`CodeAbout::Subject`] in the API description, e.g. `INVALID_REFRESH_TOKEN`)
+    /// means bind again; an `F` that only refuses the request (`INVALID_SIGNATURE`,
+    /// `PROCESS_FAIL`, `PARAM_ILLEGAL`, an unknown code: [`CodeAbout::Request`]) changes
+    /// nothing (fix the cause, then refresh again): it says nothing about the grant, and
+    /// ending the binding would make the user authorize again for our mistake; `U` / no
+    /// verified response changes nothing (retry the same refresh, or wait for authNotify
+    /// `TOKEN_CREATED`).
     ///
     /// # Errors
     /// [`Error::MissingField`]: an `S` without an access token (nothing is changed).
@@ -325,10 +328,10 @@ impl TokenLifecycle {
                 }
                 Ok(self.on_refreshed(tokens))
             }
-            // Refused at the gateway (our signature, key, client or access): the refresh token
-            // was not looked at, so the binding stands; fix the cause and refresh again.
+            // Refused as a request (our signature, key, client, access, parameters, a system
+            // error): nothing is said about the grant, so the binding stands.
             Outcome::Failure(reply)
-                if REQUEST_REJECTED_CODES.contains(&reply.body.result.code_str()) =>
+                if reply.body.result.result_code.about() == CodeAbout::Request =>
             {
                 Ok(TokenUpdate::Ignored)
             }

@@ -98,7 +98,7 @@ impl UnbindingConsultation {
 /// Verifies and parses a consultUnbinding request received at any URL.
 ///
 /// # Errors
-/// [`Refused`] with the signed refusal to send back.
+/// [`Refused`] with the refusal to send back (unsigned for an unverified caller).
 pub fn handle_consult_unbinding(
     config: &ClientConfig,
     request: &Request,

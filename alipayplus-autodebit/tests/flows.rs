@@ -426,11 +426,12 @@ fn wallet_side_unbinding_consult_then_token_canceled() {
     );
     let allow = verify_answer("/alipayplus/consultUnbinding", &c.allow(&cfg));
     assert_eq!(allow["result"]["resultStatus"], "S");
-    // A forged question gets a signed refusal.
+    // A forged question gets an unsigned refusal.
     let forged = inbound("/alipayplus/consultUnbinding", &json!({}), &other_key());
     let refused = handle_consult_unbinding(&cfg, &forged).unwrap_err();
+    assert!(refused.answer.headers.get("Signature").is_none());
     assert_eq!(
-        verify_answer("/alipayplus/consultUnbinding", &refused.answer)["result"]["resultCode"],
+        unsigned_answer(&refused.answer)["result"]["resultCode"],
         "INVALID_SIGNATURE"
     );
 
@@ -666,8 +667,10 @@ fn bad_auth_notifications_get_signed_refusals() {
         &other_key(),
     );
     let r = handle_auth_notify(&cfg, &forged).unwrap_err();
+    // Unverified caller: an unsigned refusal (no private-key work).
+    assert!(r.answer.headers.get("Signature").is_none());
     assert_eq!(
-        verify_answer(path, &r.answer)["result"]["resultCode"],
+        unsigned_answer(&r.answer)["result"]["resultCode"],
         "INVALID_SIGNATURE"
     );
 
@@ -876,4 +879,45 @@ fn a_signer_failure_after_the_first_pay_is_no_answer_not_an_error() {
         Err(alipayplus_client::error::RequestError::Sign(_))
     ));
     assert_eq!(fake.calls("/pay").len(), before, "nothing was sent");
+}
+
+/// An outage does not block the follow-up for a day: after `FOLLOW_LIMIT` it returns
+/// "unresolved, keep following" with the tracker to resume (and never a failure).
+#[test]
+fn the_blocking_follow_up_returns_open_after_its_limit() {
+    use alipayplus_autodebit::payment::{FOLLOW_LIMIT, follow_agreement_payment};
+    let clock = TestClock::new();
+    let fake = FakeAlipay::new(&clock);
+    let life = bind(&fake);
+    let client = alipayplus_client::client::Client::new(
+        config(&clock),
+        |_r: alipayplus_client::transport::Request| {
+            Err::<alipayplus_client::transport::Response, _>(std::io::Error::from(
+                std::io::ErrorKind::TimedOut,
+            ))
+        },
+    );
+    let start = clock.now();
+    let c2 = clock.clone();
+    let followed = follow_agreement_payment(
+        &client,
+        &charge("PAY-OUTAGE", 1500, life.access_token()),
+        &|| clock.now(),
+        |d| c2.advance(d),
+    )
+    .expect("the pay was sent");
+    assert!(followed.keep_following(), "{:?}", followed.final_state);
+    assert_eq!(followed.final_state, None);
+    let took = clock.now().since(start);
+    assert!(
+        took >= FOLLOW_LIMIT && took < FOLLOW_LIMIT + Duration::from_secs(2),
+        "{took:?}"
+    );
+    assert!(followed.tracker.final_state().is_none());
+}
+
+/// The JSON of an unsigned refusal (HTTP 200).
+fn unsigned_answer(answer: &alipayplus_client::transport::Response) -> serde_json::Value {
+    assert_eq!(answer.status, 200);
+    serde_json::from_slice(&answer.body).unwrap()
 }

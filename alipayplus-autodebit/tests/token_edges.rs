@@ -148,6 +148,11 @@ fn a_gateway_rejection_of_a_refresh_keeps_the_binding() {
         "KEY_NOT_FOUND",
         "ACCESS_DENIED",
         "INVALID_CLIENT",
+        // Refusals of the request, not of the grant (the description's `about` key).
+        "PROCESS_FAIL",
+        "PARAM_ILLEGAL",
+        "SYSTEM_ERROR",
+        "A_CODE_NOBODY_DOCUMENTED",
     ] {
         let mut l = life(Some(Some(86_400)));
         assert_eq!(
@@ -160,7 +165,7 @@ fn a_gateway_rejection_of_a_refresh_keeps_the_binding() {
     for code in [
         "INVALID_REFRESH_TOKEN",
         "EXPIRED_REFRESH_TOKEN",
-        "PROCESS_FAIL",
+        "USER_NOT_EXIST",
     ] {
         let mut l = life(Some(Some(86_400)));
         assert_eq!(

@@ -12,7 +12,7 @@ mod common;
 use alipayplus_cashier::client::{ClientConfig, Host, InboundUri, Outcome};
 use alipayplus_cashier::error::InboundError;
 use alipayplus_cashier::error::ResponseError;
-use alipayplus_cashier::inbound::ACK_SUCCESS;
+use alipayplus_cashier::inbound::{ACK_SUCCESS, Refused};
 use alipayplus_cashier::transport::{Request, Response};
 use alipayplus_sign::{
     ContentSigner, ContentVerifier, Error as SignError, PublicKeys, RsaSignature, SignContent,
@@ -127,11 +127,16 @@ const SIGNATURE: &str = "algorithm=RSA256,keyVersion=1,signature=BwcH%2BwcH%2F%3
 
 const MAX_ERROR_LEN: usize = 1024;
 
-fn check_refusal_answer(answer: &Response) {
+fn check_refusal_answer(refused: &Refused) {
+    let answer = &refused.answer;
     assert_eq!(answer.status, 200);
     let v: serde_json::Value = serde_json::from_slice(&answer.body).expect("JSON answer");
     assert_eq!(v["result"]["resultStatus"], "F", "{v}");
-    assert!(answer.headers.get("Signature").is_some());
+    // Signed only for a caller whose signature verified (no private-key work for junk).
+    assert_eq!(
+        answer.headers.get("Signature").is_some(),
+        refused.error.caller_verified()
+    );
 }
 
 #[test]
@@ -166,7 +171,7 @@ fn inbound_handler_survives_mutated_requests() {
                     assert_eq!(accepted.answer.body, ACK_SUCCESS.as_bytes());
                 }
                 Err(refused) => {
-                    check_refusal_answer(&refused.answer);
+                    check_refusal_answer(&refused);
                     let shown = refused.error.to_string();
                     assert!(shown.len() <= MAX_ERROR_LEN, "{} bytes", shown.len());
                     let _ = format!("{refused:?}");

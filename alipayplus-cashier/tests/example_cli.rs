@@ -71,7 +71,10 @@ fn alipay_stub(mode: Mode, body: &'static str) -> String {
             };
             // The example's request must be signed with our key.
             assert!(!request_body.is_empty());
-            let response = answer(mode, &path, body);
+            // The example checks freshness against the system clock.
+            let now = alipayplus_cashier::time::Clock::now(&alipayplus_cashier::time::SystemClock);
+            let time = now.format(alipayplus_cashier::time::TimeFormat::Utc);
+            let response = answer_at(mode, &path, body, &time);
             let mut out = format!("HTTP/1.1 {} X\r\n", response.status);
             for (n, v) in response.headers.iter() {
                 out.push_str(&format!("{n}: {v}\r\n"));

@@ -9,7 +9,7 @@
 //! | [`Outcome::Success`] | verified, `resultStatus` `S` | proceed |
 //! | [`Outcome::Failure`] | verified, `F` + code | act on the code; a create-type API needs a new request id |
 //! | [`Outcome::Unknown`] | verified, `U` + code | never a failure: retry with the same id, or inquire |
-//! | [`Outcome::NoVerifiedResponse`] | transport failure, non-200, missing/bad signature, foreign Client-Id, unparsable body | same as `U` (spec common §3.1) |
+//! | [`Outcome::NoVerifiedResponse`] | transport failure, non-200, missing/bad signature, foreign Client-Id, `Response-Time` not within 15 minutes of our clock ([`ClientConfig::with_response_window`]), unparsable body | same as `U` (spec common §3.1) |
 //!
 //! The outcome is that of the *call*. For inquiryPayment it is the inquiry's: the payment's
 //! own result is `paymentResult` in an `S` answer, and an `F` inquiry (even `ORDER_NOT_EXIST`)
@@ -29,12 +29,13 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
+use core::time::Duration;
 
 use alipayplus_sign::message::{BoxedVerifier, header_name as header};
 use alipayplus_sign::{ContentSigner, ContentVerifier, PublicKeys, SignContent, message};
 use alipayplus_types::{Api, CommonResultCode, Direction, HasResult, ResultEnvelope, ResultStatus};
 
-use crate::error::{ConfigError, RequestError, ResponseError, TransportError};
+use crate::error::{ConfigError, RequestError, ResponseError, TimeSkew, TransportError};
 use crate::time::{Clock, TimeFormat};
 use crate::transport::{Request, Response, Transport};
 
@@ -61,15 +62,16 @@ pub enum Host {
 }
 
 impl Host {
-    /// A custom base URL: `https://host[:port][/prefix]`, or `http://` only for a loopback host
-    /// (`127.0.0.1`, `[::1]`, `localhost`: local simulators). No query or fragment; a trailing
+    /// A custom base URL: `https://host[:port][/prefix]`, or `http://` only for a real loopback
+    /// host (an IPv4 address in 127.0.0.0/8, `[::1]`, `localhost`: local simulators; parsed,
+    /// so `127.attacker.example` is not one). Errors never repeat a password given in the URL. No query or fragment; a trailing
     /// `/` is dropped. A path prefix is kept and is part of the signed request URI.
     ///
     /// # Errors
     /// [`ConfigError::InvalidBaseUrl`] naming what is wrong.
     pub fn custom(base_url: &str) -> Result<Host, ConfigError> {
         let bad = |reason: &'static str| ConfigError::InvalidBaseUrl {
-            url: base_url.to_string(),
+            url: without_credentials(base_url),
             reason,
         };
         let (scheme, rest) = base_url
@@ -116,13 +118,43 @@ impl Host {
     }
 }
 
+/// Whether `authority` (`host[:port]`) names a real loopback address: `localhost`, an IPv4
+/// address in 127.0.0.0/8 or `[::1]`, parsed (never a name that merely starts with `127.`).
 fn is_loopback(authority: &str) -> bool {
-    let host = if let Some(rest) = authority.strip_prefix('[') {
-        rest.split(']').next().unwrap_or_default()
+    let (host_ok, port) = if let Some(rest) = authority.strip_prefix('[') {
+        match rest.split_once(']') {
+            Some((ip, after)) => (
+                ip.parse::<core::net::Ipv6Addr>()
+                    .is_ok_and(|ip| ip.is_loopback()),
+                after,
+            ),
+            None => return false,
+        }
     } else {
-        authority.split(':').next().unwrap_or_default()
+        let end = authority.find(':').unwrap_or(authority.len());
+        let host = &authority[..end];
+        let ok = host.eq_ignore_ascii_case("localhost")
+            || host
+                .parse::<core::net::Ipv4Addr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        (ok, &authority[end..])
     };
-    host == "localhost" || host == "::1" || host.starts_with("127.")
+    let port_ok = port.is_empty()
+        || port
+            .strip_prefix(':')
+            .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    host_ok && port_ok
+}
+
+/// `url` with any `user:password@` part replaced by `***@`, for error messages.
+fn without_credentials(url: &str) -> String {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[start..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{}***{}", &url[..start], &rest[at..]),
+        None => url.to_string(),
+    }
 }
 
 type Signer = Box<dyn ContentSigner + Send + Sync>;
@@ -143,6 +175,29 @@ pub struct ClientConfig {
     time_format: TimeFormat,
     agent_token: Option<String>,
     inbound_uri: InboundUri,
+    response_window: Duration,
+    inbound_window: Option<Duration>,
+    inbound_client_id: InboundClientId,
+}
+
+/// The default freshness window of responses ([`ClientConfig::with_response_window`]).
+pub const DEFAULT_RESPONSE_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+/// What to do with a verified inbound call whose `Client-Id` is not ours.
+///
+/// The spec does not confirm which `Client-Id` Alipay+ sends on inbound calls (common §1.2
+/// says it identifies the client; no inbound example shows it). The signature is the
+/// authority: if Alipay+ sent another id, refusing would make every notification be refused
+/// and re-sent forever. So by default the call is accepted and the mismatch reported
+/// ([`Accepted::client_id_is_ours`](crate::inbound::Accepted::client_id_is_ours)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum InboundClientId {
+    /// Accept it and report the mismatch with the event (default).
+    #[default]
+    Report,
+    /// Refuse it (`INVALID_CLIENT`, signed: the caller verified); Alipay+ re-sends.
+    Refuse,
 }
 
 /// Which request URI an inbound call's signature is checked against (spec common §2.2:
@@ -221,6 +276,9 @@ impl ClientConfig {
             time_format: TimeFormat::default(),
             agent_token: None,
             inbound_uri: InboundUri::default(),
+            response_window: DEFAULT_RESPONSE_WINDOW,
+            inbound_window: None,
+            inbound_client_id: InboundClientId::default(),
         })
     }
 
@@ -253,6 +311,50 @@ impl ClientConfig {
     /// The inbound URI rule.
     pub fn inbound_uri(&self) -> InboundUri {
         self.inbound_uri
+    }
+
+    /// How far a response's signed `Response-Time` may be from our clock, either way
+    /// (default [`DEFAULT_RESPONSE_WINDOW`], 15 minutes). A response outside it, or whose
+    /// time is missing or not a time, is not a verified response
+    /// ([`ResponseError::Stale`]): a replayed old answer must not settle a payment. The spec
+    /// documents no skew rule (common §1.2, UNCERTAIN): this is our reading. Keep the clock
+    /// synchronised (NTP); a test whose simulated Alipay+ clock jumps must give the client
+    /// the same clock.
+    pub fn with_response_window(mut self, window: Duration) -> Self {
+        self.response_window = window;
+        self
+    }
+
+    /// The freshness window of inbound calls' `Request-Time`: `None` (default) accepts any
+    /// time. Alipay+ re-sends notifications on a schedule it does not document, so a window
+    /// can refuse a genuine late re-send; if you set one, make it generous (48 hours or
+    /// more). The parsed time is always exposed
+    /// ([`Accepted::request_time`](crate::inbound::Accepted::request_time)).
+    pub fn with_inbound_window(mut self, window: Option<Duration>) -> Self {
+        self.inbound_window = window;
+        self
+    }
+
+    /// What to do with a verified inbound call for another `Client-Id` (default: accept and
+    /// report it).
+    pub fn with_inbound_client_id(mut self, rule: InboundClientId) -> Self {
+        self.inbound_client_id = rule;
+        self
+    }
+
+    /// The inbound `Request-Time` window, if any.
+    pub fn inbound_window(&self) -> Option<Duration> {
+        self.inbound_window
+    }
+
+    /// The inbound `Client-Id` rule.
+    pub fn inbound_client_id(&self) -> InboundClientId {
+        self.inbound_client_id
+    }
+
+    /// The current time of the configured clock.
+    pub fn now(&self) -> crate::time::Timestamp {
+        self.clock.now()
     }
 
     /// Our client id.
@@ -308,14 +410,21 @@ impl ClientConfig {
             headers,
             &response.body,
         ) {
-            Ok(v) => (v.client_id == self.client_id, v.key_version),
+            Ok(v) => (
+                v.client_id == self.client_id,
+                v.key_version,
+                fresh(v.time, self.now(), Some(self.response_window)),
+            ),
             Err(error) => {
                 return Outcome::NoVerifiedResponse(ResponseError::Signature { error, response });
             }
         };
-        let (client_id_matches, key_version) = verified;
+        let (client_id_matches, key_version, freshness) = verified;
         if !client_id_matches {
             return Outcome::NoVerifiedResponse(ResponseError::ClientIdMismatch { response });
+        }
+        if let Err(skew) = freshness {
+            return Outcome::NoVerifiedResponse(ResponseError::Stale { skew, response });
         }
         let body: A::Response = match serde_json::from_slice(&response.body) {
             Ok(b) => b,
@@ -346,6 +455,23 @@ impl ClientConfig {
             ResultStatus::Failure => Outcome::Failure(reply),
             ResultStatus::Unknown | ResultStatus::Unrecognized(_) => Outcome::Unknown(reply),
         }
+    }
+}
+
+/// Parses a signed time header and checks it against `now` within `window` (none: any time
+/// is fresh, but it must parse). Returns the parsed time.
+pub(crate) fn fresh(
+    header: &str,
+    now: crate::time::Timestamp,
+    window: Option<Duration>,
+) -> Result<crate::time::Timestamp, TimeSkew> {
+    let signed = crate::time::Timestamp::parse_header_time(header.trim())
+        .map_err(|_| TimeSkew::Unparsable)?;
+    match window {
+        Some(w) if signed.since(now) > w || now.since(signed) > w => {
+            Err(TimeSkew::Outside { signed, local: now })
+        }
+        _ => Ok(signed),
     }
 }
 

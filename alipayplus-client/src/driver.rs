@@ -6,7 +6,11 @@
 //! its own: the tracker decides, the driver only performs.
 //!
 //! * Pay retries re-send the body of the first attempt **byte for byte** (with a fresh
-//!   `Request-Time` and signature), so every attempt provably carries the same key fields.
+//!   `Request-Time` and signature), so every attempt provably carries the same key fields
+//!   (the follower tells its tracker so: a `REPEAT_REQ_INCONSISTENT` then proves this order
+//!   was not charged, [`Final::RequestIdReused`]).
+//! * [`PaymentFollower::run_until`] bounds a blocking run: at the bound it returns with
+//!   `final_state: None` ("unresolved, keep following") and the tracker to store and resume.
 //! * Inquiry, cancel and notification answers go through the tracker's guarded readers
 //!   ([`PaymentTracker::on_inquiry_outcome`], [`PaymentTracker::on_notify_payment`]): an
 //!   answer or a notification about another `paymentRequestId` settles nothing.
@@ -133,6 +137,9 @@ pub struct Followed {
     pub inquiries: u32,
     /// How many cancels were made.
     pub cancels: u32,
+    /// Where the payment stands: store it with the order while
+    /// [`Followed::keep_following`], and resume with [`PaymentFollower::new`].
+    pub tracker: PaymentTracker,
 }
 
 impl Followed {
@@ -142,6 +149,13 @@ impl Followed {
             Some(Final::Failed { code }) => Some(code),
             _ => None,
         }
+    }
+
+    /// Unresolved, keep following: the run stopped (its bound or [`Flow::Stop`]) before a final
+    /// state. The payment may exist: never treat it as failed; resume from
+    /// [`Followed::tracker`] later.
+    pub fn keep_following(&self) -> bool {
+        self.final_state.is_none()
     }
 }
 
@@ -160,12 +174,14 @@ impl PaymentFollower {
     ///
     /// # Errors
     /// [`RequestError`] when the request is invalid (nothing is sent).
-    pub fn new(request: PayRequest, tracker: PaymentTracker) -> Result<Self, RequestError> {
+    pub fn new(request: PayRequest, mut tracker: PaymentTracker) -> Result<Self, RequestError> {
         request
             .validate()
             .map_err(|errors| RequestError::Invalid { api: "pay", errors })?;
         let body = serde_json::to_vec(&request)
             .map_err(|e| RequestError::Serialize(alloc::string::ToString::to_string(&e)))?;
+        // Every attempt sends `body`: the tracker may rely on it.
+        tracker.attest_identical_pay_bodies();
         let followed = Followed {
             final_state: None,
             payment_request_id: request.payment_request_id.clone(),
@@ -173,6 +189,7 @@ impl PaymentFollower {
             pay_attempts: 0,
             inquiries: 0,
             cancels: 0,
+            tracker: tracker.clone(),
         };
         Ok(PaymentFollower {
             request,
@@ -203,11 +220,31 @@ impl PaymentFollower {
         &mut self,
         client: &Client<T>,
         clock: &impl Clock,
+        on: impl FnMut(Event<'_>) -> Flow,
+    ) -> Result<Followed, RequestError> {
+        self.run_until(client, clock, Timestamp::from_unix_millis(i64::MAX), on)
+    }
+
+    /// [`PaymentFollower::run`], but returns at `until` at the latest: then
+    /// [`Followed::final_state`] is `None` ([`Followed::keep_following`]): the payment is still
+    /// open; store [`Followed::tracker`] and resume later. No wait reported to `on` goes past
+    /// `until`.
+    ///
+    /// # Errors
+    /// As [`PaymentFollower::run`].
+    pub fn run_until<T: Transport>(
+        &mut self,
+        client: &Client<T>,
+        clock: &impl Clock,
+        until: Timestamp,
         mut on: impl FnMut(Event<'_>) -> Flow,
     ) -> Result<Followed, RequestError> {
         loop {
             let now = clock.now();
             let flow = match self.next_step(now) {
+                Step::Finished(state) => return Ok(self.finish(state)),
+                // The bound: unresolved, keep following later.
+                _ if now >= until => return Ok(self.stopped()),
                 Step::Pay => match self.sign_pay(client.config(), clock, &mut on)? {
                     Ok(prepared) => {
                         let outcome = client.send::<PayRequest>(prepared);
@@ -224,13 +261,20 @@ impl PaymentFollower {
                     self.on_cancel_answer(clock, outcome, &mut on)
                 }
                 Step::RedirectShopper(to) => on(Event::Redirect(&to)),
-                Step::WaitUntil(until) => on(Event::Wait { until }),
-                Step::Finished(state) => return Ok(self.finish(state)),
+                Step::WaitUntil(at) => on(Event::Wait {
+                    until: at.min(until),
+                }),
             };
             if let Some(stopped) = self.settle(flow, clock, &mut on) {
                 return Ok(stopped);
             }
         }
+    }
+
+    /// How the run stands now (the tracker included: store it while unresolved).
+    pub(crate) fn stopped(&mut self) -> Followed {
+        self.followed.tracker = self.tracker.clone();
+        self.followed.clone()
     }
 
     // The steps are split around their IO so that the async driver (`driver_async`) shares
@@ -254,7 +298,7 @@ impl PaymentFollower {
             next = self.notified(clock.now(), &n, on);
         }
         match next {
-            Flow::Stop => Some(self.followed.clone()),
+            Flow::Stop => Some(self.stopped()),
             _ => None,
         }
     }
@@ -359,7 +403,7 @@ impl PaymentFollower {
     /// Marks the payment final and returns how it ended.
     pub(crate) fn finish(&mut self, state: Final) -> Followed {
         self.followed.final_state = Some(state);
-        self.followed.clone()
+        self.stopped()
     }
 
     fn notified(

@@ -5,7 +5,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use alipayplus_sign::Error as SignError;
-use alipayplus_types::{Amount, ResultStatus, ValidationErrors};
+use alipayplus_types::{Amount, ResultStatus, Timestamp, ValidationErrors};
 
 use crate::transport::Response;
 
@@ -61,6 +61,18 @@ pub enum ResponseError {
         /// The response as received.
         response: Response,
     },
+    /// Correctly signed, but its `Response-Time` is not within the freshness window of our
+    /// clock (or is not a time): possibly a replayed answer, or our clock is off. Check the
+    /// clock (NTP); the outcome is unknown.
+    #[error(
+        "the response's Response-Time is not fresh ({skew}): rejected as unverified (check the clock)"
+    )]
+    Stale {
+        /// What is wrong with the time.
+        skew: TimeSkew,
+        /// The response as received.
+        response: Response,
+    },
     /// The signature verified but the body is not the expected JSON.
     #[error("the verified response body could not be parsed: {error}")]
     Parse {
@@ -82,9 +94,28 @@ impl ResponseError {
             ResponseError::HttpStatus { response }
             | ResponseError::Signature { response, .. }
             | ResponseError::ClientIdMismatch { response }
+            | ResponseError::Stale { response, .. }
             | ResponseError::Parse { response, .. } => Some(response),
         }
     }
+}
+
+/// Why a signed time (`Response-Time`, or `Request-Time` of an inbound call) is not accepted
+/// as fresh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TimeSkew {
+    /// The header is empty or is neither ISO 8601 nor epoch milliseconds.
+    #[error("the time header is not a time")]
+    Unparsable,
+    /// The time is further from our clock than the window allows.
+    #[error("signed time {signed:?} is too far from our clock's {local:?}")]
+    Outside {
+        /// The time in the header.
+        signed: Timestamp,
+        /// Our clock when checking.
+        local: Timestamp,
+    },
 }
 
 /// Why a request was not sent. Nothing reached Alipay+.
@@ -123,11 +154,16 @@ pub enum InboundError {
     /// The signature is missing or does not verify with the configured Alipay+ keys.
     #[error("inbound call not signed by Alipay+ (rejected, nothing in it is trusted): {0}")]
     Signature(#[source] SignError),
-    /// Correctly signed, but for another `Client-Id` than ours: not about our payments.
+    /// Correctly signed, but for another `Client-Id` than ours, and
+    /// [`InboundClientId::Refuse`](crate::client::InboundClientId::Refuse) is configured.
     #[error(
-        "inbound call signed for another Client-Id than ours (rejected: it is not about this client's payments)"
+        "inbound call signed for another Client-Id than ours (refused by configuration: InboundClientId::Refuse)"
     )]
     ClientIdMismatch,
+    /// Correctly signed, but its `Request-Time` is outside the configured window
+    /// ([`ClientConfig::with_inbound_window`](crate::client::ClientConfig::with_inbound_window)).
+    #[error("inbound call's Request-Time is not fresh ({0}): refused (Alipay+ re-sends)")]
+    Stale(TimeSkew),
     /// The verified body is not the expected JSON.
     #[error("verified inbound body could not be parsed: {error}")]
     Parse {
@@ -144,6 +180,7 @@ impl core::fmt::Debug for InboundError {
             InboundError::Method(method) => f.debug_tuple("Method").field(method).finish(),
             InboundError::Signature(error) => f.debug_tuple("Signature").field(error).finish(),
             InboundError::ClientIdMismatch => f.write_str("ClientIdMismatch"),
+            InboundError::Stale(skew) => f.debug_tuple("Stale").field(skew).finish(),
             InboundError::Parse { error, body } => f
                 .debug_struct("Parse")
                 .field("error", error)
@@ -160,8 +197,14 @@ impl InboundError {
             InboundError::Method(_) => "METHOD_NOT_SUPPORTED",
             InboundError::Signature(_) => "INVALID_SIGNATURE",
             InboundError::ClientIdMismatch => "INVALID_CLIENT",
-            InboundError::Parse { .. } => "PARAM_ILLEGAL",
+            InboundError::Stale(_) | InboundError::Parse { .. } => "PARAM_ILLEGAL",
         }
+    }
+
+    /// Whether the caller was verified as Alipay+ (then the refusal is signed; an unverified
+    /// caller gets an unsigned one).
+    pub fn caller_verified(&self) -> bool {
+        !matches!(self, InboundError::Method(_) | InboundError::Signature(_))
     }
 }
 

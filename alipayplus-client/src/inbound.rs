@@ -3,24 +3,34 @@
 //! Used by the notifyPayment handler ([`notify`](crate::notify)) and by every other inbound
 //! API (Auto Debit's authNotify, consultUnbinding; registration and dispute notifications).
 //!
-//! What a request gets (HTTP 200 with a signed JSON body in every case, as the spec asks of
-//! inbound answers; common §1.4, §3.5):
+//! What a request gets (HTTP 200 with a JSON body in every case; signed for every caller
+//! whose signature verified, common §1.4, §3.5):
 //!
-//! | request | answer `result` | why |
-//! |---|---|---|
-//! | verified and parsed | `SUCCESS` / `S` / `success` (the documented acknowledgement) | "received", not "payment accepted" |
-//! | method other than POST | `METHOD_NOT_SUPPORTED` / `F` | common error code |
-//! | signature missing, malformed, unknown keyVersion or wrong | `INVALID_SIGNATURE` / `F` | nothing in it is trusted; Alipay+ re-sends while the ack is not `S`, so a genuine notification is not lost while keys are fixed |
-//! | correctly signed, but its `Client-Id` is not ours | `INVALID_CLIENT` / `F` | a call for another client (e.g. another acquirer's notification replayed to our URL, should Alipay+ sign both with one key) says nothing about our payments |
-//! | verified but the body does not parse | `PARAM_ILLEGAL` / `F` | not processed; Alipay+ re-sends; the raw body is kept in the error for investigation |
+//! | request | answer `result` | signed | why |
+//! |---|---|---|---|
+//! | verified and parsed | `SUCCESS` / `S` / `success` (the documented acknowledgement) | yes | "received", not "payment accepted" |
+//! | method other than POST | `METHOD_NOT_SUPPORTED` / `F` | **no** | common error code; the caller is not verified |
+//! | signature missing, malformed, unknown keyVersion or wrong | `INVALID_SIGNATURE` / `F` | **no** | nothing in it is trusted; Alipay+ re-sends while the ack is not `S`, so a genuine notification is not lost while keys are fixed |
+//! | correctly signed for another `Client-Id`, with [`InboundClientId::Refuse`] | `INVALID_CLIENT` / `F` | yes | by default it is accepted and reported ([`Accepted::client_id_is_ours`]) |
+//! | correctly signed, `Request-Time` outside the window (only with [`ClientConfig::with_inbound_window`]; off by default) | `PARAM_ILLEGAL` / `F` | yes | Alipay+ re-sends with a fresh time |
+//! | verified but the body does not parse | `PARAM_ILLEGAL` / `F` | yes | not processed; Alipay+ re-sends; the raw body is kept in the error for investigation |
 //!
-//! The `Client-Id` header of an inbound call identifies the client it is for (common §1.2:
-//! it "identifies the client and selects the key pair"), so a verified call must carry ours,
-//! as a verified response must (the simulator sends it so; that Alipay+ does on every inbound
-//! API is our reading, kept in `check_inbound`). The answer's `Client-Id` echoes the
-//! request's (spec: "echo of the caller's client id"), which is then ours; to a refused
-//! request we answer with our own client id, never reflecting untrusted text. `Response-Time` comes from the configured clock. The answer is
-//! signed over the same request URI that verified.
+//! **Unsigned refusals** depart from common §1.4 (every answer signed) on purpose: a caller
+//! whose signature did not verify gains nothing from our signature (Alipay+ would not accept
+//! a refusal as an acknowledgement anyway and re-sends), while signing costs a private-key
+//! operation (about 1 ms of CPU) per junk request. Only verified callers get signed answers.
+//!
+//! The `Client-Id` header of an inbound call identifies the client (common §1.2), but the spec
+//! does not confirm that Alipay+ sends *ours* on inbound calls: the signature is the
+//! authority, and a mismatch is reported with the event by default
+//! ([`InboundClientId`]). The answer's `Client-Id` echoes the request's (spec: "echo of the
+//! caller's client id") once verified; to an unverified request we answer with our own client
+//! id, never reflecting untrusted text. `Response-Time` comes from the configured clock. The
+//! answer is signed over the same request URI that verified.
+//!
+//! `Request-Time` is parsed (ISO 8601, or epoch milliseconds) and exposed
+//! ([`Accepted::request_time`]); the spec has no skew rule and Alipay+ re-sends on an
+//! undocumented schedule, so no window applies unless one is configured.
 //!
 //! Request URI: Alipay+ signs the path it called. Whether a query string is part of it is
 //! UNCERTAIN (common §2.2): by default the path alone is checked; with
@@ -35,8 +45,9 @@ use alipayplus_sign::message::header_name as header;
 use alipayplus_sign::{SignContent, message};
 use serde::de::DeserializeOwned;
 
-use crate::client::{CONTENT_TYPE_JSON, ClientConfig, InboundUri};
+use crate::client::{CONTENT_TYPE_JSON, ClientConfig, InboundClientId, InboundUri, fresh};
 use crate::error::InboundError;
+use crate::time::Timestamp;
 use crate::transport::{Request, Response};
 
 /// The acknowledgement body (spec common §3.5), byte for byte.
@@ -52,20 +63,27 @@ pub struct Accepted<N> {
     pub answer: Response,
     /// keyVersion of the Alipay+ public key that verified the request.
     pub key_version: u32,
-    /// The request's `Client-Id`.
+    /// The request's `Client-Id` (covered by the signature).
     pub client_id: String,
+    /// Whether [`Accepted::client_id`] is our client id. A mismatch is accepted by default
+    /// ([`InboundClientId::Report`]): log it; the signature vouches for the call.
+    pub client_id_is_ours: bool,
+    /// The signed `Request-Time`, parsed (ISO 8601 or epoch milliseconds); `None` when it is
+    /// not a time (accepted unless a window is configured).
+    pub request_time: Option<Timestamp>,
     /// The request URI the signature covered; sign a different answer over it with
     /// [`ClientConfig::signed_answer`] (e.g. Auto Debit's consultUnbinding, whose answer the
     /// merchant decides).
     pub signed_uri: String,
 }
 
-/// A refused inbound request with its ready, signed answer.
+/// A refused inbound request with its ready answer.
 #[derive(Debug)]
 pub struct Refused {
     /// Why it was refused.
     pub error: InboundError,
-    /// The signed answer to send back (HTTP 200, `resultStatus` `F`).
+    /// The answer to send back (HTTP 200, `resultStatus` `F`): signed when the caller
+    /// verified ([`InboundError::caller_verified`]), unsigned otherwise.
     pub answer: Response,
 }
 
@@ -77,15 +95,18 @@ struct Checked {
     signed_uri: String,
     client_id: String,
     key_version: u32,
+    request_time: Option<Timestamp>,
 }
 
 impl ClientConfig {
     /// Verifies an inbound request from Alipay+ (method, request URI, `Signature`,
     /// `Client-Id`, `Request-Time`, body) without parsing it.
-    fn check_inbound(&self, request: &Request) -> Result<Checked, InboundError> {
+    ///
+    /// A refusal comes with what verified, if the caller did (its answer is then signed).
+    fn check_inbound(&self, request: &Request) -> Result<Checked, (InboundError, Option<Checked>)> {
         if !request.method.eq_ignore_ascii_case("POST") {
             let method = request.method.chars().take(MAX_METHOD_ECHO).collect();
-            return Err(InboundError::Method(method));
+            return Err((InboundError::Method(method), None));
         }
         let path = request.path();
         let target = request.path_and_query();
@@ -103,23 +124,33 @@ impl ClientConfig {
                     &request.body,
                 ) {
                     Ok(v) => (v, target.to_string()),
-                    Err(_) => return Err(InboundError::Signature(e)),
+                    Err(_) => return Err((InboundError::Signature(e), None)),
                 }
             }
-            Err(e) => return Err(InboundError::Signature(e)),
+            Err(e) => return Err((InboundError::Signature(e), None)),
         };
-        if verified.client_id != self.client_id() {
-            return Err(InboundError::ClientIdMismatch);
-        }
-        Ok(Checked {
+        let checked = Checked {
             client_id: verified.client_id.to_string(),
             key_version: verified.key_version,
+            request_time: fresh(verified.time, self.now(), None).ok(),
             signed_uri,
-        })
+        };
+        if checked.client_id != self.client_id()
+            && self.inbound_client_id() == InboundClientId::Refuse
+        {
+            return Err((InboundError::ClientIdMismatch, Some(checked)));
+        }
+        if let Some(window) = self.inbound_window()
+            && let Err(skew) = fresh(verified.time, self.now(), Some(window))
+        {
+            return Err((InboundError::Stale(skew), Some(checked)));
+        }
+        Ok(checked)
     }
 
     /// Verifies and parses an inbound request; returns the body and the signed
-    /// acknowledgement ([`ACK_SUCCESS`]), or the error with its signed refusal.
+    /// acknowledgement ([`ACK_SUCCESS`]), or the error with its refusal (signed only when the
+    /// caller verified).
     ///
     /// # Errors
     /// [`Refused`] (see the module docs for what each case answers).
@@ -129,9 +160,13 @@ impl ClientConfig {
     ) -> Result<Accepted<N>, Refused> {
         let checked = match self.check_inbound(request) {
             Ok(c) => c,
-            Err(error) => {
-                let path = request.path().to_string();
-                let answer = self.refusal(&path, self.client_id(), &error);
+            Err((error, Some(checked))) => {
+                let answer = self.refusal(&checked.signed_uri, &checked.client_id, &error);
+                return Err(Refused { error, answer });
+            }
+            Err((error, None)) => {
+                // Unverified: no private-key work (see the module docs).
+                let answer = unsigned_refusal(self, &error);
                 return Err(Refused { error, answer });
             }
         };
@@ -144,7 +179,9 @@ impl ClientConfig {
                     ACK_SUCCESS.as_bytes().to_vec(),
                 ),
                 key_version: checked.key_version,
+                client_id_is_ours: checked.client_id == self.client_id(),
                 client_id: checked.client_id,
+                request_time: checked.request_time,
                 signed_uri: checked.signed_uri,
             }),
             Err(e) => {
@@ -159,19 +196,7 @@ impl ClientConfig {
     }
 
     fn refusal(&self, uri: &str, client_id: &str, error: &InboundError) -> Response {
-        let message = match error {
-            InboundError::Method(_) => "only POST is supported",
-            InboundError::Signature(_) => "signature verification failed",
-            InboundError::ClientIdMismatch => "the request is for another client id",
-            InboundError::Parse { .. } => "the request body could not be parsed",
-        };
-        // Both parts are fixed ASCII without quotes or backslashes: no escaping needed.
-        let body = format!(
-            r#"{{"result":{{"resultCode":"{}","resultStatus":"F","resultMessage":"{}"}}}}"#,
-            error.result_code(),
-            message
-        );
-        self.signed_answer(uri, client_id, body.into_bytes())
+        self.signed_answer(uri, client_id, refusal_body(error))
     }
 
     /// Builds our signed HTTP 200 answer to an inbound call to `uri` (the path Alipay+
@@ -194,4 +219,32 @@ impl ClientConfig {
         }
         response
     }
+}
+
+/// The body of a refusal: fixed ASCII without quotes or backslashes, no escaping needed.
+fn refusal_body(error: &InboundError) -> Vec<u8> {
+    let message = match error {
+        InboundError::Method(_) => "only POST is supported",
+        InboundError::Signature(_) => "signature verification failed",
+        InboundError::ClientIdMismatch => "the request is for another client id",
+        InboundError::Stale(_) => "the request time is outside the accepted window",
+        InboundError::Parse { .. } => "the request body could not be parsed",
+    };
+    format!(
+        r#"{{"result":{{"resultCode":"{}","resultStatus":"F","resultMessage":"{}"}}}}"#,
+        error.result_code(),
+        message
+    )
+    .into_bytes()
+}
+
+/// The answer to a caller whose signature did not verify: not signed (no private-key work for
+/// junk), our own client id, never text of the request.
+fn unsigned_refusal(config: &ClientConfig, error: &InboundError) -> Response {
+    let mut response = Response::new(200, refusal_body(error));
+    let h = &mut response.headers;
+    h.insert("Content-Type", CONTENT_TYPE_JSON);
+    h.insert(header::CLIENT_ID, config.client_id());
+    h.insert(header::RESPONSE_TIME, config.time_header());
+    response
 }

@@ -2,7 +2,7 @@
 //!
 //! [`ClientConfig::handle_notify_payment`] takes the raw inbound request, verifies it,
 //! parses it and returns the typed [`NotifyPaymentRequest`] with the signed acknowledgement
-//! to send back; a bad request gets a signed refusal (see [`inbound`](crate::inbound) for
+//! to send back; a bad request gets a refusal, signed when its signature verified (see [`inbound`](crate::inbound) for
 //! what each case answers and why).
 //!
 //! The acknowledgement only means "received". Before acting on an `S`:
@@ -25,7 +25,7 @@ impl ClientConfig {
     /// Verifies and parses a notifyPayment request received at any URL.
     ///
     /// # Errors
-    /// [`Refused`] with the signed refusal to send back.
+    /// [`Refused`] with the refusal to send back (unsigned for an unverified caller).
     pub fn handle_notify_payment(&self, request: &Request) -> Result<Notification, Refused> {
         self.accept_inbound::<NotifyPaymentRequest>(request)
     }

@@ -8,10 +8,17 @@
 //! * `U` and "no verified response" are never failure: pay is retried with the **same**
 //!   `paymentRequestId`, or the payment is inquired. The tracker never asks for a new id;
 //!   [`Final::may_retry_with_new_id`] says when the caller may start a new attempt.
-//! * `F` to pay is final (a new attempt needs a new id), except `REPEAT_REQ_INCONSISTENT` (a
-//!   payment with this id exists: it is followed) and, on a retry after an attempt without a
-//!   verified answer, a gateway rejection of the request ([`REQUEST_REJECTED_CODES`]): it says
-//!   nothing about the payment the earlier attempt may have created, so it stays unknown.
+//! * `F` to the first pay is final (a new attempt needs a new id). On a **retry** (an attempt
+//!   after one without a verified answer) only an `F` that speaks about the payment
+//!   ([`CodeAbout::Subject`] in the API description, e.g. `USER_BALANCE_NOT_ENOUGH`) proves
+//!   it was not made; an `F` about the request only (token errors, `SYSTEM_ERROR`,
+//!   `PROCESS_FAIL`, `PARAM_ILLEGAL`, gateway refusals, unknown codes) says nothing about the
+//!   payment the earlier attempt may have created: it stays unknown and is inquired
+//!   ([`speaks_about_payment`]).
+//! * `REPEAT_REQ_INCONSISTENT`: the caller reused a `paymentRequestId` with other key fields
+//!   (a bug on the caller's side). It ends in [`Final::RequestIdReused`]: never cancelled (the
+//!   id may own another, paid order), never settled by what Alipay+ says about the payment
+//!   that owns the id. Fix the id.
 //! * Results from the notification and from polling update the same state, idempotently:
 //!   duplicates are ignored, and a report contradicting an earlier final result is returned
 //!   as [`Update::Conflict`] for the caller to log.
@@ -19,8 +26,13 @@
 //!   the payment is cancelled, within the cancel window (until 00:15 UTC+8 of the day after
 //!   the payment, T+1). If the window would end too close to that deadline, the tracker
 //!   cancels earlier rather than lose the ability to cancel. Only a cancel confirmed by
-//!   Alipay+ (or Alipay+ stating the order does not exist) turns an unknown payment into a
-//!   failure.
+//!   Alipay+ turns an unknown payment into a failure at once. A cancel answered
+//!   `ORDER_NOT_EXIST` closes it as not charged only once no delayed pay can land any more
+//!   (see [`TrackerPolicy::late_landing_margin`]).
+//! * Unanswered cancels (and inquiries while Alipay+ does not answer) back off, doubling up to
+//!   [`TrackerPolicy::max_cancel_interval`]; a payment makes at most
+//!   [`TrackerPolicy::call_budget`] calls without a verified answer (about 330 through a
+//!   24-hour outage with the default policies), then ends in [`Final::Unresolved`].
 //! * If cancelling never succeeds and the cancel window closes, the tracker keeps inquiring
 //!   for [`TrackerPolicy::settle_after_deadline`], then ends in [`Final::Unresolved`]: a final
 //!   state that means "neither paid nor safe to charge again; reconcile by hand".
@@ -46,8 +58,8 @@ use alloc::string::String;
 use core::time::Duration;
 
 use alipayplus_types::{
-    CancelPaymentResponse, InquiryPaymentResponse, NotifyPaymentRequest, PayRequest, PayResponse,
-    ResultStatus, Timestamp,
+    CancelPaymentResponse, CodeAbout, InquiryPaymentResponse, NotifyPaymentRequest, PayRequest,
+    PayResponse, PayResultCode, ResultCode, ResultStatus, Timestamp,
 };
 
 use crate::client::Outcome;
@@ -59,24 +71,22 @@ pub const PAYMENT_IN_PROCESS: &str = "PAYMENT_IN_PROCESS";
 /// The pay `resultCode` for a reused `paymentRequestId` with different key fields.
 pub const REPEAT_REQ_INCONSISTENT: &str = "REPEAT_REQ_INCONSISTENT";
 
-/// Common result codes (common §3.2) by which the gateway rejects a *request* before looking at
-/// the payment (signature, key, client, access, API, method, media type, message format).
-/// On a pay retry after an attempt without a verified answer, such an `F` says nothing about
-/// the payment the earlier attempt may have created, so the tracker keeps the payment unknown
-/// instead of calling it failed (a failure would allow a new id: a double charge).
-pub const REQUEST_REJECTED_CODES: &[&str] = &[
-    "INVALID_SIGNATURE",
-    "KEY_NOT_FOUND",
-    "INVALID_CLIENT",
-    "INVALID_CLIENT_STATUS",
-    "ACCESS_DENIED",
-    "INVALID_API",
-    "METHOD_NOT_SUPPORTED",
-    "MEDIA_TYPE_NOT_ACCEPTABLE",
-    "NO_INTERFACE_DEF",
-    "MSG_PARSE_ERROR",
-    "FUNCTION_NOT_MATCH",
-];
+/// Whether a pay `resultCode` speaks about the payment itself ([`CodeAbout::Subject`] in the
+/// API description, `spec/api`, key `about`), as opposed to only about the request (a gateway
+/// refusal, a token or system error, an unknown code). On a pay retry after an attempt without
+/// a verified answer, only an `F` about the payment proves the payment was not made: any other
+/// `F` leaves it unknown (a failure would allow a new id: a double charge).
+///
+/// ```
+/// use alipayplus_client::tracker::speaks_about_payment;
+/// assert!(speaks_about_payment("USER_BALANCE_NOT_ENOUGH"));
+/// assert!(!speaks_about_payment("INVALID_ACCESS_TOKEN"));
+/// assert!(!speaks_about_payment("SYSTEM_ERROR"));
+/// assert!(!speaks_about_payment("NEVER_DOCUMENTED"));
+/// ```
+pub fn speaks_about_payment(code: &str) -> bool {
+    PayResultCode::from(code).about() == CodeAbout::Subject
+}
 
 /// UTC+8, the zone of the cancel window, in milliseconds.
 const UTC8_MS: i64 = 8 * 3600 * 1000;
@@ -111,6 +121,46 @@ pub struct TrackerPolicy {
     /// The payment window when the pay request sets no `paymentExpiryTime`
     /// ([`PaymentTracker::for_pay`]).
     pub default_window: Duration,
+    /// The longest a pay request can take from being sent to being answered or abandoned: set
+    /// it to your transport's whole-request timeout (default 60 s).
+    #[serde(default = "default_pay_in_flight")]
+    pub pay_in_flight: Duration,
+    /// After cancelPayment answered `ORDER_NOT_EXIST`: the payment is closed as not charged
+    /// only once the last pay attempt plus [`TrackerPolicy::pay_in_flight`] plus this margin
+    /// has passed; until then it is inquired (default 60 s).
+    ///
+    /// Our reading (the spec is silent on whether a delayed pay can still land after such a
+    /// cancel): a pay still travelling (queued in a proxy, retried by a gateway) could create
+    /// the payment after Alipay+ answered the cancel, so "does not exist" is only final once
+    /// no pay can be in flight any more.
+    #[serde(default = "default_late_landing_margin")]
+    pub late_landing_margin: Duration,
+    /// Cancels without an answer are re-sent after [`TrackerPolicy::retry_delay`], doubling
+    /// up to this interval; inquiries without an answer and all calls after the first
+    /// cancel use the same back-off (default 5 minutes).
+    #[serde(default = "default_max_cancel_interval")]
+    pub max_cancel_interval: Duration,
+    /// The most calls without a verified answer one payment makes; then it ends in
+    /// [`Final::Unresolved`] (default 400; a 24-hour outage costs about 330 with the default
+    /// policies).
+    #[serde(default = "default_call_budget")]
+    pub call_budget: u32,
+}
+
+fn default_pay_in_flight() -> Duration {
+    Duration::from_secs(60)
+}
+
+fn default_late_landing_margin() -> Duration {
+    Duration::from_secs(60)
+}
+
+fn default_max_cancel_interval() -> Duration {
+    Duration::from_secs(300)
+}
+
+fn default_call_budget() -> u32 {
+    400
 }
 
 impl TrackerPolicy {
@@ -131,6 +181,10 @@ impl TrackerPolicy {
             retry_delay: Duration::from_secs(2),
             settle_after_deadline: Duration::from_secs(3600),
             default_window: Duration::from_secs(15 * 60),
+            pay_in_flight: default_pay_in_flight(),
+            late_landing_margin: default_late_landing_margin(),
+            max_cancel_interval: default_max_cancel_interval(),
+            call_budget: default_call_budget(),
         }
     }
 
@@ -148,6 +202,10 @@ impl TrackerPolicy {
             retry_delay: Duration::from_secs(1),
             settle_after_deadline: Duration::from_secs(3600),
             default_window: Duration::from_secs(60),
+            pay_in_flight: default_pay_in_flight(),
+            late_landing_margin: default_late_landing_margin(),
+            max_cancel_interval: default_max_cancel_interval(),
+            call_budget: default_call_budget(),
         }
     }
 }
@@ -207,7 +265,8 @@ pub enum InquiryReport {
 pub enum CancelReport {
     /// `S`: the payment is cancelled (money is returned if it had been taken).
     Cancelled,
-    /// `F` / `ORDER_NOT_EXIST`: Alipay+ has no such payment, so nothing was charged.
+    /// `F` / `ORDER_NOT_EXIST`: Alipay+ has no such payment (yet): the tracker inquires until
+    /// no delayed pay can land ([`TrackerPolicy::late_landing_margin`]), then closes it.
     OrderNotFound,
     /// `F` with another code: not cancelled (e.g. the payment reached a final state first).
     Rejected(String),
@@ -228,9 +287,23 @@ pub enum Final {
     },
     /// The payment was cancelled by cancelPayment; nothing is charged.
     Cancelled,
-    /// No final result could be obtained and the cancel window has closed. Do not fulfil and
-    /// do not charge again with a new id; reconcile with Alipay+ (settlement files, support).
+    /// No final result could be obtained and the cancel window has closed (or the call budget
+    /// is spent). Do not fulfil and do not charge again with a new id; reconcile with Alipay+
+    /// (settlement files, support).
     Unresolved,
+    /// pay answered `REPEAT_REQ_INCONSISTENT`: the `paymentRequestId` was already used for a
+    /// request with other key fields, a bug on the caller's side. Fix how ids are made. The
+    /// payment that owns the id is not this order's to cancel or settle: the tracker never
+    /// cancels it and ignores what Alipay+ says about it (inquire it only to show what exists
+    /// there).
+    RequestIdReused {
+        /// Whether this order was provably not charged, so a new attempt with a **new** id is
+        /// safe: true when pay was sent once, or when every attempt sent the same bytes
+        /// ([`PaymentTracker::attest_identical_pay_bodies`]; the driver does). Otherwise an
+        /// earlier attempt of this order (with other fields) may be the payment owning the id:
+        /// reconcile before charging again.
+        new_id_is_safe: bool,
+    },
 }
 
 impl Final {
@@ -241,7 +314,11 @@ impl Final {
 
     /// Whether a new attempt with a **new** `paymentRequestId` cannot double charge.
     pub fn may_retry_with_new_id(&self) -> bool {
-        matches!(self, Final::Failed { .. } | Final::Cancelled)
+        match self {
+            Final::Failed { .. } | Final::Cancelled => true,
+            Final::RequestIdReused { new_id_is_safe } => *new_id_is_safe,
+            Final::Succeeded | Final::Unresolved => false,
+        }
     }
 }
 
@@ -300,6 +377,11 @@ enum Phase {
     Cancelling,
     /// Cancel was refused: inquire at `next_at` to learn the payment's state.
     Settling,
+    /// Cancel answered `ORDER_NOT_EXIST`: inquire until `close_at` (no delayed pay can land
+    /// after it), then close as not charged.
+    Confirming {
+        close_at: Timestamp,
+    },
     Done(Final),
 }
 
@@ -318,6 +400,21 @@ pub struct PaymentTracker {
     pay_attempts: u32,
     redirect: Option<ShopperRedirect>,
     redirect_pending: bool,
+    /// Calls without a verified answer (pay, inquiry, cancel), against the budget.
+    #[serde(default)]
+    unanswered_calls: u32,
+    /// The back-off of unanswered calls and of calls after the first cancel (zero: not started).
+    #[serde(default)]
+    late_interval: Duration,
+    /// When the last pay attempt was answered (or abandoned).
+    #[serde(default)]
+    last_pay_at: Option<Timestamp>,
+    /// Every pay attempt sends the same bytes.
+    #[serde(default)]
+    identical_pay_bodies: bool,
+    /// The last cancel got no answer: it may have reversed the payment.
+    #[serde(default)]
+    cancel_pending: bool,
 }
 
 impl PaymentTracker {
@@ -341,6 +438,11 @@ impl PaymentTracker {
             pay_attempts: 0,
             redirect: None,
             redirect_pending: false,
+            unanswered_calls: 0,
+            late_interval: Duration::ZERO,
+            last_pay_at: None,
+            identical_pay_bodies: false,
+            cancel_pending: false,
         }
     }
 
@@ -423,6 +525,28 @@ impl PaymentTracker {
         self.redirect.as_ref()
     }
 
+    /// Declares that every pay attempt of this payment sends the same bytes (the driver,
+    /// [`PaymentFollower`](crate::driver::PaymentFollower), re-sends the stored body). Then a
+    /// `REPEAT_REQ_INCONSISTENT` proves that the id belongs to another order and this one was
+    /// not charged ([`Final::RequestIdReused`]).
+    pub fn attest_identical_pay_bodies(&mut self) {
+        self.identical_pay_bodies = true;
+    }
+
+    /// When the last pay attempt was reported, if any.
+    pub fn last_pay_at(&self) -> Option<Timestamp> {
+        self.last_pay_at
+    }
+
+    /// How many calls got no verified answer so far (see [`TrackerPolicy::call_budget`]).
+    pub fn unanswered_calls(&self) -> u32 {
+        self.unanswered_calls
+    }
+
+    fn count_unanswered(&mut self) {
+        self.unanswered_calls = self.unanswered_calls.saturating_add(1);
+    }
+
     /// Last moment a cancel is accepted: 00:15 UTC+8 of the day after the payment started.
     pub fn cancel_deadline(&self) -> Timestamp {
         // Saturating: a start time at the ends of the range (a clock far off, a tampered
@@ -472,13 +596,23 @@ impl PaymentTracker {
             self.phase = Phase::Settling;
             self.next_at = now;
         }
-        if self.phase == Phase::Settling && now >= self.give_up_at() {
+        if (self.phase == Phase::Settling && now >= self.give_up_at())
+            || self.unanswered_calls >= self.policy.call_budget
+        {
             self.finish(Final::Unresolved);
             return Step::Finished(Final::Unresolved);
         }
+        if let Phase::Confirming { close_at } = self.phase
+            && now >= close_at
+        {
+            // No pay can land any more: the cancel's ORDER_NOT_EXIST stands.
+            self.finish(Final::Failed {
+                code: ORDER_NOT_EXIST.into(),
+            });
+        }
         let action = match &self.phase {
             Phase::Paying => Step::Pay,
-            Phase::Polling | Phase::Settling => Step::Inquire,
+            Phase::Polling | Phase::Settling | Phase::Confirming { .. } => Step::Inquire,
             Phase::Cancelling => Step::Cancel,
             Phase::Done(f) => return Step::Finished(f.clone()),
         };
@@ -504,6 +638,10 @@ impl PaymentTracker {
             return Update::Ignored;
         }
         let before = before.clone();
+        if matches!(before, Final::RequestIdReused { .. }) {
+            // What Alipay+ says about the payment that owns the id is not about this order.
+            return Update::Ignored;
+        }
         let now = match (&before, &reported) {
             // "Unknown" was never a result: a definitive answer resolves it.
             (Final::Unresolved, _) => {
@@ -529,6 +667,20 @@ impl PaymentTracker {
                 .saturating_mul(2)
                 .min(self.policy.max_inquiry_interval);
         }
+    }
+
+    /// Schedules the next call after an unanswered call (or any call after the first cancel):
+    /// doubling from the retry delay up to [`TrackerPolicy::max_cancel_interval`].
+    fn late_later(&mut self, now: Timestamp) {
+        let interval = if self.late_interval.is_zero() {
+            self.policy.retry_delay
+        } else {
+            self.late_interval
+        };
+        self.next_at = now + interval;
+        self.late_interval = interval
+            .saturating_mul(2)
+            .min(self.policy.max_cancel_interval.max(self.policy.retry_delay));
     }
 
     fn final_of(report: &Report) -> Option<Final> {
@@ -559,25 +711,29 @@ impl PaymentTracker {
                 _ => Update::Ignored,
             };
         }
-        self.pay_attempts += 1;
+        self.pay_attempts = self.pay_attempts.saturating_add(1);
+        self.last_pay_at = Some(now);
+        let retry = self.pay_attempts > 1;
         match report {
             Report::Success => self.finish(Final::Succeeded),
             Report::Failure(code) if code == REPEAT_REQ_INCONSISTENT => {
-                // A payment with this id exists with other fields and may be paid: find out
-                // (and cancel it if it stays open) instead of calling it failed.
-                self.phase = Phase::Polling;
-                self.next_at = now;
-                Update::Progress
+                // The id belongs to a request with other key fields (a caller bug). Never
+                // cancel or settle from that payment: it may be another, paid order.
+                let new_id_is_safe = !retry || self.identical_pay_bodies;
+                self.finish(Final::RequestIdReused { new_id_is_safe })
             }
-            Report::Failure(code)
-                if self.pay_attempts > 1 && REQUEST_REJECTED_CODES.contains(&code.as_str()) =>
-            {
-                // This request was refused at the gateway, but an earlier attempt got no
-                // answer and may have created the payment: still unknown.
+            Report::Failure(code) if retry && !speaks_about_payment(&code) => {
+                // This request was refused, but an earlier attempt got no answer and may have
+                // created the payment: still unknown (the inquiry settles it).
                 self.on_pay_unknown(now, Some(code), redirect)
             }
             Report::Failure(code) => self.finish(Final::Failed { code }),
-            Report::Unknown(code) => self.on_pay_unknown(now, code, redirect),
+            Report::Unknown(code) => {
+                if code.is_none() {
+                    self.count_unanswered();
+                }
+                self.on_pay_unknown(now, code, redirect)
+            }
         }
     }
 
@@ -612,13 +768,25 @@ impl PaymentTracker {
     }
 
     /// Reports a notifyPayment (its `paymentResult`). Duplicates are harmless.
-    pub fn on_notification(&mut self, _now: Timestamp, payment_result: Report) -> Update {
+    ///
+    /// A success notification that arrives while the last cancel got no answer does not end
+    /// the payment: that cancel may have returned the money. The tracker cancels again at
+    /// once to learn which (`Cancelled`, or refused because the payment is final, then
+    /// inquired).
+    pub fn on_notification(&mut self, now: Timestamp, payment_result: Report) -> Update {
         let Some(f) = Self::final_of(&payment_result) else {
             // notifyPayment never carries U (spec); nothing to learn.
             return Update::Ignored;
         };
         if matches!(self.phase, Phase::Done(_)) {
             return self.after_final(f);
+        }
+        if f == Final::Succeeded && self.cancel_pending {
+            // A cancel whose answer was lost may have returned this money: learn its fate
+            // (cancel again now: Cancelled, or refused because the payment is final) before
+            // calling the order paid.
+            self.next_at = now;
+            return Update::Progress;
         }
         self.finish(f)
     }
@@ -633,6 +801,12 @@ impl PaymentTracker {
                 },
                 _ => Update::Ignored,
             };
+        }
+        if report == InquiryReport::NoAnswer {
+            self.count_unanswered();
+        }
+        if let Phase::Confirming { .. } = self.phase {
+            return self.on_confirming_inquiry(now, report);
         }
         match report {
             InquiryReport::Payment(Report::Success) => self.finish(Final::Succeeded),
@@ -650,11 +824,42 @@ impl PaymentTracker {
             InquiryReport::Payment(Report::Unknown(_))
             | InquiryReport::OrderNotFound
             | InquiryReport::NoAnswer => {
-                self.poll_later(now);
-                if self.phase == Phase::Settling && now < self.cancel_deadline() {
-                    // Cancel was refused but the payment is still open: cancel again later.
-                    self.phase = Phase::Cancelling;
+                if self.phase == Phase::Settling {
+                    // After the first cancel every call backs off (the cancel window is long).
+                    self.late_later(now);
+                    if now < self.cancel_deadline() {
+                        // Cancel was refused but the payment is still open: cancel again later.
+                        self.phase = Phase::Cancelling;
+                    }
+                } else if report == InquiryReport::NoAnswer {
+                    // Alipay+ does not answer: back off instead of polling at full speed.
+                    self.late_later(now);
+                } else {
+                    self.poll_later(now);
                 }
+                Update::Progress
+            }
+        }
+    }
+
+    /// An inquiry after cancel answered `ORDER_NOT_EXIST` (see
+    /// [`TrackerPolicy::late_landing_margin`]).
+    fn on_confirming_inquiry(&mut self, now: Timestamp, report: InquiryReport) -> Update {
+        match report {
+            InquiryReport::Payment(Report::Success) => self.finish(Final::Succeeded),
+            InquiryReport::Payment(Report::Failure(code)) => self.finish(Final::Failed { code }),
+            InquiryReport::Payment(Report::Unknown(_)) => {
+                // A delayed pay landed and is open: cancel it (the cancel window rules apply).
+                self.phase = Phase::Cancelling;
+                self.next_at = now;
+                Update::Progress
+            }
+            InquiryReport::OrderNotFound => {
+                self.poll_later(now);
+                Update::Progress
+            }
+            InquiryReport::NoAnswer => {
+                self.late_later(now);
                 Update::Progress
             }
         }
@@ -662,15 +867,25 @@ impl PaymentTracker {
 
     /// Reports the answer to cancelPayment.
     pub fn on_cancel(&mut self, now: Timestamp, report: CancelReport) -> Update {
+        if !matches!(self.phase, Phase::Done(_)) {
+            self.cancel_pending = report == CancelReport::NoAnswer;
+        }
         match report {
             CancelReport::Cancelled if matches!(self.phase, Phase::Done(_)) => {
                 self.after_final(Final::Cancelled)
             }
             CancelReport::Cancelled => self.finish(Final::Cancelled),
             _ if matches!(self.phase, Phase::Done(_)) => Update::Ignored,
-            CancelReport::OrderNotFound => self.finish(Final::Failed {
-                code: ORDER_NOT_EXIST.into(),
-            }),
+            CancelReport::OrderNotFound => {
+                // Not closed at once: a pay still in flight could create the payment after
+                // this answer (the spec is silent; see TrackerPolicy::late_landing_margin).
+                let last_pay = self.last_pay_at.unwrap_or(self.started_at);
+                let close_at =
+                    last_pay + self.policy.pay_in_flight + self.policy.late_landing_margin;
+                self.phase = Phase::Confirming { close_at };
+                self.next_at = now;
+                Update::Progress
+            }
             CancelReport::Rejected(_) => {
                 // Probably final already (paid or closed): ask.
                 self.phase = Phase::Settling;
@@ -678,8 +893,9 @@ impl PaymentTracker {
                 Update::Progress
             }
             CancelReport::NoAnswer => {
+                self.count_unanswered();
                 self.phase = Phase::Cancelling;
-                self.next_at = now + self.policy.retry_delay;
+                self.late_later(now);
                 Update::Progress
             }
         }

@@ -269,19 +269,33 @@ pub(crate) fn uri_path(uri: &str) -> &str {
 }
 
 /// Path and query of an absolute URL or of a request target (no fragment).
+///
+/// The forms of RFC 9112 §3.2: origin-form (`/path?query`, the usual inbound target) is taken
+/// as it is; absolute-form (`scheme://authority/path?query`) only when the text *starts* with a
+/// scheme (letters, digits, `+`, `-`, `.`, beginning with a letter) followed by `://`, so a
+/// URL inside a query (`/notify?next=https://m.example/x`) is never mistaken for one. Anything
+/// else (asterisk-form, authority-form, empty) has no path: `""`.
 pub(crate) fn uri_path_and_query(uri: &str) -> &str {
-    let rest = match uri.find("://") {
-        Some(i) => {
-            let after = &uri[i + 3..];
-            match after.find(['/', '?', '#']) {
-                Some(j) => &after[j..],
-                None => "",
-            }
-        }
-        None => uri,
+    let rest = if uri.starts_with('/') {
+        uri
+    } else if let Some(after) = after_scheme(uri) {
+        after
+            .find(['/', '?', '#'])
+            .map_or("", |j| after.get(j..).unwrap_or_default())
+    } else {
+        ""
     };
     let end = rest.find('#').unwrap_or(rest.len());
-    &rest[..end]
+    rest.get(..end).unwrap_or_default()
+}
+
+/// What follows `scheme://` when `uri` starts with a scheme (RFC 3986 §3.1).
+fn after_scheme(uri: &str) -> Option<&str> {
+    let (scheme, after) = uri.split_once("://")?;
+    let mut chars = scheme.chars();
+    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic());
+    let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    (first_ok && rest_ok).then_some(after)
 }
 
 #[cfg(test)]

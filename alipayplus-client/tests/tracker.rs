@@ -372,15 +372,17 @@ fn a_stored_tracker_resumes_where_it_was() {
 }
 
 #[test]
-fn repeat_req_inconsistent_is_not_failure() {
+fn repeat_req_inconsistent_is_a_caller_error_not_a_payment_to_follow() {
     let mut t = cashier(secs(900));
     t.next_step(t0());
+    let reused = Final::RequestIdReused {
+        new_id_is_safe: true,
+    };
     assert_eq!(
         t.on_pay(t0(), Report::failure("REPEAT_REQ_INCONSISTENT"), None),
-        Update::Progress
+        Update::Finished(reused.clone())
     );
-    assert_eq!(t.next_step(t0()), Step::Inquire);
-    assert!(t.final_state().is_none());
+    assert_eq!(t.next_step(t0()), Step::Finished(reused));
 }
 
 #[test]
@@ -962,7 +964,19 @@ fn only_definite_answers_end_an_open_payment() {
 /// code on the first attempt, and a business failure on a retry, are final.
 #[test]
 fn a_gateway_rejection_of_a_pay_retry_is_not_a_failed_payment() {
-    use alipayplus_client::tracker::REQUEST_REJECTED_CODES;
+    const REQUEST_REJECTED_CODES: &[&str] = &[
+        "INVALID_SIGNATURE",
+        "KEY_NOT_FOUND",
+        "INVALID_CLIENT",
+        "INVALID_CLIENT_STATUS",
+        "ACCESS_DENIED",
+        "INVALID_API",
+        "METHOD_NOT_SUPPORTED",
+        "MEDIA_TYPE_NOT_ACCEPTABLE",
+        "NO_INTERFACE_DEF",
+        "MSG_PARSE_ERROR",
+        "FUNCTION_NOT_MATCH",
+    ];
     for &code in REQUEST_REJECTED_CODES {
         // First attempt refused: nothing was processed, a definite failure.
         let mut t = PaymentTracker::new(ID, t0(), t0() + secs(60), TrackerPolicy::auto_debit());

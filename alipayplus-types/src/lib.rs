@@ -53,7 +53,7 @@ pub use api::{Api, Direction, HasResult};
 pub use datetime::DateTime;
 pub use error::{Error, MAX_ECHO_CHARS, TimeParseError};
 pub use generated::*;
-pub use result::{Action, ApiResult, ResultCode, ResultEnvelope, ResultStatus};
+pub use result::{Action, ApiResult, CodeAbout, ResultCode, ResultEnvelope, ResultStatus};
 pub use scalar::{Secret, StrBool, StrDecimal, StrInt};
 pub use timestamp::{TimeFormat, Timestamp};
 pub use validate::{Problem, ValidationError, ValidationErrors};

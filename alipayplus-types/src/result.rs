@@ -169,6 +169,40 @@ pub trait ResultCode:
     fn action_doc(&self) -> &'static str;
     /// What the code means (empty if undocumented).
     fn meaning(&self) -> &'static str;
+    /// What the code speaks about: the subject the request names (the payment of a pay,
+    /// inquiry or cancel; the grant of an applyToken) or only this request (gateway, signature,
+    /// validation, access token). `Request` for unknown codes and for codes the description
+    /// does not mark: such an `F` proves nothing about the subject. (The default, also
+    /// `Request`, only serves code sets not generated from the description.)
+    fn about(&self) -> CodeAbout {
+        CodeAbout::Request
+    }
+}
+
+/// What a result code speaks about (the `about` key of the API description).
+///
+/// Matters when an earlier attempt of the same request got no verified answer: only a code
+/// about the [subject](CodeAbout::Subject) tells what happened to it (e.g. a pay retry
+/// answered `USER_BALANCE_NOT_ENOUGH`: the payment failed); a code about the
+/// [request](CodeAbout::Request) (`INVALID_SIGNATURE`, `SYSTEM_ERROR`, `PARAM_ILLEGAL`, an
+/// access-token error) only says this request was refused, and the earlier attempt may still
+/// have succeeded.
+///
+/// ```
+/// # #[cfg(feature = "cashier")] {
+/// use alipayplus_types::{CodeAbout, PayResultCode, ResultCode};
+/// assert_eq!(PayResultCode::from("RISK_REJECT").about(), CodeAbout::Subject);
+/// assert_eq!(PayResultCode::from("SYSTEM_ERROR").about(), CodeAbout::Request);
+/// assert_eq!(PayResultCode::from("NEVER_SEEN").about(), CodeAbout::Request);
+/// # }
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CodeAbout {
+    /// The code states the outcome of the subject the request names (the payment, the grant).
+    Subject,
+    /// The code says only that this request was refused; nothing about the subject.
+    Request,
 }
 
 /// The `result` object: `{"resultCode":"SUCCESS","resultStatus":"S","resultMessage":"success"}`.

@@ -65,6 +65,33 @@ impl Timestamp {
         Duration::from_millis(u64::try_from(self.0.saturating_sub(earlier.0)).unwrap_or(0))
     }
 
+    /// Parses a `Request-Time` / `Response-Time` header value: ISO 8601 with a zone
+    /// ([`Timestamp::parse_iso8601`]), or epoch milliseconds (1 to 16 ASCII digits: the form
+    /// the Alipay Java SDK sends, common §1.2).
+    ///
+    /// ```
+    /// use alipayplus_types::Timestamp;
+    /// assert_eq!(
+    ///     Timestamp::parse_header_time("1740041509000").unwrap(),
+    ///     Timestamp::parse_header_time("2025-02-20T08:51:49Z").unwrap()
+    /// );
+    /// assert!(Timestamp::parse_header_time("").is_err());
+    /// ```
+    ///
+    /// # Errors
+    /// [`TimeParseError`] naming the part that is wrong.
+    pub fn parse_header_time(text: &str) -> Result<Self, TimeParseError> {
+        let digits =
+            !text.is_empty() && text.len() <= 16 && text.bytes().all(|b| b.is_ascii_digit());
+        if digits {
+            let millis = text
+                .bytes()
+                .fold(0i64, |acc, d| acc * 10 + i64::from(d - b'0'));
+            return Ok(Timestamp(millis));
+        }
+        Self::parse_iso8601(text)
+    }
+
     /// Parses an ISO 8601 / RFC 3339 date-time with a zone: `YYYY-MM-DDTHH:MM:SS`, an optional
     /// fraction (any number of digits; beyond milliseconds truncated), then `Z` or `±HH:MM`
     /// (also `±HHMM`). A lower-case `t`/`z` or a space before the time are accepted.

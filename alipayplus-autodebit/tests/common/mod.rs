@@ -51,6 +51,14 @@ impl TestClock {
     pub fn new() -> Self {
         TestClock(Arc::new(AtomicI64::new(T0_SECS * 1000)))
     }
+    /// A clock at the system time (for a fake answering a binary that uses `SystemClock`).
+    pub fn at_system_now() -> Self {
+        let ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64;
+        TestClock(Arc::new(AtomicI64::new(ms)))
+    }
     pub fn now(&self) -> Timestamp {
         Timestamp::from_unix_millis(self.0.load(Ordering::SeqCst))
     }
@@ -299,7 +307,12 @@ impl FakeAlipay {
         if lose {
             return Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "lost"));
         }
-        Ok(signed_response(&path, &answer.to_string()))
+        // Signed at the fake's own time: the client checks freshness against its clock.
+        let time = self
+            .clock
+            .now()
+            .format(alipayplus_client::time::TimeFormat::Offset(480));
+        Ok(signed_response_at(&path, &answer.to_string(), &time))
     }
 
     fn apply_token(st: &mut State, now: Timestamp, body: &Value) -> Value {
@@ -439,9 +452,8 @@ pub fn unknown(code: &str) -> Value {
     json!({"resultCode": code, "resultStatus": "U", "resultMessage": code})
 }
 
-/// A response signed by the fake Alipay+.
-pub fn signed_response(path: &str, body: &str) -> Response {
-    let time = "2025-06-01T08:00:01+08:00";
+/// A response signed by the fake Alipay+ at `time` (a `Response-Time` value).
+pub fn signed_response_at(path: &str, body: &str, time: &str) -> Response {
     let signature = message::sign_response(
         &alipay_key(),
         1,

@@ -98,7 +98,11 @@ pub fn fake_alipay(
 
 /// A response to `path` with `body`, signed (or not) as `mode` says.
 pub fn answer(mode: Mode, path: &str, body: &str) -> Response {
-    let time = "2025-02-20T08:51:50Z";
+    answer_at(mode, path, body, "2025-02-20T08:51:50Z")
+}
+
+/// [`answer`] signed at `time` (a `Response-Time` value): the client checks freshness.
+pub fn answer_at(mode: Mode, path: &str, body: &str, time: &str) -> Response {
     let client_id = if mode == Mode::OtherClient {
         "SANDBOX_OTHER"
     } else {

@@ -22,8 +22,8 @@ use serde::{Deserialize, Serialize};
 use super::*;
 use crate::validate::{Check, Path, Problem, Rules, ValidationErrors, WireStr};
 use crate::{
-    Action, Amount, Api, ApiResult, Currency, DateTime, Direction, Extra, HasResult, ResultCode,
-    ResultStatus, Secret, StrBool, StrDecimal, StrInt,
+    Action, Amount, Api, ApiResult, CodeAbout, Currency, DateTime, Direction, Extra, HasResult,
+    ResultCode, ResultStatus, Secret, StrBool, StrDecimal, StrInt,
 };
 
 /// Result codes of applyToken. Beyond SUCCESS no official table was found: the names come from
@@ -501,6 +501,42 @@ impl ResultCode for ApplyTokenResultCode {
             ApplyTokenResultCode::Unrecognized(_) => "",
         }
     }
+
+    fn about(&self) -> CodeAbout {
+        match self {
+            ApplyTokenResultCode::Success => CodeAbout::Subject,
+            ApplyTokenResultCode::UnknownException => CodeAbout::Request,
+            ApplyTokenResultCode::ProcessFail => CodeAbout::Request,
+            ApplyTokenResultCode::ParamIllegal => CodeAbout::Request,
+            ApplyTokenResultCode::MethodNotSupported => CodeAbout::Request,
+            ApplyTokenResultCode::MediaTypeNotAcceptable => CodeAbout::Request,
+            ApplyTokenResultCode::InvalidApi => CodeAbout::Request,
+            ApplyTokenResultCode::InvalidClient => CodeAbout::Request,
+            ApplyTokenResultCode::InvalidSignature => CodeAbout::Request,
+            ApplyTokenResultCode::KeyNotFound => CodeAbout::Request,
+            ApplyTokenResultCode::AccessDenied => CodeAbout::Request,
+            ApplyTokenResultCode::RequestTrafficExceedLimit => CodeAbout::Request,
+            ApplyTokenResultCode::InvalidAccessToken => CodeAbout::Request,
+            ApplyTokenResultCode::MerchantNotRegistered => CodeAbout::Request,
+            ApplyTokenResultCode::SystemError => CodeAbout::Request,
+            ApplyTokenResultCode::CurrencyNotSupport => CodeAbout::Request,
+            ApplyTokenResultCode::NoInterfaceDef => CodeAbout::Request,
+            ApplyTokenResultCode::MsgParseError => CodeAbout::Request,
+            ApplyTokenResultCode::FunctionNotMatch => CodeAbout::Request,
+            ApplyTokenResultCode::InvalidClientStatus => CodeAbout::Request,
+            ApplyTokenResultCode::InvalidAuthCode => CodeAbout::Subject,
+            ApplyTokenResultCode::InvalidCode => CodeAbout::Subject,
+            ApplyTokenResultCode::ExpiredAuthCode => CodeAbout::Subject,
+            ApplyTokenResultCode::ExpiredCode => CodeAbout::Subject,
+            ApplyTokenResultCode::UsedCode => CodeAbout::Subject,
+            ApplyTokenResultCode::InvalidRefreshToken => CodeAbout::Subject,
+            ApplyTokenResultCode::ExpiredRefreshToken => CodeAbout::Subject,
+            ApplyTokenResultCode::InvalidAuthClient => CodeAbout::Request,
+            ApplyTokenResultCode::UserNotExist => CodeAbout::Subject,
+            ApplyTokenResultCode::UserStatusAbnormal => CodeAbout::Subject,
+            ApplyTokenResultCode::Unrecognized(_) => CodeAbout::Request,
+        }
+    }
 }
 
 /// Codes the ACQP answers authNotify with: SUCCESS/S acknowledges; the common codes (e.g. INVALID_SIGNATURE, PARAM_ILLEGAL) may be used to refuse a bad notification.
@@ -842,6 +878,32 @@ impl ResultCode for AuthNotifyResultCode {
             AuthNotifyResultCode::FunctionNotMatch => "Gateway: function does not match.",
             AuthNotifyResultCode::InvalidClientStatus => "Gateway: the client's status is invalid.",
             AuthNotifyResultCode::Unrecognized(_) => "",
+        }
+    }
+
+    fn about(&self) -> CodeAbout {
+        match self {
+            AuthNotifyResultCode::Success => CodeAbout::Subject,
+            AuthNotifyResultCode::UnknownException => CodeAbout::Request,
+            AuthNotifyResultCode::ProcessFail => CodeAbout::Request,
+            AuthNotifyResultCode::ParamIllegal => CodeAbout::Request,
+            AuthNotifyResultCode::MethodNotSupported => CodeAbout::Request,
+            AuthNotifyResultCode::MediaTypeNotAcceptable => CodeAbout::Request,
+            AuthNotifyResultCode::InvalidApi => CodeAbout::Request,
+            AuthNotifyResultCode::InvalidClient => CodeAbout::Request,
+            AuthNotifyResultCode::InvalidSignature => CodeAbout::Request,
+            AuthNotifyResultCode::KeyNotFound => CodeAbout::Request,
+            AuthNotifyResultCode::AccessDenied => CodeAbout::Request,
+            AuthNotifyResultCode::RequestTrafficExceedLimit => CodeAbout::Request,
+            AuthNotifyResultCode::InvalidAccessToken => CodeAbout::Request,
+            AuthNotifyResultCode::MerchantNotRegistered => CodeAbout::Request,
+            AuthNotifyResultCode::SystemError => CodeAbout::Request,
+            AuthNotifyResultCode::CurrencyNotSupport => CodeAbout::Request,
+            AuthNotifyResultCode::NoInterfaceDef => CodeAbout::Request,
+            AuthNotifyResultCode::MsgParseError => CodeAbout::Request,
+            AuthNotifyResultCode::FunctionNotMatch => CodeAbout::Request,
+            AuthNotifyResultCode::InvalidClientStatus => CodeAbout::Request,
+            AuthNotifyResultCode::Unrecognized(_) => CodeAbout::Request,
         }
     }
 }
@@ -1221,6 +1283,34 @@ impl ResultCode for CancelTokenResultCode {
             CancelTokenResultCode::Unrecognized(_) => "",
         }
     }
+
+    fn about(&self) -> CodeAbout {
+        match self {
+            CancelTokenResultCode::Success => CodeAbout::Subject,
+            CancelTokenResultCode::UnknownException => CodeAbout::Request,
+            CancelTokenResultCode::ProcessFail => CodeAbout::Request,
+            CancelTokenResultCode::ParamIllegal => CodeAbout::Request,
+            CancelTokenResultCode::MethodNotSupported => CodeAbout::Request,
+            CancelTokenResultCode::MediaTypeNotAcceptable => CodeAbout::Request,
+            CancelTokenResultCode::InvalidApi => CodeAbout::Request,
+            CancelTokenResultCode::InvalidClient => CodeAbout::Request,
+            CancelTokenResultCode::InvalidSignature => CodeAbout::Request,
+            CancelTokenResultCode::KeyNotFound => CodeAbout::Request,
+            CancelTokenResultCode::AccessDenied => CodeAbout::Request,
+            CancelTokenResultCode::RequestTrafficExceedLimit => CodeAbout::Request,
+            CancelTokenResultCode::InvalidAccessToken => CodeAbout::Request,
+            CancelTokenResultCode::MerchantNotRegistered => CodeAbout::Request,
+            CancelTokenResultCode::SystemError => CodeAbout::Request,
+            CancelTokenResultCode::CurrencyNotSupport => CodeAbout::Request,
+            CancelTokenResultCode::NoInterfaceDef => CodeAbout::Request,
+            CancelTokenResultCode::MsgParseError => CodeAbout::Request,
+            CancelTokenResultCode::FunctionNotMatch => CodeAbout::Request,
+            CancelTokenResultCode::InvalidClientStatus => CodeAbout::Request,
+            CancelTokenResultCode::InvalidToken => CodeAbout::Request,
+            CancelTokenResultCode::TokenAlreadyCancelled => CodeAbout::Request,
+            CancelTokenResultCode::Unrecognized(_) => CodeAbout::Request,
+        }
+    }
 }
 
 /// Codes the ACQP answers consultUnbinding with.
@@ -1576,6 +1666,32 @@ impl ResultCode for ConsultUnbindingResultCode {
                 "Gateway: the client's status is invalid."
             }
             ConsultUnbindingResultCode::Unrecognized(_) => "",
+        }
+    }
+
+    fn about(&self) -> CodeAbout {
+        match self {
+            ConsultUnbindingResultCode::Success => CodeAbout::Request,
+            ConsultUnbindingResultCode::UnknownException => CodeAbout::Request,
+            ConsultUnbindingResultCode::ProcessFail => CodeAbout::Request,
+            ConsultUnbindingResultCode::ParamIllegal => CodeAbout::Request,
+            ConsultUnbindingResultCode::MethodNotSupported => CodeAbout::Request,
+            ConsultUnbindingResultCode::MediaTypeNotAcceptable => CodeAbout::Request,
+            ConsultUnbindingResultCode::InvalidApi => CodeAbout::Request,
+            ConsultUnbindingResultCode::InvalidClient => CodeAbout::Request,
+            ConsultUnbindingResultCode::InvalidSignature => CodeAbout::Request,
+            ConsultUnbindingResultCode::KeyNotFound => CodeAbout::Request,
+            ConsultUnbindingResultCode::AccessDenied => CodeAbout::Request,
+            ConsultUnbindingResultCode::RequestTrafficExceedLimit => CodeAbout::Request,
+            ConsultUnbindingResultCode::InvalidAccessToken => CodeAbout::Request,
+            ConsultUnbindingResultCode::MerchantNotRegistered => CodeAbout::Request,
+            ConsultUnbindingResultCode::SystemError => CodeAbout::Request,
+            ConsultUnbindingResultCode::CurrencyNotSupport => CodeAbout::Request,
+            ConsultUnbindingResultCode::NoInterfaceDef => CodeAbout::Request,
+            ConsultUnbindingResultCode::MsgParseError => CodeAbout::Request,
+            ConsultUnbindingResultCode::FunctionNotMatch => CodeAbout::Request,
+            ConsultUnbindingResultCode::InvalidClientStatus => CodeAbout::Request,
+            ConsultUnbindingResultCode::Unrecognized(_) => CodeAbout::Request,
         }
     }
 }
@@ -1949,6 +2065,34 @@ impl ResultCode for PrepareResultCode {
                 "The auth client exists but its status does not allow authorization."
             }
             PrepareResultCode::Unrecognized(_) => "",
+        }
+    }
+
+    fn about(&self) -> CodeAbout {
+        match self {
+            PrepareResultCode::Success => CodeAbout::Subject,
+            PrepareResultCode::UnknownException => CodeAbout::Request,
+            PrepareResultCode::ProcessFail => CodeAbout::Request,
+            PrepareResultCode::ParamIllegal => CodeAbout::Request,
+            PrepareResultCode::MethodNotSupported => CodeAbout::Request,
+            PrepareResultCode::MediaTypeNotAcceptable => CodeAbout::Request,
+            PrepareResultCode::InvalidApi => CodeAbout::Request,
+            PrepareResultCode::InvalidClient => CodeAbout::Request,
+            PrepareResultCode::InvalidSignature => CodeAbout::Request,
+            PrepareResultCode::KeyNotFound => CodeAbout::Request,
+            PrepareResultCode::AccessDenied => CodeAbout::Request,
+            PrepareResultCode::RequestTrafficExceedLimit => CodeAbout::Request,
+            PrepareResultCode::InvalidAccessToken => CodeAbout::Request,
+            PrepareResultCode::MerchantNotRegistered => CodeAbout::Request,
+            PrepareResultCode::SystemError => CodeAbout::Request,
+            PrepareResultCode::CurrencyNotSupport => CodeAbout::Request,
+            PrepareResultCode::NoInterfaceDef => CodeAbout::Request,
+            PrepareResultCode::MsgParseError => CodeAbout::Request,
+            PrepareResultCode::FunctionNotMatch => CodeAbout::Request,
+            PrepareResultCode::InvalidClientStatus => CodeAbout::Request,
+            PrepareResultCode::InvalidAuthClient => CodeAbout::Request,
+            PrepareResultCode::InvalidAuthClientStatus => CodeAbout::Request,
+            PrepareResultCode::Unrecognized(_) => CodeAbout::Request,
         }
     }
 }

@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 use super::*;
 use crate::validate::{Check, Path, Problem, Rules, ValidationErrors, WireStr};
 use crate::{
-    Action, Amount, Api, ApiResult, Currency, DateTime, Direction, Extra, HasResult, ResultCode,
-    ResultStatus, Secret, StrBool, StrDecimal, StrInt,
+    Action, Amount, Api, ApiResult, CodeAbout, Currency, DateTime, Direction, Extra, HasResult,
+    ResultCode, ResultStatus, Secret, StrBool, StrDecimal, StrInt,
 };
 
 /// Result codes of cancelPayment.
@@ -406,6 +406,35 @@ impl ResultCode for CancelPaymentResultCode {
             CancelPaymentResultCode::Unrecognized(_) => "",
         }
     }
+
+    fn about(&self) -> CodeAbout {
+        match self {
+            CancelPaymentResultCode::Success => CodeAbout::Subject,
+            CancelPaymentResultCode::UnknownException => CodeAbout::Request,
+            CancelPaymentResultCode::ProcessFail => CodeAbout::Request,
+            CancelPaymentResultCode::ParamIllegal => CodeAbout::Request,
+            CancelPaymentResultCode::MethodNotSupported => CodeAbout::Request,
+            CancelPaymentResultCode::MediaTypeNotAcceptable => CodeAbout::Request,
+            CancelPaymentResultCode::InvalidApi => CodeAbout::Request,
+            CancelPaymentResultCode::InvalidClient => CodeAbout::Request,
+            CancelPaymentResultCode::InvalidSignature => CodeAbout::Request,
+            CancelPaymentResultCode::KeyNotFound => CodeAbout::Request,
+            CancelPaymentResultCode::AccessDenied => CodeAbout::Request,
+            CancelPaymentResultCode::RequestTrafficExceedLimit => CodeAbout::Request,
+            CancelPaymentResultCode::InvalidAccessToken => CodeAbout::Request,
+            CancelPaymentResultCode::MerchantNotRegistered => CodeAbout::Request,
+            CancelPaymentResultCode::SystemError => CodeAbout::Request,
+            CancelPaymentResultCode::CurrencyNotSupport => CodeAbout::Request,
+            CancelPaymentResultCode::NoInterfaceDef => CodeAbout::Request,
+            CancelPaymentResultCode::MsgParseError => CodeAbout::Request,
+            CancelPaymentResultCode::FunctionNotMatch => CodeAbout::Request,
+            CancelPaymentResultCode::InvalidClientStatus => CodeAbout::Request,
+            CancelPaymentResultCode::OrderNotExist => CodeAbout::Subject,
+            CancelPaymentResultCode::OrderStatusInvalid => CodeAbout::Subject,
+            CancelPaymentResultCode::OrderIsClosed => CodeAbout::Subject,
+            CancelPaymentResultCode::Unrecognized(_) => CodeAbout::Request,
+        }
+    }
 }
 
 /// Result codes of consultPayment.
@@ -753,6 +782,32 @@ impl ResultCode for ConsultPaymentResultCode {
                 "Gateway: the client's status is invalid."
             }
             ConsultPaymentResultCode::Unrecognized(_) => "",
+        }
+    }
+
+    fn about(&self) -> CodeAbout {
+        match self {
+            ConsultPaymentResultCode::Success => CodeAbout::Subject,
+            ConsultPaymentResultCode::UnknownException => CodeAbout::Request,
+            ConsultPaymentResultCode::ProcessFail => CodeAbout::Request,
+            ConsultPaymentResultCode::ParamIllegal => CodeAbout::Request,
+            ConsultPaymentResultCode::MethodNotSupported => CodeAbout::Request,
+            ConsultPaymentResultCode::MediaTypeNotAcceptable => CodeAbout::Request,
+            ConsultPaymentResultCode::InvalidApi => CodeAbout::Request,
+            ConsultPaymentResultCode::InvalidClient => CodeAbout::Request,
+            ConsultPaymentResultCode::InvalidSignature => CodeAbout::Request,
+            ConsultPaymentResultCode::KeyNotFound => CodeAbout::Request,
+            ConsultPaymentResultCode::AccessDenied => CodeAbout::Request,
+            ConsultPaymentResultCode::RequestTrafficExceedLimit => CodeAbout::Request,
+            ConsultPaymentResultCode::InvalidAccessToken => CodeAbout::Request,
+            ConsultPaymentResultCode::MerchantNotRegistered => CodeAbout::Request,
+            ConsultPaymentResultCode::SystemError => CodeAbout::Request,
+            ConsultPaymentResultCode::CurrencyNotSupport => CodeAbout::Request,
+            ConsultPaymentResultCode::NoInterfaceDef => CodeAbout::Request,
+            ConsultPaymentResultCode::MsgParseError => CodeAbout::Request,
+            ConsultPaymentResultCode::FunctionNotMatch => CodeAbout::Request,
+            ConsultPaymentResultCode::InvalidClientStatus => CodeAbout::Request,
+            ConsultPaymentResultCode::Unrecognized(_) => CodeAbout::Request,
         }
     }
 }
@@ -1116,6 +1171,33 @@ impl ResultCode for InquiryPaymentResultCode {
             InquiryPaymentResultCode::Unrecognized(_) => "",
         }
     }
+
+    fn about(&self) -> CodeAbout {
+        match self {
+            InquiryPaymentResultCode::Success => CodeAbout::Subject,
+            InquiryPaymentResultCode::UnknownException => CodeAbout::Request,
+            InquiryPaymentResultCode::ProcessFail => CodeAbout::Request,
+            InquiryPaymentResultCode::ParamIllegal => CodeAbout::Request,
+            InquiryPaymentResultCode::MethodNotSupported => CodeAbout::Request,
+            InquiryPaymentResultCode::MediaTypeNotAcceptable => CodeAbout::Request,
+            InquiryPaymentResultCode::InvalidApi => CodeAbout::Request,
+            InquiryPaymentResultCode::InvalidClient => CodeAbout::Request,
+            InquiryPaymentResultCode::InvalidSignature => CodeAbout::Request,
+            InquiryPaymentResultCode::KeyNotFound => CodeAbout::Request,
+            InquiryPaymentResultCode::AccessDenied => CodeAbout::Request,
+            InquiryPaymentResultCode::RequestTrafficExceedLimit => CodeAbout::Request,
+            InquiryPaymentResultCode::InvalidAccessToken => CodeAbout::Request,
+            InquiryPaymentResultCode::MerchantNotRegistered => CodeAbout::Request,
+            InquiryPaymentResultCode::SystemError => CodeAbout::Request,
+            InquiryPaymentResultCode::CurrencyNotSupport => CodeAbout::Request,
+            InquiryPaymentResultCode::NoInterfaceDef => CodeAbout::Request,
+            InquiryPaymentResultCode::MsgParseError => CodeAbout::Request,
+            InquiryPaymentResultCode::FunctionNotMatch => CodeAbout::Request,
+            InquiryPaymentResultCode::InvalidClientStatus => CodeAbout::Request,
+            InquiryPaymentResultCode::OrderNotExist => CodeAbout::Subject,
+            InquiryPaymentResultCode::Unrecognized(_) => CodeAbout::Request,
+        }
+    }
 }
 
 /// Codes the ACQP answers notifyPayment with.
@@ -1461,6 +1543,32 @@ impl ResultCode for NotifyPaymentResultCode {
                 "Gateway: the client's status is invalid."
             }
             NotifyPaymentResultCode::Unrecognized(_) => "",
+        }
+    }
+
+    fn about(&self) -> CodeAbout {
+        match self {
+            NotifyPaymentResultCode::Success => CodeAbout::Subject,
+            NotifyPaymentResultCode::UnknownException => CodeAbout::Request,
+            NotifyPaymentResultCode::ProcessFail => CodeAbout::Request,
+            NotifyPaymentResultCode::ParamIllegal => CodeAbout::Request,
+            NotifyPaymentResultCode::MethodNotSupported => CodeAbout::Request,
+            NotifyPaymentResultCode::MediaTypeNotAcceptable => CodeAbout::Request,
+            NotifyPaymentResultCode::InvalidApi => CodeAbout::Request,
+            NotifyPaymentResultCode::InvalidClient => CodeAbout::Request,
+            NotifyPaymentResultCode::InvalidSignature => CodeAbout::Request,
+            NotifyPaymentResultCode::KeyNotFound => CodeAbout::Request,
+            NotifyPaymentResultCode::AccessDenied => CodeAbout::Request,
+            NotifyPaymentResultCode::RequestTrafficExceedLimit => CodeAbout::Request,
+            NotifyPaymentResultCode::InvalidAccessToken => CodeAbout::Request,
+            NotifyPaymentResultCode::MerchantNotRegistered => CodeAbout::Request,
+            NotifyPaymentResultCode::SystemError => CodeAbout::Request,
+            NotifyPaymentResultCode::CurrencyNotSupport => CodeAbout::Request,
+            NotifyPaymentResultCode::NoInterfaceDef => CodeAbout::Request,
+            NotifyPaymentResultCode::MsgParseError => CodeAbout::Request,
+            NotifyPaymentResultCode::FunctionNotMatch => CodeAbout::Request,
+            NotifyPaymentResultCode::InvalidClientStatus => CodeAbout::Request,
+            NotifyPaymentResultCode::Unrecognized(_) => CodeAbout::Request,
         }
     }
 }
@@ -2020,6 +2128,52 @@ impl ResultCode for PayResultCode {
             PayResultCode::Unrecognized(_) => "",
         }
     }
+
+    fn about(&self) -> CodeAbout {
+        match self {
+            PayResultCode::Success => CodeAbout::Subject,
+            PayResultCode::UnknownException => CodeAbout::Request,
+            PayResultCode::ProcessFail => CodeAbout::Request,
+            PayResultCode::ParamIllegal => CodeAbout::Request,
+            PayResultCode::MethodNotSupported => CodeAbout::Request,
+            PayResultCode::MediaTypeNotAcceptable => CodeAbout::Request,
+            PayResultCode::InvalidApi => CodeAbout::Request,
+            PayResultCode::InvalidClient => CodeAbout::Request,
+            PayResultCode::InvalidSignature => CodeAbout::Request,
+            PayResultCode::KeyNotFound => CodeAbout::Request,
+            PayResultCode::AccessDenied => CodeAbout::Request,
+            PayResultCode::RequestTrafficExceedLimit => CodeAbout::Request,
+            PayResultCode::InvalidAccessToken => CodeAbout::Request,
+            PayResultCode::MerchantNotRegistered => CodeAbout::Request,
+            PayResultCode::SystemError => CodeAbout::Request,
+            PayResultCode::CurrencyNotSupport => CodeAbout::Request,
+            PayResultCode::NoInterfaceDef => CodeAbout::Request,
+            PayResultCode::MsgParseError => CodeAbout::Request,
+            PayResultCode::FunctionNotMatch => CodeAbout::Request,
+            PayResultCode::InvalidClientStatus => CodeAbout::Request,
+            PayResultCode::PaymentInProcess => CodeAbout::Subject,
+            PayResultCode::RepeatReqInconsistent => CodeAbout::Request,
+            PayResultCode::OrderNotExist => CodeAbout::Subject,
+            PayResultCode::OrderIsClosed => CodeAbout::Subject,
+            PayResultCode::UserBalanceNotEnough => CodeAbout::Subject,
+            PayResultCode::RiskReject => CodeAbout::Subject,
+            PayResultCode::UserNotExist => CodeAbout::Subject,
+            PayResultCode::UserStatusAbnormal => CodeAbout::Subject,
+            PayResultCode::UnavailablePaymentMethod => CodeAbout::Subject,
+            PayResultCode::UserPaymentVerificationFailed => CodeAbout::Subject,
+            PayResultCode::UserKycNotQualified => CodeAbout::Subject,
+            PayResultCode::MerchantKybNotQualified => CodeAbout::Subject,
+            PayResultCode::PaymentAmountExceedLimit => CodeAbout::Subject,
+            PayResultCode::UserAmountExceedLimit => CodeAbout::Subject,
+            PayResultCode::PaymentCountExceedLimit => CodeAbout::Subject,
+            PayResultCode::InvalidToken => CodeAbout::Request,
+            PayResultCode::ExpiredAccessToken => CodeAbout::Request,
+            PayResultCode::OrderStatusInvalid => CodeAbout::Subject,
+            PayResultCode::VerifyTimesExceedLimit => CodeAbout::Subject,
+            PayResultCode::FraudReject => CodeAbout::Subject,
+            PayResultCode::Unrecognized(_) => CodeAbout::Request,
+        }
+    }
 }
 
 /// Result codes of refund.
@@ -2445,6 +2599,40 @@ impl ResultCode for RefundResultCode {
             }
             RefundResultCode::RefundInProcess => "The refund is being processed.",
             RefundResultCode::Unrecognized(_) => "",
+        }
+    }
+
+    fn about(&self) -> CodeAbout {
+        match self {
+            RefundResultCode::Success => CodeAbout::Subject,
+            RefundResultCode::UnknownException => CodeAbout::Request,
+            RefundResultCode::ProcessFail => CodeAbout::Request,
+            RefundResultCode::ParamIllegal => CodeAbout::Request,
+            RefundResultCode::MethodNotSupported => CodeAbout::Request,
+            RefundResultCode::MediaTypeNotAcceptable => CodeAbout::Request,
+            RefundResultCode::InvalidApi => CodeAbout::Request,
+            RefundResultCode::InvalidClient => CodeAbout::Request,
+            RefundResultCode::InvalidSignature => CodeAbout::Request,
+            RefundResultCode::KeyNotFound => CodeAbout::Request,
+            RefundResultCode::AccessDenied => CodeAbout::Request,
+            RefundResultCode::RequestTrafficExceedLimit => CodeAbout::Request,
+            RefundResultCode::InvalidAccessToken => CodeAbout::Request,
+            RefundResultCode::MerchantNotRegistered => CodeAbout::Request,
+            RefundResultCode::SystemError => CodeAbout::Request,
+            RefundResultCode::CurrencyNotSupport => CodeAbout::Request,
+            RefundResultCode::NoInterfaceDef => CodeAbout::Request,
+            RefundResultCode::MsgParseError => CodeAbout::Request,
+            RefundResultCode::FunctionNotMatch => CodeAbout::Request,
+            RefundResultCode::InvalidClientStatus => CodeAbout::Request,
+            RefundResultCode::RepeatReqInconsistent => CodeAbout::Request,
+            RefundResultCode::RefundAmountExceed => CodeAbout::Subject,
+            RefundResultCode::RefundWindowExceed => CodeAbout::Subject,
+            RefundResultCode::OrderStatusInvalid => CodeAbout::Subject,
+            RefundResultCode::OrderNotExist => CodeAbout::Subject,
+            RefundResultCode::RefundNotSupported => CodeAbout::Subject,
+            RefundResultCode::PartialRefundNotSupported => CodeAbout::Subject,
+            RefundResultCode::RefundInProcess => CodeAbout::Subject,
+            RefundResultCode::Unrecognized(_) => CodeAbout::Request,
         }
     }
 }

@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 use super::*;
 use crate::validate::{Check, Path, Problem, Rules, ValidationErrors, WireStr};
 use crate::{
-    Action, Amount, Api, ApiResult, Currency, DateTime, Direction, Extra, HasResult, ResultCode,
-    ResultStatus, Secret, StrBool, StrDecimal, StrInt,
+    Action, Amount, Api, ApiResult, CodeAbout, Currency, DateTime, Direction, Extra, HasResult,
+    ResultCode, ResultStatus, Secret, StrBool, StrDecimal, StrInt,
 };
 
 /// Result codes every Alipay+ ACQP API can return (common.md §3.2). Included by every API's code set.
@@ -342,6 +342,32 @@ impl ResultCode for CommonResultCode {
             CommonResultCode::FunctionNotMatch => "Gateway: function does not match.",
             CommonResultCode::InvalidClientStatus => "Gateway: the client's status is invalid.",
             CommonResultCode::Unrecognized(_) => "",
+        }
+    }
+
+    fn about(&self) -> CodeAbout {
+        match self {
+            CommonResultCode::Success => CodeAbout::Subject,
+            CommonResultCode::UnknownException => CodeAbout::Request,
+            CommonResultCode::ProcessFail => CodeAbout::Request,
+            CommonResultCode::ParamIllegal => CodeAbout::Request,
+            CommonResultCode::MethodNotSupported => CodeAbout::Request,
+            CommonResultCode::MediaTypeNotAcceptable => CodeAbout::Request,
+            CommonResultCode::InvalidApi => CodeAbout::Request,
+            CommonResultCode::InvalidClient => CodeAbout::Request,
+            CommonResultCode::InvalidSignature => CodeAbout::Request,
+            CommonResultCode::KeyNotFound => CodeAbout::Request,
+            CommonResultCode::AccessDenied => CodeAbout::Request,
+            CommonResultCode::RequestTrafficExceedLimit => CodeAbout::Request,
+            CommonResultCode::InvalidAccessToken => CodeAbout::Request,
+            CommonResultCode::MerchantNotRegistered => CodeAbout::Request,
+            CommonResultCode::SystemError => CodeAbout::Request,
+            CommonResultCode::CurrencyNotSupport => CodeAbout::Request,
+            CommonResultCode::NoInterfaceDef => CodeAbout::Request,
+            CommonResultCode::MsgParseError => CodeAbout::Request,
+            CommonResultCode::FunctionNotMatch => CodeAbout::Request,
+            CommonResultCode::InvalidClientStatus => CodeAbout::Request,
+            CommonResultCode::Unrecognized(_) => CodeAbout::Request,
         }
     }
 }
@@ -904,6 +930,52 @@ impl ResultCode for PaymentResultCode {
             PaymentResultCode::VerifyTimesExceedLimit => "Too many verification attempts.",
             PaymentResultCode::FraudReject => "Rejected as fraud.",
             PaymentResultCode::Unrecognized(_) => "",
+        }
+    }
+
+    fn about(&self) -> CodeAbout {
+        match self {
+            PaymentResultCode::Success => CodeAbout::Subject,
+            PaymentResultCode::UnknownException => CodeAbout::Request,
+            PaymentResultCode::ProcessFail => CodeAbout::Request,
+            PaymentResultCode::ParamIllegal => CodeAbout::Request,
+            PaymentResultCode::MethodNotSupported => CodeAbout::Request,
+            PaymentResultCode::MediaTypeNotAcceptable => CodeAbout::Request,
+            PaymentResultCode::InvalidApi => CodeAbout::Request,
+            PaymentResultCode::InvalidClient => CodeAbout::Request,
+            PaymentResultCode::InvalidSignature => CodeAbout::Request,
+            PaymentResultCode::KeyNotFound => CodeAbout::Request,
+            PaymentResultCode::AccessDenied => CodeAbout::Request,
+            PaymentResultCode::RequestTrafficExceedLimit => CodeAbout::Request,
+            PaymentResultCode::InvalidAccessToken => CodeAbout::Request,
+            PaymentResultCode::MerchantNotRegistered => CodeAbout::Request,
+            PaymentResultCode::SystemError => CodeAbout::Request,
+            PaymentResultCode::CurrencyNotSupport => CodeAbout::Request,
+            PaymentResultCode::NoInterfaceDef => CodeAbout::Request,
+            PaymentResultCode::MsgParseError => CodeAbout::Request,
+            PaymentResultCode::FunctionNotMatch => CodeAbout::Request,
+            PaymentResultCode::InvalidClientStatus => CodeAbout::Request,
+            PaymentResultCode::PaymentInProcess => CodeAbout::Subject,
+            PaymentResultCode::RepeatReqInconsistent => CodeAbout::Request,
+            PaymentResultCode::OrderNotExist => CodeAbout::Subject,
+            PaymentResultCode::OrderIsClosed => CodeAbout::Subject,
+            PaymentResultCode::UserBalanceNotEnough => CodeAbout::Subject,
+            PaymentResultCode::RiskReject => CodeAbout::Subject,
+            PaymentResultCode::UserNotExist => CodeAbout::Subject,
+            PaymentResultCode::UserStatusAbnormal => CodeAbout::Subject,
+            PaymentResultCode::UnavailablePaymentMethod => CodeAbout::Subject,
+            PaymentResultCode::UserPaymentVerificationFailed => CodeAbout::Subject,
+            PaymentResultCode::UserKycNotQualified => CodeAbout::Subject,
+            PaymentResultCode::MerchantKybNotQualified => CodeAbout::Subject,
+            PaymentResultCode::PaymentAmountExceedLimit => CodeAbout::Subject,
+            PaymentResultCode::UserAmountExceedLimit => CodeAbout::Subject,
+            PaymentResultCode::PaymentCountExceedLimit => CodeAbout::Subject,
+            PaymentResultCode::InvalidToken => CodeAbout::Request,
+            PaymentResultCode::ExpiredAccessToken => CodeAbout::Request,
+            PaymentResultCode::OrderStatusInvalid => CodeAbout::Subject,
+            PaymentResultCode::VerifyTimesExceedLimit => CodeAbout::Subject,
+            PaymentResultCode::FraudReject => CodeAbout::Subject,
+            PaymentResultCode::Unrecognized(_) => CodeAbout::Request,
         }
     }
 }

@@ -20,8 +20,8 @@ use serde::{Deserialize, Serialize};
 use super::*;
 use crate::validate::{Check, Path, Problem, Rules, ValidationErrors, WireStr};
 use crate::{
-    Action, Amount, Api, ApiResult, Currency, DateTime, Direction, Extra, HasResult, ResultCode,
-    ResultStatus, Secret, StrBool, StrDecimal, StrInt,
+    Action, Amount, Api, ApiResult, CodeAbout, Currency, DateTime, Direction, Extra, HasResult,
+    ResultCode, ResultStatus, Secret, StrBool, StrDecimal, StrInt,
 };
 
 /// Result codes of declare. No Alipay+ table was readable; the specific codes come from the analogous Antom declare API (low confidence).
@@ -411,6 +411,36 @@ impl ResultCode for DeclareResultCode {
                 "The customsDeclarationRequestId was used before for a different declaration."
             }
             DeclareResultCode::Unrecognized(_) => "",
+        }
+    }
+
+    fn about(&self) -> CodeAbout {
+        match self {
+            DeclareResultCode::Success => CodeAbout::Subject,
+            DeclareResultCode::UnknownException => CodeAbout::Request,
+            DeclareResultCode::ProcessFail => CodeAbout::Request,
+            DeclareResultCode::ParamIllegal => CodeAbout::Request,
+            DeclareResultCode::MethodNotSupported => CodeAbout::Request,
+            DeclareResultCode::MediaTypeNotAcceptable => CodeAbout::Request,
+            DeclareResultCode::InvalidApi => CodeAbout::Request,
+            DeclareResultCode::InvalidClient => CodeAbout::Request,
+            DeclareResultCode::InvalidSignature => CodeAbout::Request,
+            DeclareResultCode::KeyNotFound => CodeAbout::Request,
+            DeclareResultCode::AccessDenied => CodeAbout::Request,
+            DeclareResultCode::RequestTrafficExceedLimit => CodeAbout::Request,
+            DeclareResultCode::InvalidAccessToken => CodeAbout::Request,
+            DeclareResultCode::MerchantNotRegistered => CodeAbout::Request,
+            DeclareResultCode::SystemError => CodeAbout::Request,
+            DeclareResultCode::CurrencyNotSupport => CodeAbout::Request,
+            DeclareResultCode::NoInterfaceDef => CodeAbout::Request,
+            DeclareResultCode::MsgParseError => CodeAbout::Request,
+            DeclareResultCode::FunctionNotMatch => CodeAbout::Request,
+            DeclareResultCode::InvalidClientStatus => CodeAbout::Request,
+            DeclareResultCode::TotalDeclarationAmountExceed => CodeAbout::Request,
+            DeclareResultCode::OrderNotExist => CodeAbout::Request,
+            DeclareResultCode::OrderStatusInvalid => CodeAbout::Request,
+            DeclareResultCode::RepeatReqInconsistent => CodeAbout::Request,
+            DeclareResultCode::Unrecognized(_) => CodeAbout::Request,
         }
     }
 }
@@ -828,6 +858,32 @@ impl ResultCode for InquireDeclarationRequestsResultCode {
                 "Gateway: the client's status is invalid."
             }
             InquireDeclarationRequestsResultCode::Unrecognized(_) => "",
+        }
+    }
+
+    fn about(&self) -> CodeAbout {
+        match self {
+            InquireDeclarationRequestsResultCode::Success => CodeAbout::Subject,
+            InquireDeclarationRequestsResultCode::UnknownException => CodeAbout::Request,
+            InquireDeclarationRequestsResultCode::ProcessFail => CodeAbout::Request,
+            InquireDeclarationRequestsResultCode::ParamIllegal => CodeAbout::Request,
+            InquireDeclarationRequestsResultCode::MethodNotSupported => CodeAbout::Request,
+            InquireDeclarationRequestsResultCode::MediaTypeNotAcceptable => CodeAbout::Request,
+            InquireDeclarationRequestsResultCode::InvalidApi => CodeAbout::Request,
+            InquireDeclarationRequestsResultCode::InvalidClient => CodeAbout::Request,
+            InquireDeclarationRequestsResultCode::InvalidSignature => CodeAbout::Request,
+            InquireDeclarationRequestsResultCode::KeyNotFound => CodeAbout::Request,
+            InquireDeclarationRequestsResultCode::AccessDenied => CodeAbout::Request,
+            InquireDeclarationRequestsResultCode::RequestTrafficExceedLimit => CodeAbout::Request,
+            InquireDeclarationRequestsResultCode::InvalidAccessToken => CodeAbout::Request,
+            InquireDeclarationRequestsResultCode::MerchantNotRegistered => CodeAbout::Request,
+            InquireDeclarationRequestsResultCode::SystemError => CodeAbout::Request,
+            InquireDeclarationRequestsResultCode::CurrencyNotSupport => CodeAbout::Request,
+            InquireDeclarationRequestsResultCode::NoInterfaceDef => CodeAbout::Request,
+            InquireDeclarationRequestsResultCode::MsgParseError => CodeAbout::Request,
+            InquireDeclarationRequestsResultCode::FunctionNotMatch => CodeAbout::Request,
+            InquireDeclarationRequestsResultCode::InvalidClientStatus => CodeAbout::Request,
+            InquireDeclarationRequestsResultCode::Unrecognized(_) => CodeAbout::Request,
         }
     }
 }

@@ -24,8 +24,8 @@ use serde::{Deserialize, Serialize};
 use super::*;
 use crate::validate::{Check, Path, Problem, Rules, ValidationErrors, WireStr};
 use crate::{
-    Action, Amount, Api, ApiResult, Currency, DateTime, Direction, Extra, HasResult, ResultCode,
-    ResultStatus, Secret, StrBool, StrDecimal, StrInt,
+    Action, Amount, Api, ApiResult, CodeAbout, Currency, DateTime, Direction, Extra, HasResult,
+    ResultCode, ResultStatus, Secret, StrBool, StrDecimal, StrInt,
 };
 
 /// Codes the ACQP answers initiateEscalation with.
@@ -405,6 +405,33 @@ impl ResultCode for InitiateEscalationResultCode {
                 "The disputeRequestId was already used with a different paymentRequestId."
             }
             InitiateEscalationResultCode::Unrecognized(_) => "",
+        }
+    }
+
+    fn about(&self) -> CodeAbout {
+        match self {
+            InitiateEscalationResultCode::Success => CodeAbout::Request,
+            InitiateEscalationResultCode::UnknownException => CodeAbout::Request,
+            InitiateEscalationResultCode::ProcessFail => CodeAbout::Request,
+            InitiateEscalationResultCode::ParamIllegal => CodeAbout::Request,
+            InitiateEscalationResultCode::MethodNotSupported => CodeAbout::Request,
+            InitiateEscalationResultCode::MediaTypeNotAcceptable => CodeAbout::Request,
+            InitiateEscalationResultCode::InvalidApi => CodeAbout::Request,
+            InitiateEscalationResultCode::InvalidClient => CodeAbout::Request,
+            InitiateEscalationResultCode::InvalidSignature => CodeAbout::Request,
+            InitiateEscalationResultCode::KeyNotFound => CodeAbout::Request,
+            InitiateEscalationResultCode::AccessDenied => CodeAbout::Request,
+            InitiateEscalationResultCode::RequestTrafficExceedLimit => CodeAbout::Request,
+            InitiateEscalationResultCode::InvalidAccessToken => CodeAbout::Request,
+            InitiateEscalationResultCode::MerchantNotRegistered => CodeAbout::Request,
+            InitiateEscalationResultCode::SystemError => CodeAbout::Request,
+            InitiateEscalationResultCode::CurrencyNotSupport => CodeAbout::Request,
+            InitiateEscalationResultCode::NoInterfaceDef => CodeAbout::Request,
+            InitiateEscalationResultCode::MsgParseError => CodeAbout::Request,
+            InitiateEscalationResultCode::FunctionNotMatch => CodeAbout::Request,
+            InitiateEscalationResultCode::InvalidClientStatus => CodeAbout::Request,
+            InitiateEscalationResultCode::RepeatReqInconsistent => CodeAbout::Request,
+            InitiateEscalationResultCode::Unrecognized(_) => CodeAbout::Request,
         }
     }
 }
@@ -788,6 +815,33 @@ impl ResultCode for InitiateRetrievalResultCode {
             InitiateRetrievalResultCode::Unrecognized(_) => "",
         }
     }
+
+    fn about(&self) -> CodeAbout {
+        match self {
+            InitiateRetrievalResultCode::Success => CodeAbout::Request,
+            InitiateRetrievalResultCode::UnknownException => CodeAbout::Request,
+            InitiateRetrievalResultCode::ProcessFail => CodeAbout::Request,
+            InitiateRetrievalResultCode::ParamIllegal => CodeAbout::Request,
+            InitiateRetrievalResultCode::MethodNotSupported => CodeAbout::Request,
+            InitiateRetrievalResultCode::MediaTypeNotAcceptable => CodeAbout::Request,
+            InitiateRetrievalResultCode::InvalidApi => CodeAbout::Request,
+            InitiateRetrievalResultCode::InvalidClient => CodeAbout::Request,
+            InitiateRetrievalResultCode::InvalidSignature => CodeAbout::Request,
+            InitiateRetrievalResultCode::KeyNotFound => CodeAbout::Request,
+            InitiateRetrievalResultCode::AccessDenied => CodeAbout::Request,
+            InitiateRetrievalResultCode::RequestTrafficExceedLimit => CodeAbout::Request,
+            InitiateRetrievalResultCode::InvalidAccessToken => CodeAbout::Request,
+            InitiateRetrievalResultCode::MerchantNotRegistered => CodeAbout::Request,
+            InitiateRetrievalResultCode::SystemError => CodeAbout::Request,
+            InitiateRetrievalResultCode::CurrencyNotSupport => CodeAbout::Request,
+            InitiateRetrievalResultCode::NoInterfaceDef => CodeAbout::Request,
+            InitiateRetrievalResultCode::MsgParseError => CodeAbout::Request,
+            InitiateRetrievalResultCode::FunctionNotMatch => CodeAbout::Request,
+            InitiateRetrievalResultCode::InvalidClientStatus => CodeAbout::Request,
+            InitiateRetrievalResultCode::RepeatReqInconsistent => CodeAbout::Request,
+            InitiateRetrievalResultCode::Unrecognized(_) => CodeAbout::Request,
+        }
+    }
 }
 
 /// Result codes of responseEscalation.
@@ -1167,6 +1221,33 @@ impl ResultCode for ResponseEscalationResultCode {
             ResponseEscalationResultCode::Unrecognized(_) => "",
         }
     }
+
+    fn about(&self) -> CodeAbout {
+        match self {
+            ResponseEscalationResultCode::Success => CodeAbout::Subject,
+            ResponseEscalationResultCode::UnknownException => CodeAbout::Request,
+            ResponseEscalationResultCode::ProcessFail => CodeAbout::Request,
+            ResponseEscalationResultCode::ParamIllegal => CodeAbout::Request,
+            ResponseEscalationResultCode::MethodNotSupported => CodeAbout::Request,
+            ResponseEscalationResultCode::MediaTypeNotAcceptable => CodeAbout::Request,
+            ResponseEscalationResultCode::InvalidApi => CodeAbout::Request,
+            ResponseEscalationResultCode::InvalidClient => CodeAbout::Request,
+            ResponseEscalationResultCode::InvalidSignature => CodeAbout::Request,
+            ResponseEscalationResultCode::KeyNotFound => CodeAbout::Request,
+            ResponseEscalationResultCode::AccessDenied => CodeAbout::Request,
+            ResponseEscalationResultCode::RequestTrafficExceedLimit => CodeAbout::Request,
+            ResponseEscalationResultCode::InvalidAccessToken => CodeAbout::Request,
+            ResponseEscalationResultCode::MerchantNotRegistered => CodeAbout::Request,
+            ResponseEscalationResultCode::SystemError => CodeAbout::Request,
+            ResponseEscalationResultCode::CurrencyNotSupport => CodeAbout::Request,
+            ResponseEscalationResultCode::NoInterfaceDef => CodeAbout::Request,
+            ResponseEscalationResultCode::MsgParseError => CodeAbout::Request,
+            ResponseEscalationResultCode::FunctionNotMatch => CodeAbout::Request,
+            ResponseEscalationResultCode::InvalidClientStatus => CodeAbout::Request,
+            ResponseEscalationResultCode::RepeatReqInconsistent => CodeAbout::Request,
+            ResponseEscalationResultCode::Unrecognized(_) => CodeAbout::Request,
+        }
+    }
 }
 
 /// Result codes of responseRetrieval. Only SUCCESS is documented.
@@ -1526,6 +1607,32 @@ impl ResultCode for ResponseRetrievalResultCode {
                 "Gateway: the client's status is invalid."
             }
             ResponseRetrievalResultCode::Unrecognized(_) => "",
+        }
+    }
+
+    fn about(&self) -> CodeAbout {
+        match self {
+            ResponseRetrievalResultCode::Success => CodeAbout::Subject,
+            ResponseRetrievalResultCode::UnknownException => CodeAbout::Request,
+            ResponseRetrievalResultCode::ProcessFail => CodeAbout::Request,
+            ResponseRetrievalResultCode::ParamIllegal => CodeAbout::Request,
+            ResponseRetrievalResultCode::MethodNotSupported => CodeAbout::Request,
+            ResponseRetrievalResultCode::MediaTypeNotAcceptable => CodeAbout::Request,
+            ResponseRetrievalResultCode::InvalidApi => CodeAbout::Request,
+            ResponseRetrievalResultCode::InvalidClient => CodeAbout::Request,
+            ResponseRetrievalResultCode::InvalidSignature => CodeAbout::Request,
+            ResponseRetrievalResultCode::KeyNotFound => CodeAbout::Request,
+            ResponseRetrievalResultCode::AccessDenied => CodeAbout::Request,
+            ResponseRetrievalResultCode::RequestTrafficExceedLimit => CodeAbout::Request,
+            ResponseRetrievalResultCode::InvalidAccessToken => CodeAbout::Request,
+            ResponseRetrievalResultCode::MerchantNotRegistered => CodeAbout::Request,
+            ResponseRetrievalResultCode::SystemError => CodeAbout::Request,
+            ResponseRetrievalResultCode::CurrencyNotSupport => CodeAbout::Request,
+            ResponseRetrievalResultCode::NoInterfaceDef => CodeAbout::Request,
+            ResponseRetrievalResultCode::MsgParseError => CodeAbout::Request,
+            ResponseRetrievalResultCode::FunctionNotMatch => CodeAbout::Request,
+            ResponseRetrievalResultCode::InvalidClientStatus => CodeAbout::Request,
+            ResponseRetrievalResultCode::Unrecognized(_) => CodeAbout::Request,
         }
     }
 }

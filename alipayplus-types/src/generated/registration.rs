@@ -26,8 +26,8 @@ use serde::{Deserialize, Serialize};
 use super::*;
 use crate::validate::{Check, Path, Problem, Rules, ValidationErrors, WireStr};
 use crate::{
-    Action, Amount, Api, ApiResult, Currency, DateTime, Direction, Extra, HasResult, ResultCode,
-    ResultStatus, Secret, StrBool, StrDecimal, StrInt,
+    Action, Amount, Api, ApiResult, CodeAbout, Currency, DateTime, Direction, Extra, HasResult,
+    ResultCode, ResultStatus, Secret, StrBool, StrDecimal, StrInt,
 };
 
 /// Result codes of inquiryRegistrationStatus. Only SUCCESS is documented.
@@ -427,6 +427,32 @@ impl ResultCode for InquiryRegistrationStatusResultCode {
             InquiryRegistrationStatusResultCode::Unrecognized(_) => "",
         }
     }
+
+    fn about(&self) -> CodeAbout {
+        match self {
+            InquiryRegistrationStatusResultCode::Success => CodeAbout::Subject,
+            InquiryRegistrationStatusResultCode::UnknownException => CodeAbout::Request,
+            InquiryRegistrationStatusResultCode::ProcessFail => CodeAbout::Request,
+            InquiryRegistrationStatusResultCode::ParamIllegal => CodeAbout::Request,
+            InquiryRegistrationStatusResultCode::MethodNotSupported => CodeAbout::Request,
+            InquiryRegistrationStatusResultCode::MediaTypeNotAcceptable => CodeAbout::Request,
+            InquiryRegistrationStatusResultCode::InvalidApi => CodeAbout::Request,
+            InquiryRegistrationStatusResultCode::InvalidClient => CodeAbout::Request,
+            InquiryRegistrationStatusResultCode::InvalidSignature => CodeAbout::Request,
+            InquiryRegistrationStatusResultCode::KeyNotFound => CodeAbout::Request,
+            InquiryRegistrationStatusResultCode::AccessDenied => CodeAbout::Request,
+            InquiryRegistrationStatusResultCode::RequestTrafficExceedLimit => CodeAbout::Request,
+            InquiryRegistrationStatusResultCode::InvalidAccessToken => CodeAbout::Request,
+            InquiryRegistrationStatusResultCode::MerchantNotRegistered => CodeAbout::Request,
+            InquiryRegistrationStatusResultCode::SystemError => CodeAbout::Request,
+            InquiryRegistrationStatusResultCode::CurrencyNotSupport => CodeAbout::Request,
+            InquiryRegistrationStatusResultCode::NoInterfaceDef => CodeAbout::Request,
+            InquiryRegistrationStatusResultCode::MsgParseError => CodeAbout::Request,
+            InquiryRegistrationStatusResultCode::FunctionNotMatch => CodeAbout::Request,
+            InquiryRegistrationStatusResultCode::InvalidClientStatus => CodeAbout::Request,
+            InquiryRegistrationStatusResultCode::Unrecognized(_) => CodeAbout::Request,
+        }
+    }
 }
 
 /// Codes the ACQP answers notifyRegistrationStatus with: SUCCESS/S acknowledges.
@@ -820,6 +846,32 @@ impl ResultCode for NotifyRegistrationStatusResultCode {
             NotifyRegistrationStatusResultCode::Unrecognized(_) => "",
         }
     }
+
+    fn about(&self) -> CodeAbout {
+        match self {
+            NotifyRegistrationStatusResultCode::Success => CodeAbout::Subject,
+            NotifyRegistrationStatusResultCode::UnknownException => CodeAbout::Request,
+            NotifyRegistrationStatusResultCode::ProcessFail => CodeAbout::Request,
+            NotifyRegistrationStatusResultCode::ParamIllegal => CodeAbout::Request,
+            NotifyRegistrationStatusResultCode::MethodNotSupported => CodeAbout::Request,
+            NotifyRegistrationStatusResultCode::MediaTypeNotAcceptable => CodeAbout::Request,
+            NotifyRegistrationStatusResultCode::InvalidApi => CodeAbout::Request,
+            NotifyRegistrationStatusResultCode::InvalidClient => CodeAbout::Request,
+            NotifyRegistrationStatusResultCode::InvalidSignature => CodeAbout::Request,
+            NotifyRegistrationStatusResultCode::KeyNotFound => CodeAbout::Request,
+            NotifyRegistrationStatusResultCode::AccessDenied => CodeAbout::Request,
+            NotifyRegistrationStatusResultCode::RequestTrafficExceedLimit => CodeAbout::Request,
+            NotifyRegistrationStatusResultCode::InvalidAccessToken => CodeAbout::Request,
+            NotifyRegistrationStatusResultCode::MerchantNotRegistered => CodeAbout::Request,
+            NotifyRegistrationStatusResultCode::SystemError => CodeAbout::Request,
+            NotifyRegistrationStatusResultCode::CurrencyNotSupport => CodeAbout::Request,
+            NotifyRegistrationStatusResultCode::NoInterfaceDef => CodeAbout::Request,
+            NotifyRegistrationStatusResultCode::MsgParseError => CodeAbout::Request,
+            NotifyRegistrationStatusResultCode::FunctionNotMatch => CodeAbout::Request,
+            NotifyRegistrationStatusResultCode::InvalidClientStatus => CodeAbout::Request,
+            NotifyRegistrationStatusResultCode::Unrecognized(_) => CodeAbout::Request,
+        }
+    }
 }
 
 /// Result codes of registration. Only SUCCESS is documented; the others are plausible (registration.md §2).
@@ -1185,6 +1237,33 @@ impl ResultCode for RegistrationResultCode {
                 "The registrationRequestId was used before for a different request."
             }
             RegistrationResultCode::Unrecognized(_) => "",
+        }
+    }
+
+    fn about(&self) -> CodeAbout {
+        match self {
+            RegistrationResultCode::Success => CodeAbout::Request,
+            RegistrationResultCode::UnknownException => CodeAbout::Request,
+            RegistrationResultCode::ProcessFail => CodeAbout::Request,
+            RegistrationResultCode::ParamIllegal => CodeAbout::Request,
+            RegistrationResultCode::MethodNotSupported => CodeAbout::Request,
+            RegistrationResultCode::MediaTypeNotAcceptable => CodeAbout::Request,
+            RegistrationResultCode::InvalidApi => CodeAbout::Request,
+            RegistrationResultCode::InvalidClient => CodeAbout::Request,
+            RegistrationResultCode::InvalidSignature => CodeAbout::Request,
+            RegistrationResultCode::KeyNotFound => CodeAbout::Request,
+            RegistrationResultCode::AccessDenied => CodeAbout::Request,
+            RegistrationResultCode::RequestTrafficExceedLimit => CodeAbout::Request,
+            RegistrationResultCode::InvalidAccessToken => CodeAbout::Request,
+            RegistrationResultCode::MerchantNotRegistered => CodeAbout::Request,
+            RegistrationResultCode::SystemError => CodeAbout::Request,
+            RegistrationResultCode::CurrencyNotSupport => CodeAbout::Request,
+            RegistrationResultCode::NoInterfaceDef => CodeAbout::Request,
+            RegistrationResultCode::MsgParseError => CodeAbout::Request,
+            RegistrationResultCode::FunctionNotMatch => CodeAbout::Request,
+            RegistrationResultCode::InvalidClientStatus => CodeAbout::Request,
+            RegistrationResultCode::RepeatReqInconsistent => CodeAbout::Request,
+            RegistrationResultCode::Unrecognized(_) => CodeAbout::Request,
         }
     }
 }

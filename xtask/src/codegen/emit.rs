@@ -676,7 +676,22 @@ fn emit_codes(
     for (c, v) in codes.iter().zip(&variants) {
         let _ = writeln!(out, "{name}::{} => {},", v.name, lit(&c.meaning));
     }
-    let _ = writeln!(out, "{name}::Unrecognized(_) => \"\",\n}}\n}}\n}}\n");
+    let _ = writeln!(
+        out,
+        "{name}::Unrecognized(_) => \"\",\n}}\n}}\n\nfn about(&self) -> CodeAbout {{\nmatch self {{"
+    );
+    for (c, v) in codes.iter().zip(&variants) {
+        // Unmarked codes say nothing about the subject (the careful reading).
+        let about = match c.about.as_deref() {
+            Some("subject") => "Subject",
+            _ => "Request",
+        };
+        let _ = writeln!(out, "{name}::{} => CodeAbout::{about},", v.name);
+    }
+    let _ = writeln!(
+        out,
+        "{name}::Unrecognized(_) => CodeAbout::Request,\n}}\n}}\n}}\n"
+    );
     Ok(())
 }
 
@@ -758,7 +773,7 @@ pub fn emit(spec: &Spec) -> Result<Vec<(String, String)>, String> {
         for line in file.doc.trim().lines() {
             let _ = writeln!(out, "//! {}", line.trim());
         }
-        out.push_str("\n#![allow(unused_imports)]\n\nuse alloc::string::String;\nuse alloc::vec::Vec;\n\nuse serde::{Deserialize, Serialize};\n\nuse super::*;\nuse crate::validate::{Check, Path, Problem, Rules, ValidationErrors, WireStr};\nuse crate::{Action, Amount, Api, ApiResult, Currency, DateTime, Direction, Extra, HasResult, ResultCode, ResultStatus, Secret, StrBool, StrDecimal, StrInt};\n\n");
+        out.push_str("\n#![allow(unused_imports)]\n\nuse alloc::string::String;\nuse alloc::vec::Vec;\n\nuse serde::{Deserialize, Serialize};\n\nuse super::*;\nuse crate::validate::{Check, Path, Problem, Rules, ValidationErrors, WireStr};\nuse crate::{Action, Amount, Api, ApiResult, CodeAbout, Currency, DateTime, Direction, Extra, HasResult, ResultCode, ResultStatus, Secret, StrBool, StrDecimal, StrInt};\n\n");
         for (name, c) in &file.codes {
             let _ = c;
             emit_codes(spec, &mut out, name, &spec.defs[name].features)?;

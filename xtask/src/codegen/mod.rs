@@ -424,6 +424,16 @@ fn check(spec: &Spec, errors: &mut Vec<String>) {
                         code.code
                     ));
                 }
+                if let Some(a) = code
+                    .about
+                    .as_ref()
+                    .filter(|a| !["subject", "request"].contains(&a.as_str()))
+                {
+                    errors.push(format!(
+                        "{at}: code `{}`: `about` must be \"subject\" or \"request\", not `{a}`",
+                        code.code
+                    ));
+                }
                 if !ACTIONS.iter().any(|(w, _)| *w == code.action) {
                     errors.push(format!(
                         "{at}: code `{}`: unknown action `{}` (allowed: {})",

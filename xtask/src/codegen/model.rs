@@ -137,6 +137,8 @@ pub struct CodeDef {
     pub meaning: String,
     pub action: String,
     pub action_doc: Option<String>,
+    /// `"subject"` or `"request"` (absent: `"request"`); see FORMAT.md §2.5.
+    pub about: Option<String>,
     pub uncertain: Option<String>,
     pub evidence: Option<String>,
     pub rust: Option<String>,

@@ -250,3 +250,29 @@ fn an_uncertain_rule_is_optional_on_the_wire_and_flagged_by_validate() {
     let e = load_err("uncertain-rule-empty", &[("common.toml", &empty)]);
     assert!(e.contains("`uncertain_rule` needs the reason"), "{e}");
 }
+
+#[test]
+fn about_says_which_codes_speak_about_the_subject() {
+    let group = GROUP.replace(
+        "codes = []",
+        "codes = [ { code = \"THING_GONE\", status = \"F\", meaning = \"gone\", action = \"report_failure\", about = \"subject\" },\n          { code = \"BAD_FORM\", status = \"F\", meaning = \"bad\", action = \"fix_request_then_new_id\", about = \"request\" },\n          { code = \"UNSAID\", status = \"F\", meaning = \"?\", action = \"contact_support\" } ]",
+    );
+    let dir = spec_dir("about", &[("common.toml", COMMON), ("things.toml", &group)]);
+    let out = emit::emit(&load_all(&dir).unwrap()).unwrap();
+    let things = &out[1].1;
+    assert!(things.contains("fn about(&self) -> CodeAbout"), "{things}");
+    assert!(things.contains("DoThingResultCode::ThingGone => CodeAbout::Subject,"));
+    assert!(things.contains("DoThingResultCode::BadForm => CodeAbout::Request,"));
+    // Unmarked and unknown codes prove nothing about the subject.
+    assert!(things.contains("DoThingResultCode::Unsaid => CodeAbout::Request,"));
+    assert!(things.contains("DoThingResultCode::Unrecognized(_) => CodeAbout::Request,"));
+    let bad = group.replace("about = \"subject\"", "about = \"payment\"");
+    let e = load_err(
+        "about-bad",
+        &[("common.toml", COMMON), ("things.toml", &bad)],
+    );
+    assert!(
+        e.contains("`about` must be \"subject\" or \"request\""),
+        "{e}"
+    );
+}
