@@ -325,9 +325,12 @@ fn listen_answers_auth_notify_consult_unbinding_and_notify_payment() {
         verify_answer("/alipayplus/authNotify", &a)["result"]["resultStatus"],
         "S"
     );
-    let line: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    let raw = lines.next().unwrap().unwrap();
+    let line: Value = serde_json::from_str(&raw).unwrap();
     assert_eq!(line["authorizationNotifyType"], "TOKEN_CREATED");
-    assert_eq!(line["accessToken"], "AT-1");
+    // Credentials are never printed in clear.
+    assert_eq!(line["accessToken"], "***");
+    assert!(!raw.contains("AT-1"), "{raw}");
 
     // authNotify recognised by its body at any path.
     let cancel = json!({"authorizationNotifyType": "TOKEN_CANCELED", "authClientId": AUTH_CLIENT_ID, "accessToken": "AT-1"});
@@ -342,8 +345,10 @@ fn listen_answers_auth_notify_consult_unbinding_and_notify_payment() {
         verify_answer("/x/consultUnbinding", &a)["result"]["resultStatus"],
         "S"
     );
-    let line: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
-    assert_eq!(line["accessToken"], "AT-1");
+    let raw = lines.next().unwrap().unwrap();
+    let line: Value = serde_json::from_str(&raw).unwrap();
+    assert_eq!(line["accessToken"], "***");
+    assert!(!raw.contains("AT-1"), "{raw}");
 
     let paid = json!({"paymentResult": {"resultCode": "SUCCESS", "resultStatus": "S"},
         "paymentRequestId": "EX-1", "paymentId": "P-EX-1",

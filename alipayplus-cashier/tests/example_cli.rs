@@ -296,3 +296,48 @@ fn listen_prints_verified_notifications_and_answers_signed_acks() {
     let line = lines.next().unwrap().unwrap();
     assert!(line.contains("ID-1"));
 }
+
+/// The listener holds against a client trickling one byte every half second (each read would
+/// meet a per-read timeout): the whole request must arrive within its deadline (10 s).
+#[test]
+fn listen_cuts_a_trickling_client_at_the_request_deadline() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = command("https://unused.example")
+        .args(["listen", "--port", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _guard = Killed(child);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "listener did not start");
+        thread::sleep(Duration::from_millis(50));
+    }
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let started = Instant::now();
+    let head = b"POST /n HTTP/1.1\r\nContent-Length: 1000\r\n\r\n";
+    for byte in head.iter().chain([b'x'; 1000].iter()) {
+        if s.write_all(&[*byte]).is_err() || started.elapsed() > Duration::from_secs(16) {
+            break;
+        }
+        thread::sleep(Duration::from_millis(500));
+        // The listener answers 408 and closes at its deadline.
+        s.set_nonblocking(true).unwrap();
+        let mut buf = [0u8; 64];
+        let closed = s.read(&mut buf).is_ok();
+        s.set_nonblocking(false).unwrap();
+        if closed {
+            break;
+        }
+    }
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(14),
+        "the connection was held for {took:?}"
+    );
+}

@@ -102,21 +102,22 @@ fn pem_label(text: &str) -> Option<&str> {
 }
 
 /// Decodes bare base64 (any ASCII whitespace, e.g. line breaks, ignored) into zeroized memory.
+///
+/// Both buffers are `Zeroizing` and allocated once at their final size: a buffer that grew
+/// would be moved by the allocator, leaving an unwiped copy of the key text behind.
 fn decode_base64(bytes: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
-    let compact: Zeroizing<Vec<u8>> = Zeroizing::new(
-        bytes
-            .iter()
-            .copied()
-            .filter(|b| !b.is_ascii_whitespace())
-            .collect(),
-    );
+    let mut compact: Zeroizing<Vec<u8>> = Zeroizing::new(Vec::with_capacity(bytes.len()));
+    compact.extend(bytes.iter().copied().filter(|b| !b.is_ascii_whitespace()));
     if compact.is_empty() {
         return None;
     }
-    STANDARD_PAD_INDIFFERENT
-        .decode(compact.as_slice())
-        .ok()
-        .map(Zeroizing::new)
+    // Decoded length is at most 3/4 of the text (padding makes it less).
+    let mut der: Zeroizing<Vec<u8>> = Zeroizing::new(alloc::vec![0u8; compact.len() / 4 * 3 + 3]);
+    let len = STANDARD_PAD_INDIFFERENT
+        .decode_slice(compact.as_slice(), der.as_mut_slice())
+        .ok()?;
+    der.truncate(len);
+    Some(der)
 }
 
 impl PrivateKey {

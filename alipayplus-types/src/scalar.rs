@@ -164,7 +164,8 @@ impl<'de> Deserialize<'de> for StrDecimal {
 
 /// A credential sent as a JSON string (access token, refresh token, auth code).
 ///
-/// `Debug` never shows the value, so it cannot leak through logs or error messages.
+/// `Debug` never shows the value, so it cannot leak through logs or error messages, and the
+/// value is wiped (zeroized) when the `Secret` is dropped.
 ///
 /// ```
 /// use alipayplus_types::Secret;
@@ -186,6 +187,22 @@ impl Secret {
         &self.0
     }
 }
+
+impl zeroize::Zeroize for Secret {
+    /// Overwrites the credential's bytes (its whole buffer) with zeros, leaving it empty.
+    fn zeroize(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl Drop for Secret {
+    /// Wipes the credential: a dropped token leaves no copy in freed memory.
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(self);
+    }
+}
+
+impl zeroize::ZeroizeOnDrop for Secret {}
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -77,7 +77,7 @@ fn main() -> ExitCode {
         }
     };
     match command {
-        Command::Listen { port } => listen::serve(&config, port),
+        Command::Listen { port } => listen::serve_inbound(&config, port),
         call => {
             let client = Client::new(config, UreqTransport::new());
             run_call(&client, call).unwrap_or_else(|msg| {

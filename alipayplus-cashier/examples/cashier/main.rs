@@ -68,7 +68,7 @@ fn main() -> ExitCode {
         }
     };
     match command {
-        Command::Listen { port } => listen::serve(&config, port),
+        Command::Listen { port } => listen::serve_notifications(&config, port),
         call => {
             let client = Client::new(config, UreqTransport::new());
             run_call(&client, call)
