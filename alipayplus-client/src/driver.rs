@@ -271,7 +271,7 @@ impl PaymentFollower {
         }
     }
 
-    /// How the run stands now (the tracker included: store it while unresolved).
+    /// How the payment stands now, with the tracker to store (a stop before a final state).
     pub(crate) fn stopped(&mut self) -> Followed {
         self.followed.tracker = self.tracker.clone();
         self.followed.clone()

@@ -341,6 +341,10 @@ mod tests {
         assert_eq!(uri_path(""), "/");
         assert_eq!(uri_path_and_query("https://h.test:1/a/b?x=1#f"), "/a/b?x=1");
         assert_eq!(uri_path_and_query("/n?id=1"), "/n?id=1");
+        // Found by fuzzing: "://" in an origin-form target's path or query is no scheme.
+        assert_eq!(uri_path("/n?return=https://shop.test/x"), "/n");
+        assert_eq!(uri_path_and_query("/n?r=https://s/x#f"), "/n?r=https://s/x");
+        assert_eq!(uri_path("/://"), "/://");
     }
 
     #[test]

@@ -281,7 +281,7 @@ pub struct RegistrationNotification {
 /// knows.
 ///
 /// # Errors
-/// [`Refused`] with the signed refusal to send back (bad method or signature: nothing in the
+/// [`Refused`] with the refusal to send back (unsigned when the caller is not verified) (bad method or signature: nothing in the
 /// request is trusted; a body that does not parse: `PARAM_ILLEGAL`, Alipay+ re-sends).
 pub fn handle_notify_registration_status(
     config: &ClientConfig,

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use alipayplus_client::client::{Client, ClientConfig, Host};
-use alipayplus_client::time::{SystemClock, Timestamp};
+use alipayplus_client::time::{Clock, SystemClock, Timestamp};
 use alipayplus_client::transport::{Request, Transport};
 use alipayplus_client::transport_async::AsyncTransport;
 use alipayplus_operations::customs::declare_request;
@@ -28,14 +28,17 @@ use serde_json::json;
 /// What a client handed its transport.
 type Seen = Arc<Mutex<Vec<Request>>>;
 
-/// 2026-01-01T00:00:00Z, for every request of both clients.
+/// One instant, taken once when the test starts, for every request of both clients (fixed, so
+/// both send the same bytes; current, so the simulator's answers are fresh for the client).
 fn fixed_config(sim: &Simulator) -> ClientConfig {
+    static AT: std::sync::OnceLock<Timestamp> = std::sync::OnceLock::new();
+    let at = *AT.get_or_init(|| SystemClock.now());
     ClientConfig::new(
         sim.client_id(),
         Host::custom(sim.base_url()).unwrap(),
         keys::acqp_private_key().unwrap(),
         PublicKeys::single(1, keys::sim_public_key().unwrap()),
-        || Timestamp::from_unix_secs(1_767_225_600),
+        move || at,
     )
     .unwrap()
 }

@@ -140,7 +140,7 @@ fn tampered_unsigned_wrong_key_and_unparsable_deliveries_are_refused() {
     let r = handle_initiate_escalation(&config, &forged).unwrap_err();
     assert!(matches!(r.error, InboundError::Signature(_)));
     assert_eq!(
-        verify_answer(ESCALATION, &r.answer)["result"]["resultCode"],
+        unsigned_refusal(&r.answer)["result"]["resultCode"],
         "INVALID_SIGNATURE"
     );
     let r = handle_initiate_escalation(&config, &unsigned(ESCALATION, &body)).unwrap_err();

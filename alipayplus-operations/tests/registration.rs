@@ -163,7 +163,7 @@ fn handler_good_duplicate_tampered_unsigned_and_unparsable() {
     let refused = handle_notify_registration_status(&config, &forged).unwrap_err();
     assert!(matches!(refused.error, InboundError::Signature(_)));
     assert_eq!(
-        verify_answer(NOTIFY, &refused.answer)["result"]["resultCode"],
+        unsigned_refusal(&refused.answer)["result"]["resultCode"],
         "INVALID_SIGNATURE"
     );
 

@@ -236,7 +236,13 @@ fn declaration(id: &str, payment: &str, value: &str) -> Value {
 
 #[test]
 fn declarations_are_capped_per_payment_and_an_update_replaces() {
-    let sim = sim();
+    // The protocol clock stands still (moved only by advance_clock), so the one-second
+    // WAITING_FOR_PROCESSING state below does not lapse on a loaded machine.
+    let start = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let sim = sim_with(|c| c.with_clock(alipayplus_sim::clock::FixedClock(start)));
     let acqp = Acqp::new(&sim);
     let mut cn = pay_body("CN-1", 10_000, None);
     cn["paymentAmount"]["currency"] = json!("CNY");

@@ -21,6 +21,18 @@ fn unknown_fields_are_kept_at_every_level_and_sent_back() {
     assert_eq!(serde_json::to_value(&r).unwrap(), body);
 }
 
+/// Found by fuzzing (fuzz/regressions/auth_notify, consult_unbinding): an unknown numeric
+/// field near the float limits came back one bit off, parsed with serde_json's fast float path.
+#[test]
+fn unknown_float_fields_survive_parse_and_serialize_exactly() {
+    let text = r#"{"authClientId":"M1","_note":7.351431331863877e-308,"x":8.110453902700221e-308,"y":0.1,"z":1.7976931348623157e308}"#;
+    let parsed: ConsultUnbindingRequest = serde_json::from_str(text).unwrap();
+    let again: ConsultUnbindingRequest =
+        serde_json::from_slice(&serde_json::to_vec(&parsed).unwrap()).unwrap();
+    assert_eq!(again, parsed);
+    assert_eq!(parsed.extra["_note"].as_f64(), Some(7.351431331863877e-308));
+}
+
 #[test]
 fn unknown_enum_values_are_kept() {
     let env: Env =

@@ -9,6 +9,7 @@ mod demo;
 mod demo_autodebit;
 mod demo_operations;
 mod demo_reconcile;
+mod fuzz;
 mod load;
 mod sim;
 
@@ -28,6 +29,10 @@ commands:
       [--auth-notify-url URL] [--consult-unbinding-url URL]
                      run the Alipay+ simulator on 127.0.0.1 (see alipayplus-sim); --tls:
                      HTTPS with a certificate made at start (its CA's path printed)
+  fuzz [--seconds N] [TARGET...]
+                     each cargo-fuzz target (fuzz/, nightly) for N seconds (default 30), one
+                     at a time; prints executions and findings per target; crashes are
+                     minimised into fuzz/regressions/ (replayed by cargo test -p fuzz-harness)
   help               this text";
 
 /// `cargo xtask sim`'s options (the usage line `sim` prints on a bad option).
@@ -70,6 +75,7 @@ fn main() -> ExitCode {
         Some("demo") => demo::main(&args[1..]),
         Some("load") => load::main(&args[1..]),
         Some("sim") => sim::main(&args[1..]),
+        Some("fuzz") => fuzz::main(&args[1..]),
         Some(other) => {
             eprintln!("unknown xtask command `{other}`; run `cargo xtask help`");
             ExitCode::FAILURE

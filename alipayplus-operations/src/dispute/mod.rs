@@ -6,7 +6,7 @@
 //! Receiving, sans-IO so it fits any storage, blocking or async:
 //!
 //! 1. [`handle_initiate_retrieval`] / [`handle_initiate_escalation`] verify the signature and
-//!    parse: a [`DisputeDelivery`] holding the typed [`Dispute`] (or a signed refusal);
+//!    parse: a [`DisputeDelivery`] holding the typed [`Dispute`] (or a refusal);
 //! 2. the caller looks up what it stored under [`Dispute::store_key`] (kind and
 //!    `disputeRequestId`, the idempotency key, common §3.3);
 //! 3. the pure [`decide`] says [`Decision::New`] (store it, act on it),
@@ -181,7 +181,8 @@ impl DisputeDelivery {
 /// Verifies and parses an initiateRetrieval received at any URL.
 ///
 /// # Errors
-/// [`Refused`] with the signed refusal to send back (see [`alipayplus_client::inbound`]).
+/// [`Refused`] with the refusal to send back, unsigned when the caller is not verified (see
+/// [`alipayplus_client::inbound`]).
 pub fn handle_initiate_retrieval(
     config: &ClientConfig,
     request: &Request,
@@ -199,7 +200,8 @@ pub fn handle_initiate_retrieval(
 /// Verifies and parses an initiateEscalation received at any URL.
 ///
 /// # Errors
-/// [`Refused`] with the signed refusal to send back (see [`alipayplus_client::inbound`]).
+/// [`Refused`] with the refusal to send back, unsigned when the caller is not verified (see
+/// [`alipayplus_client::inbound`]).
 pub fn handle_initiate_escalation(
     config: &ClientConfig,
     request: &Request,

@@ -124,6 +124,14 @@ pub fn verify_answer(path: &str, answer: &Response) -> Value {
     serde_json::from_slice(&answer.body).unwrap()
 }
 
+/// Checks our refusal of an unverified caller is unsigned (no private-key work for it);
+/// returns its JSON body.
+pub fn unsigned_refusal(answer: &Response) -> Value {
+    assert!(answer.headers.get("Signature").is_none(), "{answer:?}");
+    assert_eq!(answer.status, 200);
+    serde_json::from_slice(&answer.body).unwrap()
+}
+
 /// Signs `request` like the client does and checks the wire shape: URL, headers, the body as
 /// JSON equal to `expected`, and a signature that verifies with our public key.
 pub fn assert_signed_shape<A: Api>(request: &A, expected: &Value) {

@@ -1,0 +1,198 @@
+//! alipayplus-reconcile: the settlement report parser, report file names, the ledger parser.
+
+use alipayplus_reconcile::{
+    AmountForm, Event, LedgerParser, Limits, ReportKind, ReportName, ReportOptions, ReportParser,
+    RowTotals,
+};
+use alipayplus_types::Currency;
+
+const CURRENCIES: [&str; 5] = ["SGD", "USD", "JPY", "KWD", "CNY"];
+
+/// Most parser calls per input byte before the parser counts as stuck.
+const MAX_CALLS_PER_BYTE: usize = 8;
+
+/// Feeds `data` to `step` whole or in chunks of `chunk` bytes, then empty slices (the end of
+/// the file), until `step` says it is done; returns its transcript. Asking for more after
+/// the end of the file would be a hang.
+fn feed(
+    data: &[u8],
+    chunk: Option<usize>,
+    mut step: impl FnMut(&mut &[u8], &mut Vec<String>) -> bool,
+) -> Vec<String> {
+    let mut transcript = Vec::new();
+    let mut rest = data;
+    let mut input: &[u8] = &[];
+    let budget = data.len() * MAX_CALLS_PER_BYTE + 64;
+    for _ in 0..budget {
+        // An empty slice after "need input" is the end of the file (before it, a chunk used
+        // up): the parser must then finish.
+        let asked_before = transcript.last().is_some_and(|t| t == NEED_INPUT);
+        let at_end = asked_before && input.is_empty() && rest.is_empty();
+        if input.is_empty() && !rest.is_empty() {
+            let take = chunk.unwrap_or(rest.len()).min(rest.len());
+            (input, rest) = rest.split_at(take);
+        }
+        if step(&mut input, &mut transcript) {
+            return transcript;
+        }
+        let asked = transcript.last().is_some_and(|t| t == NEED_INPUT);
+        assert!(
+            !(at_end && asked),
+            "asked for input after the end of the file"
+        );
+    }
+    panic!("the parser did not finish within {budget} calls")
+}
+
+const NEED_INPUT: &str = "need input";
+
+/// Settlement report files (report.rs, records.rs). Input: 4 bytes of options (kind,
+/// currency, bit 0: major-unit amounts, bit 1: tiny buffer caps; chunk size), then the file.
+/// The events are the same whether the file comes whole or in chunks, the buffers stay
+/// within their caps, and totals never panic.
+pub fn report(data: &[u8]) {
+    let Some((options, file)) = data.split_first_chunk::<4>() else {
+        return;
+    };
+    let [kind, currency, flags, chunk] = *options;
+    let kind = ReportKind::ALL[usize::from(kind) % ReportKind::ALL.len()];
+    let currency = CURRENCIES[usize::from(currency) % CURRENCIES.len()];
+    let Ok(currency) = Currency::new(currency) else {
+        return;
+    };
+    let limits = if flags & 2 != 0 {
+        Limits {
+            max_record_bytes: 64,
+            max_fields: 8,
+        }
+    } else {
+        Limits::default()
+    };
+    let options = ReportOptions {
+        amounts: if flags & 1 != 0 {
+            AmountForm::MajorDecimal
+        } else {
+            AmountForm::MinorUnits
+        },
+        limits,
+    };
+    let bound = 4 * (limits.max_record_bytes + limits.max_fields * 16) + 8192;
+    let run = |chunk: Option<usize>| {
+        let mut parser = ReportParser::new("fuzz.csv", kind, currency, options);
+        let mut totals = RowTotals::default();
+        let transcript = feed(file, chunk, |input, out| {
+            let event = parser.next(input);
+            let done = match event {
+                Err(e) => {
+                    out.push(format!("error {e}"));
+                    true
+                }
+                Ok(Event::NeedInput) => {
+                    out.push(NEED_INPUT.into());
+                    false
+                }
+                Ok(Event::Summary) => {
+                    out.push("summary".into());
+                    false
+                }
+                Ok(Event::End) => {
+                    out.push("end".into());
+                    true
+                }
+                Ok(Event::Row(row)) => {
+                    let tx = row.transaction();
+                    if let Ok(tx) = &tx {
+                        totals.add(tx.amount);
+                    }
+                    out.push(format!(
+                        "row {} {:?} {:?} {:?} {:?}",
+                        row.line(),
+                        row.columns().collect::<Vec<_>>(),
+                        tx.map_err(|e| e.to_string()),
+                        row.fee().map_err(|e| e.to_string()),
+                        row.settlement().map_err(|e| e.to_string()),
+                    ));
+                    false
+                }
+            };
+            assert!(
+                parser.buffer_bytes() <= bound,
+                "{} buffer bytes over {bound}",
+                parser.buffer_bytes()
+            );
+            done
+        });
+        let _ = totals.net();
+        let _ = totals.disagreement(parser.summary());
+        let rows = parser.rows();
+        (transcript, rows, format!("{:?}", parser.summary()))
+    };
+    let whole = run(None);
+    let chunked = run(Some(usize::from(chunk.max(1))));
+    let events = |t: &Vec<String>| {
+        t.iter()
+            .filter(|e| *e != NEED_INPUT)
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        events(&whole.0),
+        events(&chunked.0),
+        "chunking changed the events"
+    );
+    assert_eq!(
+        (whole.1, &whole.2),
+        (chunked.1, &chunked.2),
+        "chunking changed the totals"
+    );
+}
+
+/// Report file names (name.rs). A name that parses is exactly the name it formats to.
+pub fn report_name(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let Ok(name) = ReportName::parse(&text) else {
+        return;
+    };
+    assert_eq!(name.file_name(), text, "a parsed name formats differently");
+    assert_eq!(ReportName::parse(&name.file_name()).ok(), Some(name));
+}
+
+/// The merchant's ledger file (ledger.rs). Input: 1 byte of chunk size, then the file. The
+/// records are the same whole or in chunks.
+pub fn ledger(data: &[u8]) {
+    let Some((&chunk, file)) = data.split_first() else {
+        return;
+    };
+    let run = |chunk: Option<usize>| {
+        let mut parser = LedgerParser::new("ledger.csv");
+        feed(file, chunk, |input, out| match parser.next(input) {
+            Err(e) => {
+                out.push(format!("error {e}"));
+                true
+            }
+            Ok(None) => {
+                out.push("end".into());
+                true
+            }
+            Ok(Some(None)) => {
+                out.push(NEED_INPUT.into());
+                false
+            }
+            Ok(Some(Some(record))) => {
+                let _ = record.cycle();
+                out.push(format!("record {} {record:?}", parser.line()));
+                false
+            }
+        })
+    };
+    let events = |t: Vec<String>| {
+        t.into_iter()
+            .filter(|e| e != NEED_INPUT)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        events(run(None)),
+        events(run(Some(usize::from(chunk.max(1))))),
+        "chunking changed the records"
+    );
+}
