@@ -126,8 +126,9 @@ pub struct TrackerPolicy {
     #[serde(default = "default_pay_in_flight")]
     pub pay_in_flight: Duration,
     /// After cancelPayment answered `ORDER_NOT_EXIST`: the payment is closed as not charged
-    /// only once the last pay attempt plus [`TrackerPolicy::pay_in_flight`] plus this margin
-    /// has passed; until then it is inquired (default 60 s).
+    /// only when an inquiry made once the last pay attempt plus
+    /// [`TrackerPolicy::pay_in_flight`] plus this margin has passed still answers
+    /// `ORDER_NOT_EXIST`; until then it is inquired (default 60 s).
     ///
     /// Our reading (the spec is silent on whether a delayed pay can still land after such a
     /// cancel): a pay still travelling (queued in a proxy, retried by a gateway) could create
@@ -377,8 +378,9 @@ enum Phase {
     Cancelling,
     /// Cancel was refused: inquire at `next_at` to learn the payment's state.
     Settling,
-    /// Cancel answered `ORDER_NOT_EXIST`: inquire until `close_at` (no delayed pay can land
-    /// after it), then close as not charged.
+    /// Cancel answered `ORDER_NOT_EXIST`: inquire until an inquiry made at or after
+    /// `close_at` (no delayed pay can land after it) also answers `ORDER_NOT_EXIST`, then close
+    /// as not charged.
     Confirming {
         close_at: Timestamp,
     },
@@ -596,19 +598,12 @@ impl PaymentTracker {
             self.phase = Phase::Settling;
             self.next_at = now;
         }
-        if (self.phase == Phase::Settling && now >= self.give_up_at())
+        let settling = matches!(self.phase, Phase::Settling | Phase::Confirming { .. });
+        if (settling && now >= self.give_up_at())
             || self.unanswered_calls >= self.policy.call_budget
         {
             self.finish(Final::Unresolved);
             return Step::Finished(Final::Unresolved);
-        }
-        if let Phase::Confirming { close_at } = self.phase
-            && now >= close_at
-        {
-            // No pay can land any more: the cancel's ORDER_NOT_EXIST stands.
-            self.finish(Final::Failed {
-                code: ORDER_NOT_EXIST.into(),
-            });
         }
         let action = match &self.phase {
             Phase::Paying => Step::Pay,
@@ -855,7 +850,19 @@ impl PaymentTracker {
                 Update::Progress
             }
             InquiryReport::OrderNotFound => {
+                let Phase::Confirming { close_at } = self.phase else {
+                    unreachable!("only called while confirming")
+                };
+                if now >= close_at {
+                    // Asked after no pay can land any more: the payment does not exist.
+                    // (Closing on the clock alone is not enough: a pay may have landed
+                    // while the inquiries in between went unanswered.)
+                    return self.finish(Final::Failed {
+                        code: ORDER_NOT_EXIST.into(),
+                    });
+                }
                 self.poll_later(now);
+                self.next_at = self.next_at.min(close_at);
                 Update::Progress
             }
             InquiryReport::NoAnswer => {

@@ -153,6 +153,14 @@ impl FaultPlan {
         self.rules.clear();
     }
 
+    /// Drops the rules aimed at one payment (spent or not); returns how many.
+    pub(crate) fn remove_for(&mut self, payment_request_id: &str) -> usize {
+        let before = self.rules.len();
+        self.rules
+            .retain(|r| r.payment_request_id.as_deref() != Some(payment_request_id));
+        before - self.rules.len()
+    }
+
     pub(crate) fn rules(&self) -> Vec<FaultRule> {
         self.rules.clone()
     }

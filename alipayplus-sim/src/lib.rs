@@ -296,6 +296,13 @@ impl Simulator {
         lock(&self.shared.faults).clear();
     }
 
+    /// Removes the fault rules aimed at one payment ([`FaultRule::for_payment`]), used or not;
+    /// returns how many. A long run that aims faults at each of its payments drops them when
+    /// the payment is done, so the rule list (checked in order on every call) stays short.
+    pub fn remove_faults_for(&self, payment_request_id: &str) -> usize {
+        lock(&self.shared.faults).remove_for(payment_request_id)
+    }
+
     /// Sets the notification faults for notifications queued from now on.
     pub fn set_notify_faults(&self, faults: NotifyFaults) {
         *lock(&self.shared.notify_faults) = faults;

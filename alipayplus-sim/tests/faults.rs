@@ -289,3 +289,26 @@ fn late_and_out_of_order_notifications() {
     assert_eq!(order, ["OOO-B", "OOO-A"]);
     assert!(got.iter().all(|r| r.verified && r.acked));
 }
+
+#[test]
+fn faults_aimed_at_one_payment_can_be_dropped_when_it_is_done() {
+    let sim = sim();
+    let acqp = Acqp::new(&sim);
+    sim.add_fault(FaultRule::always(Fault::Unsigned).for_payment("DONE-1"));
+    sim.add_fault(FaultRule::once("refund", Fault::BadSignature).for_payment("DONE-1"));
+    sim.add_fault(FaultRule::always(Fault::Unsigned).for_payment("OPEN-1"));
+    assert_eq!(sim.remove_faults_for("DONE-1"), 2);
+    assert_eq!(sim.remove_faults_for("DONE-1"), 0);
+    assert!(
+        acqp.call(INQUIRY, &json!({"paymentRequestId": "DONE-1"}))
+            .verified
+            .is_ok()
+    );
+    assert!(
+        acqp.call(INQUIRY, &json!({"paymentRequestId": "OPEN-1"}))
+            .verified
+            .is_err(),
+        "another payment's rules stay"
+    );
+    assert_eq!(sim.faults().len(), 1);
+}

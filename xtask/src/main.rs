@@ -10,6 +10,7 @@ mod demo_autodebit;
 mod demo_operations;
 mod demo_reconcile;
 mod fuzz;
+mod load;
 mod sim;
 
 const USAGE: &str = "usage: cargo xtask <command>
@@ -21,6 +22,9 @@ commands:
                      openssl speed rsa2048 + the signing backends' benchmarks; writes the
                      table into README.md (--no-write: print it only)
   demo               the main job: the Cashier and Auto Debit flows against the simulator over HTTP
+  load --flows N --concurrency C [--seed S]
+                     load and fault run against the simulator with money invariants
+                     (a release build: re-runs itself with cargo run --release)
   sim [--port N] [--tls] [--wallets A,B] [--no-connect-wallet] [--notify-url URL]
       [--auth-notify-url URL] [--consult-unbinding-url URL]
                      run the Alipay+ simulator on 127.0.0.1 (see alipayplus-sim); --tls:
@@ -69,6 +73,7 @@ fn main() -> ExitCode {
             }
         }
         Some("demo") => demo::main(&args[1..]),
+        Some("load") => load::main(&args[1..]),
         Some("sim") => sim::main(&args[1..]),
         Some("fuzz") => fuzz::main(&args[1..]),
         Some(other) => {

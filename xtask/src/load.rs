@@ -1,0 +1,1097 @@
+//! `cargo xtask load --flows N --concurrency C [--seed S]`: a load and fault run with money
+//! invariants (issue 14).
+//!
+//! Drives N complete flows, Cashier and Auto Debit mixed, through `alipayplus-ureq` against the
+//! simulator on loopback, C at a time. Every flow gets faults drawn from the seed and aimed at
+//! its own `paymentRequestId` (timeouts, answers lost after the simulator committed, `U`, 5xx,
+//! unsigned, badly signed and tampered answers, on pay, inquiry, cancel and refund), and the
+//! notifications are damaged on and off for the whole run (duplicates, late, held and released
+//! out of order, badly signed first attempts). The merchant's listener receives them through
+//! the client's inbound handler and hands them to the flows.
+//!
+//! Cashier flows: the shopper approves, declines or abandons (the tracker then cancels after
+//! the window); a paid order is then refunded (in part, in full, in two parts) or reversed by a
+//! merchant cancel; a failed order is paid again with a new id when the tracker allows it.
+//! Auto Debit flows: one binding made at the start, then agreement payments with the same
+//! faults and refunds.
+//!
+//! Time-bound rules run on a shared protocol clock that runs [`SCALE`] times faster than real
+//! time, starting at 23:50 UTC+8 (so the early payments meet the T+1 cancel deadline at 00:15):
+//! the simulator and the client read the same clock, and the tracker policies are the real
+//! ones, with `pay_in_flight` covering the scaled transport timeout.
+//!
+//! At the end it checks, per merchant order and net of cancels and refunds, the simulator's
+//! books against the client's records; it prints flows per second, p50/p99 per API and how
+//! close the round trips came to what RSA allows on this machine (measured in the same run);
+//! exits non-zero if an invariant broke.
+//!
+//! The run is a release build: started from a debug build (`cargo xtask load`), it re-runs
+//! itself with `cargo run --release`.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::process::{Command, ExitCode};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
+
+use alipayplus_autodebit::payment::RESULT_WINDOW;
+use alipayplus_autodebit::{
+    AuthClient, AuthState, AuthorizationUrls, Binding, TokenSet, agreement_pay_request,
+    pay_request as agreement_pay,
+};
+use alipayplus_cashier::cashier::{cashier_payment_factor, pay_request as cashier_pay_request};
+use alipayplus_client::cancel::cancel_request;
+use alipayplus_client::client::{Client, ClientConfig, Host, Outcome};
+use alipayplus_client::driver::{Event, Flow, PaymentFollower};
+use alipayplus_client::inquiry::PaymentRef;
+use alipayplus_client::refund::refund_request;
+use alipayplus_client::time::Timestamp;
+use alipayplus_client::tracker::{Final, PaymentTracker, TrackerPolicy};
+use alipayplus_client::transport::{Headers, Request, Response, Transport};
+use alipayplus_sign::{PublicKeys, message};
+use alipayplus_sim::{
+    AutoDebitConfig, Fault, FaultRule, NotifyFaults, PaymentStatus, SimConfig, Simulator, keys,
+};
+use alipayplus_types::{
+    Amount, Currency, DateTime, Env, HasResult, Merchant, NotifyPaymentRequest, Order, PayRequest,
+    PaymentMethod, Secret, TerminalType,
+};
+use alipayplus_ureq::UreqTransport;
+
+type Res<T> = Result<T, String>;
+
+/// Protocol time runs this many times faster than real time.
+const SCALE: u32 = 120;
+/// The client's whole-request timeout (real time): 48 s of protocol time.
+const TIMEOUT: Duration = Duration::from_millis(400);
+/// A flow still open after this much real time is stopped (and counted without a final state).
+const FLOW_GUARD: Duration = Duration::from_secs(120);
+/// How long (real time) a pay may still wait in the simulator's queue after the client gave
+/// up on it: see [`scaled`].
+const LANDING: Duration = Duration::from_secs(5);
+
+const USAGE: &str = "usage: cargo xtask load --flows N --concurrency C [--seed S]";
+
+struct Args {
+    flows: usize,
+    concurrency: usize,
+    seed: u64,
+}
+
+fn parse(args: &[String]) -> Res<Args> {
+    let mut out = Args {
+        flows: 0,
+        concurrency: 0,
+        seed: 1,
+    };
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let value = it.next().ok_or(format!("{flag} needs a value"))?;
+        let bad = |e: std::num::ParseIntError| format!("{flag} {value}: {e}");
+        match flag.as_str() {
+            "--flows" => out.flows = value.parse().map_err(bad)?,
+            "--concurrency" => out.concurrency = value.parse().map_err(bad)?,
+            "--seed" => out.seed = value.parse().map_err(bad)?,
+            other => return Err(format!("unknown option {other}")),
+        }
+    }
+    if out.flows == 0 || out.concurrency == 0 {
+        return Err("--flows and --concurrency are required (at least 1)".into());
+    }
+    Ok(out)
+}
+
+/// Runs the load; the exit code says whether every invariant held.
+pub fn main(args: &[String]) -> ExitCode {
+    if cfg!(debug_assertions) {
+        // RSA in a debug build is tens of times slower: the run is a release build.
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["run", "--release", "--quiet", "-p", "xtask", "--", "load"])
+            .args(args)
+            .status();
+        return match status {
+            Ok(s) if s.success() => ExitCode::SUCCESS,
+            Ok(_) => ExitCode::FAILURE,
+            Err(e) => {
+                eprintln!("load: could not start the release build: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let args = match parse(args) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("load: {e}\n\n{USAGE}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match run(&args) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => {
+            eprintln!("\nload FAILED: an invariant broke (see above)");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("\nload FAILED: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// splitmix64: a small seeded generator (the run's faults and choices follow the seed).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+}
+
+/// The protocol clock of the run, shared by the simulator and the client.
+#[derive(Clone)]
+struct ScaledClock {
+    base_ms: i64,
+    start: Instant,
+}
+
+impl ScaledClock {
+    fn now_ms(&self) -> i64 {
+        let real = i64::try_from(self.start.elapsed().as_millis()).unwrap_or(i64::MAX);
+        self.base_ms
+            .saturating_add(real.saturating_mul(i64::from(SCALE)))
+    }
+
+    /// Real time to wait until protocol time `until`.
+    fn real_until(&self, until: Timestamp) -> Duration {
+        let ms = until.unix_millis().saturating_sub(self.now_ms()).max(0);
+        Duration::from_millis(u64::try_from(ms).unwrap_or(0) / u64::from(SCALE))
+    }
+}
+
+impl alipayplus_sim::clock::Clock for ScaledClock {
+    fn now_unix_millis(&self) -> i64 {
+        self.now_ms()
+    }
+}
+
+impl alipayplus_client::time::Clock for ScaledClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::from_unix_millis(self.now_ms())
+    }
+}
+
+/// Latencies per API (microseconds), recorded by the transport.
+#[derive(Default)]
+struct Metrics {
+    latencies: Mutex<HashMap<String, Vec<u32>>>,
+    /// Answers that came back signed (a full round trip: four RSA operations).
+    signed: AtomicU64,
+}
+
+impl Metrics {
+    fn record(&self, uri: &str, took: Duration) {
+        let api = uri.rsplit('/').next().unwrap_or(uri).to_owned();
+        let us = u32::try_from(took.as_micros()).unwrap_or(u32::MAX);
+        if let Ok(mut map) = self.latencies.lock() {
+            map.entry(api).or_default().push(us);
+        }
+    }
+}
+
+/// Notifications verified by the merchant's listener, handed to the flow of their payment.
+#[derive(Default)]
+struct Inbox {
+    routes: Mutex<HashMap<String, mpsc::Sender<NotifyPaymentRequest>>>,
+    accepted: AtomicUsize,
+    refused: AtomicUsize,
+}
+
+/// How one payment (one `paymentRequestId`) of an order ended on the client's side.
+#[derive(Debug, Clone)]
+struct Attempt {
+    id: String,
+    final_state: Option<Final>,
+    /// Refunded, as the client was told (`S` refund answers).
+    refunded: u64,
+    /// A refund whose outcome stayed unknown (with the reason).
+    refund_unknown: Option<String>,
+    /// Reversed by a merchant cancel answered `S`.
+    reversed: bool,
+}
+
+#[derive(Debug, Clone)]
+struct OrderRecord {
+    order: String,
+    auto_debit: bool,
+    attempts: Vec<Attempt>,
+    mismatches: u32,
+}
+
+struct Ctx<'a, T: Transport> {
+    client: &'a Client<T>,
+    sim: &'a Simulator,
+    clock: &'a ScaledClock,
+    inbox: &'a Inbox,
+    notify_url: String,
+    token: Secret,
+    calls: &'a AtomicU64,
+}
+
+fn run(args: &Args) -> Res<bool> {
+    let base = Timestamp::parse_iso8601("2025-02-20T23:50:00+08:00").map_err(|e| e.to_string())?;
+    let clock = ScaledClock {
+        base_ms: base.unix_millis(),
+        start: Instant::now(),
+    };
+    let mut config = SimConfig::bundled()
+        .map_err(|e| e.to_string())?
+        .with_fast_notifications(8, Duration::from_millis(150))
+        .with_clock(clock.clone());
+    // Delayed answers hold a worker each.
+    config.workers = args.concurrency * 2 + 8;
+    let sim = Simulator::start(config).map_err(|e| e.to_string())?;
+    let inbox = Arc::new(Inbox::default());
+    let listener = Listener::start(client_config(&sim, &clock)?, Arc::clone(&inbox))?;
+    sim.set_autodebit_config(AutoDebitConfig {
+        access_token_ttl_secs: 365 * 86_400,
+        ..AutoDebitConfig::default()
+    });
+
+    // RSA costs measured before the load (the machine is shared: measured in the same run).
+    let rsa = rsa_costs()?;
+    let metrics = Metrics::default();
+    let ureq = UreqTransport::builder()
+        .read_timeout(TIMEOUT)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let transport = |request: Request| -> Result<Response, _> {
+        let uri = request.uri.clone();
+        let started = Instant::now();
+        let answer = ureq.send(request);
+        metrics.record(&uri, started.elapsed());
+        if let Ok(r) = &answer
+            && r.status == 200
+            && r.headers.get("signature").is_some()
+        {
+            // Signed by the simulator: both sides signed and verified.
+            metrics.signed.fetch_add(1, Ordering::Relaxed);
+        }
+        answer
+    };
+    let client = Client::new(client_config(&sim, &clock)?, transport);
+    let token = bind(&client, &sim)?;
+    println!(
+        "load: {} flows, {} at a time, seed {}; simulator {} (protocol clock x{SCALE} from {})",
+        args.flows,
+        args.concurrency,
+        args.seed,
+        sim.base_url(),
+        base.format(alipayplus_client::time::TimeFormat::Offset(480)),
+    );
+
+    let calls = AtomicU64::new(0);
+    let ctx = Ctx {
+        client: &client,
+        sim: &sim,
+        clock: &clock,
+        inbox: &inbox,
+        notify_url: listener.url.clone(),
+        token,
+        calls: &calls,
+    };
+    let next = AtomicUsize::new(0);
+    let records = Mutex::new(Vec::with_capacity(args.flows));
+    let done = AtomicBool::new(false);
+    let started = Instant::now();
+    std::thread::scope(|s| {
+        // Notification faults change every 200 ms; held ones are released (newest first).
+        s.spawn(|| {
+            let mut rng = Rng(args.seed ^ 0x5EED);
+            while !done.load(Ordering::SeqCst) {
+                sim.set_notify_faults(NotifyFaults {
+                    duplicates: u32::try_from(rng.below(3)).unwrap_or(0),
+                    late_ms: rng.below(300),
+                    hold: rng.chance(25),
+                    bad_signature_first: rng.chance(30),
+                });
+                std::thread::sleep(Duration::from_millis(200));
+                sim.release_notifications();
+            }
+        });
+        let workers: Vec<_> = (0..args.concurrency)
+            .map(|_| {
+                s.spawn(|| {
+                    loop {
+                        let n = next.fetch_add(1, Ordering::SeqCst);
+                        if n >= args.flows {
+                            break;
+                        }
+                        let record = flow(&ctx, args.seed, n);
+                        if let Ok(mut r) = records.lock() {
+                            r.push(record);
+                        }
+                        if (n + 1).is_multiple_of(1000) {
+                            println!("  {} flows started", n + 1);
+                        }
+                    }
+                })
+            })
+            .collect();
+        for w in workers {
+            let _ = w.join();
+        }
+        done.store(true, Ordering::SeqCst);
+    });
+    let elapsed = started.elapsed();
+    // Let every notification finish: faults off, held ones out, re-sends done.
+    sim.set_notify_faults(NotifyFaults::default());
+    sim.release_notifications();
+    // The simulator delivers notifications from one thread: a backlog built under load drains
+    // now (re-sends included).
+    let draining = Instant::now();
+    let idle = sim.wait_notifications_idle(Duration::from_secs(300));
+    println!(
+        "notifications: queue drained {:.1} s after the last flow ({})",
+        draining.elapsed().as_secs_f64(),
+        if idle { "idle" } else { "NOT idle" }
+    );
+    let records = records.into_inner().map_err(|e| e.to_string())?;
+    let ok = check(&sim, &records, idle);
+    println!(
+        "merchant listener: {} notifications accepted and acknowledged, {} refused (bad signatures)",
+        inbox.accepted.load(Ordering::Relaxed),
+        inbox.refused.load(Ordering::Relaxed)
+    );
+    report(args, elapsed, &metrics, &sim, rsa)?;
+    drop(listener);
+    Ok(ok)
+}
+
+fn client_config(sim: &Simulator, clock: &ScaledClock) -> Res<ClientConfig> {
+    let key = keys::acqp_private_key().map_err(|e| e.to_string())?;
+    let alipay = keys::sim_public_key().map_err(|e| e.to_string())?;
+    let host = Host::custom(sim.base_url()).map_err(|e| e.to_string())?;
+    ClientConfig::new(
+        sim.client_id(),
+        host,
+        key,
+        PublicKeys::single(1, alipay),
+        clock.clone(),
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// One Auto Debit binding for the run (made before the faults start): its access token.
+fn bind<T: Transport>(client: &Client<T>, sim: &Simulator) -> Res<Secret> {
+    let merchant = AuthClient::new("M-LOAD-0001", "Load Test Merchant");
+    let mut binding = Binding::new(
+        &merchant.id,
+        "https://load-merchant.example/auto-debit/return",
+        AuthState::from_random_bytes([7; 16]),
+    );
+    let prepared = client
+        .call(&binding.prepare_request(&merchant, TerminalType::Web, None))
+        .map_err(|e| e.to_string())?;
+    let url = prepared
+        .body()
+        .filter(|_| prepared.is_success())
+        .and_then(|b| {
+            AuthorizationUrls::from_response(b)
+                .for_terminal(&TerminalType::Web)
+                .map(String::from)
+        })
+        .ok_or("prepare returned no authorization URL")?;
+    let consent = sim.consent(&url).map_err(|e| e.to_string())?;
+    binding
+        .on_redirect(&consent.redirect_url)
+        .map_err(|e| e.to_string())?;
+    let exchange = binding.apply_token_request().map_err(|e| e.to_string())?;
+    let tokens = client.call(&exchange).map_err(|e| e.to_string())?;
+    let set = tokens
+        .body()
+        .filter(|_| tokens.is_success())
+        .map(TokenSet::from_apply_token)
+        .ok_or("applyToken did not succeed")?
+        .map_err(|e| e.to_string())?;
+    Ok(set.access_token)
+}
+
+/// Faults aimed at one payment: each API hit with some chance, once or twice.
+fn aim_faults(sim: &Simulator, rng: &mut Rng, id: &str) {
+    for api in ["pay", "inquiryPayment", "cancelPayment", "refund"] {
+        if !rng.chance(35) {
+            continue;
+        }
+        let fault = match rng.below(7) {
+            0 => Fault::Delay {
+                ms: u64::try_from(TIMEOUT.as_millis()).unwrap_or(400) + 150,
+            },
+            1 => Fault::UnknownResult { code: None },
+            2 => Fault::HttpStatus {
+                status: [500, 502, 503][usize::try_from(rng.below(3)).unwrap_or(0)],
+            },
+            3 => Fault::Unsigned,
+            4 => Fault::BadSignature,
+            5 => Fault::TamperedBody,
+            _ => Fault::HttpStatus { status: 504 },
+        };
+        let mut rule = FaultRule::once(api, fault)
+            .for_payment(id)
+            .times(1 + u32::try_from(rng.below(2)).unwrap_or(0));
+        // Mostly the hard case: the simulator committed, the answer is lost or damaged.
+        if rng.chance(30) {
+            rule = rule.unprocessed();
+        }
+        sim.add_fault(rule);
+    }
+}
+
+/// A product's policy on the scaled clock. The late-landing rule is the one that meets real
+/// time: a pay can wait in the simulator's accept queue (real time, long on a busy machine)
+/// while the protocol clock runs [`SCALE`] times faster, so the time a pay may be in flight
+/// and the margin after it are given in real time: the transport timeout, and [`LANDING`].
+/// (The first 10,000-flow run, with the default 60 s protocol margin = 0.5 s real, caught a
+/// pay that landed after it: a payment closed as `ORDER_NOT_EXIST` that the simulator then
+/// charged.)
+fn scaled(mut policy: TrackerPolicy) -> TrackerPolicy {
+    policy.pay_in_flight = TIMEOUT * SCALE;
+    policy.late_landing_margin = LANDING * SCALE;
+    policy
+}
+
+/// What the shopper does with a Cashier payment.
+#[derive(Clone, Copy, PartialEq)]
+enum Shopper {
+    /// Approves this long (protocol time) after the redirect.
+    Approve(Duration),
+    /// Declines (balance) after this long.
+    Decline(Duration),
+    /// Never comes back: the window ends, the tracker cancels.
+    Abandon,
+}
+
+fn flow<T: Transport>(ctx: &Ctx<'_, T>, seed: u64, n: usize) -> OrderRecord {
+    let mut rng = Rng(seed.wrapping_mul(0x1000_0000_01B3) ^ (n as u64));
+    let auto_debit = rng.chance(40);
+    let order = format!("LOAD-{seed}-{n}");
+    let amount = 100 + rng.below(99_900);
+    let mut record = OrderRecord {
+        order: order.clone(),
+        auto_debit,
+        attempts: Vec::new(),
+        mismatches: 0,
+    };
+    // A failed order is paid again with a new id, once, when the tracker allows it.
+    for attempt in 0..2 {
+        let id = format!("{order}-A{attempt}");
+        aim_faults(ctx.sim, &mut rng, &id);
+        let (tx, rx) = mpsc::channel();
+        if let Ok(mut routes) = ctx.inbox.routes.lock() {
+            routes.insert(id.clone(), tx);
+        }
+        let shopper = match rng.below(10) {
+            _ if attempt > 0 => Shopper::Approve(Duration::from_secs(5)),
+            0..=5 => Shopper::Approve(Duration::from_secs(rng.below(60))),
+            6 | 7 => Shopper::Decline(Duration::from_secs(rng.below(60))),
+            _ => Shopper::Abandon,
+        };
+        let result = pay(ctx, &mut rng, &order, &id, amount, auto_debit, shopper, &rx);
+        let (final_state, mismatches) = match result {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("  {id}: {e}");
+                (None, 1)
+            }
+        };
+        record.mismatches += mismatches;
+        let mut a = Attempt {
+            id: id.clone(),
+            final_state: final_state.clone(),
+            refunded: 0,
+            refund_unknown: None,
+            reversed: false,
+        };
+        if final_state == Some(Final::Succeeded) {
+            after_paid(ctx, &mut rng, &mut a, amount);
+        }
+        ctx.sim.remove_faults_for(&id);
+        // Late copies of its notification are still acknowledged, just not handed on.
+        if let Ok(mut routes) = ctx.inbox.routes.lock() {
+            routes.remove(&id);
+        }
+        let retry = final_state
+            .as_ref()
+            .is_some_and(|f| f.may_retry_with_new_id() && !matches!(f, Final::Cancelled));
+        record.attempts.push(a);
+        if !retry {
+            break;
+        }
+    }
+    record
+}
+
+/// Sends pay and follows it to a final state; returns it and the notifications that did not
+/// match the order.
+#[allow(clippy::too_many_arguments)]
+fn pay<T: Transport>(
+    ctx: &Ctx<'_, T>,
+    rng: &mut Rng,
+    order_id: &str,
+    id: &str,
+    minor: u64,
+    auto_debit: bool,
+    shopper: Shopper,
+    rx: &mpsc::Receiver<NotifyPaymentRequest>,
+) -> Res<(Option<Final>, u32)> {
+    let clock = ctx.clock;
+    let now = alipayplus_client::time::Clock::now(clock);
+    let amount = Amount::new(Currency::USD, minor);
+    let order = Order {
+        env: Some(Env::new(TerminalType::Web)),
+        ..Order::new(
+            order_id.into(),
+            "load test order".into(),
+            amount,
+            Merchant::new("M-LOAD-0001".into()),
+        )
+    };
+    let mut follower = if auto_debit {
+        let mut request = agreement_pay_request(id, order, amount, &ctx.token);
+        request.payment_notify_url = Some(ctx.notify_url.clone());
+        let request = agreement_pay(&request).map_err(|e| e.to_string())?;
+        let tracker = PaymentTracker::new(
+            id,
+            now,
+            now + RESULT_WINDOW,
+            scaled(TrackerPolicy::auto_debit()),
+        );
+        PaymentFollower::new(request, tracker).map_err(|e| e.to_string())?
+    } else {
+        // Windows of 2 to 5 minutes, some of 40 (the early ones meet the T+1 deadline first).
+        let window = if rng.chance(10) {
+            40 * 60
+        } else {
+            120 + rng.below(180)
+        };
+        let mut request = PayRequest::new(
+            id.into(),
+            order,
+            amount,
+            PaymentMethod::new("SIMWALLET".into()),
+            cashier_payment_factor(None),
+        );
+        request.payment_notify_url = Some(ctx.notify_url.clone());
+        request.payment_redirect_url = Some(ctx.notify_url.replace("/notify", "/return"));
+        let expiry = now.unix_millis() / 1000 + i64::try_from(window).unwrap_or(120);
+        request.payment_expiry_time =
+            Some(DateTime::from_unix(expiry, 8 * 60).map_err(|e| e.to_string())?);
+        let request = cashier_pay_request(&request).map_err(|e| e.to_string())?;
+        let tracker = PaymentTracker::for_pay(&request, now, scaled(TrackerPolicy::cashier()));
+        PaymentFollower::new(request, tracker).map_err(|e| e.to_string())?
+    };
+    let guard = Instant::now() + FLOW_GUARD;
+    let mut shopper_at: Option<Timestamp> = None;
+    let mut mismatches = 0;
+    let followed = follower
+        .run(ctx.client, clock, |event| {
+            match event {
+                Event::Called { .. } => {
+                    ctx.calls.fetch_add(1, Ordering::Relaxed);
+                }
+                Event::Redirect(_) if shopper_at.is_none() => {
+                    let now = alipayplus_client::time::Clock::now(clock);
+                    shopper_at = Some(match shopper {
+                        Shopper::Approve(d) | Shopper::Decline(d) => now + d,
+                        Shopper::Abandon => Timestamp::from_unix_millis(i64::MAX),
+                    });
+                }
+                Event::Mismatch(_) => mismatches += 1,
+                Event::Wait { until } => {
+                    if Instant::now() >= guard {
+                        return Flow::Stop;
+                    }
+                    let now = alipayplus_client::time::Clock::now(clock);
+                    if shopper_at.is_some_and(|at| now >= at) {
+                        // Once only.
+                        shopper_at = Some(Timestamp::from_unix_millis(i64::MAX));
+                        // The payment may have closed meanwhile: the wallet then refuses.
+                        let _ = match shopper {
+                            Shopper::Approve(_) => ctx.sim.approve(id),
+                            Shopper::Decline(_) => ctx.sim.decline(id, "USER_BALANCE_NOT_ENOUGH"),
+                            Shopper::Abandon => return Flow::Continue,
+                        };
+                        return Flow::Continue;
+                    }
+                    let mut wait = clock.real_until(until);
+                    if let Some(at) = shopper_at {
+                        wait = wait.min(clock.real_until(at));
+                    }
+                    return rx.recv_timeout(wait).ok().into();
+                }
+                _ => {}
+            }
+            Flow::Continue
+        })
+        .map_err(|e| e.to_string())?;
+    Ok((followed.final_state, mismatches))
+}
+
+/// Outcome letter of a call: `S`, `F` or `U` (`U` also for no verified answer).
+fn letter<R: HasResult>(outcome: &Outcome<R>) -> char {
+    match outcome {
+        Outcome::Success(_) => 'S',
+        Outcome::Failure(_) => 'F',
+        _ => 'U',
+    }
+}
+
+/// A paid order: refunded (in part, in full, in two parts), reversed by a cancel, or kept.
+fn after_paid<T: Transport>(ctx: &Ctx<'_, T>, rng: &mut Rng, a: &mut Attempt, amount: u64) {
+    let by_id = PaymentRef::RequestId(a.id.clone());
+    match rng.below(10) {
+        0 => {
+            // Merchant cancel (reversal) of the paid order, retried until answered.
+            for _ in 0..20 {
+                let Ok(o) = ctx.client.call(&cancel_request(&by_id)) else {
+                    continue;
+                };
+                ctx.calls.fetch_add(1, Ordering::Relaxed);
+                match letter(&o) {
+                    'S' => {
+                        a.reversed = true;
+                        return;
+                    }
+                    'F' => return,
+                    _ => std::thread::sleep(Duration::from_millis(20)),
+                }
+            }
+        }
+        1..=5 => {
+            let parts: Vec<u64> = match rng.below(3) {
+                0 => vec![amount],
+                1 => vec![1 + rng.below(amount - 1)],
+                _ => {
+                    let first = 1 + rng.below(amount - 1);
+                    vec![first, amount - first]
+                }
+            };
+            for (k, part) in parts.into_iter().enumerate() {
+                let refund_id = format!("{}-R{k}", a.id);
+                let request = refund_request(&by_id, &refund_id, Amount::new(Currency::USD, part));
+                let mut answered = false;
+                // The same refundRequestId until answered (an unknown refund may exist).
+                for _ in 0..20 {
+                    let Ok(o) = ctx.client.call(&request) else {
+                        continue;
+                    };
+                    ctx.calls.fetch_add(1, Ordering::Relaxed);
+                    match letter(&o) {
+                        'S' => {
+                            a.refunded += part;
+                            answered = true;
+                        }
+                        'F' => answered = true,
+                        _ => {}
+                    }
+                    if answered {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                if !answered {
+                    a.refund_unknown = Some(format!("refund {refund_id}: no answer in 20 tries"));
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The invariants, per merchant order, from the simulator's books and the client's records.
+fn check(sim: &Simulator, records: &[OrderRecord], notifications_idle: bool) -> bool {
+    let books: HashMap<String, _> = sim
+        .payments()
+        .into_iter()
+        .map(|p| (p.payment_request_id.clone(), p))
+        .collect();
+    let charged = |status: PaymentStatus| {
+        matches!(
+            status,
+            PaymentStatus::Success | PaymentStatus::PartlyRefunded | PaymentStatus::FullyRefunded
+        )
+    };
+    let (mut double, mut believed_failed, mut no_final, mut mismatch) = (0, 0, 0, 0);
+    let mut unresolved: Vec<String> = Vec::new();
+    let mut finals: HashMap<String, usize> = HashMap::new();
+    for r in records {
+        let mut charges = 0;
+        mismatch += r.mismatches;
+        for a in &r.attempts {
+            let view = books.get(&a.id);
+            let is_charged = view.is_some_and(|v| charged(v.status));
+            charges += usize::from(is_charged);
+            let name = match &a.final_state {
+                None => "none".to_owned(),
+                Some(f) => format!("{f:?}")
+                    .split([' ', '{'])
+                    .next()
+                    .unwrap_or("")
+                    .to_owned(),
+            };
+            *finals.entry(name).or_default() += 1;
+            let status = view.map(|v| v.status);
+            let agrees = match &a.final_state {
+                None => {
+                    no_final += 1;
+                    eprintln!("  {}: no final state; simulator {status:?}", a.id);
+                    true
+                }
+                Some(Final::Unresolved) => {
+                    unresolved.push(format!(
+                        "{}: unresolved (no final answer within the policy's bounds); simulator {status:?}",
+                        a.id
+                    ));
+                    true
+                }
+                Some(f) if f.may_retry_with_new_id() && is_charged => {
+                    believed_failed += 1;
+                    eprintln!("  {}: client {f:?}, simulator charged ({status:?})", a.id);
+                    true
+                }
+                Some(Final::Succeeded) if a.reversed => status == Some(PaymentStatus::Cancelled),
+                Some(Final::Succeeded) => is_charged,
+                Some(Final::Cancelled) => status == Some(PaymentStatus::Cancelled),
+                Some(Final::Failed { .. }) => {
+                    matches!(
+                        status,
+                        None | Some(PaymentStatus::Failed | PaymentStatus::Cancelled)
+                    )
+                }
+                Some(other) => {
+                    eprintln!("  {}: unexpected final state {other:?}", a.id);
+                    false
+                }
+            };
+            let refunded = view.map_or(0, |v| v.refunded);
+            let refund_agrees = a.refund_unknown.is_some() || refunded == a.refunded;
+            if let Some(why) = &a.refund_unknown {
+                unresolved.push(format!("{}: {why}", a.id));
+            }
+            if !agrees || !refund_agrees {
+                mismatch += 1;
+                eprintln!(
+                    "  {}: client {:?} refunded {} reversed {}; simulator {status:?} refunded {refunded}",
+                    a.id, a.final_state, a.refunded, a.reversed
+                );
+            }
+        }
+        if charges > 1 {
+            double += 1;
+            eprintln!("  order {}: charged {charges} times", r.order);
+        }
+    }
+    let unacked: Vec<_> = sim
+        .notifications()
+        .into_iter()
+        .filter(|n| !n.acknowledged)
+        .collect();
+    for n in unacked.iter().take(10) {
+        eprintln!("  notification never acknowledged: {n:?}");
+    }
+    let mut finals: Vec<_> = finals.into_iter().collect();
+    finals.sort();
+    let ad = records.iter().filter(|r| r.auto_debit).count();
+    println!(
+        "\norders: {} ({} Cashier, {ad} Auto Debit), payments: {}; final states: {}",
+        records.len(),
+        records.len() - ad,
+        records.iter().map(|r| r.attempts.len()).sum::<usize>(),
+        finals
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    for u in &unresolved {
+        println!("  explicit: {u}");
+    }
+    let rows = [
+        ("double charges", double),
+        (
+            "payments believed failed that the simulator charged",
+            believed_failed,
+        ),
+        (
+            "payments without a final state (or explicit unresolved)",
+            no_final,
+        ),
+        (
+            "notifications never acknowledged",
+            unacked.len() as u32 + u32::from(!notifications_idle),
+        ),
+        ("mismatches between the two sides", mismatch),
+    ];
+    println!("invariants:");
+    for (what, n) in rows {
+        println!(
+            "  {n:>6}  {what}{}",
+            if n == 0 { "" } else { "  <-- BROKEN" }
+        );
+    }
+    rows.iter().all(|(_, n)| *n == 0)
+}
+
+fn percentile(sorted: &[u32], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    f64::from(sorted[i.min(sorted.len() - 1)]) / 1000.0
+}
+
+fn report(
+    args: &Args,
+    elapsed: Duration,
+    metrics: &Metrics,
+    sim: &Simulator,
+    (sign, verify): (f64, f64),
+) -> Res<()> {
+    let secs = elapsed.as_secs_f64();
+    let map = metrics.latencies.lock().map_err(|e| e.to_string())?;
+    let mut apis: Vec<_> = map.iter().collect();
+    apis.sort_by_key(|(k, _)| k.to_string());
+    let api_calls: usize = apis.iter().map(|(_, v)| v.len()).sum();
+    let all_deliveries = sim.deliveries();
+    let deliveries = all_deliveries.len();
+    // Deliveries answered with a signed acknowledgement or refusal: four RSA operations.
+    let signed_deliveries = all_deliveries
+        .iter()
+        .filter(|d| {
+            matches!(
+                d.outcome,
+                alipayplus_sim::DeliveryOutcome::Acknowledged
+                    | alipayplus_sim::DeliveryOutcome::Refused { .. }
+            )
+        })
+        .count();
+    println!(
+        "\n{} flows in {secs:.1} s: {:.1} flows/s; {api_calls} API calls + {deliveries} notification deliveries",
+        args.flows,
+        args.flows as f64 / secs
+    );
+    println!(
+        "  {:<16} {:>8} {:>9} {:>9}",
+        "API", "calls", "p50 ms", "p99 ms"
+    );
+    for (api, v) in apis {
+        let mut v = v.clone();
+        v.sort_unstable();
+        println!(
+            "  {api:<16} {:>8} {:>9.2} {:>9.2}",
+            v.len(),
+            percentile(&v, 0.5),
+            percentile(&v, 0.99)
+        );
+    }
+    // Each round trip (an API call or a notification delivery) costs four RSA operations:
+    // sign and verify on each side.
+    let per_trip = 2.0 * (sign + verify);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let bound = cores as f64 / per_trip;
+    let trips = (api_calls + deliveries) as f64 / secs;
+    println!(
+        "RSA (default backend, measured before the load): sign {:.3} ms, verify {:.3} ms; 2 signs + 2 verifies per round trip -> {:.0} round trips/s on {cores} cores",
+        sign * 1000.0,
+        verify * 1000.0,
+        bound
+    );
+    let full = (metrics.signed.load(Ordering::Relaxed) as usize + signed_deliveries) as f64 / secs;
+    println!(
+        "round trips: {trips:.0}/s in all; {full:.0}/s signed both ways = {:.0}% of the RSA bound",
+        100.0 * full / bound
+    );
+    Ok(())
+}
+
+/// Seconds per sign and per verify of a typical request with the default backend.
+fn rsa_costs() -> Res<(f64, f64)> {
+    let key = keys::acqp_private_key().map_err(|e| e.to_string())?;
+    let public = PublicKeys::single(1, keys::acqp_public_key().map_err(|e| e.to_string())?);
+    let body = br#"{"paymentRequestId":"LOAD-1-1-A0","paymentAmount":{"currency":"USD","value":"1000"},"order":{"referenceOrderId":"LOAD-1-1"}}"#;
+    let (uri, client, time) = (
+        "/aps/api/v1/payments/pay",
+        "SANDBOX_SIM_ACQP_0001",
+        "2025-02-20T08:51:49Z",
+    );
+    let sign_once = || message::sign_request(&key, 1, "POST", uri, client, time, body);
+    let header = sign_once().map_err(|e| e.to_string())?;
+    let started = Instant::now();
+    let signs = 100;
+    for _ in 0..signs {
+        sign_once().map_err(|e| e.to_string())?;
+    }
+    let sign = started.elapsed().as_secs_f64() / f64::from(signs);
+    let headers = [
+        ("signature", header.as_str().as_bytes()),
+        ("client-id", client.as_bytes()),
+        ("request-time", time.as_bytes()),
+    ];
+    let verifies = 1000;
+    let started = Instant::now();
+    for _ in 0..verifies {
+        message::verify_request(&public, "POST", uri, headers, body).map_err(|e| e.to_string())?;
+    }
+    let verify = started.elapsed().as_secs_f64() / f64::from(verifies);
+    Ok((sign, verify))
+}
+
+/// The merchant's notification listener: `POST /notify` through the client's notifyPayment
+/// handler (verified, signed answers; refused ones are re-sent by the simulator).
+struct Listener {
+    url: String,
+    stop: Arc<AtomicBool>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Listener {
+    fn start(config: ClientConfig, inbox: Arc<Inbox>) -> Res<Self> {
+        let server = tiny_http::Server::http("127.0.0.1:0").map_err(|e| e.to_string())?;
+        let addr = server
+            .server_addr()
+            .to_ip()
+            .ok_or("listener has no address")?;
+        let server = Arc::new(server);
+        let config = Arc::new(config);
+        let stop = Arc::new(AtomicBool::new(false));
+        let threads = (0..4)
+            .map(|_| {
+                let (server, config, inbox, stop) = (
+                    Arc::clone(&server),
+                    Arc::clone(&config),
+                    Arc::clone(&inbox),
+                    Arc::clone(&stop),
+                );
+                std::thread::spawn(move || {
+                    while !stop.load(Ordering::SeqCst) {
+                        if let Ok(Some(request)) = server.recv_timeout(Duration::from_millis(50)) {
+                            serve(&config, &inbox, request);
+                        }
+                    }
+                })
+            })
+            .collect();
+        Ok(Listener {
+            url: format!("http://{addr}/notify"),
+            stop,
+            threads,
+        })
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+fn serve(config: &ClientConfig, inbox: &Inbox, mut http: tiny_http::Request) {
+    let mut body = Vec::new();
+    let _ = http.as_reader().take(1024 * 1024).read_to_end(&mut body);
+    let mut headers = Headers::new();
+    for h in http.headers() {
+        headers.append(h.field.as_str().as_str(), h.value.as_str());
+    }
+    let request = Request {
+        method: http.method().to_string(),
+        uri: http.url().to_owned(),
+        headers,
+        body,
+    };
+    let answer = match config.handle_notify_payment(&request) {
+        Ok(accepted) => {
+            inbox.accepted.fetch_add(1, Ordering::Relaxed);
+            // Hand it to its flow (if still following), then acknowledge.
+            if let Ok(routes) = inbox.routes.lock()
+                && let Some(tx) = routes.get(&accepted.body.payment_request_id)
+            {
+                let _ = tx.send(accepted.body);
+            }
+            accepted.answer
+        }
+        Err(refused) => {
+            inbox.refused.fetch_add(1, Ordering::Relaxed);
+            refused.answer
+        }
+    };
+    let mut response = tiny_http::Response::from_data(answer.body).with_status_code(answer.status);
+    for (name, value) in answer.headers.iter() {
+        if let Ok(h) = tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
+            response.add_header(h);
+        }
+    }
+    let _ = http.respond(response);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Res<Args> {
+        parse(&list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn the_command_line_of_the_issue_parses() {
+        let a = args(&["--flows", "300", "--concurrency", "16", "--seed", "14"]).unwrap();
+        assert_eq!((a.flows, a.concurrency, a.seed), (300, 16, 14));
+        let a = args(&["--concurrency", "2", "--flows", "5"]).unwrap();
+        assert_eq!((a.flows, a.concurrency, a.seed), (5, 2, 1));
+        assert!(args(&["--flows", "5"]).is_err(), "concurrency is required");
+        assert!(args(&["--flows", "0", "--concurrency", "1"]).is_err());
+        assert!(args(&["--flows", "x", "--concurrency", "1"]).is_err());
+        assert!(args(&["--flows", "1", "--concurrency", "1", "--fast", "1"]).is_err());
+        assert!(args(&["--flows"]).is_err(), "a flag without its value");
+    }
+
+    #[test]
+    fn percentiles_and_the_clock_scale() {
+        let v: Vec<u32> = (1..=100).map(|ms| ms * 1000).collect();
+        assert_eq!(percentile(&v, 0.5), 51.0);
+        assert_eq!(percentile(&v, 0.99), 99.0);
+        assert_eq!(percentile(&[], 0.5), 0.0);
+        let clock = ScaledClock {
+            base_ms: 0,
+            start: Instant::now(),
+        };
+        let in_a_minute = Timestamp::from_unix_millis(60_000);
+        // A protocol minute is half a real second at x120.
+        assert!(clock.real_until(in_a_minute) <= Duration::from_millis(500));
+        assert!(clock.real_until(in_a_minute) >= Duration::from_millis(400));
+    }
+
+    #[test]
+    fn the_seed_decides_the_draws() {
+        let (mut a, mut b) = (Rng(14), Rng(14));
+        let draws: Vec<u64> = (0..8).map(|_| a.below(1000)).collect();
+        assert_eq!(draws, (0..8).map(|_| b.below(1000)).collect::<Vec<_>>());
+        let mut c = Rng(15);
+        assert_ne!(draws, (0..8).map(|_| c.below(1000)).collect::<Vec<_>>());
+    }
+}
