@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use alipayplus_cashier::cashier::cashier_payment_factor;
 use alipayplus_cashier::cashier::consult_request;
 use alipayplus_cashier::cashier::pay_request as cashier_pay_request;
-use alipayplus_cashier::client::{Client, ClientConfig, Host, Outcome};
+use alipayplus_cashier::client::{Client, ClientConfig, Host};
 use alipayplus_cashier::driver::{Event, Flow, PaymentFollower};
 use alipayplus_cashier::inquiry::PaymentRef;
 use alipayplus_cashier::inquiry::inquiry_request;
@@ -32,15 +32,16 @@ use alipayplus_cashier::notify::check_notification;
 use alipayplus_cashier::refund::refund_request;
 use alipayplus_cashier::time::{Clock, SystemClock};
 use alipayplus_cashier::tracker::{Final, PaymentTracker, ShopperRedirect, Step, TrackerPolicy};
-use alipayplus_cashier::transport::{Headers, Request, Transport};
-use alipayplus_reconcile::{LedgerRecord, TransactionType};
+use alipayplus_cashier::transport::{Headers, Request};
 use alipayplus_sign::PublicKeys;
 use alipayplus_sim::{DeliveryOutcome, PaymentStatus, SimConfig, Simulator, keys};
 use alipayplus_types::{
-    Amount, ConsultPaymentRequest, Currency, DateTime, Env, HasResult, Merchant,
-    NotifyPaymentRequest, Order, PayRequest, PaymentMethod, RefundResponse, TerminalType,
+    Amount, ConsultPaymentRequest, Currency, DateTime, Env, Merchant, NotifyPaymentRequest, Order,
+    PayRequest, PaymentMethod, TerminalType,
 };
 use alipayplus_ureq::UreqTransport;
+
+use crate::demo_ledger::{paid_record, refund_record, summary};
 
 type Res<T> = Result<T, String>;
 
@@ -72,55 +73,6 @@ fn step(n: &str, what: &str, detail: impl std::fmt::Display) {
 
 fn ensure(ok: bool, what: impl FnOnce() -> String) -> Res<()> {
     if ok { Ok(()) } else { Err(what()) }
-}
-
-/// `S SUCCESS`, `U PAYMENT_IN_PROCESS`, or why no verified answer came.
-fn summary<R: HasResult>(outcome: &Outcome<R>) -> String {
-    match outcome {
-        Outcome::NoVerifiedResponse(e) => format!("no verified response: {e}"),
-        other => other
-            .result()
-            .map(|r| format!("{} {}", r.result_status.as_str(), r.code_str()))
-            .unwrap_or_default(),
-    }
-}
-
-/// The merchant's own record of a payment, as inquiryPayment states it (`paymentTime`, the
-/// amount): what the day's reconciliation matches against the settlement reports.
-pub(crate) fn paid_record<T: Transport>(client: &Client<T>, id: &str) -> Res<LedgerRecord> {
-    let inquiry = client
-        .call(&inquiry_request(&PaymentRef::RequestId(id.into())))
-        .map_err(|e| e.to_string())?;
-    let body = inquiry
-        .body()
-        .filter(|_| inquiry.is_success())
-        .ok_or_else(|| format!("inquiry of {id}: {}", summary(&inquiry)))?;
-    Ok(LedgerRecord {
-        request_id: id.into(),
-        transaction_type: TransactionType::Payment,
-        amount: body.payment_amount.ok_or("inquiry without paymentAmount")?,
-        time: body
-            .payment_time
-            .clone()
-            .ok_or("inquiry without paymentTime")?,
-    })
-}
-
-/// The merchant's own record of a successful refund (`refundTime` as Alipay+ gave it).
-pub(crate) fn refund_record(id: &str, refund: &Outcome<RefundResponse>) -> Res<LedgerRecord> {
-    let body = refund
-        .body()
-        .filter(|_| refund.is_success())
-        .ok_or_else(|| format!("refund {id}: {}", summary(refund)))?;
-    Ok(LedgerRecord {
-        request_id: id.into(),
-        transaction_type: TransactionType::Refund,
-        amount: body.refund_amount.ok_or("refund without refundAmount")?,
-        time: body
-            .refund_time
-            .clone()
-            .ok_or("refund without refundTime")?,
-    })
 }
 
 fn client_config(sim: &Simulator) -> Res<ClientConfig> {

@@ -325,7 +325,7 @@ pub fn run(sim: &Simulator, ledger: &mut Vec<LedgerRecord>) -> Result<(), String
         first.final_state == Some(Final::Succeeded),
         "charge 1 did not succeed",
     )?;
-    ledger.push(crate::demo::paid_record(&client, "DEMO-AD-1")?);
+    ledger.push(crate::demo_ledger::paid_record(&client, "DEMO-AD-1")?);
     step(
         "A4",
         "charge DEMO-AD-1",
@@ -346,7 +346,7 @@ pub fn run(sim: &Simulator, ledger: &mut Vec<LedgerRecord>) -> Result<(), String
         second.final_state == Some(Final::Succeeded),
         "charge 2 did not succeed",
     )?;
-    ledger.push(crate::demo::paid_record(&client, "DEMO-AD-2")?);
+    ledger.push(crate::demo_ledger::paid_record(&client, "DEMO-AD-2")?);
     step(
         "A5",
         "charge DEMO-AD-2",
@@ -384,7 +384,7 @@ pub fn run(sim: &Simulator, ledger: &mut Vec<LedgerRecord>) -> Result<(), String
         ))
         .map_err(|e| e.to_string())?;
     check(refund.is_success(), "the refund failed")?;
-    ledger.push(crate::demo::refund_record("DEMO-AD-1-R1", &refund)?);
+    ledger.push(crate::demo_ledger::refund_record("DEMO-AD-1-R1", &refund)?);
     step(
         "A7",
         "refund DEMO-AD-1",

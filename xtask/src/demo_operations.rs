@@ -544,9 +544,9 @@ pub fn run(sim: &Simulator, ledger: &mut Vec<LedgerRecord>) -> Result<(), String
     let client = Client::new(config(sim)?, UreqTransport::new());
     register(sim, &client, &inbox, &endpoint)?;
     disputes(sim, &client, &inbox)?;
-    ledger.push(crate::demo::paid_record(&client, "PAY-DEMO-DSP-1")?);
+    ledger.push(crate::demo_ledger::paid_record(&client, "PAY-DEMO-DSP-1")?);
     customs(sim, &client)?;
-    ledger.push(crate::demo::paid_record(&client, "PAY-DEMO-CN-1")?);
+    ledger.push(crate::demo_ledger::paid_record(&client, "PAY-DEMO-CN-1")?);
     check(
         sim.wait_notifications_idle(Duration::from_secs(10)),
         "notifications still pending",
