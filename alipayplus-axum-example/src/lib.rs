@@ -198,46 +198,34 @@ pub fn operations_routes<M: MerchantOperations>(
 
 async fn notify_payment<M: Merchant>(
     State(inbound): State<Inbound<M>>,
-    request: axum::extract::Request,
+    InboundRequest(request): InboundRequest,
 ) -> axum::response::Response {
-    let request = match sdk_request(request, MAX_BODY_BYTES).await {
-        Ok(r) => r,
-        Err(refusal) => return refusal,
-    };
     match inbound.config.handle_notify_payment(&request) {
-        Ok(accepted) => match inbound.merchant.payment_notified(accepted.body).await {
-            Ok(()) => axum_response(accepted.answer),
-            Err(Unavailable) => not_acknowledged(),
-        },
+        Ok(accepted) => {
+            let stored = inbound.merchant.payment_notified(accepted.body).await;
+            acknowledge_if_stored(stored, accepted.answer)
+        }
         Err(refused) => axum_response(refused.answer),
     }
 }
 
 async fn auth_notify<M: Merchant>(
     State(inbound): State<Inbound<M>>,
-    request: axum::extract::Request,
+    InboundRequest(request): InboundRequest,
 ) -> axum::response::Response {
-    let request = match sdk_request(request, MAX_BODY_BYTES).await {
-        Ok(r) => r,
-        Err(refusal) => return refusal,
-    };
     match handle_auth_notify(&inbound.config, &request) {
-        Ok(notified) => match inbound.merchant.auth_notified(notified.event).await {
-            Ok(()) => axum_response(notified.answer),
-            Err(Unavailable) => not_acknowledged(),
-        },
+        Ok(notified) => {
+            let stored = inbound.merchant.auth_notified(notified.event).await;
+            acknowledge_if_stored(stored, notified.answer)
+        }
         Err(refused) => axum_response(refused.answer),
     }
 }
 
 async fn consult_unbinding<M: Merchant>(
     State(inbound): State<Inbound<M>>,
-    request: axum::extract::Request,
+    InboundRequest(request): InboundRequest,
 ) -> axum::response::Response {
-    let request = match sdk_request(request, MAX_BODY_BYTES).await {
-        Ok(r) => r,
-        Err(refusal) => return refusal,
-    };
     match handle_consult_unbinding(&inbound.config, &request) {
         Ok(consultation) => {
             let decision = inbound
@@ -256,29 +244,21 @@ async fn consult_unbinding<M: Merchant>(
 
 async fn notify_registration_status<M: MerchantOperations>(
     State(inbound): State<Inbound<M>>,
-    request: axum::extract::Request,
+    InboundRequest(request): InboundRequest,
 ) -> axum::response::Response {
-    let request = match sdk_request(request, MAX_BODY_BYTES).await {
-        Ok(r) => r,
-        Err(refusal) => return refusal,
-    };
     match handle_notify_registration_status(&inbound.config, &request) {
-        Ok(notified) => match inbound.merchant.registration_notified(notified.event).await {
-            Ok(()) => axum_response(notified.answer),
-            Err(Unavailable) => not_acknowledged(),
-        },
+        Ok(notified) => {
+            let stored = inbound.merchant.registration_notified(notified.event).await;
+            acknowledge_if_stored(stored, notified.answer)
+        }
         Err(refused) => axum_response(refused.answer),
     }
 }
 
 async fn initiate_retrieval<M: MerchantOperations>(
     State(inbound): State<Inbound<M>>,
-    request: axum::extract::Request,
+    InboundRequest(request): InboundRequest,
 ) -> axum::response::Response {
-    let request = match sdk_request(request, MAX_BODY_BYTES).await {
-        Ok(r) => r,
-        Err(refusal) => return refusal,
-    };
     match handle_initiate_retrieval(&inbound.config, &request) {
         Ok(delivery) => dispute_received(&inbound, delivery).await,
         Err(refused) => axum_response(refused.answer),
@@ -287,12 +267,8 @@ async fn initiate_retrieval<M: MerchantOperations>(
 
 async fn initiate_escalation<M: MerchantOperations>(
     State(inbound): State<Inbound<M>>,
-    request: axum::extract::Request,
+    InboundRequest(request): InboundRequest,
 ) -> axum::response::Response {
-    let request = match sdk_request(request, MAX_BODY_BYTES).await {
-        Ok(r) => r,
-        Err(refusal) => return refusal,
-    };
     match handle_initiate_escalation(&inbound.config, &request) {
         Ok(delivery) => dispute_received(&inbound, delivery).await,
         Err(refused) => axum_response(refused.answer),
@@ -353,12 +329,36 @@ pub async fn sdk_request(
     )))
 }
 
+/// Extractor: the inbound call as the SDK's [`Request`], read by [`sdk_request`] with
+/// [`MAX_BODY_BYTES`], so every route refuses an oversized body before verification the same way.
+struct InboundRequest(Request);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for InboundRequest {
+    type Rejection = axum::response::Response;
+
+    async fn from_request(request: axum::extract::Request, _: &S) -> Result<Self, Self::Rejection> {
+        sdk_request(request, MAX_BODY_BYTES).await.map(Self)
+    }
+}
+
 /// The SDK's signed answer as axum's response (status, headers, body bytes as signed).
 pub fn axum_response(answer: Response) -> axum::response::Response {
     match axum::http::Response::<Vec<u8>>::try_from(answer) {
         Ok(response) => response.map(Body::from),
         // The SDK's own headers are always valid; a failure here is a bug, never an ack.
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// The signed acknowledgement once the merchant has stored the event; 503 (re-sent later by
+/// Alipay+) when it could not.
+fn acknowledge_if_stored(
+    stored: Result<(), Unavailable>,
+    answer: Response,
+) -> axum::response::Response {
+    match stored {
+        Ok(()) => axum_response(answer),
+        Err(Unavailable) => not_acknowledged(),
     }
 }
 
