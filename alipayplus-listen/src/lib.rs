@@ -1,5 +1,6 @@
 //! A small blocking HTTP/1.1 listener for the examples that receive Alipay+'s inbound calls
-//! (`cashier listen`, `autodebit listen`, `ops listen`). Unpublished, path-only.
+//! (`cashier listen`, `autodebit listen`, `ops listen`). Unpublished, path-only. It also
+//! holds [`config_from_env`], the configuration all three examples read from the environment.
 //!
 //! [`serve`] binds, accepts, reads one request per connection (`Connection: close`) into an
 //! [`alipayplus_client::transport::Request`] and writes the [`Response`] the handler returns.
@@ -32,6 +33,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 pub use alipayplus_client::transport::{Headers, Request, Response};
+pub use env::config_from_env;
+
+mod env;
 
 /// What a connection may cost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

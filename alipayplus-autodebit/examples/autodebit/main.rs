@@ -45,11 +45,11 @@ use alipayplus_autodebit::{
     AuthClient, AuthState, Binding, agreement_pay_request, cancel_token_request,
     code_token_request, follow_agreement_payment, pay_request, refresh_request,
 };
-use alipayplus_client::client::{Client, ClientConfig, Host, Outcome};
+use alipayplus_client::client::{Client, Outcome};
 use alipayplus_client::error::RequestError;
 use alipayplus_client::time::SystemClock;
 use alipayplus_client::tracker::Final;
-use alipayplus_sign::{PrivateKey, PublicKey, PublicKeys};
+use alipayplus_listen::config_from_env;
 use alipayplus_types::{
     Amount, Currency, HasResult, Merchant, Order, OsType, Secret, TerminalType,
 };
@@ -86,40 +86,6 @@ fn main() -> ExitCode {
             })
         }
     }
-}
-
-/// Reads the environment; `listen` needs no base URL (it only answers).
-fn config_from_env(listening: bool) -> Result<ClientConfig, String> {
-    let var = |name: &str| std::env::var(name).map_err(|_| format!("{name} is not set"));
-    let host = match var("ALIPAYPLUS_BASE_URL") {
-        Ok(base) => Host::custom(&base).map_err(|e| format!("ALIPAYPLUS_BASE_URL: {e}"))?,
-        Err(_) if listening => Host::OtherRegionsAccelerated,
-        Err(e) => return Err(e),
-    };
-    let client_id = var("ALIPAYPLUS_CLIENT_ID")?;
-    let read = |name: &str| -> Result<Vec<u8>, String> {
-        let path = var(name)?;
-        std::fs::read(&path).map_err(|e| format!("{name}: cannot read {path}: {e}"))
-    };
-    let key = PrivateKey::parse(&read("ALIPAYPLUS_PRIVATE_KEY")?)
-        .map_err(|e| format!("ALIPAYPLUS_PRIVATE_KEY: {e}"))?;
-    let public = PublicKey::parse(&read("ALIPAYPLUS_PUBLIC_KEY")?)
-        .map_err(|e| format!("ALIPAYPLUS_PUBLIC_KEY: {e}"))?;
-    let key_version = match std::env::var("ALIPAYPLUS_KEY_VERSION") {
-        Ok(v) => v
-            .parse()
-            .map_err(|_| format!("ALIPAYPLUS_KEY_VERSION: {v:?} is not a number"))?,
-        Err(_) => 1,
-    };
-    let config = ClientConfig::new(
-        client_id,
-        host,
-        key,
-        PublicKeys::single(1, public),
-        SystemClock,
-    )
-    .map_err(|e| e.to_string())?;
-    Ok(config.with_key_version(key_version))
 }
 
 fn run_call(client: &Client<UreqTransport>, command: Command) -> Result<ExitCode, String> {

@@ -37,12 +37,12 @@ use alipayplus_cashier::cancel::cancel_request;
 use alipayplus_cashier::cashier::cashier_payment_factor;
 use alipayplus_cashier::cashier::consult_request;
 use alipayplus_cashier::cashier::pay_request as cashier_pay_request;
-use alipayplus_cashier::client::{Client, ClientConfig, Host, Outcome};
+use alipayplus_cashier::client::{Client, Outcome};
 use alipayplus_cashier::error::RequestError;
 use alipayplus_cashier::inquiry::PaymentRef;
 use alipayplus_cashier::inquiry::inquiry_request;
 use alipayplus_cashier::time::{Clock, SystemClock};
-use alipayplus_sign::{PrivateKey, PublicKey, PublicKeys};
+use alipayplus_listen::config_from_env;
 use alipayplus_types::{
     Amount, ConsultPaymentRequest, Currency, DateTime, Env, HasResult, Merchant, Order, OsType,
     PayRequest, PaymentMethod, PresentmentMode, RefundRequest, TerminalType,
@@ -74,40 +74,6 @@ fn main() -> ExitCode {
             run_call(&client, call)
         }
     }
-}
-
-/// Reads the environment; `listen` needs no base URL (it only answers).
-fn config_from_env(listening: bool) -> Result<ClientConfig, String> {
-    let var = |name: &str| std::env::var(name).map_err(|_| format!("{name} is not set"));
-    let host = match var("ALIPAYPLUS_BASE_URL") {
-        Ok(base) => Host::custom(&base).map_err(|e| format!("ALIPAYPLUS_BASE_URL: {e}"))?,
-        Err(_) if listening => Host::OtherRegionsAccelerated,
-        Err(e) => return Err(e),
-    };
-    let client_id = var("ALIPAYPLUS_CLIENT_ID")?;
-    let read = |name: &str| -> Result<Vec<u8>, String> {
-        let path = var(name)?;
-        std::fs::read(&path).map_err(|e| format!("{name}: cannot read {path}: {e}"))
-    };
-    let key = PrivateKey::parse(&read("ALIPAYPLUS_PRIVATE_KEY")?)
-        .map_err(|e| format!("ALIPAYPLUS_PRIVATE_KEY: {e}"))?;
-    let public = PublicKey::parse(&read("ALIPAYPLUS_PUBLIC_KEY")?)
-        .map_err(|e| format!("ALIPAYPLUS_PUBLIC_KEY: {e}"))?;
-    let key_version = match std::env::var("ALIPAYPLUS_KEY_VERSION") {
-        Ok(v) => v
-            .parse()
-            .map_err(|_| format!("ALIPAYPLUS_KEY_VERSION: {v:?} is not a number"))?,
-        Err(_) => 1,
-    };
-    let config = ClientConfig::new(
-        client_id,
-        host,
-        key,
-        PublicKeys::single(1, public),
-        SystemClock,
-    )
-    .map_err(|e| e.to_string())?;
-    Ok(config.with_key_version(key_version))
 }
 
 fn amount(args: &Args) -> Result<Amount, String> {

@@ -1,0 +1,46 @@
+//! The examples' configuration from the environment, one definition for `cashier`,
+//! `autodebit` and `ops`, so the three read the same variables the same way.
+
+use alipayplus_client::client::{ClientConfig, Host};
+use alipayplus_client::time::SystemClock;
+use alipayplus_sign::{PrivateKey, PublicKey, PublicKeys};
+
+/// The examples' configuration from the environment: `ALIPAYPLUS_BASE_URL`,
+/// `ALIPAYPLUS_CLIENT_ID`, `ALIPAYPLUS_PRIVATE_KEY` and `ALIPAYPLUS_PUBLIC_KEY` (key file paths),
+/// optionally `ALIPAYPLUS_KEY_VERSION` (default 1). A listening example needs no base URL (it
+/// only answers).
+///
+/// # Errors
+/// A message naming the variable that is missing or wrong, fit to print before exiting.
+pub fn config_from_env(listening: bool) -> Result<ClientConfig, String> {
+    let var = |name: &str| std::env::var(name).map_err(|_| format!("{name} is not set"));
+    let host = match var("ALIPAYPLUS_BASE_URL") {
+        Ok(base) => Host::custom(&base).map_err(|e| format!("ALIPAYPLUS_BASE_URL: {e}"))?,
+        Err(_) if listening => Host::OtherRegionsAccelerated,
+        Err(e) => return Err(e),
+    };
+    let client_id = var("ALIPAYPLUS_CLIENT_ID")?;
+    let read = |name: &str| -> Result<Vec<u8>, String> {
+        let path = var(name)?;
+        std::fs::read(&path).map_err(|e| format!("{name}: cannot read {path}: {e}"))
+    };
+    let key = PrivateKey::parse(&read("ALIPAYPLUS_PRIVATE_KEY")?)
+        .map_err(|e| format!("ALIPAYPLUS_PRIVATE_KEY: {e}"))?;
+    let public = PublicKey::parse(&read("ALIPAYPLUS_PUBLIC_KEY")?)
+        .map_err(|e| format!("ALIPAYPLUS_PUBLIC_KEY: {e}"))?;
+    let key_version = match std::env::var("ALIPAYPLUS_KEY_VERSION") {
+        Ok(v) => v
+            .parse()
+            .map_err(|_| format!("ALIPAYPLUS_KEY_VERSION: {v:?} is not a number"))?,
+        Err(_) => 1,
+    };
+    let config = ClientConfig::new(
+        client_id,
+        host,
+        key,
+        PublicKeys::single(1, public),
+        SystemClock,
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(config.with_key_version(key_version))
+}
