@@ -16,7 +16,7 @@ use alipayplus_cashier::cashier::{cashier_payment_factor, pay_request};
 use alipayplus_client::client::{Client, ClientConfig, Host};
 use alipayplus_client::inquiry::{PaymentRef, inquiry_request};
 use alipayplus_client::time::{Clock, SystemClock};
-use alipayplus_client::transport::{Headers, Request, Response};
+use alipayplus_client::transport::{Request, Response};
 use alipayplus_operations::customs::{
     DeclarationLedger, declarable_amount, declare_request, inquire_declarations_request,
 };
@@ -77,46 +77,8 @@ fn check(ok: bool, what: &str) -> Result<(), String> {
 
 /// The acquirer's endpoint on a loopback port; returns its base URL.
 fn start_endpoint(sim: &Simulator, inbox: Shared) -> Result<String, String> {
-    let server = tiny_http::Server::http("127.0.0.1:0").map_err(|e| e.to_string())?;
-    let addr = server
-        .server_addr()
-        .to_ip()
-        .ok_or("the endpoint has no IP address")?;
     let config = config(sim)?;
-    std::thread::spawn(move || {
-        for mut incoming in server.incoming_requests() {
-            let mut body = Vec::new();
-            if incoming.as_reader().read_to_end(&mut body).is_err() {
-                continue;
-            }
-            let headers: Headers = incoming
-                .headers()
-                .iter()
-                .map(|h| {
-                    (
-                        h.field.as_str().as_str().to_owned(),
-                        h.value.as_str().to_owned(),
-                    )
-                })
-                .collect();
-            let request = Request {
-                method: incoming.method().to_string(),
-                uri: incoming.url().to_owned(),
-                headers,
-                body,
-            };
-            let answer = answer(&config, &request, &inbox);
-            let mut out =
-                tiny_http::Response::from_data(answer.body).with_status_code(answer.status);
-            for (n, v) in answer.headers.iter() {
-                if let Ok(h) = tiny_http::Header::from_bytes(n.as_bytes(), v.as_bytes()) {
-                    out.add_header(h);
-                }
-            }
-            let _ = incoming.respond(out);
-        }
-    });
-    Ok(format!("http://{addr}"))
+    crate::demo_endpoint::start(move |request| answer(&config, &request, &inbox))
 }
 
 fn answer(config: &ClientConfig, request: &Request, inbox: &Shared) -> Response {

@@ -7,6 +7,7 @@ mod bench_report;
 mod codegen;
 mod demo;
 mod demo_autodebit;
+mod demo_endpoint;
 mod demo_ledger;
 mod demo_operations;
 mod demo_reconcile;
