@@ -33,19 +33,11 @@ fn parser() -> ReportParser {
 fn matcher(ledger: &[u8]) -> CycleMatcher {
     let cycle = ClearingDate::from_batch_id("20250601").expect("date");
     let mut m = CycleMatcher::new(cycle);
-    read_ledger(ledger, "ledger.csv", |r, _| {
-        m.add_own(r).map(|_| ()).map_err(|_| unreachable_dup())
+    read_ledger(ledger, "ledger.csv", |r, line| {
+        m.add_own("ledger.csv", line, r).map(|_| ())
     })
     .expect("ledger");
     m
-}
-
-fn unreachable_dup() -> alipayplus_reconcile::Error {
-    alipayplus_reconcile::Error::Malformed {
-        file: "ledger.csv".into(),
-        line: 0,
-        problem: "duplicate".into(),
-    }
 }
 
 fn bench(c: &mut Criterion) {
@@ -72,8 +64,7 @@ fn bench(c: &mut Criterion) {
             |mut m| {
                 let mut p = parser();
                 read_report(&report[..], &mut p, |row| {
-                    m.report_row("bench.csv", &row.transaction()?);
-                    Ok(())
+                    m.report_row("bench.csv", &row.transaction()?)
                 })
                 .expect("parse");
                 let result = m.finish();

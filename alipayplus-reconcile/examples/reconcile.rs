@@ -7,14 +7,16 @@
 //! DIR holds report files (other files are ignored with a note on stderr); FILE is CSV with
 //! the header `transactionRequestId,transactionType,transactionAmountValue,transactionCurrency,transactionTime`
 //! (any column order, value in minor units, time RFC 3339). Prints a table per cycle, or with
-//! `--json` one JSON object. Exit 0: everything matched; 1: findings; 2: input unreadable.
+//! `--json` one JSON object. Exit 0: at least one cycle compared, every report file placed
+//! and nothing found; 1: findings; 2: an input error (unreadable or unplaceable report file,
+//! undatable cycle, no Transaction Detail Report: "nothing to reconcile").
 //! `--peak-memory` adds the process's peak resident size (VmHWM, Linux) to stderr.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use alipayplus_reconcile::fetch::LocalDir;
-use alipayplus_reconcile::job::{self, CycleReport, Reconciliation, SettlementBatch};
+use alipayplus_reconcile::job::{self, CycleReport, Reconciliation, SettlementBatch, Verdict};
 use alipayplus_reconcile::{Error, Finding, ReportOptions, RowTotals};
 use alipayplus_types::{Amount, SignedAmount};
 use serde_json::{Value, json};
@@ -93,10 +95,9 @@ fn main() -> ExitCode {
     } else {
         print_table(&result);
     }
-    ExitCode::from(if result.findings().next().is_some() {
-        1
-    } else {
-        0
+    ExitCode::from(match result.verdict() {
+        Verdict::Clean => 0,
+        Verdict::Findings(_) => 1,
     })
 }
 

@@ -107,6 +107,72 @@ pub enum Error {
         /// The id (cut to [`MAX_ECHO_CHARS`]).
         id: String,
     },
+    /// A header line names the same column twice, so which value counts is unknowable.
+    #[error(
+        "{file}: line {line}: the header names the column {column:?} twice; the file is malformed, fetch or export it again"
+    )]
+    DuplicateColumn {
+        /// The file.
+        file: String,
+        /// 1-based line of the header.
+        line: u64,
+        /// The repeated column name (cut to [`MAX_ECHO_CHARS`]).
+        column: String,
+    },
+    /// A sum of amounts (a file's rows, a cycle's totals, the own records of a cycle) does
+    /// not fit in 64 bits of minor units: no total can be trusted.
+    #[error(
+        "{file}: line {line}: the sum of {what} overflows 64-bit minor units; the amounts are implausible, check the file"
+    )]
+    AmountOverflow {
+        /// The file whose amount made the sum overflow.
+        file: String,
+        /// 1-based line of that amount.
+        line: u64,
+        /// Which sum.
+        what: &'static str,
+    },
+    /// A report file (a name with a report prefix and `.csv`) cannot be placed in a clearing
+    /// or settlement batch: its name splits several ways and neither its summary section nor a
+    /// Transaction Detail Report with the same ids decides, or its summary contradicts its name.
+    #[error(
+        "{file}: cannot place this report file in a batch: {reason}; rename it as Alipay+ delivers it or remove it from the folder"
+    )]
+    UnplaceableReport {
+        /// The file name (whole: a directory entry's name, bounded by the file system).
+        file: String,
+        /// Why.
+        reason: String,
+    },
+    /// A clearing batch's cycle is unknown: its clearingBatchId is not a `yyyyMMdd` date and
+    /// none of its Transaction Detail Report rows carries a transactionTime.
+    #[error(
+        "{file}: the clearing cycle cannot be determined (clearingBatchId {batch_id:?} is not yyyyMMdd and no row has a transactionTime); nothing in it can be compared"
+    )]
+    UndatableCycle {
+        /// The batch's first Transaction Detail Report.
+        file: String,
+        /// The clearingBatchId (cut to [`MAX_ECHO_CHARS`]).
+        batch_id: String,
+    },
+    /// A clearing report file of a batch that has no Transaction Detail Report: there is
+    /// nothing to compare it with, and a run must not pass over it silently.
+    #[error(
+        "{file}: its clearing batch has no Transaction Detail Report (transactionItems_...), so it cannot be compared; fetch the batch's detail report"
+    )]
+    NoDetailReport {
+        /// The file.
+        file: String,
+    },
+    /// No Transaction Detail Report at all: a run that compared nothing must not say
+    /// everything matched.
+    #[error(
+        "nothing to reconcile: {folder} holds no Transaction Detail Report (transactionItems_<participantId>_<CCY>_<clearingBatchId>_<agreementId>_<NNN>.csv)"
+    )]
+    NothingToReconcile {
+        /// The report folder (or source) that was listed.
+        folder: String,
+    },
     /// A file could not be read from storage.
     #[cfg(feature = "std")]
     #[error("{file}: {source}; check the path and permissions")]

@@ -20,6 +20,11 @@ pub trait Fetch {
 
     /// Opens the file `name` from [`list`](Self::list).
     fn open(&self, name: &str) -> Result<Self::Reader, Error>;
+
+    /// Where the files come from, for messages (e.g. the folder); a generic text by default.
+    fn location(&self) -> String {
+        "the report source".to_string()
+    }
 }
 
 /// Files in one local directory (not recursive).
@@ -74,5 +79,9 @@ impl Fetch for LocalDir {
 
     fn open(&self, name: &str) -> Result<fs::File, Error> {
         fs::File::open(self.path.join(name)).map_err(|e| self.io(Some(name), e))
+    }
+
+    fn location(&self) -> String {
+        self.path.display().to_string()
     }
 }

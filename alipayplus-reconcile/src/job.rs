@@ -1,15 +1,32 @@
 //! The daily job (feature `std`): reconcile a set of report files with the ledger file.
 //!
-//! Procedure (reconcile.md §5): every clearing batch is placed in its cycle (its
-//! `clearingBatchId` when that is a `yyyyMMdd` date, else the time of its first row); per
-//! cycle, the own records of that cycle are loaded (the ledger is streamed once per cycle, so
-//! one cycle is in memory), every Transaction Detail Report file of the cycle is streamed
-//! through the [`CycleMatcher`] and checked against its own summary, the Summary Report is
-//! cross-checked with the detail totals, and the Fee Reports are totalled. Own records of
-//! cycles with no Transaction Detail Report are not compared (they are counted in
-//! [`Reconciliation::uncompared_own`]). Settlement Reports are parsed and totalled per
-//! settlement batch; how their amount relates to the clearing totals and fees is UNCERTAIN in
-//! the spec, so it is stated ([`SETTLEMENT_RELATION`]) rather than checked.
+//! Procedure (reconcile.md §5), with the rule that nothing passes silently:
+//!
+//! * Report files are names that start with `transactionItems_`, `feeItems_`, `summary_` or
+//!   `settlement_` and end in `.csv`; anything else is ignored with a note
+//!   ([`Reconciliation::ignored`]).
+//! * Each report file is placed in its batch by what it carries: the ids its summary section
+//!   states ([`ReportName::place`]); a file whose summary does not decide takes the placing of
+//!   the Transaction Detail Report with the same ids in its name, else the participant+currency
+//!   rule ([`ReportName::tie_break`]). A file that still cannot be placed is
+//!   [`Error::UnplaceableReport`].
+//! * Every clearing batch needs a Transaction Detail Report ([`Error::NoDetailReport`]) and a
+//!   cycle: its `clearingBatchId` when that is a `yyyyMMdd` date, else the time of its first
+//!   dated row ([`Error::UndatableCycle`]). No Transaction Detail Report at all is
+//!   [`Error::NothingToReconcile`].
+//! * Per cycle, the own records of that cycle are loaded (the ledger is streamed, so only
+//!   compared cycles are in memory), every Transaction Detail Report file of the cycle is
+//!   streamed through the [`CycleMatcher`] and checked against its own summary, the Summary
+//!   Report is cross-checked with the detail totals, and the Fee Reports are totalled. Own
+//!   records of cycles with no report are not compared and not a finding: they are counted in
+//!   [`Reconciliation::uncompared_own`].
+//! * Settlement Reports are parsed and totalled per settlement batch; how their amount relates
+//!   to the clearing totals and fees is UNCERTAIN in the spec, so it is stated
+//!   ([`SETTLEMENT_RELATION`]) rather than checked.
+//!
+//! An `Ok` [`Reconciliation`] therefore always compared at least one cycle; its
+//! [`Reconciliation::verdict`] is [`Verdict::Clean`] or [`Verdict::Findings`]. Input errors
+//! (unreadable, unplaceable, undatable, nothing to compare, overflowing sums) are `Err`.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -20,8 +37,8 @@ use alipayplus_types::SignedAmount;
 
 use crate::fetch::Fetch;
 use crate::{
-    ClearingDate, CycleMatcher, CycleResult, DuplicateOwn, Error, Event, Finding, LedgerParser,
-    LedgerRecord, ReportKind, ReportName, ReportOptions, ReportParser, Row, RowTotals, Summary,
+    ClearingDate, CycleMatcher, CycleResult, Error, Event, Finding, LedgerParser, LedgerRecord,
+    ReportKind, ReportName, ReportOptions, ReportParser, Row, RowTotals, Summary,
 };
 
 /// What the job says about the settlement amount (UNCERTAIN in reconcile.md §5/§6).
@@ -31,10 +48,21 @@ pub const SETTLEMENT_RELATION: &str = "UNCERTAIN (reconcile.md §5-6): the Settl
 /// Bytes read from a file per call.
 const CHUNK: usize = 64 * 1024;
 
-/// The outcome of [`reconcile`].
+/// What a reconciliation that compared found: nothing, or findings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// At least one cycle was compared, every report file was placed and read, and nothing
+    /// disagrees.
+    Clean,
+    /// At least one cycle was compared and this many findings came out.
+    Findings(usize),
+}
+
+/// The outcome of [`reconcile`]: at least one clearing cycle compared (else [`reconcile`]
+/// returns an error).
 #[derive(Clone, Debug, Default)]
 pub struct Reconciliation {
-    /// Clearing cycles with reports, by date (unknown dates last).
+    /// Clearing cycles with reports, by date.
     pub cycles: Vec<CycleReport>,
     /// Settlement batches.
     pub settlements: Vec<SettlementBatch>,
@@ -58,18 +86,37 @@ impl Reconciliation {
     pub fn findings(&self) -> impl Iterator<Item = &Finding> {
         self.cycles.iter().flat_map(|c| c.findings())
     }
+
+    /// Clearing cycles that were compared with own records.
+    pub fn compared_cycles(&self) -> usize {
+        self.cycles.iter().filter(|c| c.result.is_some()).count()
+    }
+
+    /// [`Verdict::Clean`] only when at least one cycle was compared and nothing was found.
+    ///
+    /// ```
+    /// use alipayplus_reconcile::job::{Reconciliation, Verdict};
+    /// // A value that compared nothing (reconcile never returns one) is not clean.
+    /// assert_eq!(Reconciliation::default().verdict(), Verdict::Findings(0));
+    /// ```
+    pub fn verdict(&self) -> Verdict {
+        match self.findings().count() {
+            0 if self.compared_cycles() > 0 => Verdict::Clean,
+            n => Verdict::Findings(n),
+        }
+    }
 }
 
 /// One clearing cycle.
 #[derive(Clone, Debug)]
 pub struct CycleReport {
-    /// The cycle, `None` when neither the batch id nor a row dates it.
+    /// The cycle (always known: an undatable batch is an error).
     pub date: Option<ClearingDate>,
     /// The clearing batches of the cycle (`participantId_CCY_clearingBatchId_agreementId`).
     pub batches: Vec<String>,
     /// Every report file of the cycle, in order.
     pub files: Vec<String>,
-    /// The matcher's result; `None` without a Transaction Detail Report (or a date).
+    /// The matcher's result.
     pub result: Option<CycleResult>,
     /// Summary Report figures (`totalCount`, net total), when there is one.
     pub summary_report: Option<RowTotalsView>,
@@ -198,19 +245,102 @@ fn read_some<R: Read>(reader: &mut R, buf: &mut [u8], file: &str) -> Result<usiz
 /// `(participantId, currency, batchId, participantAgreementId)`: one batch of reports.
 type BatchKey = (String, String, String, String);
 
-/// Reports of one batch, by kind.
+/// Reports of one batch.
 #[derive(Default)]
 struct BatchFiles {
     batch_id: String,
     files: Vec<ReportName>,
 }
 
+/// Reads a report's summary section (the file is read only that far).
+fn read_summary<F: Fetch>(
+    fetch: &F,
+    file: &str,
+    kind: ReportKind,
+    currency: alipayplus_types::Currency,
+    options: ReportOptions,
+) -> Result<Summary, Error> {
+    let mut parser = ReportParser::new(file, kind, currency, options);
+    let mut reader = fetch.open(file)?;
+    let mut buf = std::vec![0; 4096];
+    loop {
+        let n = read_some(&mut reader, &mut buf, file)?;
+        let mut input = &buf[..n];
+        // The parser reads on within the chunk until it has an event or needs more.
+        match parser.next(&mut input)? {
+            Event::NeedInput if n == 0 => {
+                return Err(Error::malformed(file, 0, "unexpected end"));
+            }
+            Event::NeedInput => {}
+            Event::Summary | Event::Row(_) | Event::End => return Ok(parser.summary().clone()),
+        }
+    }
+}
+
+/// Places every report file in `files` (see the module docs).
+fn place_all<F: Fetch>(
+    fetch: &F,
+    files: Vec<String>,
+    options: ReportOptions,
+) -> Result<Vec<ReportName>, Error> {
+    let mut placed: Vec<ReportName> = Vec::new();
+    let mut open: Vec<(String, Vec<ReportName>)> = Vec::new();
+    for file in files {
+        let candidates = ReportName::candidates(&file).map_err(|e| Error::UnplaceableReport {
+            file: file.clone(),
+            reason: e.to_string(),
+        })?;
+        let first = &candidates[0];
+        let summary = read_summary(fetch, &file, first.kind, first.currency, options)?;
+        let mut fits = ReportName::place(&file, &summary)?;
+        if fits.len() == 1 {
+            placed.extend(fits.pop());
+        } else {
+            open.push((file, fits));
+        }
+    }
+    for (file, fits) in open {
+        let ids = ReportName::ids_part(&file);
+        // The Transaction Detail Report with the same ids in its name, placed by its summary.
+        let by_detail = placed
+            .iter()
+            .filter(|n| n.kind == ReportKind::TransactionItems)
+            .filter(|n| ReportName::ids_part(&n.file_name()) == ids)
+            .find_map(|d| {
+                fits.iter().find(|n| {
+                    (&n.participant_id, n.currency, &n.batch_id, &n.agreement_id)
+                        == (&d.participant_id, d.currency, &d.batch_id, &d.agreement_id)
+                })
+            })
+            .cloned();
+        match by_detail.or_else(|| ReportName::tie_break(&fits)) {
+            Some(name) => placed.push(name),
+            None => {
+                return Err(Error::UnplaceableReport {
+                    file,
+                    reason: std::format!(
+                        "its name splits into participantId/currency/batchId/agreementId in {} ways \
+                         (ids contain '_') and neither its summary section (clearingBatchId or \
+                         settlementBatchId, settlementCurrency) nor a Transaction Detail Report \
+                         with the same ids decides",
+                        fits.len()
+                    ),
+                });
+            }
+        }
+    }
+    Ok(placed)
+}
+
 /// Reconciles the reports `fetch` lists with the ledger `open_ledger` opens (called once per
-/// cycle plus once, so the ledger is streamed rather than held).
+/// compared cycle plus once, so the ledger is streamed rather than held).
+///
+/// `Ok` means at least one cycle was compared and every report file was placed and read; see
+/// [`Reconciliation::verdict`]. Every input problem is an `Err` naming the file.
 ///
 /// ```
 /// use alipayplus_reconcile::fetch::LocalDir;
-/// use alipayplus_reconcile::job::reconcile;
+/// use alipayplus_reconcile::job::{reconcile, Verdict};
 /// use alipayplus_reconcile::ReportOptions;
 /// let dir = std::env::temp_dir().join(format!("reconcile-doc-{}", std::process::id()));
 /// std::fs::create_dir_all(&dir).unwrap();
@@ -220,7 +350,7 @@ struct BatchFiles {
 ///               PAY-1,PAYMENT,1500,SGD,2025-06-01T10:00:00+08:00\n";
 /// let result = reconcile(&LocalDir::new(&dir), "ledger.csv", || Ok(ledger.as_bytes()), ReportOptions::default()).unwrap();
 /// assert_eq!(result.matched(), 1);
-/// assert_eq!(result.findings().count(), 0);
+/// assert_eq!(result.verdict(), Verdict::Clean);
 /// # std::fs::remove_dir_all(&dir).unwrap();
 /// ```
 pub fn reconcile<F: Fetch, L: Read>(
@@ -230,16 +360,19 @@ pub fn reconcile<F: Fetch, L: Read>(
     options: ReportOptions,
 ) -> Result<Reconciliation, Error> {
     let mut out = Reconciliation::default();
+    let mut report_files = Vec::new();
+    for file in fetch.list()? {
+        if ReportName::is_report_file(&file) {
+            report_files.push(file);
+        } else {
+            let why = "not a report file (a report file starts with transactionItems_, feeItems_, \
+                       summary_ or settlement_ and ends in .csv)";
+            out.ignored.push((file, why.into()));
+        }
+    }
     let mut clearing: BTreeMap<BatchKey, BatchFiles> = BTreeMap::new();
     let mut settlement: BTreeMap<BatchKey, BatchFiles> = BTreeMap::new();
-    for file in fetch.list()? {
-        let name = match ReportName::parse(&file) {
-            Ok(name) => name,
-            Err(e) => {
-                out.ignored.push((file, e.to_string()));
-                continue;
-            }
-        };
+    for name in place_all(fetch, report_files, options)? {
         let key = (
             name.participant_id.clone(),
             name.currency.to_string(),
@@ -255,22 +388,38 @@ pub fn reconcile<F: Fetch, L: Read>(
         entry.batch_id = name.batch_id.clone();
         entry.files.push(name);
     }
+    let is_detail = |n: &ReportName| n.kind == ReportKind::TransactionItems;
+    if !clearing.values().any(|b| b.files.iter().any(is_detail)) {
+        return Err(Error::NothingToReconcile {
+            folder: fetch.location(),
+        });
+    }
+    // Place each clearing batch in its cycle: every batch has a detail report and a date.
+    let mut cycles: BTreeMap<ClearingDate, Vec<(BatchKey, BatchFiles)>> = BTreeMap::new();
+    for (key, mut files) in clearing {
+        files.files.sort();
+        let Some(detail) = files.files.iter().find(|n| is_detail(n)) else {
+            return Err(Error::NoDetailReport {
+                file: files.files[0].file_name(),
+            });
+        };
+        let date = match ClearingDate::from_batch_id(&files.batch_id) {
+            Some(d) => d,
+            None => {
+                first_row_date(fetch, &files, options)?.ok_or_else(|| Error::UndatableCycle {
+                    file: detail.file_name(),
+                    batch_id: crate::error::echo(&files.batch_id),
+                })?
+            }
+        };
+        cycles.entry(date).or_default().push((key, files));
+    }
     // Own records per cycle (and the whole ledger checked once up front).
     let mut own_per_cycle: BTreeMap<ClearingDate, u64> = BTreeMap::new();
     read_ledger(open_ledger()?, ledger_name, |r, _| {
         *own_per_cycle.entry(r.cycle()).or_default() += 1;
         Ok(())
     })?;
-    // Place each clearing batch in its cycle.
-    let mut cycles: BTreeMap<Option<ClearingDate>, Vec<(BatchKey, BatchFiles)>> = BTreeMap::new();
-    for (key, mut files) in clearing {
-        files.files.sort();
-        let date = match ClearingDate::from_batch_id(&files.batch_id) {
-            Some(d) => Some(d),
-            None => first_row_date(fetch, &files, options)?,
-        };
-        cycles.entry(date).or_default().push((key, files));
-    }
     for (date, batches) in cycles {
         out.cycles.push(reconcile_cycle(
             fetch,
@@ -281,14 +430,7 @@ pub fn reconcile<F: Fetch, L: Read>(
             batches,
         )?);
     }
-    // Unknown dates sort first as `None`; put them last.
-    out.cycles.sort_by_key(|c| (c.date.is_none(), c.date));
-    let compared: Vec<ClearingDate> = out
-        .cycles
-        .iter()
-        .filter(|c| c.result.is_some())
-        .filter_map(|c| c.date)
-        .collect();
+    let compared: Vec<ClearingDate> = out.cycles.iter().filter_map(|c| c.date).collect();
     out.uncompared_own = own_per_cycle
         .into_iter()
         .filter(|(d, _)| !compared.contains(d))
@@ -307,6 +449,14 @@ fn batch_label(key: &BatchKey) -> String {
 
 fn parser_for(name: &ReportName, options: ReportOptions) -> ReportParser {
     ReportParser::new(&name.file_name(), name.kind, name.currency, options)
+}
+
+fn overflow(file: &str, line: u64, what: &'static str) -> Error {
+    Error::AmountOverflow {
+        file: file.to_string(),
+        line,
+        what,
+    }
 }
 
 /// The cycle of the first dated row of a batch's Transaction Detail Report.
@@ -345,11 +495,11 @@ fn reconcile_cycle<F: Fetch, L: Read>(
     ledger_name: &str,
     open_ledger: &impl Fn() -> Result<L, Error>,
     options: ReportOptions,
-    date: Option<ClearingDate>,
+    date: ClearingDate,
     batches: Vec<(BatchKey, BatchFiles)>,
 ) -> Result<CycleReport, Error> {
     let mut report = CycleReport {
-        date,
+        date: Some(date),
         batches: batches.iter().map(|(k, _)| batch_label(k)).collect(),
         files: batches
             .iter()
@@ -361,24 +511,7 @@ fn reconcile_cycle<F: Fetch, L: Read>(
         fees: Vec::new(),
         notes: Vec::new(),
     };
-    let has_details = batches.iter().any(|(_, b)| {
-        b.files
-            .iter()
-            .any(|n| n.kind == ReportKind::TransactionItems)
-    });
-    let mut matcher = match (date, has_details) {
-        (Some(date), true) => Some(load_cycle(date, ledger_name, open_ledger)?),
-        (None, _) => {
-            report.notes.push("the cycle's date is unknown (clearingBatchId is not yyyyMMdd and no row is dated): own records not compared".into());
-            None
-        }
-        (_, false) => {
-            report.notes.push(
-                "no Transaction Detail Report for this cycle: own records not compared".into(),
-            );
-            None
-        }
-    };
+    let mut matcher = load_cycle(date, ledger_name, open_ledger)?;
     let mut fees: BTreeMap<String, RowTotals> = BTreeMap::new();
     for (_, batch) in &batches {
         let mut detail = RowTotals::default();
@@ -390,18 +523,18 @@ fn reconcile_cycle<F: Fetch, L: Read>(
             let file = name.file_name();
             let mut parser = parser_for(name, options);
             let mut rows = RowTotals::default();
+            let mut last = 0;
             read_report(fetch.open(&file)?, &mut parser, |row| {
                 let tx = row.transaction()?;
-                rows.add(tx.settlement.unwrap_or(tx.amount));
-                if let Some(m) = matcher.as_mut() {
-                    m.report_row(&file, &tx);
-                }
-                Ok(())
+                last = tx.line;
+                rows.add(tx.settlement.unwrap_or(tx.amount))
+                    .map_err(|_| overflow(&file, tx.line, "the file's rows"))?;
+                matcher.report_row(&file, &tx)
             })?;
-            if let Some(m) = matcher.as_mut() {
-                m.file_summary(&file, parser.summary(), &rows);
-            }
-            detail.merge(&rows);
+            matcher.file_summary(&file, parser.summary(), &rows);
+            detail
+                .merge(&rows)
+                .map_err(|_| overflow(&file, last, "the batch's Transaction Detail Reports"))?;
         }
         for name in batch.files.iter().filter(|n| n.kind == ReportKind::Summary) {
             let file = name.file_name();
@@ -412,7 +545,7 @@ fn reconcile_cycle<F: Fetch, L: Read>(
                 count: s.total_count,
                 net: s.net_total,
             });
-            if let Some(problem) = detail.disagreement(s).filter(|_| has_details) {
+            if let Some(problem) = detail.disagreement(s) {
                 let detail = std::format!("Summary Report vs Transaction Detail Report: {problem}");
                 report
                     .summary_findings
@@ -429,11 +562,13 @@ fn reconcile_cycle<F: Fetch, L: Read>(
             let mut rows = RowTotals::default();
             read_report(fetch.open(&file)?, &mut parser, |row| {
                 let fee = row.fee()?;
-                rows.add(fee.amount);
+                let line = row.line();
+                rows.add(fee.amount)
+                    .map_err(|_| overflow(&file, line, "the file's fees"))?;
                 fees.entry(fee.fee_type.unwrap_or("").to_string())
                     .or_default()
-                    .add(fee.amount);
-                Ok(())
+                    .add(fee.amount)
+                    .map_err(|_| overflow(&file, line, "the cycle's fees"))
             })?;
             if let Some(problem) = rows.disagreement(parser.summary()) {
                 let line = parser.summary().line;
@@ -444,7 +579,7 @@ fn reconcile_cycle<F: Fetch, L: Read>(
         }
     }
     report.fees = fees.into_iter().collect();
-    report.result = matcher.map(CycleMatcher::finish);
+    report.result = Some(matcher.finish());
     Ok(report)
 }
 
@@ -455,14 +590,7 @@ fn load_cycle<L: Read>(
 ) -> Result<CycleMatcher, Error> {
     let mut matcher = CycleMatcher::new(date);
     read_ledger(open_ledger()?, ledger_name, |record, line| {
-        matcher
-            .add_own(record)
-            .map(|_| ())
-            .map_err(|DuplicateOwn(id)| Error::DuplicateLedgerRecord {
-                file: ledger_name.to_string(),
-                line,
-                id: crate::error::echo(&id),
-            })
+        matcher.add_own(ledger_name, line, record).map(|_| ())
     })?;
     Ok(matcher)
 }
@@ -486,7 +614,9 @@ fn read_settlement<F: Fetch>(
         read_report(fetch.open(&file)?, &mut parser, |row| {
             let (clearing, amount) = row.settlement()?;
             if let Some(a) = amount {
-                out.total.add(a);
+                out.total
+                    .add(a)
+                    .map_err(|_| overflow(&file, row.line(), "the settlement rows"))?;
             }
             out.rows.push((clearing.map(str::to_string), amount));
             Ok(())

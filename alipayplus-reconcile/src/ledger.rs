@@ -135,6 +135,8 @@ impl LedgerParser {
     }
 
     fn header(&self, fields: Fields<'_>, line: u64) -> Result<[usize; 5], Error> {
+        let names: Vec<&str> = fields.iter().collect();
+        crate::report::unique_columns(&names, &self.file, line)?;
         let mut cols = [0; 5];
         for (slot, name) in cols.iter_mut().zip(COLUMNS) {
             *slot = fields

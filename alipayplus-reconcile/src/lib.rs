@@ -39,10 +39,10 @@ pub mod report;
 pub use cycle::ClearingDate;
 pub use error::{Error, MAX_ECHO_CHARS};
 pub use ledger::{LedgerParser, LedgerRecord};
-pub use matcher::{CycleMatcher, CycleResult, DuplicateOwn, Finding, FindingKind};
+pub use matcher::{CycleMatcher, CycleResult, Finding, FindingKind};
 pub use name::{ReportKind, ReportName};
 pub use records::Limits;
 pub use report::{
-    AmountForm, Event, FeeRow, ReportOptions, ReportParser, Row, RowTotals, Summary,
+    AmountForm, Event, FeeRow, ReportOptions, ReportParser, Row, RowTotals, Summary, TotalOverflow,
     TransactionRow, TransactionType,
 };

@@ -9,7 +9,10 @@ use core::fmt;
 
 use alipayplus_types::{Amount, SignedAmount};
 
-use crate::{ClearingDate, LedgerRecord, RowTotals, Summary, TransactionRow, TransactionType};
+use crate::error::echo;
+use crate::{
+    ClearingDate, Error, LedgerRecord, RowTotals, Summary, TransactionRow, TransactionType,
+};
 
 /// What kind of discrepancy a [`Finding`] is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -112,7 +115,7 @@ struct Own {
 /// use alipayplus_types::{Amount, Currency, DateTime, SignedAmount};
 /// let time = DateTime::parse("2025-06-01T10:00:00+08:00").unwrap();
 /// let mut m = CycleMatcher::new(ClearingDate::of(&time));
-/// m.add_own(LedgerRecord {
+/// m.add_own("ledger.csv", 2, LedgerRecord {
 ///     request_id: "PAY-1".into(),
 ///     transaction_type: TransactionType::Payment,
 ///     amount: Amount::new(Currency::SGD, 1500),
@@ -126,7 +129,8 @@ struct Own {
 ///     settlement: None,
 ///     time: Some(time),
 ///     line: 4,
-/// });
+/// })
+/// .unwrap();
 /// let result = m.finish();
 /// assert_eq!(result.matched, 0);
 /// assert_eq!(result.findings[0].kind, FindingKind::AmountMismatch);
@@ -156,10 +160,6 @@ pub struct CycleResult {
     pub findings: Vec<Finding>,
 }
 
-/// An own record given twice to [`CycleMatcher::add_own`] (its id).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DuplicateOwn(pub String);
-
 impl CycleMatcher {
     /// An empty matcher for `cycle`.
     pub fn new(cycle: ClearingDate) -> Self {
@@ -179,18 +179,27 @@ impl CycleMatcher {
         self.cycle
     }
 
-    /// Adds an own record; `Ok(false)` (ignored) when it belongs to another cycle.
-    pub fn add_own(&mut self, record: LedgerRecord) -> Result<bool, DuplicateOwn> {
+    /// Adds an own record read from line `line` of the ledger `file`; `Ok(false)` (ignored)
+    /// when it belongs to another cycle. The same id twice is
+    /// [`Error::DuplicateLedgerRecord`]; own totals that overflow are [`Error::AmountOverflow`].
+    pub fn add_own(&mut self, file: &str, line: u64, record: LedgerRecord) -> Result<bool, Error> {
         if record.cycle() != self.cycle {
             return Ok(false);
         }
         if self.own.contains_key(record.request_id.as_str()) {
-            return Err(DuplicateOwn(record.request_id));
+            return Err(Error::DuplicateLedgerRecord {
+                file: file.to_string(),
+                line,
+                id: echo(&record.request_id),
+            });
         }
-        match signed(&record.transaction_type, record.amount) {
-            Some(a) => self.own_totals.add(a),
-            None => self.own_totals.unsummable = true,
-        }
+        let overflow = || Error::AmountOverflow {
+            file: file.to_string(),
+            line,
+            what: "the own records of the cycle",
+        };
+        let amount = signed(&record.transaction_type, record.amount).ok_or_else(overflow)?;
+        self.own_totals.add(amount).map_err(|_| overflow())?;
         self.own.insert(
             record.request_id.into_boxed_str(),
             Own {
@@ -207,9 +216,16 @@ impl CycleMatcher {
         self.own.len()
     }
 
-    /// Matches one Transaction Detail Report row from `file`.
-    pub fn report_row(&mut self, file: &str, row: &TransactionRow<'_>) {
-        self.report_totals.add(row.amount);
+    /// Matches one Transaction Detail Report row from `file`; a report total that overflows
+    /// is [`Error::AmountOverflow`] naming the file and the row's line.
+    pub fn report_row(&mut self, file: &str, row: &TransactionRow<'_>) -> Result<(), Error> {
+        self.report_totals
+            .add(row.amount)
+            .map_err(|_| Error::AmountOverflow {
+                file: file.to_string(),
+                line: row.line,
+                what: "the cycle's report rows",
+            })?;
         let report = Some((row.transaction_type.clone(), row.amount));
         let finding = |kind, ledger, detail: String| Finding {
             kind,
@@ -234,7 +250,7 @@ impl CycleMatcher {
                 )
             };
             self.findings.push(finding(kind, None, detail));
-            return;
+            return Ok(());
         };
         let ledger = Some((own.transaction_type.clone(), own.amount));
         if core::mem::replace(&mut own.seen, true) {
@@ -244,7 +260,7 @@ impl CycleMatcher {
                 "listed again in the cycle's reports".into(),
             );
             self.findings.push(f);
-            return;
+            return Ok(());
         }
         let (kind, detail) = if row.amount.currency != own.amount.currency {
             (
@@ -269,9 +285,10 @@ impl CycleMatcher {
             )
         } else {
             self.matched += 1;
-            return;
+            return Ok(());
         };
         self.findings.push(finding(kind, ledger, detail));
+        Ok(())
     }
 
     /// Checks one file's summary against the totals of its own rows (each seq file carries

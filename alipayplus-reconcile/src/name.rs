@@ -100,8 +100,51 @@ struct Split<'a> {
 }
 
 impl ReportName {
-    /// Parses a file name (without directories).
+    /// Whether `file_name` is a report file at all: it starts with one of the four prefixes
+    /// and `_`, and ends in `.csv` (reconcile.md §2). Anything else (`.part`, `.txt`, other
+    /// prefixes) is not a report and may be ignored; a report file that cannot be parsed or
+    /// placed is an error, never ignored.
+    ///
+    /// ```
+    /// use alipayplus_reconcile::ReportName;
+    /// assert!(ReportName::is_report_file("feeItems_x.csv"));
+    /// assert!(!ReportName::is_report_file("feeItems_x.csv.part"));
+    /// assert!(!ReportName::is_report_file("README.csv"));
+    /// ```
+    pub fn is_report_file(file_name: &str) -> bool {
+        file_name.ends_with(".csv")
+            && ReportKind::ALL.iter().any(|k| {
+                file_name
+                    .strip_prefix(k.prefix())
+                    .is_some_and(|r| r.starts_with('_'))
+            })
+    }
+
+    /// Parses a file name (without directories). A name that splits several ways is
+    /// [`Error::AmbiguousReportName`] unless the participant+currency rule (module docs)
+    /// picks one; [`ReportName::place`] decides by the file's own summary section instead.
     pub fn parse(file_name: &str) -> Result<Self, Error> {
+        let all = Self::candidates(file_name)?;
+        if all.len() == 1 {
+            return Ok(all.into_iter().next().expect("one"));
+        }
+        Self::tie_break(&all).ok_or_else(|| Error::AmbiguousReportName {
+            name: echo(file_name),
+            candidates: all.len(),
+        })
+    }
+
+    /// Every way `file_name` splits into participantId, currency, batchId and
+    /// participantAgreementId (at least one), in order of the currency's position, then the
+    /// batch id's length.
+    ///
+    /// ```
+    /// use alipayplus_reconcile::ReportName;
+    /// let all = ReportName::candidates("summary_P_SGD_B_A_x_000.csv").unwrap();
+    /// let batches: Vec<&str> = all.iter().map(|n| n.batch_id.as_str()).collect();
+    /// assert_eq!(batches, ["B", "B_A"]);
+    /// ```
+    pub fn candidates(file_name: &str) -> Result<Vec<Self>, Error> {
         let not = |reason| Error::NotAReportName {
             name: echo(file_name),
             reason,
@@ -118,31 +161,104 @@ impl ReportName {
             })
             .ok_or_else(|| not("unknown prefix"))?;
         let (middle, seq) = split_seq(rest).ok_or_else(|| not("no 3-digit seq suffix"))?;
-        let splits = splits(middle);
-        let chosen = match splits.len() {
-            0 => return Err(not("no _CCC_ currency token between non-empty ids")),
-            1 => &splits[0],
-            n => {
-                let mut agreed = splits.iter().filter(|s| agreement_is_participant_ccy(s));
-                match (agreed.next(), agreed.next()) {
-                    (Some(one), None) => one,
-                    _ => {
-                        return Err(Error::AmbiguousReportName {
-                            name: echo(file_name),
-                            candidates: n,
-                        });
-                    }
-                }
-            }
+        let mut out = Vec::new();
+        for split in splits(middle) {
+            out.push(ReportName {
+                kind,
+                participant_id: split.participant.into(),
+                currency: Currency::new(split.currency).map_err(|_| not("bad currency"))?,
+                batch_id: split.batch.into(),
+                agreement_id: split.agreement.into(),
+                seq,
+            });
+        }
+        if out.is_empty() {
+            return Err(not("no _CCC_ currency token between non-empty ids"));
+        }
+        Ok(out)
+    }
+
+    /// The one candidate whose agreement id is its participant id followed by its currency
+    /// (the sample's form; UNCERTAIN), if exactly one is.
+    pub fn tie_break(candidates: &[ReportName]) -> Option<ReportName> {
+        let mut agreed = candidates.iter().filter(|n| {
+            n.agreement_id.len() == n.participant_id.len() + 3
+                && n.agreement_id.starts_with(n.participant_id.as_str())
+                && n.agreement_id.ends_with(n.currency.as_str())
+        });
+        match (agreed.next(), agreed.next()) {
+            (Some(one), None) => Some(one.clone()),
+            _ => None,
+        }
+    }
+
+    /// Places a report file by what it carries: the candidates of its name that agree with
+    /// every id its summary section states (`clearingBatchId` for clearing reports or
+    /// `settlementBatchId` for the Settlement Report, `settlementCurrency`,
+    /// `participantAgreementId`, `participantId`; absent or empty values say nothing).
+    ///
+    /// `Ok(vec)` holds one name when the file is placed, several when its summary does not
+    /// decide (the caller then tries the Transaction Detail Report with the same ids, then
+    /// [`ReportName::tie_break`]). A summary that agrees with no candidate (it contradicts the
+    /// name) is [`Error::UnplaceableReport`].
+    ///
+    /// ```
+    /// use alipayplus_reconcile::{ReportName, Summary};
+    /// let file = "transactionItems_1022182743758679985_USD_20250319_AGR_459470_ALIPAY_CN_000.csv";
+    /// assert!(ReportName::parse(file).is_err()); // the name alone splits four ways
+    /// let summary = Summary {
+    ///     fields: vec![("clearingBatchId".into(), "20250319".into()), ("settlementCurrency".into(), "USD".into())],
+    ///     ..Summary::default()
+    /// };
+    /// let placed = ReportName::place(file, &summary).unwrap();
+    /// assert_eq!(placed.len(), 1);
+    /// assert_eq!(placed[0].agreement_id, "AGR_459470_ALIPAY_CN");
+    /// ```
+    pub fn place(file_name: &str, summary: &crate::Summary) -> Result<Vec<Self>, Error> {
+        let all = Self::candidates(file_name)?;
+        let stated = |name: &str| summary.get(name).map(str::trim).filter(|v| !v.is_empty());
+        let batch_column = match all[0].kind {
+            ReportKind::Settlement => "settlementBatchId",
+            _ => "clearingBatchId",
         };
-        Ok(ReportName {
-            kind,
-            participant_id: chosen.participant.into(),
-            currency: Currency::new(chosen.currency).map_err(|_| not("bad currency"))?,
-            batch_id: chosen.batch.into(),
-            agreement_id: chosen.agreement.into(),
-            seq,
-        })
+        let batch = stated(batch_column);
+        let currency = stated("settlementCurrency");
+        let agreement = stated("participantAgreementId");
+        let participant = stated("participantId");
+        let fits = |n: &ReportName| {
+            batch.is_none_or(|b| b == n.batch_id)
+                && currency.is_none_or(|c| c == n.currency.as_str())
+                && agreement.is_none_or(|a| a == n.agreement_id)
+                && participant.is_none_or(|p| p == n.participant_id)
+        };
+        let placed: Vec<Self> = all.into_iter().filter(fits).collect();
+        if placed.is_empty() {
+            return Err(Error::UnplaceableReport {
+                file: file_name.into(),
+                reason: alloc::format!(
+                    "its summary section ({batch_column} {:?}, settlementCurrency {:?}) contradicts its name",
+                    batch.map(echo).unwrap_or_default(),
+                    currency.map(echo).unwrap_or_default()
+                ),
+            });
+        }
+        Ok(placed)
+    }
+
+    /// The ids of a report file name: the part between the prefix and the `_NNN.csv` seq
+    /// (`<participantId>_<CCY>_<batchId>_<agreementId>`). The reports of one batch share it.
+    ///
+    /// ```
+    /// use alipayplus_reconcile::ReportName;
+    /// assert_eq!(ReportName::ids_part("feeItems_P_SGD_B_A_x_001.csv"), Some("P_SGD_B_A_x"));
+    /// ```
+    pub fn ids_part(file_name: &str) -> Option<&str> {
+        let stem = file_name.strip_suffix(".csv")?;
+        let rest = ReportKind::ALL.iter().find_map(|k| {
+            stem.strip_prefix(k.prefix())
+                .and_then(|r| r.strip_prefix('_'))
+        })?;
+        split_seq(rest).map(|(middle, _)| middle)
     }
 
     /// The name as Alipay+ writes it (`parse(name.to_string()) == name`).
@@ -198,12 +314,6 @@ fn splits(middle: &str) -> Vec<Split<'_>> {
         }
     }
     out
-}
-
-fn agreement_is_participant_ccy(s: &Split<'_>) -> bool {
-    s.agreement.len() == s.participant.len() + 3
-        && s.agreement.starts_with(s.participant)
-        && s.agreement.ends_with(s.currency)
 }
 
 #[cfg(test)]

@@ -317,6 +317,7 @@ impl ReportParser {
                 (_, true) => self.state = State::Ended,
                 (State::SummaryHeader, false) => {
                     self.summary_header = owned(fields);
+                    unique_columns(&self.summary_header, &self.file, line)?;
                     self.state = State::SummaryValues;
                 }
                 (State::SummaryValues, false) => {
@@ -327,6 +328,7 @@ impl ReportParser {
                 }
                 (State::DetailHeader, false) => {
                     self.header = owned(fields);
+                    unique_columns(&self.header, &self.file, line)?;
                     self.check_header(line)?;
                     self.state = State::Rows;
                 }
@@ -443,6 +445,26 @@ impl ReportParser {
         }
         Ok(())
     }
+}
+
+/// A header naming a (non-empty) column twice is an error: first-one-wins would silently read
+/// the wrong value. Shared by the report and the ledger parsers.
+pub(crate) fn unique_columns<S: AsRef<str>>(
+    header: &[S],
+    file: &str,
+    line: u64,
+) -> Result<(), Error> {
+    for (i, name) in header.iter().enumerate() {
+        let name = name.as_ref().trim();
+        if !name.is_empty() && header[..i].iter().any(|h| h.as_ref().trim() == name) {
+            return Err(Error::DuplicateColumn {
+                file: file.to_string(),
+                line,
+                column: echo(name),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn owned(fields: Fields<'_>) -> Vec<String> {
@@ -636,50 +658,67 @@ impl<'p> Row<'p> {
 ///
 /// The net total sums `settlementAmountValue` when the row has one, else
 /// `transactionAmountValue` (UNCERTAIN: which amount `netTotalAmount` adds up is not in the
-/// spec; in the sample both are equal).
+/// spec; in the sample both are equal). Rows in several currencies have no net total; a sum
+/// that overflows 64-bit minor units is a [`TotalOverflow`], which callers turn into an input
+/// error naming the file and line.
 ///
 /// ```
 /// use alipayplus_reconcile::RowTotals;
 /// use alipayplus_types::{Currency, SignedAmount};
 /// let mut totals = RowTotals::default();
-/// totals.add(SignedAmount::new(Currency::SGD, 1500));
-/// totals.add(SignedAmount::new(Currency::SGD, -300));
+/// totals.add(SignedAmount::new(Currency::SGD, 1500)).unwrap();
+/// totals.add(SignedAmount::new(Currency::SGD, -300)).unwrap();
 /// assert_eq!(totals.count, 2);
 /// assert_eq!(totals.net(), Some(SignedAmount::new(Currency::SGD, 1200)));
+/// assert!(totals.add(SignedAmount::new(Currency::SGD, i64::MAX)).is_err());
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RowTotals {
     /// Rows added.
     pub count: u64,
     net: Option<SignedAmount>,
-    /// Rows in several currencies, or a sum that overflowed: there is no single net total.
+    /// Rows in several currencies: there is no single net total.
     pub unsummable: bool,
 }
 
+/// A sum of amounts does not fit in 64-bit minor units (see [`RowTotals::add`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TotalOverflow;
+
 impl RowTotals {
-    /// Adds one row's amount.
-    pub fn add(&mut self, amount: SignedAmount) {
-        self.count += 1;
-        self.net = match self.net {
-            None if !self.unsummable => Some(amount),
-            None => None,
-            Some(net) => net.checked_add(&amount),
+    /// Adds one row's amount (checked: an overflow leaves the totals unchanged).
+    pub fn add(&mut self, amount: SignedAmount) -> Result<(), TotalOverflow> {
+        let count = self.count.checked_add(1).ok_or(TotalOverflow)?;
+        let net = match self.net {
+            _ if self.unsummable => None,
+            None => Some(amount),
+            Some(net) if net.currency != amount.currency => None,
+            Some(net) => Some(net.checked_add(&amount).ok_or(TotalOverflow)?),
         };
-        self.unsummable |= self.net.is_none();
+        self.count = count;
+        self.unsummable |= net.is_none();
+        self.net = net;
+        Ok(())
     }
 
-    /// Adds another set of rows (e.g. the next seq file of a cycle).
-    pub fn merge(&mut self, other: &RowTotals) {
+    /// Adds another set of rows (e.g. the next seq file of a cycle), checked like [`add`](Self::add).
+    pub fn merge(&mut self, other: &RowTotals) -> Result<(), TotalOverflow> {
         if other.count == 0 {
-            return;
+            return Ok(());
         }
-        self.net = match (self.count, other.net()) {
-            (0, Some(n)) if !self.unsummable => Some(n),
-            (_, Some(n)) => self.net.and_then(|a| a.checked_add(&n)),
-            (_, None) => None,
+        let count = self.count.checked_add(other.count).ok_or(TotalOverflow)?;
+        let net = match (self.count, self.net, other.net()) {
+            _ if self.unsummable || other.unsummable => None,
+            (0, _, n) => n,
+            (_, Some(a), Some(b)) if a.currency == b.currency => {
+                Some(a.checked_add(&b).ok_or(TotalOverflow)?)
+            }
+            _ => None,
         };
-        self.count += other.count;
-        self.unsummable |= other.unsummable || self.net.is_none();
+        self.count = count;
+        self.unsummable |= net.is_none();
+        self.net = net;
+        Ok(())
     }
 
     /// The net total, or `None` for no rows or rows that cannot be summed.
@@ -694,7 +733,7 @@ impl RowTotals {
     /// use alipayplus_types::{Currency, SignedAmount};
     /// let summary = Summary { total_count: Some(2), net_total: Some(SignedAmount::new(Currency::SGD, 1200)), ..Summary::default() };
     /// let mut totals = RowTotals::default();
-    /// totals.add(SignedAmount::new(Currency::SGD, 1500));
+    /// totals.add(SignedAmount::new(Currency::SGD, 1500)).unwrap();
     /// assert!(totals.disagreement(&summary).unwrap().contains("totalCount 2"));
     /// ```
     pub fn disagreement(&self, summary: &Summary) -> Option<String> {
@@ -717,7 +756,7 @@ impl RowTotals {
                     "summary net total {total}, rows sum to {net}"
                 )),
                 None => problems.push(alloc::format!(
-                    "summary net total {total}, rows are in several currencies or overflow"
+                    "summary net total {total}, rows are in several currencies"
                 )),
             }
         }

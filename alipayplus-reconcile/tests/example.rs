@@ -96,3 +96,66 @@ fn unreadable_input_exits_2_naming_file_and_line() {
     let out = Command::new(example()).arg("--reports").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// A folder with exactly `files` and the sample ledger.
+fn setup_files(name: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "alipayplus-reconcile-ex-{}-{name}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("reports")).unwrap();
+    for (file, text) in files {
+        std::fs::write(dir.join("reports").join(file), text).unwrap();
+    }
+    std::fs::write(dir.join("ledger.csv"), LEDGER).unwrap();
+    dir
+}
+
+/// Issue 19: an agreement id with `_` is placed by the file's own summary and compared
+/// (before: "ambiguous", skipped, exit 0 with matched 0).
+#[test]
+fn underscore_agreement_ids_are_placed_by_the_summary_and_compared() {
+    let name = "transactionItems_1022188000000000001_SGD_20250601_AGR_459470_ALIPAY_CN_000.csv";
+    let (code, stdout, stderr) = run(&setup_files("underscore", &[(name, SAMPLE)]), false);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("matched 2, findings 0"), "{stdout}");
+    assert!(
+        stdout.contains("1022188000000000001_SGD_20250601_AGR_459470_ALIPAY_CN"),
+        "{stdout}"
+    );
+}
+
+/// Issue 19: exit 2 (never 0) on an unplaceable report file, a folder with no Transaction
+/// Detail Report and an undatable cycle, each naming what is wrong.
+#[test]
+fn nothing_compared_exits_2() {
+    // The summary states no clearingBatchId: the name's four splits cannot be told apart.
+    let name = "transactionItems_1022188000000000001_SGD_20250601_AGR_459470_ALIPAY_CN_000.csv";
+    let no_ids = SAMPLE.replace(
+        "totalCount,netTotalAmount,settlementCurrency,clearingBatchId\n2,1200,SGD,20250601",
+        "totalCount,netTotalAmount\n2,1200",
+    );
+    assert_ne!(no_ids, SAMPLE);
+    let (code, _, stderr) = run(&setup_files("unplaceable", &[(name, &no_ids)]), false);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains(name), "{stderr}");
+    // No Transaction Detail Report: an empty folder, or only a summary_ file.
+    let (code, _, stderr) = run(&setup_files("empty", &[]), false);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("nothing to reconcile"), "{stderr}");
+    assert!(stderr.contains("reports"), "{stderr}");
+    let summary = "summary_1022188000000000001_SGD_20250601_1022188000000000001SGD_000.csv";
+    let (code, _, stderr) = run(
+        &setup_files("summaryonly", &[(summary, "totalCount\n2\n")]),
+        true,
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("nothing to reconcile"), "{stderr}");
+    // A batch id that is not a date, and rows without a transactionTime.
+    let undated = "transactionItems_P_SGD_CB01_PSGD_000.csv";
+    let text = "totalCount\n1\ntransactionRequestId,transactionType,transactionAmountValue,transactionCurrency\nPAY20250601000001,PAYMENT,1500,SGD\n";
+    let (code, _, stderr) = run(&setup_files("undated", &[(undated, text)]), false);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains(undated), "{stderr}");
+}

@@ -50,6 +50,7 @@ pub const TARGETS: &[(&str, Harness)] = &[
     ("report", reconcile::report),
     ("report_name", reconcile::report_name),
     ("ledger", reconcile::ledger),
+    ("report_place", reconcile::report_place),
 ];
 
 /// The harness function of the target `name`.

@@ -102,7 +102,7 @@ pub fn report(data: &[u8]) {
                 Ok(Event::Row(row)) => {
                     let tx = row.transaction();
                     if let Ok(tx) = &tx {
-                        totals.add(tx.amount);
+                        let _ = totals.add(tx.amount);
                     }
                     out.push(format!(
                         "row {} {:?} {:?} {:?} {:?}",
@@ -195,4 +195,71 @@ pub fn ledger(data: &[u8]) {
         events(run(Some(usize::from(chunk.max(1))))),
         "chunking changed the records"
     );
+}
+
+/// Placing a report file by its summary section (name.rs `ReportName::place`). Input: the
+/// file name, a newline, then the report. Every placing is a split of the name that formats
+/// back to it and agrees with every id the summary states; the tie-break picks one of them.
+pub fn report_place(data: &[u8]) {
+    let Some(newline) = data.iter().position(|&b| b == b'\n') else {
+        return;
+    };
+    let name = String::from_utf8_lossy(&data[..newline]);
+    let Ok(candidates) = ReportName::candidates(&name) else {
+        assert!(ReportName::place(&name, &Default::default()).is_err());
+        return;
+    };
+    let first = &candidates[0];
+    let mut parser = ReportParser::new(
+        "fuzz.csv",
+        first.kind,
+        first.currency,
+        ReportOptions::default(),
+    );
+    let mut input = &data[newline + 1..];
+    let summary = loop {
+        match parser.next(&mut input) {
+            Ok(Event::NeedInput) if input.is_empty() => {
+                // End of the file.
+                let mut end: &[u8] = &[];
+                match parser.next(&mut end) {
+                    Ok(_) => break parser.summary().clone(),
+                    Err(_) => return,
+                }
+            }
+            Ok(Event::NeedInput) => {}
+            Ok(_) => break parser.summary().clone(),
+            Err(_) => return,
+        }
+    };
+    let Ok(placed) = ReportName::place(&name, &summary) else {
+        return;
+    };
+    assert!(!placed.is_empty(), "an empty placing is an error, not Ok");
+    for n in &placed {
+        assert_eq!(n.file_name(), name, "a placing formats differently");
+        assert!(
+            candidates.contains(n),
+            "a placing that is no split of the name"
+        );
+        let batch = if n.kind.is_clearing() {
+            "clearingBatchId"
+        } else {
+            "settlementBatchId"
+        };
+        for (column, value) in [
+            (batch, n.batch_id.as_str()),
+            ("settlementCurrency", n.currency.as_str()),
+        ] {
+            if let Some(v) = summary.get(column).map(str::trim).filter(|v| !v.is_empty()) {
+                assert_eq!(
+                    v, value,
+                    "a placing that contradicts the summary's {column}"
+                );
+            }
+        }
+    }
+    if let Some(one) = ReportName::tie_break(&placed) {
+        assert!(placed.contains(&one));
+    }
 }

@@ -92,7 +92,7 @@ fn touch_reconcile() -> usize {
         match event {
             Event::Row(row) => {
                 if let Ok(tx) = row.transaction() {
-                    matcher.report_row("t", &tx);
+                    let _ = matcher.report_row("t", &tx);
                 }
             }
             Event::NeedInput if !input.is_empty() => {}
@@ -220,10 +220,17 @@ fn touch_operations() -> usize {
     let mut total = usize::from(
         inquiry_registration_status_request(&RegistrationRef::RequestId("R".into())).is_ok(),
     );
-    let detail =
-        RegistrationDetail::new("L".into(), RegistrationType::OtherIdentificationNo, "N".into());
+    let detail = RegistrationDetail::new(
+        "L".into(),
+        RegistrationType::OtherIdentificationNo,
+        "N".into(),
+    );
     let merchant = MerchantRegistrationInfo::new("M".into(), "5817".into(), detail);
-    let request = RegistrationRequest::new("R".into(), alloc::vec![ProductCode::InStorePayment], merchant);
+    let request = RegistrationRequest::new(
+        "R".into(),
+        alloc::vec![ProductCode::InStorePayment],
+        merchant,
+    );
     total += usize::from(
         RegistrationFollowUp::new(&request, now, RegistrationPolicy::default()).is_ok(),
     );
