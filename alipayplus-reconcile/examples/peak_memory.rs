@@ -60,7 +60,7 @@ fn main() -> Result<(), Error> {
     assert_eq!(result.matched(), rows, "every generated row matches");
     assert_eq!(result.findings().count(), 0);
     println!(
-        "rows {rows}, matched {}, findings 0, {elapsed:.2} s ({:.0} rows/s, ledger read twice)",
+        "rows {rows}, matched {}, findings 0, {elapsed:.2} s ({:.0} rows/s, ledger read once)",
         result.matched(),
         rows as f64 / elapsed
     );

@@ -14,9 +14,10 @@
 //!   cycle: its `clearingBatchId` when that is a `yyyyMMdd` date, else the time of its first
 //!   dated row ([`Error::UndatableCycle`]). No Transaction Detail Report at all is
 //!   [`Error::NothingToReconcile`].
-//! * Per cycle, the own records of that cycle are loaded (the ledger is streamed, so only
-//!   compared cycles are in memory), every Transaction Detail Report file of the cycle is
-//!   streamed through the [`CycleMatcher`] and checked against its own summary, the Summary
+//! * The ledger is read once: the own records of the compared cycles are held, the others
+//!   only counted. Per cycle, every Transaction Detail Report file is matched with the
+//!   [`CycleMatcher`] (in blocks on several threads, see [`reconcile_with_threads`]) and
+//!   checked against its own summary, the Summary
 //!   Report is cross-checked with the detail totals, and the Fee Reports are totalled. Own
 //!   records of cycles with no report are not compared and not a finding: they are counted in
 //!   [`Reconciliation::uncompared_own`].
@@ -30,11 +31,13 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
+use std::num::NonZeroUsize;
 use std::string::{String, ToString};
 use std::vec::Vec;
 
 use alipayplus_types::SignedAmount;
 
+use crate::bulk;
 use crate::fetch::Fetch;
 use crate::{
     ClearingDate, CycleMatcher, CycleResult, Error, Event, Finding, LedgerParser, LedgerRecord,
@@ -228,7 +231,11 @@ pub fn read_ledger<R: Read>(
     }
 }
 
-fn read_some<R: Read>(reader: &mut R, buf: &mut [u8], file: &str) -> Result<usize, Error> {
+pub(crate) fn read_some<R: Read>(
+    reader: &mut R,
+    buf: &mut [u8],
+    file: &str,
+) -> Result<usize, Error> {
     loop {
         match reader.read(buf) {
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
@@ -332,8 +339,8 @@ fn place_all<F: Fetch>(
     Ok(placed)
 }
 
-/// Reconciles the reports `fetch` lists with the ledger `open_ledger` opens (called once per
-/// compared cycle plus once, so the ledger is streamed rather than held).
+/// Reconciles the reports `fetch` lists with the ledger `open_ledger` opens, on as many
+/// threads as [`std::thread::available_parallelism`] allows (see [`reconcile_with_threads`]).
 ///
 /// `Ok` means at least one cycle was compared and every report file was placed and read; see
 /// [`Reconciliation::verdict`]. Every input problem is an `Err` naming the file.
@@ -359,6 +366,25 @@ pub fn reconcile<F: Fetch, L: Read>(
     open_ledger: impl Fn() -> Result<L, Error>,
     options: ReportOptions,
 ) -> Result<Reconciliation, Error> {
+    let threads = std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN);
+    reconcile_with_threads(fetch, ledger_name, open_ledger, options, threads)
+}
+
+/// [`reconcile`] on `threads` threads. The result is the same for any thread count: the
+/// ledger and each Transaction Detail Report are read in blocks of lines by `threads`
+/// workers and merged in file order, and a file the block reader cannot settle alone (quoted
+/// fields, an id named twice, an error) is read again by the streaming parser.
+///
+/// The ledger is read once (opened again only for such a re-read): the own records of every
+/// cycle the reports cover are held (a day's folder covers one), the others only counted.
+pub fn reconcile_with_threads<F: Fetch, L: Read>(
+    fetch: &F,
+    ledger_name: &str,
+    open_ledger: impl Fn() -> Result<L, Error>,
+    options: ReportOptions,
+    threads: NonZeroUsize,
+) -> Result<Reconciliation, Error> {
+    let threads = threads.get();
     let mut out = Reconciliation::default();
     let mut report_files = Vec::new();
     for file in fetch.list()? {
@@ -414,27 +440,17 @@ pub fn reconcile<F: Fetch, L: Read>(
         };
         cycles.entry(date).or_default().push((key, files));
     }
-    // Own records per cycle (and the whole ledger checked once up front).
-    let mut own_per_cycle: BTreeMap<ClearingDate, u64> = BTreeMap::new();
-    read_ledger(open_ledger()?, ledger_name, |r, _| {
-        *own_per_cycle.entry(r.cycle()).or_default() += 1;
-        Ok(())
-    })?;
-    for (date, batches) in cycles {
-        out.cycles.push(reconcile_cycle(
-            fetch,
-            ledger_name,
-            &open_ledger,
-            options,
-            date,
-            batches,
-        )?);
+    // The own records of the compared cycles, the ledger read once.
+    let dates: Vec<ClearingDate> = cycles.keys().copied().collect();
+    let (matchers, other) = match bulk::load_own(open_ledger()?, ledger_name, &dates, threads)? {
+        Some(loaded) => loaded,
+        None => load_streaming(open_ledger()?, ledger_name, &dates)?,
+    };
+    for ((date, batches), matcher) in cycles.into_iter().zip(matchers) {
+        let cycle = reconcile_cycle(fetch, options, date, batches, matcher, threads)?;
+        out.cycles.push(cycle);
     }
-    let compared: Vec<ClearingDate> = out.cycles.iter().filter_map(|c| c.date).collect();
-    out.uncompared_own = own_per_cycle
-        .into_iter()
-        .filter(|(d, _)| !compared.contains(d))
-        .collect();
+    out.uncompared_own = other.into_iter().collect();
     for (key, mut files) in settlement {
         files.files.sort();
         out.settlements
@@ -490,13 +506,69 @@ fn first_row_date<F: Fetch>(
     Ok(None)
 }
 
-fn reconcile_cycle<F: Fetch, L: Read>(
-    fetch: &F,
+/// The own records of `dates` (a matcher each) and the count of other cycles' records, by
+/// the streaming ledger parser.
+fn load_streaming<L: Read>(
+    ledger: L,
     ledger_name: &str,
-    open_ledger: &impl Fn() -> Result<L, Error>,
+    dates: &[ClearingDate],
+) -> Result<bulk::Loaded, Error> {
+    let mut matchers: Vec<CycleMatcher> = dates.iter().map(|d| CycleMatcher::new(*d)).collect();
+    let mut other: BTreeMap<ClearingDate, u64> = BTreeMap::new();
+    read_ledger(ledger, ledger_name, |record, line| {
+        let date = record.cycle();
+        match dates.iter().position(|d| *d == date) {
+            Some(i) => matchers[i].add_own(ledger_name, line, record).map(|_| ()),
+            None => {
+                *other.entry(date).or_default() += 1;
+                Ok(())
+            }
+        }
+    })?;
+    Ok((matchers, other))
+}
+
+/// Matches one Transaction Detail Report: its rows' totals and its summary, and whether the
+/// streaming parser had to read it.
+fn match_detail<F: Fetch>(
+    fetch: &F,
+    name: &ReportName,
+    options: ReportOptions,
+    matcher: &mut CycleMatcher,
+    threads: usize,
+) -> Result<(RowTotals, Summary, bool), Error> {
+    let file = name.file_name();
+    let mut parser = parser_for(name, options);
+    let mut reader = fetch.open(&file)?;
+    match bulk::read_head(&mut reader, &mut parser)? {
+        None => return Ok((RowTotals::default(), parser.summary().clone(), false)),
+        Some(carry) => {
+            if let bulk::FileRows::Done(rows) =
+                bulk::match_rows(reader, &parser, carry, matcher, threads)?
+            {
+                return Ok((rows, parser.summary().clone(), false));
+            }
+        }
+    }
+    // The streaming parser, row by row.
+    let mut parser = parser_for(name, options);
+    let mut rows = RowTotals::default();
+    read_report(fetch.open(&file)?, &mut parser, |row| {
+        let tx = row.transaction()?;
+        rows.add(tx.settlement.unwrap_or(tx.amount))
+            .map_err(|_| overflow(&file, tx.line, "the file's rows"))?;
+        matcher.report_row(&file, &tx)
+    })?;
+    Ok((rows, parser.summary().clone(), true))
+}
+
+fn reconcile_cycle<F: Fetch>(
+    fetch: &F,
     options: ReportOptions,
     date: ClearingDate,
     batches: Vec<(BatchKey, BatchFiles)>,
+    mut matcher: CycleMatcher,
+    threads: usize,
 ) -> Result<CycleReport, Error> {
     let mut report = CycleReport {
         date: Some(date),
@@ -511,7 +583,6 @@ fn reconcile_cycle<F: Fetch, L: Read>(
         fees: Vec::new(),
         notes: Vec::new(),
     };
-    let mut matcher = load_cycle(date, ledger_name, open_ledger)?;
     let mut fees: BTreeMap<String, RowTotals> = BTreeMap::new();
     for (_, batch) in &batches {
         let mut detail = RowTotals::default();
@@ -521,20 +592,22 @@ fn reconcile_cycle<F: Fetch, L: Read>(
             .filter(|n| n.kind == ReportKind::TransactionItems)
         {
             let file = name.file_name();
-            let mut parser = parser_for(name, options);
-            let mut rows = RowTotals::default();
-            let mut last = 0;
-            read_report(fetch.open(&file)?, &mut parser, |row| {
-                let tx = row.transaction()?;
-                last = tx.line;
-                rows.add(tx.settlement.unwrap_or(tx.amount))
-                    .map_err(|_| overflow(&file, tx.line, "the file's rows"))?;
-                matcher.report_row(&file, &tx)
+            let (rows, summary, streamed) =
+                match_detail(fetch, name, options, &mut matcher, threads)?;
+            if streamed {
+                report.notes.push(std::format!(
+                    "{file}: read row by row by the streaming parser (quoted fields, an id named \
+                     twice in the cycle, or sums near the limits), not by the block reader"
+                ));
+            }
+            matcher.file_summary(&file, &summary, &rows);
+            detail.merge(&rows).map_err(|_| {
+                overflow(
+                    &file,
+                    summary.line,
+                    "the batch's Transaction Detail Reports",
+                )
             })?;
-            matcher.file_summary(&file, parser.summary(), &rows);
-            detail
-                .merge(&rows)
-                .map_err(|_| overflow(&file, last, "the batch's Transaction Detail Reports"))?;
         }
         for name in batch.files.iter().filter(|n| n.kind == ReportKind::Summary) {
             let file = name.file_name();
@@ -581,18 +654,6 @@ fn reconcile_cycle<F: Fetch, L: Read>(
     report.fees = fees.into_iter().collect();
     report.result = Some(matcher.finish());
     Ok(report)
-}
-
-fn load_cycle<L: Read>(
-    date: ClearingDate,
-    ledger_name: &str,
-    open_ledger: &impl Fn() -> Result<L, Error>,
-) -> Result<CycleMatcher, Error> {
-    let mut matcher = CycleMatcher::new(date);
-    read_ledger(open_ledger()?, ledger_name, |record, line| {
-        matcher.add_own(ledger_name, line, record).map(|_| ())
-    })?;
-    Ok(matcher)
 }
 
 fn read_settlement<F: Fetch>(

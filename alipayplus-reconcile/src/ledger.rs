@@ -79,6 +79,67 @@ pub struct LedgerParser {
     records: RecordReader,
     columns: Option<[usize; 5]>,
     width: usize,
+    /// [`LedgerParser::read_head`] is reading: stop after the header.
+    pause: bool,
+}
+
+/// An own record without allocation: the time as Unix seconds.
+pub(crate) struct LedgerLite<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) refund: bool,
+    pub(crate) amount: Amount,
+    pub(crate) unix: i64,
+}
+
+/// Reads one ledger record: the one implementation behind [`LedgerParser::next`] and the
+/// job's block workers (same checks, same messages).
+pub(crate) fn parse_ledger<'a>(
+    get: &dyn Fn(usize) -> &'a str,
+    fields: usize,
+    width: usize,
+    cols: [usize; 5],
+    file: &str,
+    line: u64,
+) -> Result<LedgerLite<'a>, Error> {
+    let bad = |p: String| Error::malformed(file, line, p);
+    if fields != width {
+        return Err(bad(alloc::format!(
+            "the row has {fields} fields, the header {width}"
+        )));
+    }
+    let field = |i: usize| get(cols[i]).trim();
+    let id = field(0);
+    if id.is_empty() {
+        return Err(bad("transactionRequestId is empty".into()));
+    }
+    let refund = match field(1) {
+        "PAYMENT" => false,
+        "REFUND" => true,
+        other => {
+            return Err(bad(alloc::format!(
+                "transactionType {:?} is neither PAYMENT nor REFUND",
+                crate::error::echo(other)
+            )));
+        }
+    };
+    let currency = Currency::new(field(3)).map_err(|e| bad(e.to_string()))?;
+    let value = field(2)
+        .parse::<alipayplus_types::MinorUnits>()
+        .map_err(|e| bad(alloc::format!("transactionAmountValue: {e}")))?;
+    let time = field(4);
+    let unix = crate::cycle::unix_seconds(time).ok_or_else(|| {
+        let e = DateTime::parse(time)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        bad(alloc::format!("transactionTime: {e}"))
+    })?;
+    Ok(LedgerLite {
+        id,
+        refund,
+        amount: Amount::new(currency, value.get()),
+        unix,
+    })
 }
 
 impl LedgerParser {
@@ -89,7 +150,32 @@ impl LedgerParser {
             records: RecordReader::new(Limits::default()),
             columns: None,
             width: 0,
+            pause: false,
         }
+    }
+
+    /// Reads the header, stopping where the records begin (`input` is advanced exactly past
+    /// the header line): `Ok(true)` when the header was read, `Ok(false)` when the chunk is
+    /// used up first.
+    pub(crate) fn read_head(&mut self, input: &mut &[u8]) -> Result<bool, Error> {
+        self.pause = true;
+        let head = self.next(input);
+        self.pause = false;
+        match head? {
+            Some(None) => Ok(self.columns.is_some()),
+            // Not reached: the parser pauses after the header, and an empty ledger is an error.
+            _ => Ok(self.columns.is_some()),
+        }
+    }
+
+    /// The header's columns and width, once read.
+    pub(crate) fn columns(&self) -> Option<([usize; 5], usize)> {
+        self.columns.map(|c| (c, self.width))
+    }
+
+    /// The line of the next byte (the first record's, after [`read_head`](Self::read_head)).
+    pub(crate) fn next_line(&self) -> u64 {
+        self.records.next_line()
     }
 
     /// The 1-based line of the last record read.
@@ -128,6 +214,9 @@ impl LedgerParser {
                 None => {
                     self.columns = Some(self.header(fields, line)?);
                     self.width = fields.len();
+                    if self.pause {
+                        return Ok(Some(None));
+                    }
                 }
                 Some(cols) => return self.record(fields, cols, line).map(|r| Some(Some(r))),
             }
@@ -157,37 +246,19 @@ impl LedgerParser {
         cols: [usize; 5],
         line: u64,
     ) -> Result<LedgerRecord, Error> {
-        let bad = |p: String| Error::malformed(&self.file, line, p);
-        if fields.len() != self.width {
-            return Err(bad(alloc::format!(
-                "the row has {} fields, the header {}",
-                fields.len(),
-                self.width
-            )));
-        }
-        let get = |i: usize| fields.get(cols[i]).trim();
-        let request_id = get(0);
-        if request_id.is_empty() {
-            return Err(bad("transactionRequestId is empty".into()));
-        }
-        let transaction_type = match TransactionType::parse(get(1)) {
-            TransactionType::Unrecognized(t) => {
-                return Err(bad(alloc::format!(
-                    "transactionType {t:?} is neither PAYMENT nor REFUND"
-                )));
-            }
-            t => t,
-        };
-        let currency = Currency::new(get(3)).map_err(|e| bad(e.to_string()))?;
-        let value = get(2)
-            .parse::<alipayplus_types::MinorUnits>()
-            .map_err(|e| bad(alloc::format!("transactionAmountValue: {e}")))?;
-        let time =
-            DateTime::parse(get(4)).map_err(|e| bad(alloc::format!("transactionTime: {e}")))?;
+        let get = move |i: usize| fields.get(i);
+        let lite = parse_ledger(&get, fields.len(), self.width, cols, &self.file, line)?;
+        let time = DateTime::parse(fields.get(cols[4]).trim()).map_err(|e| {
+            Error::malformed(&self.file, line, alloc::format!("transactionTime: {e}"))
+        })?;
         Ok(LedgerRecord {
-            request_id: request_id.to_string(),
-            transaction_type,
-            amount: Amount::new(currency, value.get()),
+            request_id: lite.id.to_string(),
+            transaction_type: if lite.refund {
+                TransactionType::Refund
+            } else {
+                TransactionType::Payment
+            },
+            amount: lite.amount,
             time,
         })
     }

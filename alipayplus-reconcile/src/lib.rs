@@ -19,11 +19,16 @@
 //! ```
 #![no_std]
 #![forbid(unsafe_code)]
+// The parsers' and the matcher's crate-internal block-reading helpers serve the job's fast
+// path (`bulk`, feature `std`); without `std` they are unused.
+#![cfg_attr(not(feature = "std"), allow(dead_code))]
 
 extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+#[cfg(feature = "std")]
+mod bulk;
 pub mod cycle;
 mod error;
 #[cfg(feature = "std")]
@@ -35,6 +40,7 @@ pub mod matcher;
 pub mod name;
 mod records;
 pub mod report;
+mod table;
 
 pub use cycle::ClearingDate;
 pub use error::{Error, MAX_ECHO_CHARS};

@@ -2,7 +2,7 @@
 //! memory, report rows streamed in, findings out.
 
 use alloc::boxed::Box;
-use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::collections::BTreeSet;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
@@ -10,6 +10,7 @@ use core::fmt;
 use alipayplus_types::{Amount, SignedAmount};
 
 use crate::error::echo;
+use crate::table::{OwnRec, OwnTable};
 use crate::{
     ClearingDate, Error, LedgerRecord, RowTotals, Summary, TransactionRow, TransactionType,
 };
@@ -100,13 +101,6 @@ impl Finding {
     }
 }
 
-/// An own record waiting for its report row.
-struct Own {
-    transaction_type: TransactionType,
-    amount: Amount,
-    seen: bool,
-}
-
 /// Matches one clearing cycle: add the cycle's own records, then feed every report row and
 /// file summary of the cycle, then [`finish`](Self::finish).
 ///
@@ -137,7 +131,7 @@ struct Own {
 /// ```
 pub struct CycleMatcher {
     cycle: ClearingDate,
-    own: BTreeMap<Box<str>, Own>,
+    own: OwnTable,
     unknown_seen: BTreeSet<Box<str>>,
     findings: Vec<Finding>,
     matched: u64,
@@ -160,12 +154,24 @@ pub struct CycleResult {
     pub findings: Vec<Finding>,
 }
 
+/// How a report row compares with the own records, judged as if it were the first row to
+/// name its id (see [`CycleMatcher::judge`]).
+pub(crate) enum Judged {
+    /// No own record has the id.
+    Unknown,
+    /// Own record `index`; `None`: an exact match, else the finding's kind and detail.
+    Known(u32, Option<(FindingKind, String)>),
+}
+
+/// A report row's id, type, amount and line.
+pub(crate) type RowParts<'a> = (&'a str, &'a TransactionType, SignedAmount, u64);
+
 impl CycleMatcher {
     /// An empty matcher for `cycle`.
     pub fn new(cycle: ClearingDate) -> Self {
         CycleMatcher {
             cycle,
-            own: BTreeMap::new(),
+            own: OwnTable::default(),
             unknown_seen: BTreeSet::new(),
             findings: Vec::new(),
             matched: 0,
@@ -186,34 +192,165 @@ impl CycleMatcher {
         if record.cycle() != self.cycle {
             return Ok(false);
         }
-        if self.own.contains_key(record.request_id.as_str()) {
-            return Err(Error::DuplicateLedgerRecord {
-                file: file.to_string(),
-                line,
-                id: echo(&record.request_id),
-            });
-        }
+        let refund = match record.transaction_type {
+            TransactionType::Payment => false,
+            TransactionType::Refund => true,
+            TransactionType::Unrecognized(t) => {
+                let problem = alloc::format!("transactionType {t:?} is neither PAYMENT nor REFUND");
+                return Err(Error::malformed(file, line, problem));
+            }
+        };
+        self.add_own_parts(file, line, &record.request_id, refund, record.amount)?;
+        Ok(true)
+    }
+
+    /// [`add_own`](Self::add_own) without building a [`LedgerRecord`] (the job's fast path).
+    pub(crate) fn add_own_parts(
+        &mut self,
+        file: &str,
+        line: u64,
+        id: &str,
+        refund: bool,
+        amount: Amount,
+    ) -> Result<(), Error> {
         let overflow = || Error::AmountOverflow {
             file: file.to_string(),
             line,
             what: "the own records of the cycle",
         };
-        let amount = signed(&record.transaction_type, record.amount).ok_or_else(overflow)?;
-        self.own_totals.add(amount).map_err(|_| overflow())?;
-        self.own.insert(
-            record.request_id.into_boxed_str(),
-            Own {
-                transaction_type: record.transaction_type,
-                amount: record.amount,
-                seen: false,
-            },
-        );
-        Ok(true)
+        let t = if refund {
+            TransactionType::Refund
+        } else {
+            TransactionType::Payment
+        };
+        let duplicate = || Error::DuplicateLedgerRecord {
+            file: file.to_string(),
+            line,
+            id: echo(id),
+        };
+        // A duplicate is named before an overflow, as the checks read.
+        let mut totals = self.own_totals;
+        let summed = signed(&t, amount).map(|a| totals.add(a));
+        if !matches!(summed, Some(Ok(()))) {
+            return Err(match self.own.get(id) {
+                Some(_) => duplicate(),
+                None => overflow(),
+            });
+        }
+        match self.own.insert(id, OwnTable::record(amount, refund)) {
+            Ok(true) => {}
+            Ok(false) => return Err(duplicate()),
+            Err(_) => {
+                let problem = "the cycle's own records exceed 4 GiB of ids or 4 billion records";
+                return Err(Error::malformed(file, line, problem));
+            }
+        }
+        self.own_totals = totals;
+        Ok(())
     }
 
     /// Own records held.
     pub fn own_len(&self) -> usize {
         self.own.len()
+    }
+
+    /// Whether own record `index` was already named by a report row.
+    pub(crate) fn own_seen(&self, index: u32) -> bool {
+        self.own.rec(index).seen()
+    }
+
+    /// Every own-record index is below this (for per-record side tables).
+    pub(crate) fn own_index_bound(&self) -> usize {
+        self.own.index_bound()
+    }
+
+    /// Compares a report row with the own records, as if no row had named its id before:
+    /// read-only, so report blocks can be judged on several threads.
+    pub(crate) fn judge(&self, id: &str, t: &TransactionType, amount: SignedAmount) -> Judged {
+        let Some(index) = self.own.get(id) else {
+            return Judged::Unknown;
+        };
+        let own = self.own.rec(index);
+        let own_type = own_type(own);
+        let outcome = if amount.currency != own.currency {
+            let detail = alloc::format!("report {}, own {}", amount.currency, own.currency);
+            Some((FindingKind::CurrencyMismatch, detail))
+        } else if *t != own_type {
+            let detail = alloc::format!("report {}, own {}", t.as_str(), own_type.as_str());
+            Some((FindingKind::TypeMismatch, detail))
+        } else if signed(&own_type, own.amount()) != Some(amount) {
+            let detail = alloc::format!("report {amount}, own {}", own.amount());
+            Some((FindingKind::AmountMismatch, detail))
+        } else {
+            None
+        };
+        Judged::Known(index, outcome)
+    }
+
+    /// A finding about a report row.
+    pub(crate) fn row_finding(
+        &self,
+        kind: FindingKind,
+        known: Option<u32>,
+        file: &str,
+        row: RowParts<'_>,
+        detail: String,
+    ) -> Finding {
+        let (id, t, amount, line) = row;
+        Finding {
+            kind,
+            request_id: Some(id.to_string()),
+            file: Some(file.to_string()),
+            line: Some(line),
+            ledger: known.map(|i| (own_type(self.own.rec(i)), self.own.rec(i).amount())),
+            report: Some((t.clone(), amount)),
+            detail,
+        }
+    }
+
+    /// Records a row whose id no own record has: missing_in_ledger the first time,
+    /// duplicate_in_report after.
+    pub(crate) fn unknown_row(&mut self, file: &str, row: RowParts<'_>) {
+        let first = self.unknown_seen.insert(row.0.into());
+        let (kind, detail) = if first {
+            (
+                FindingKind::MissingInLedger,
+                alloc::format!("in the report, not in own records of {}", self.cycle),
+            )
+        } else {
+            (
+                FindingKind::DuplicateInReport,
+                "listed again in the cycle's reports".to_string(),
+            )
+        };
+        let f = self.row_finding(kind, None, file, row, detail);
+        self.findings.push(f);
+    }
+
+    /// Records the outcome of a known row judged by [`judge`](Self::judge), named for the
+    /// first time.
+    pub(crate) fn known_row(&mut self, index: u32, finding: Option<Finding>) {
+        self.own.set_seen(index);
+        match finding {
+            Some(f) => self.findings.push(f),
+            None => self.matched += 1,
+        }
+    }
+
+    /// Marks own record `index` as named by a report row (an exact match counted by
+    /// [`add_matched`](Self::add_matched)).
+    pub(crate) fn mark_seen(&mut self, index: u32) {
+        self.own.set_seen(index);
+    }
+
+    /// Counts `n` exact matches.
+    pub(crate) fn add_matched(&mut self, n: u64) {
+        self.matched += n;
+    }
+
+    /// The running report totals (the job's fast path adds whole blocks to them).
+    pub(crate) fn report_totals_mut(&mut self) -> &mut RowTotals {
+        &mut self.report_totals
     }
 
     /// Matches one Transaction Detail Report row from `file`; a report total that overflows
@@ -226,68 +363,21 @@ impl CycleMatcher {
                 line: row.line,
                 what: "the cycle's report rows",
             })?;
-        let report = Some((row.transaction_type.clone(), row.amount));
-        let finding = |kind, ledger, detail: String| Finding {
-            kind,
-            request_id: Some(row.request_id.to_string()),
-            file: Some(file.to_string()),
-            line: Some(row.line),
-            ledger,
-            report: report.clone(),
-            detail,
-        };
-        let Some(own) = self.own.get_mut(row.request_id) else {
-            let first = self.unknown_seen.insert(row.request_id.into());
-            let (kind, detail) = if first {
-                (
-                    FindingKind::MissingInLedger,
-                    alloc::format!("in the report, not in own records of {}", self.cycle),
-                )
-            } else {
-                (
-                    FindingKind::DuplicateInReport,
-                    "listed again in the cycle's reports".to_string(),
-                )
-            };
-            self.findings.push(finding(kind, None, detail));
-            return Ok(());
-        };
-        let ledger = Some((own.transaction_type.clone(), own.amount));
-        if core::mem::replace(&mut own.seen, true) {
-            let f = finding(
-                FindingKind::DuplicateInReport,
-                ledger,
-                "listed again in the cycle's reports".into(),
-            );
-            self.findings.push(f);
-            return Ok(());
+        let parts = (row.request_id, &row.transaction_type, row.amount, row.line);
+        match self.judge(row.request_id, &row.transaction_type, row.amount) {
+            Judged::Unknown => self.unknown_row(file, parts),
+            Judged::Known(index, _) if self.own_seen(index) => {
+                let detail = "listed again in the cycle's reports".to_string();
+                let kind = FindingKind::DuplicateInReport;
+                let f = self.row_finding(kind, Some(index), file, parts, detail);
+                self.findings.push(f);
+            }
+            Judged::Known(index, outcome) => {
+                let f = outcome
+                    .map(|(kind, detail)| self.row_finding(kind, Some(index), file, parts, detail));
+                self.known_row(index, f);
+            }
         }
-        let (kind, detail) = if row.amount.currency != own.amount.currency {
-            (
-                FindingKind::CurrencyMismatch,
-                alloc::format!(
-                    "report {}, own {}",
-                    row.amount.currency,
-                    own.amount.currency
-                ),
-            )
-        } else if row.transaction_type != own.transaction_type {
-            let detail = alloc::format!(
-                "report {}, own {}",
-                row.transaction_type.as_str(),
-                own.transaction_type.as_str()
-            );
-            (FindingKind::TypeMismatch, detail)
-        } else if signed(&own.transaction_type, own.amount) != Some(row.amount) {
-            (
-                FindingKind::AmountMismatch,
-                alloc::format!("report {}, own {}", row.amount, own.amount),
-            )
-        } else {
-            self.matched += 1;
-            return Ok(());
-        };
-        self.findings.push(finding(kind, ledger, detail));
         Ok(())
     }
 
@@ -310,20 +400,26 @@ impl CycleMatcher {
         self.report_totals
     }
 
-    /// Ends the cycle: every own record no row named is missing_in_report.
+    /// Ends the cycle: every own record no row named is missing_in_report (by id).
     pub fn finish(mut self) -> CycleResult {
-        for (id, own) in &self.own {
-            if !own.seen {
-                self.findings.push(Finding {
-                    kind: FindingKind::MissingInReport,
-                    request_id: Some(id.to_string()),
-                    file: None,
-                    line: None,
-                    ledger: Some((own.transaction_type.clone(), own.amount)),
-                    report: None,
-                    detail: alloc::format!("in own records of {}, in no report row", self.cycle),
-                });
-            }
+        let mut missing: Vec<u32> = self
+            .own
+            .iter()
+            .filter(|(_, r)| !r.seen())
+            .map(|(i, _)| i)
+            .collect();
+        missing.sort_unstable_by(|a, b| self.own.id(*a).cmp(self.own.id(*b)));
+        for i in missing {
+            let own = self.own.rec(i);
+            self.findings.push(Finding {
+                kind: FindingKind::MissingInReport,
+                request_id: Some(self.own.id(i).to_string()),
+                file: None,
+                line: None,
+                ledger: Some((own_type(own), own.amount())),
+                report: None,
+                detail: alloc::format!("in own records of {}, in no report row", self.cycle),
+            });
         }
         CycleResult {
             cycle: self.cycle,
@@ -332,6 +428,14 @@ impl CycleMatcher {
             report: self.report_totals,
             findings: self.findings,
         }
+    }
+}
+
+fn own_type(own: &OwnRec) -> TransactionType {
+    if own.refund() {
+        TransactionType::Refund
+    } else {
+        TransactionType::Payment
     }
 }
 

@@ -91,7 +91,16 @@ impl RecordReader {
         self.out.len() + self.ends.len() * core::mem::size_of::<usize>()
     }
 
-    /// The line the last record started on.
+    /// The line of the next byte (1-based).
+    pub(crate) fn next_line(&self) -> u64 {
+        self.line
+    }
+
+    /// The caps this reader enforces.
+    pub(crate) fn limits(&self) -> Limits {
+        self.limits
+    }
+
     pub(crate) fn record_line(&self) -> u64 {
         self.record_line
     }

@@ -227,6 +227,171 @@ pub struct ReportParser {
     header: Vec<String>,
     rows: u64,
     ended: bool,
+    /// Column positions for [`Row::transaction`] once the detail header has them all.
+    tx: Option<TxCols>,
+    /// [`ReportParser::read_head`] is reading: stop once the detail header is read.
+    pause_at_rows: bool,
+}
+
+/// What [`ReportParser::read_head`] reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Head {
+    /// The chunk is used up; call again with the next one.
+    NeedInput,
+    /// The detail header was read; the rows start at the input's position.
+    Rows,
+    /// The report ended (an empty cycle).
+    End,
+}
+
+/// Column positions of a Transaction Detail Report row (each candidate list of §6 has one
+/// name, and a header naming a column twice is an error, so positions are unique).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TxCols {
+    id: usize,
+    ttype: usize,
+    value: usize,
+    ccy: usize,
+    settle_value: Option<usize>,
+    settle_ccy: Option<usize>,
+    time: Option<usize>,
+}
+
+impl TxCols {
+    fn of(header: &[String]) -> Option<Self> {
+        Some(TxCols {
+            id: index(header, COL_REQUEST_ID)?,
+            ttype: index(header, COL_TYPE)?,
+            value: index(header, COL_TX_VALUE)?,
+            ccy: index(header, COL_TX_CURRENCY)?,
+            settle_value: index(header, COL_SETTLE_VALUE),
+            settle_ccy: index(header, COL_SETTLE_CURRENCY),
+            time: index(header, COL_TIME),
+        })
+    }
+}
+
+/// What a detail row needs to be read without its parser (by the job's block workers).
+#[derive(Clone, Debug)]
+pub(crate) struct RowSchema {
+    pub(crate) file: String,
+    pub(crate) currency: Currency,
+    pub(crate) amounts: AmountForm,
+    pub(crate) width: usize,
+    pub(crate) cols: TxCols,
+    pub(crate) limits: Limits,
+}
+
+/// A Transaction Detail Report row without allocation (its time checked, not kept).
+pub(crate) struct TxLite<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) ttype: TransactionType,
+    pub(crate) amount: SignedAmount,
+    pub(crate) settlement: Option<SignedAmount>,
+}
+
+/// Reads a Transaction Detail Report row: the one implementation behind [`Row::transaction`]
+/// and the job's block workers (same checks, same messages).
+pub(crate) fn parse_tx<'a>(
+    get: &dyn Fn(usize) -> &'a str,
+    cols: &TxCols,
+    currency: Currency,
+    amounts: AmountForm,
+    file: &str,
+    line: u64,
+) -> Result<TxLite<'a>, Error> {
+    let bad = |p: String| Error::malformed(file, line, p);
+    let required = |i: usize, name: &str| {
+        let v = get(i).trim();
+        if v.is_empty() {
+            Err(bad(alloc::format!("{name} is empty")))
+        } else {
+            Ok(v)
+        }
+    };
+    let currency_of = |c: &str| {
+        Currency::new(c).map_err(|_| bad(alloc::format!("currency {:?} is not valid", echo(c))))
+    };
+    let id = required(cols.id, COL_REQUEST_ID[0])?;
+    let ttype = TransactionType::parse(required(cols.ttype, COL_TYPE[0])?);
+    let value = required(cols.value, COL_TX_VALUE[0])?;
+    let ccy = currency_of(required(cols.ccy, COL_TX_CURRENCY[0])?)?;
+    let amount = amounts
+        .parse(ccy, value)
+        .map_err(|e| bad(alloc::format!("{}: {e}", COL_TX_VALUE[0])))?;
+    let settlement = match cols.settle_value.map(|i| get(i).trim()) {
+        Some(v) if !v.is_empty() => {
+            let c = match cols.settle_ccy.map(|i| get(i).trim()) {
+                Some(c) if !c.is_empty() => currency_of(c)?,
+                _ => currency,
+            };
+            let a = amounts
+                .parse(c, v)
+                .map_err(|e| bad(alloc::format!("{}: {e}", COL_SETTLE_VALUE[0])))?;
+            Some(a)
+        }
+        _ => None,
+    };
+    // The time is checked (a malformed one is an error), not kept: rows are placed by the
+    // cycle of their file.
+    if let Some(t) = cols.time.map(|i| get(i).trim()).filter(|t| !t.is_empty()) {
+        crate::cycle::unix_seconds(t).ok_or_else(|| {
+            let e = DateTime::parse(t)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            bad(alloc::format!("transactionTime: {e}"))
+        })?;
+    }
+    Ok(TxLite {
+        id,
+        ttype,
+        amount,
+        settlement,
+    })
+}
+
+/// A running sum over a block of rows, kept so that adding the block to a [`RowTotals`]
+/// can tell whether a row-by-row sum would have overflowed (its prefix sums' range).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct BlockSum {
+    count: u64,
+    currency: Option<Currency>,
+    mixed: bool,
+    total: i128,
+    lo: i128,
+    hi: i128,
+}
+
+impl BlockSum {
+    pub(crate) fn add(&mut self, a: SignedAmount) {
+        self.count += 1;
+        match self.currency {
+            None => self.currency = Some(a.currency),
+            Some(c) if c != a.currency => self.mixed = true,
+            Some(_) => {}
+        }
+        self.total += i128::from(a.minor);
+        self.lo = self.lo.min(self.total);
+        self.hi = self.hi.max(self.total);
+    }
+
+    /// Appends the rows of `next` (the block after this one).
+    pub(crate) fn extend(&mut self, next: &BlockSum) {
+        if next.count == 0 {
+            return;
+        }
+        match (self.currency, next.currency) {
+            (None, c) => self.currency = c,
+            (Some(a), Some(b)) if a != b => self.mixed = true,
+            _ => {}
+        }
+        self.mixed |= next.mixed;
+        self.lo = self.lo.min(self.total + next.lo);
+        self.hi = self.hi.max(self.total + next.hi);
+        self.total += next.total;
+        self.count += next.count;
+    }
 }
 
 impl ReportParser {
@@ -245,6 +410,8 @@ impl ReportParser {
             header: Vec::new(),
             rows: 0,
             ended: false,
+            tx: None,
+            pause_at_rows: false,
         }
     }
 
@@ -272,6 +439,46 @@ impl ReportParser {
     /// size (what the constant-memory claim rests on).
     pub fn buffer_bytes(&self) -> usize {
         self.records.buffer_bytes()
+    }
+
+    /// Reads the summary section and the detail header, stopping where the rows begin
+    /// (`input` is advanced exactly past the header line).
+    pub(crate) fn read_head(&mut self, input: &mut &[u8]) -> Result<Head, Error> {
+        self.pause_at_rows = true;
+        let head = loop {
+            let event = match self.next(input) {
+                Err(e) => Err(e),
+                Ok(Event::NeedInput) => Ok(Head::NeedInput),
+                Ok(Event::Summary) => continue,
+                Ok(Event::End) => Ok(Head::End),
+                // Not reached: the parser pauses before the first row.
+                Ok(Event::Row(_)) => Ok(Head::Rows),
+            };
+            break match event {
+                Ok(Head::NeedInput) if self.state == State::Rows => Ok(Head::Rows),
+                other => other,
+            };
+        };
+        self.pause_at_rows = false;
+        head
+    }
+
+    /// The line of the next byte (the first row's, after [`read_head`](Self::read_head)).
+    pub(crate) fn next_line(&self) -> u64 {
+        self.records.next_line()
+    }
+
+    /// What block workers need to read this report's rows, once the detail header was read
+    /// and has the Transaction Detail Report columns.
+    pub(crate) fn schema(&self) -> Option<RowSchema> {
+        Some(RowSchema {
+            file: self.file.clone(),
+            currency: self.currency,
+            amounts: self.amounts,
+            width: self.header.len(),
+            cols: self.tx?,
+            limits: self.records.limits(),
+        })
     }
 
     /// Reads on from `input` (advanced past what was used); an empty `input` is the end of
@@ -330,7 +537,11 @@ impl ReportParser {
                     self.header = owned(fields);
                     unique_columns(&self.header, &self.file, line)?;
                     self.check_header(line)?;
+                    self.tx = TxCols::of(&self.header);
                     self.state = State::Rows;
+                    if self.pause_at_rows {
+                        return Ok(Event::NeedInput);
+                    }
                 }
             }
         }
@@ -589,28 +800,29 @@ impl<'p> Row<'p> {
     /// `transactionType`, `transactionAmountValue` + `transactionCurrency` are required;
     /// `settlementAmountValue` + `settlementCurrency` and `transactionTime` are read when present.
     pub fn transaction(&self) -> Result<TransactionRow<'p>, Error> {
-        let request_id = self.required(COL_REQUEST_ID)?;
-        let transaction_type = TransactionType::parse(self.required(COL_TYPE)?);
-        self.required(COL_TX_VALUE)?;
-        let currency = self.required(COL_TX_CURRENCY)?;
-        let amount = self
-            .amount(COL_TX_VALUE, COL_TX_CURRENCY)?
-            .ok_or_else(|| self.bad(alloc::format!("no amount in {currency}")))?;
-        let settlement = match self.first(COL_SETTLE_VALUE) {
-            Some(v) if !v.is_empty() => self.amount(COL_SETTLE_VALUE, COL_SETTLE_CURRENCY)?,
-            _ => None,
+        let Some(cols) = self.parser.tx else {
+            // Some required column is missing: name it.
+            self.required(COL_REQUEST_ID)?;
+            self.required(COL_TYPE)?;
+            self.required(COL_TX_VALUE)?;
+            self.required(COL_TX_CURRENCY)?;
+            return Err(self.bad("no transaction columns".into()));
         };
-        let time = match self.first(COL_TIME) {
+        let fields = self.fields;
+        let get = move |i: usize| fields.get(i);
+        let p = self.parser;
+        let tx = parse_tx(&get, &cols, p.currency, p.amounts, &p.file, self.line)?;
+        let time = match cols.time.map(|i| fields.get(i).trim()) {
             Some(t) if !t.is_empty() => Some(
                 DateTime::parse(t).map_err(|e| self.bad(alloc::format!("transactionTime: {e}")))?,
             ),
             _ => None,
         };
         Ok(TransactionRow {
-            request_id,
-            transaction_type,
-            amount,
-            settlement,
+            request_id: tx.id,
+            transaction_type: tx.ttype,
+            amount: tx.amount,
+            settlement: tx.settlement,
             time,
             line: self.line,
         })
@@ -719,6 +931,40 @@ impl RowTotals {
         self.unsummable |= net.is_none();
         self.net = net;
         Ok(())
+    }
+
+    /// Adds a block of rows; `false` (nothing changed) when adding them one by one could
+    /// have given another answer (several currencies, or a running sum out of range): the
+    /// caller then adds them one by one.
+    pub(crate) fn add_block(&mut self, b: &BlockSum) -> bool {
+        let Some(count) = self.count.checked_add(b.count) else {
+            return false;
+        };
+        if b.count == 0 {
+            return true;
+        }
+        if self.unsummable {
+            self.count = count;
+            return true;
+        }
+        let Some(currency) = b.currency.filter(|_| !b.mixed) else {
+            return false;
+        };
+        let base = match self.net {
+            None if self.count == 0 => 0,
+            Some(net) if net.currency == currency => i128::from(net.minor),
+            _ => return false,
+        };
+        let range = i128::from(i64::MIN)..=i128::from(i64::MAX);
+        if !range.contains(&(base + b.lo)) || !range.contains(&(base + b.hi)) {
+            return false;
+        }
+        let Ok(net) = i64::try_from(base + b.total) else {
+            return false;
+        };
+        self.net = Some(SignedAmount::new(currency, net));
+        self.count = count;
+        true
     }
 
     /// The net total, or `None` for no rows or rows that cannot be summed.

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod bench_reconcile;
 mod bench_report;
 mod codegen;
 mod demo;
@@ -23,6 +24,9 @@ commands:
   bench-report [--no-write]
                      openssl speed rsa2048 + the signing backends' benchmarks; writes the
                      table into README.md (--no-write: print it only)
+  bench-reconcile [--rows N]
+                     the release `reconcile` example against DuckDB on one generated cycle of
+                     N rows (default 1,000,000), best of 3 at one (taskset -c 0) and two threads
   demo               the main job: the Cashier and Auto Debit flows against the simulator over HTTP
   load --flows N --concurrency C [--seed S]
                      load and fault run against the simulator with money invariants
@@ -74,6 +78,7 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Some("bench-reconcile") => bench_reconcile::main(&args[1..]),
         Some("demo") => demo::main(&args[1..]),
         Some("load") => load::main(&args[1..]),
         Some("sim") => sim::main(&args[1..]),

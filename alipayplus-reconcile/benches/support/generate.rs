@@ -4,7 +4,7 @@
 use std::io::Read;
 
 /// Rows are payments except every tenth, a refund; amounts and times vary by row.
-fn row(i: u64, report: bool) -> String {
+pub fn row(i: u64, report: bool) -> String {
     let refund = i % 10 == 9;
     let (kind, id) = if refund {
         ("REFUND", "RFD")
