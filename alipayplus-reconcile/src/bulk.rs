@@ -15,12 +15,13 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, mpsc};
 use std::vec::Vec;
 
-use alipayplus_types::{Amount, SignedAmount};
+use alipayplus_types::SignedAmount;
 
 use crate::job::read_some;
 use crate::ledger::parse_ledger;
 use crate::matcher::Judged;
 use crate::report::{BlockSum, Head, RowSchema, parse_tx};
+use crate::table::{OwnTable, Shard};
 use crate::{
     ClearingDate, CycleMatcher, Error, FindingKind, LedgerParser, ReportParser, RowTotals,
     TransactionType,
@@ -199,28 +200,22 @@ fn run_blocks<R: Read, T: Send>(
 /// own records.
 pub(crate) type Loaded = (Vec<CycleMatcher>, BTreeMap<ClearingDate, u64>);
 
-/// One own record of a compared cycle read by a worker (its id in the block's `ids`).
-struct OwnRow {
-    cycle: usize,
-    line: u64,
-    id: (usize, usize),
-    refund: bool,
-    amount: Amount,
-}
-
-/// A ledger block, read.
+/// A ledger block, read (its own records inserted by the worker).
 #[derive(Default)]
 struct LedgerBlock {
-    lines: u64,
-    rows: Vec<OwnRow>,
-    ids: String,
+    /// Per compared cycle: the block's own amounts (signed like the reports).
+    sums: Vec<BlockSum>,
     other: Vec<(ClearingDate, u64)>,
     anomaly: bool,
 }
 
 /// The own records of `dates` (one matcher each, in order) and the count of records of other
 /// cycles; `None` when the fast path cannot read this ledger (read it with the streaming
-/// parser instead).
+/// parser instead: it gives the exact error, e.g. the line of a duplicate).
+///
+/// Workers insert into the matchers' table shards themselves (a lock per shard), so the
+/// order of insertion differs between runs: anything order-dependent (a duplicate id, sums
+/// near the limits, a table that is full) is an anomaly.
 pub(crate) fn load_own<L: Read>(
     mut reader: L,
     file: &str,
@@ -245,86 +240,107 @@ pub(crate) fn load_own<L: Read>(
         return Ok(None);
     };
     let limits = crate::Limits::default();
-    let base = parser.next_line();
-    let work = |block: &[u8]| {
-        let mut out = LedgerBlock {
-            lines: newlines(block),
-            ..LedgerBlock::default()
-        };
-        let mut fields = Vec::with_capacity(16);
-        for (rel, line) in lines(block).enumerate() {
-            if split_line(
-                line,
-                limits.max_record_bytes,
-                limits.max_fields,
-                &mut fields,
-            )
-            .is_none()
-            {
-                out.anomaly = true;
-                return out;
-            }
-            if blank(&fields) {
-                continue;
-            }
-            let get = |i: usize| fields.get(i).copied().unwrap_or("");
-            let Ok(own) = parse_ledger(&get, fields.len(), width, cols, file, 0) else {
-                out.anomaly = true;
-                return out;
-            };
-            let date = ClearingDate::of_unix(own.unix);
-            match dates.iter().position(|d| *d == date) {
-                Some(cycle) => {
-                    let start = out.ids.len();
-                    out.ids.push_str(own.id);
-                    out.rows.push(OwnRow {
-                        cycle,
-                        line: rel as u64,
-                        id: (start, out.ids.len()),
-                        refund: own.refund,
-                        amount: own.amount,
-                    });
-                }
-                None => match out.other.iter_mut().find(|(d, _)| *d == date) {
-                    Some((_, n)) => *n += 1,
-                    None => out.other.push((date, 1)),
-                },
-            }
-        }
-        out
-    };
     let mut matchers: Vec<CycleMatcher> = dates.iter().map(|d| CycleMatcher::new(*d)).collect();
     let mut other: BTreeMap<ClearingDate, u64> = BTreeMap::new();
-    let mut line = base;
-    let mut merge = |block: LedgerBlock| -> Result<bool, Error> {
-        if block.anomaly {
-            return Ok(false);
-        }
-        for row in &block.rows {
-            let id = &block.ids[row.id.0..row.id.1];
-            let m = &mut matchers[row.cycle];
-            m.add_own_parts(file, line + row.line, id, row.refund, row.amount)?;
-        }
-        for (date, n) in block.other {
-            *other.entry(date).or_default() += n;
-        }
-        line += block.lines;
-        Ok(true)
+    let complete = {
+        let shards: Vec<Vec<Mutex<&mut Shard>>> = matchers
+            .iter_mut()
+            .map(|m| {
+                m.own_table_mut()
+                    .shards_mut()
+                    .iter_mut()
+                    .map(Mutex::new)
+                    .collect()
+            })
+            .collect();
+        let work = |block: &[u8]| {
+            let mut out = LedgerBlock {
+                sums: std::vec![BlockSum::default(); dates.len()],
+                ..LedgerBlock::default()
+            };
+            let mut fields = Vec::with_capacity(16);
+            for line in lines(block) {
+                if split_line(
+                    line,
+                    limits.max_record_bytes,
+                    limits.max_fields,
+                    &mut fields,
+                )
+                .is_none()
+                {
+                    out.anomaly = true;
+                    return out;
+                }
+                if blank(&fields) {
+                    continue;
+                }
+                let get = |i: usize| fields.get(i).copied().unwrap_or("");
+                let Ok(own) = parse_ledger(&get, fields.len(), width, cols, file, 0) else {
+                    out.anomaly = true;
+                    return out;
+                };
+                let date = ClearingDate::of_unix(own.unix);
+                let Some(cycle) = dates.iter().position(|d| *d == date) else {
+                    match out.other.iter_mut().find(|(d, _)| *d == date) {
+                        Some((_, n)) => *n += 1,
+                        None => out.other.push((date, 1)),
+                    }
+                    continue;
+                };
+                let signed = SignedAmount::from_amount(own.amount)
+                    .and_then(|a| if own.refund { a.checked_neg() } else { Some(a) });
+                let Some(signed) = signed else {
+                    out.anomaly = true;
+                    return out;
+                };
+                out.sums[cycle].add(signed);
+                let (shard, tag) = OwnTable::locate(own.id);
+                let record = OwnTable::record(own.amount, own.refund);
+                let inserted = match shards[cycle][shard].lock() {
+                    Ok(mut s) => s.insert(own.id, tag, record),
+                    Err(_) => Ok(false),
+                };
+                if !matches!(inserted, Ok(true)) {
+                    out.anomaly = true;
+                    return out;
+                }
+            }
+            out
+        };
+        let mut sums = std::vec![BlockSum::default(); dates.len()];
+        let mut merge = |block: LedgerBlock| -> Result<bool, Error> {
+            if block.anomaly {
+                return Ok(false);
+            }
+            for (total, add) in sums.iter_mut().zip(&block.sums) {
+                total.extend(add);
+            }
+            for (date, n) in block.other {
+                *other.entry(date).or_default() += n;
+            }
+            Ok(true)
+        };
+        let max_line = limits.max_record_bytes;
+        run_blocks(
+            &mut reader,
+            file,
+            carry,
+            max_line,
+            threads,
+            &work,
+            &mut merge,
+        )?
+        .then_some(sums)
     };
-    let max_line = limits.max_record_bytes;
-    if run_blocks(
-        &mut reader,
-        file,
-        carry,
-        max_line,
-        threads,
-        &work,
-        &mut merge,
-    )? {
-        Ok(Some((matchers, other)))
-    } else {
-        Ok(None)
+    let Some(sums) = complete else {
+        return Ok(None);
+    };
+    for (m, sum) in matchers.iter_mut().zip(&sums) {
+        if !m.own_totals_mut().add_block(sum) {
+            return Ok(None);
+        }
     }
+    Ok(Some((matchers, other)))
 }
 
 /// A report row the merge must see (not an exact first match).
@@ -385,9 +401,15 @@ pub(crate) fn match_rows<R: Read>(
         cols,
         limits,
     } = schema;
-    let hits: Vec<AtomicU32> = (0..matcher.own_index_bound())
-        .map(|_| AtomicU32::new(0))
+    let hits: Vec<Vec<AtomicU32>> = matcher
+        .own_shard_sizes()
+        .into_iter()
+        .map(|n| (0..n).map(|_| AtomicU32::new(0)).collect())
         .collect();
+    let hit = |index: u32| {
+        let (shard, slot) = OwnTable::position(index);
+        &hits[shard][slot]
+    };
     let judge: &CycleMatcher = matcher;
     let work = |block: &[u8]| {
         let mut out = RowsBlock {
@@ -437,7 +459,7 @@ pub(crate) fn match_rows<R: Read>(
                     rel,
                 )),
                 Judged::Known(index, outcome) => {
-                    hits[index as usize].fetch_add(1, Ordering::Relaxed);
+                    hit(index).fetch_add(1, Ordering::Relaxed);
                     match outcome {
                         None => out.matched += 1,
                         Some((kind, detail)) => out.pending.push(Pending::Known(
@@ -492,10 +514,15 @@ pub(crate) fn match_rows<R: Read>(
     }
     // An id named twice in the cycle (here or in an earlier file): the streaming parser
     // knows which row came first.
-    let repeated = hits.iter().enumerate().any(|(i, h)| {
-        let h = h.load(Ordering::Relaxed);
-        h > 1 || (h == 1 && matcher.own_seen(i as u32))
-    });
+    let indices = || {
+        hits.iter().enumerate().flat_map(|(shard, slots)| {
+            slots.iter().enumerate().map(move |(slot, h)| {
+                let index = OwnTable::index(shard, slot);
+                (index, h.load(Ordering::Relaxed))
+            })
+        })
+    };
+    let repeated = indices().any(|(i, h)| h > 1 || (h == 1 && matcher.own_seen(i)));
     let mut rows = RowTotals::default();
     let mut report = matcher.report_totals();
     if repeated || !rows.add_block(&sum_settled) || !report.add_block(&sum_amounts) {
@@ -514,10 +541,8 @@ pub(crate) fn match_rows<R: Read>(
             }
         }
     }
-    for (i, h) in hits.iter().enumerate() {
-        if h.load(Ordering::Relaxed) == 1 {
-            matcher.mark_seen(i as u32);
-        }
+    for (i, _) in indices().filter(|&(_, h)| h == 1) {
+        matcher.mark_seen(i);
     }
     matcher.add_matched(matched);
     Ok(FileRows::Done(rows))

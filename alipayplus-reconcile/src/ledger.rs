@@ -173,11 +173,6 @@ impl LedgerParser {
         self.columns.map(|c| (c, self.width))
     }
 
-    /// The line of the next byte (the first record's, after [`read_head`](Self::read_head)).
-    pub(crate) fn next_line(&self) -> u64 {
-        self.records.next_line()
-    }
-
     /// The 1-based line of the last record read.
     pub fn line(&self) -> u64 {
         self.records.record_line()

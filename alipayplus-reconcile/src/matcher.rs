@@ -259,9 +259,19 @@ impl CycleMatcher {
         self.own.rec(index).seen()
     }
 
-    /// Every own-record index is below this (for per-record side tables).
-    pub(crate) fn own_index_bound(&self) -> usize {
-        self.own.index_bound()
+    /// The own-record table (the job's ledger workers insert into its shards at once).
+    pub(crate) fn own_table_mut(&mut self) -> &mut OwnTable {
+        &mut self.own
+    }
+
+    /// Slots per shard of the own-record table (for per-record side tables).
+    pub(crate) fn own_shard_sizes(&self) -> Vec<usize> {
+        self.own.shard_sizes()
+    }
+
+    /// The running own totals (the job's fast path adds whole blocks to them).
+    pub(crate) fn own_totals_mut(&mut self) -> &mut RowTotals {
+        &mut self.own_totals
     }
 
     /// Compares a report row with the own records, as if no row had named its id before:

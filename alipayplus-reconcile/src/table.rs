@@ -87,37 +87,38 @@ impl OwnRec {
     }
 }
 
-/// Own records by id.
+/// An id as a slot holds it: inline (zero-padded) or in the arena.
+enum Key {
+    Inline(u8, [u8; INLINE]),
+    Long,
+}
+
+impl Key {
+    fn of(id: &[u8]) -> Key {
+        if id.len() > INLINE {
+            return Key::Long;
+        }
+        let mut bytes = [0; INLINE];
+        bytes[..id.len()].copy_from_slice(id);
+        Key::Inline(id.len() as u8, bytes)
+    }
+}
+
+/// One shard of the table: own records by id.
 #[derive(Default)]
-pub(crate) struct OwnTable {
+pub(crate) struct Shard {
     /// Ids longer than [`INLINE`].
     ids: Vec<u8>,
     slots: Vec<OwnRec>,
     len: usize,
 }
 
-/// The table is full: more than `u32::MAX` bytes of ids or slots.
+/// The table is full: more than `u32::MAX` bytes of ids in a shard, or more slots than an
+/// index can name.
 #[derive(Debug)]
 pub(crate) struct TableFull;
 
-impl OwnTable {
-    pub(crate) fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Every index is below this.
-    pub(crate) fn index_bound(&self) -> usize {
-        self.slots.len()
-    }
-
-    pub(crate) fn rec(&self, i: u32) -> &OwnRec {
-        &self.slots[i as usize]
-    }
-
-    pub(crate) fn set_seen(&mut self, i: u32) {
-        self.slots[i as usize].flags |= SEEN;
-    }
-
+impl Shard {
     fn id_bytes<'a>(&'a self, rec: &'a OwnRec) -> &'a [u8] {
         if rec.len == LONG {
             let (off, len) = rec.arena_span();
@@ -127,25 +128,6 @@ impl OwnTable {
         }
     }
 
-    pub(crate) fn id(&self, i: u32) -> &str {
-        // Ids are copied from `&str`s whole, so they are UTF-8.
-        core::str::from_utf8(self.id_bytes(self.rec(i))).unwrap_or_default()
-    }
-
-    /// The records, with their indices.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (u32, &OwnRec)> {
-        self.slots
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.tag != 0)
-            .map(|(i, r)| (i as u32, r))
-    }
-
-    /// The 32-bit tag of an id (the hash's best-mixed high half; never 0).
-    fn tag(id: &[u8]) -> u32 {
-        ((fx(id) >> 32) as u32).max(1)
-    }
-
     /// The first slot for a tag: Fibonacci hashing of the tag alone, so growing re-places
     /// slots without reading the ids again.
     fn slot_of(&self, tag: u32) -> usize {
@@ -153,41 +135,55 @@ impl OwnTable {
         (u64::from(tag).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits)) as usize
     }
 
-    /// The record with `id`.
-    pub(crate) fn get(&self, id: &str) -> Option<u32> {
+    /// The slot of `id` (its `tag`).
+    fn get(&self, id: &[u8], tag: u32) -> Option<u32> {
         if self.slots.is_empty() {
             return None;
         }
-        let (id, tag) = (id.as_bytes(), Self::tag(id.as_bytes()));
         let mask = self.slots.len() - 1;
         let mut i = self.slot_of(tag);
+        let key = Key::of(id);
         loop {
             let rec = &self.slots[i];
             if rec.tag == 0 {
                 return None;
             }
-            if rec.tag == tag && self.id_bytes(rec) == id {
+            if rec.tag == tag && self.is(rec, id, &key) {
                 return Some(i as u32);
             }
             i = (i + 1) & mask;
         }
     }
 
-    /// Adds a record (indices of earlier records may change); `Ok(false)` when the id is
+    /// Whether `rec` holds `id` (an inline id compared as one fixed-size array).
+    fn is(&self, rec: &OwnRec, id: &[u8], key: &Key) -> bool {
+        match key {
+            Key::Inline(len, bytes) => rec.len == *len && rec.id == *bytes,
+            Key::Long => rec.len == LONG && self.id_bytes(rec) == id,
+        }
+    }
+
+    /// Adds a record (slots of earlier records may move); `Ok(false)` when the id is
     /// already there (nothing added). One probe.
-    pub(crate) fn insert(&mut self, id: &str, mut rec: OwnRec) -> Result<bool, TableFull> {
+    pub(crate) fn insert(
+        &mut self,
+        id: &str,
+        tag: u32,
+        mut rec: OwnRec,
+    ) -> Result<bool, TableFull> {
         if (self.len + 1) * 2 > self.slots.len() {
             self.grow()?;
         }
-        let (bytes, tag) = (id.as_bytes(), Self::tag(id.as_bytes()));
+        let bytes = id.as_bytes();
         let mask = self.slots.len() - 1;
         let mut i = self.slot_of(tag);
+        let key = Key::of(bytes);
         loop {
             let other = &self.slots[i];
             if other.tag == 0 {
                 break;
             }
-            if other.tag == tag && self.id_bytes(other) == bytes {
+            if other.tag == tag && self.is(other, bytes, &key) {
                 return Ok(false);
             }
             i = (i + 1) & mask;
@@ -211,8 +207,8 @@ impl OwnTable {
     }
 
     fn grow(&mut self) -> Result<(), TableFull> {
-        let size = (self.slots.len() * 2).max(1024);
-        if size > u32::MAX as usize {
+        let size = (self.slots.len() * 2).max(64);
+        if size > 1 << SLOT_BITS {
             return Err(TableFull);
         }
         let old = core::mem::replace(&mut self.slots, alloc::vec![OwnRec::EMPTY; size]);
@@ -225,6 +221,108 @@ impl OwnTable {
             self.slots[i] = rec;
         }
         Ok(())
+    }
+}
+
+/// Shards: the top bits of an id's tag pick one. Each grows on its own (a small copy, not the
+/// whole table), and the job's ledger workers insert into different shards at once.
+const SHARD_BITS: u32 = 6;
+/// Bits of a slot within its shard in an index (`shard << SLOT_BITS | slot`).
+const SLOT_BITS: u32 = 32 - SHARD_BITS;
+
+/// Own records by id, in [`Shard`]s.
+pub(crate) struct OwnTable {
+    shards: Vec<Shard>,
+}
+
+impl Default for OwnTable {
+    fn default() -> Self {
+        OwnTable {
+            shards: (0..1 << SHARD_BITS).map(|_| Shard::default()).collect(),
+        }
+    }
+}
+
+impl OwnTable {
+    /// The shard and tag of an id.
+    pub(crate) fn locate(id: &str) -> (usize, u32) {
+        // The tag is the hash's best-mixed high half, never 0 (0 marks an empty slot).
+        let tag = ((fx(id.as_bytes()) >> 32) as u32).max(1);
+        ((tag >> SLOT_BITS) as usize, tag)
+    }
+
+    fn split(i: u32) -> (usize, usize) {
+        (
+            (i >> SLOT_BITS) as usize,
+            (i & ((1 << SLOT_BITS) - 1)) as usize,
+        )
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.shards.iter().map(|s| s.len).sum()
+    }
+
+    /// The shards, for inserting into several at once ([`Shard::insert`] with
+    /// [`locate`](Self::locate)).
+    pub(crate) fn shards_mut(&mut self) -> &mut [Shard] {
+        &mut self.shards
+    }
+
+    /// Slots per shard: index `shard << SLOT_BITS | slot` has `slot` below its shard's.
+    pub(crate) fn shard_sizes(&self) -> Vec<usize> {
+        self.shards.iter().map(|s| s.slots.len()).collect()
+    }
+
+    /// `(shard, slot)` of an index.
+    pub(crate) fn position(i: u32) -> (usize, usize) {
+        Self::split(i)
+    }
+
+    /// The index of `(shard, slot)`.
+    pub(crate) fn index(shard: usize, slot: usize) -> u32 {
+        ((shard as u32) << SLOT_BITS) | slot as u32
+    }
+
+    pub(crate) fn rec(&self, i: u32) -> &OwnRec {
+        let (s, slot) = Self::split(i);
+        &self.shards[s].slots[slot]
+    }
+
+    pub(crate) fn set_seen(&mut self, i: u32) {
+        let (s, slot) = Self::split(i);
+        self.shards[s].slots[slot].flags |= SEEN;
+    }
+
+    pub(crate) fn id(&self, i: u32) -> &str {
+        let (s, slot) = Self::split(i);
+        let shard = &self.shards[s];
+        // Ids are copied from `&str`s whole, so they are UTF-8.
+        core::str::from_utf8(shard.id_bytes(&shard.slots[slot])).unwrap_or_default()
+    }
+
+    /// The records, with their indices.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (u32, &OwnRec)> {
+        self.shards.iter().enumerate().flat_map(|(s, shard)| {
+            shard
+                .slots
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.tag != 0)
+                .map(move |(i, r)| (((s as u32) << SLOT_BITS) | i as u32, r))
+        })
+    }
+
+    /// The record with `id`.
+    pub(crate) fn get(&self, id: &str) -> Option<u32> {
+        let (s, tag) = Self::locate(id);
+        let slot = self.shards[s].get(id.as_bytes(), tag)?;
+        Some(((s as u32) << SLOT_BITS) | slot)
+    }
+
+    /// Adds a record; `Ok(false)` when the id is already there (nothing added).
+    pub(crate) fn insert(&mut self, id: &str, rec: OwnRec) -> Result<bool, TableFull> {
+        let (s, tag) = Self::locate(id);
+        self.shards[s].insert(id, tag, rec)
     }
 
     /// A record for [`insert`](Self::insert).
@@ -263,6 +361,7 @@ mod tests {
         assert!(!t.insert(&id(7), OwnTable::record(amount, false)).unwrap());
         assert!(!t.insert(&id(9), OwnTable::record(amount, false)).unwrap());
         assert_eq!(t.len(), 5000);
+        assert!(t.shard_sizes().iter().filter(|&&n| n > 0).count() > 32);
         assert_eq!(t.iter().count(), 5000);
         for i in 0..5000u32 {
             let index = t.get(&id(i)).unwrap();
