@@ -20,8 +20,8 @@ use alipayplus_types::SignedAmount;
 use crate::job::read_some;
 use crate::ledger::parse_ledger;
 use crate::matcher::Judged;
-use crate::report::{BlockSum, Head, RowSchema, parse_tx};
-use crate::table::{OwnTable, Shard};
+use crate::report::{BlockSum, Head, RowSchema, TxLite, parse_tx};
+use crate::table::{OwnTable, SHARDS, Shard};
 use crate::{
     ClearingDate, CycleMatcher, Error, FindingKind, LedgerParser, ReportParser, RowTotals,
     TransactionType,
@@ -64,9 +64,12 @@ fn lines(block: &[u8]) -> impl Iterator<Item = &[u8]> {
 }
 
 /// Newlines in a block (its line count for the next block's numbering).
-fn newlines(block: &[u8]) -> u64 {
+fn line_count(block: &[u8]) -> u64 {
     block.iter().filter(|&&b| b == b'\n').count() as u64
 }
+
+/// Rows judged (or own records inserted) together, so their cache misses overlap.
+const BATCH: usize = 16;
 
 /// Reads the next block: whole lines, about [`BLOCK`] bytes; `None` at the end.
 fn next_block<R: Read>(
@@ -259,6 +262,7 @@ pub(crate) fn load_own<L: Read>(
                 ..LedgerBlock::default()
             };
             let mut fields = Vec::with_capacity(16);
+            let mut parsed = Vec::with_capacity(block.len() / 48);
             for line in lines(block) {
                 if split_line(
                     line,
@@ -296,13 +300,42 @@ pub(crate) fn load_own<L: Read>(
                 out.sums[cycle].add(signed);
                 let (shard, tag) = OwnTable::locate(own.id);
                 let record = OwnTable::record(own.amount, own.refund);
-                let inserted = match shards[cycle][shard].lock() {
-                    Ok(mut s) => s.insert(own.id, tag, record),
-                    Err(_) => Ok(false),
-                };
-                if !matches!(inserted, Ok(true)) {
+                parsed.push((cycle * SHARDS + shard, tag, own.id, record));
+            }
+            // Insert shard by shard (one lock each), in batches whose first slots are touched
+            // together so their cache misses overlap.
+            let buckets = dates.len() * SHARDS;
+            let mut starts = std::vec![0usize; buckets + 1];
+            for p in &parsed {
+                starts[p.0 + 1] += 1;
+            }
+            for b in 0..buckets {
+                starts[b + 1] += starts[b];
+            }
+            let mut order = std::vec![0u32; parsed.len()];
+            let mut next = starts.clone();
+            for (i, p) in parsed.iter().enumerate() {
+                order[next[p.0]] = i as u32;
+                next[p.0] += 1;
+            }
+            for b in (0..buckets).filter(|&b| starts[b] < starts[b + 1]) {
+                let Ok(mut shard) = shards[b / SHARDS][b % SHARDS].lock() else {
                     out.anomaly = true;
                     return out;
+                };
+                for chunk in order[starts[b]..starts[b + 1]].chunks(BATCH) {
+                    let mut sink = 0u32;
+                    for &i in chunk {
+                        sink ^= shard.touch(parsed[i as usize].1);
+                    }
+                    core::hint::black_box(sink);
+                    for &i in chunk {
+                        let (_, tag, id, record) = parsed[i as usize];
+                        if !matches!(shard.insert(id, tag, record), Ok(true)) {
+                            out.anomaly = true;
+                            return out;
+                        }
+                    }
                 }
             }
             out
@@ -411,12 +444,47 @@ pub(crate) fn match_rows<R: Read>(
         &hits[shard][slot]
     };
     let judge: &CycleMatcher = matcher;
+    // Judges a batch of parsed rows: first touch every row's slot (the cache misses overlap),
+    // then look each up.
+    let flush = |batch: &mut Vec<(TxLite<'_>, u64, (usize, u32))>, out: &mut RowsBlock| {
+        let mut sink = 0u32;
+        for (_, _, at) in batch.iter() {
+            sink ^= judge.touch(*at);
+        }
+        core::hint::black_box(sink);
+        for (tx, rel, at) in batch.drain(..) {
+            match judge.judge_at(tx.id, at, &tx.ttype, tx.amount) {
+                Judged::Unknown => out.pending.push(Pending::Unknown(
+                    tx.id.to_string(),
+                    tx.ttype,
+                    tx.amount,
+                    rel,
+                )),
+                Judged::Known(index, outcome) => {
+                    hit(index).fetch_add(1, Ordering::Relaxed);
+                    match outcome {
+                        None => out.matched += 1,
+                        Some((kind, detail)) => out.pending.push(Pending::Known(
+                            index,
+                            tx.id.to_string(),
+                            tx.ttype,
+                            tx.amount,
+                            rel,
+                            kind,
+                            detail,
+                        )),
+                    }
+                }
+            }
+        }
+    };
     let work = |block: &[u8]| {
         let mut out = RowsBlock {
-            lines: newlines(block),
+            lines: line_count(block),
             ..RowsBlock::default()
         };
         let mut fields = Vec::with_capacity(16);
+        let mut batch = Vec::with_capacity(BATCH);
         for (rel, line) in lines(block).enumerate() {
             if split_line(
                 line,
@@ -450,31 +518,13 @@ pub(crate) fn match_rows<R: Read>(
             };
             out.amounts.add(tx.amount);
             out.settled.add(tx.settlement.unwrap_or(tx.amount));
-            let rel = rel as u64;
-            match judge.judge(tx.id, &tx.ttype, tx.amount) {
-                Judged::Unknown => out.pending.push(Pending::Unknown(
-                    tx.id.to_string(),
-                    tx.ttype,
-                    tx.amount,
-                    rel,
-                )),
-                Judged::Known(index, outcome) => {
-                    hit(index).fetch_add(1, Ordering::Relaxed);
-                    match outcome {
-                        None => out.matched += 1,
-                        Some((kind, detail)) => out.pending.push(Pending::Known(
-                            index,
-                            tx.id.to_string(),
-                            tx.ttype,
-                            tx.amount,
-                            rel,
-                            kind,
-                            detail,
-                        )),
-                    }
-                }
+            let at = OwnTable::locate(tx.id);
+            batch.push((tx, rel as u64, at));
+            if batch.len() == BATCH {
+                flush(&mut batch, &mut out);
             }
         }
+        flush(&mut batch, &mut out);
         out
     };
     // Merge in file order into a file-level result; the matcher is changed only at the end.

@@ -259,6 +259,11 @@ impl CycleMatcher {
         self.own.rec(index).seen()
     }
 
+    /// See [`OwnTable::touch`].
+    pub(crate) fn touch(&self, at: (usize, u32)) -> u32 {
+        self.own.touch(at)
+    }
+
     /// The own-record table (the job's ledger workers insert into its shards at once).
     pub(crate) fn own_table_mut(&mut self) -> &mut OwnTable {
         &mut self.own
@@ -277,7 +282,18 @@ impl CycleMatcher {
     /// Compares a report row with the own records, as if no row had named its id before:
     /// read-only, so report blocks can be judged on several threads.
     pub(crate) fn judge(&self, id: &str, t: &TransactionType, amount: SignedAmount) -> Judged {
-        let Some(index) = self.own.get(id) else {
+        self.judge_at(id, OwnTable::locate(id), t, amount)
+    }
+
+    /// [`judge`](Self::judge) of an id [`OwnTable::locate`]d.
+    pub(crate) fn judge_at(
+        &self,
+        id: &str,
+        at: (usize, u32),
+        t: &TransactionType,
+        amount: SignedAmount,
+    ) -> Judged {
+        let Some(index) = self.own.get_at(id, at) else {
             return Judged::Unknown;
         };
         let own = self.own.rec(index);

@@ -155,6 +155,14 @@ impl Shard {
         }
     }
 
+    /// See [`OwnTable::touch`].
+    pub(crate) fn touch(&self, tag: u32) -> u32 {
+        if self.slots.is_empty() {
+            return 0;
+        }
+        self.slots[self.slot_of(tag)].tag
+    }
+
     /// Whether `rec` holds `id` (an inline id compared as one fixed-size array).
     fn is(&self, rec: &OwnRec, id: &[u8], key: &Key) -> bool {
         match key {
@@ -227,6 +235,8 @@ impl Shard {
 /// Shards: the top bits of an id's tag pick one. Each grows on its own (a small copy, not the
 /// whole table), and the job's ledger workers insert into different shards at once.
 const SHARD_BITS: u32 = 6;
+/// Shards per table.
+pub(crate) const SHARDS: usize = 1 << SHARD_BITS;
 /// Bits of a slot within its shard in an index (`shard << SLOT_BITS | slot`).
 const SLOT_BITS: u32 = 32 - SHARD_BITS;
 
@@ -314,9 +324,20 @@ impl OwnTable {
 
     /// The record with `id`.
     pub(crate) fn get(&self, id: &str) -> Option<u32> {
-        let (s, tag) = Self::locate(id);
+        self.get_at(id, Self::locate(id))
+    }
+
+    /// The record with `id`, [`locate`](Self::locate)d.
+    pub(crate) fn get_at(&self, id: &str, (s, tag): (usize, u32)) -> Option<u32> {
         let slot = self.shards[s].get(id.as_bytes(), tag)?;
         Some(((s as u32) << SLOT_BITS) | slot)
+    }
+
+    /// Reads the first slot a lookup of a located id will read, so a batch of lookups
+    /// waits for its cache misses together (independent loads overlap) rather than one
+    /// after another. The value means nothing; feed it to `core::hint::black_box`.
+    pub(crate) fn touch(&self, (s, tag): (usize, u32)) -> u32 {
+        self.shards[s].touch(tag)
     }
 
     /// Adds a record; `Ok(false)` when the id is already there (nothing added).
