@@ -32,23 +32,39 @@ const BLOCK: usize = 1 << 20;
 /// Bytes read per call while reading a file's head.
 const HEAD_CHUNK: usize = 64 * 1024;
 
-/// The fields of one line of a block, or `None` when the fast path must not read it.
+/// A block's text, when the fast path may read it: valid UTF-8 and no `"` (whole-block
+/// checks, each one fast pass); `cr`: it has a `\r` somewhere.
+fn block_text(block: &[u8]) -> Option<(&str, bool)> {
+    let text = core::str::from_utf8(block).ok()?;
+    (!text.contains('"')).then(|| (text, text.contains('\r')))
+}
+
+/// The fields of one line of a block, or `None` when the fast path must not read it (a `\r`
+/// other than before the `\n`, a line over the caps).
 fn split_line<'a>(
-    line: &'a [u8],
+    line: &'a str,
+    cr: bool,
     max_bytes: usize,
     max_fields: usize,
     out: &mut Vec<&'a str>,
 ) -> Option<()> {
     out.clear();
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
-    if line.len() > max_bytes || line.contains(&b'"') || line.contains(&b'\r') {
+    let line = if cr {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.contains('\r') {
+            return None;
+        }
+        line
+    } else {
+        line
+    };
+    if line.len() > max_bytes {
         return None;
     }
-    let text = core::str::from_utf8(line).ok()?;
-    if text.is_empty() {
+    if line.is_empty() {
         return Some(());
     }
-    out.extend(text.split(','));
+    out.extend(line.split(','));
     (out.len() <= max_fields).then_some(())
 }
 
@@ -57,15 +73,14 @@ fn blank(fields: &[&str]) -> bool {
     fields.len() <= 1 && fields.first().is_none_or(|f| f.trim().is_empty())
 }
 
-/// The lines of a block (the last may lack its `\n` at the end of the file).
-fn lines(block: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let body = block.strip_suffix(b"\n").unwrap_or(block);
-    body.split(|&b| b == b'\n')
+/// The lines of a block's text (the last may lack its `\n` at the end of the file).
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    text.strip_suffix('\n').unwrap_or(text).split('\n')
 }
 
-/// Newlines in a block (its line count for the next block's numbering).
-fn line_count(block: &[u8]) -> u64 {
-    block.iter().filter(|&&b| b == b'\n').count() as u64
+/// Newlines in a block whose [`lines`] gave `pieces` lines.
+fn line_count(text: &str, pieces: u64) -> u64 {
+    pieces.saturating_sub(1) + u64::from(text.ends_with('\n'))
 }
 
 /// Rows judged (or own records inserted) together, so their cache misses overlap.
@@ -263,9 +278,14 @@ pub(crate) fn load_own<L: Read>(
             };
             let mut fields = Vec::with_capacity(16);
             let mut parsed = Vec::with_capacity(block.len() / 48);
-            for line in lines(block) {
+            let Some((text, cr)) = block_text(block) else {
+                out.anomaly = true;
+                return out;
+            };
+            for line in lines(text) {
                 if split_line(
                     line,
+                    cr,
                     limits.max_record_bytes,
                     limits.max_fields,
                     &mut fields,
@@ -479,15 +499,19 @@ pub(crate) fn match_rows<R: Read>(
         }
     };
     let work = |block: &[u8]| {
-        let mut out = RowsBlock {
-            lines: line_count(block),
-            ..RowsBlock::default()
-        };
+        let mut out = RowsBlock::default();
         let mut fields = Vec::with_capacity(16);
         let mut batch = Vec::with_capacity(BATCH);
-        for (rel, line) in lines(block).enumerate() {
+        let Some((text, cr)) = block_text(block) else {
+            out.anomaly = true;
+            return out;
+        };
+        let mut pieces = 0;
+        for (rel, line) in lines(text).enumerate() {
+            pieces += 1;
             if split_line(
                 line,
+                cr,
                 limits.max_record_bytes,
                 limits.max_fields,
                 &mut fields,
@@ -525,6 +549,7 @@ pub(crate) fn match_rows<R: Read>(
             }
         }
         flush(&mut batch, &mut out);
+        out.lines = line_count(text, pieces);
         out
     };
     // Merge in file order into a file-level result; the matcher is changed only at the end.

@@ -64,7 +64,7 @@ fn report(range: std::ops::Range<u64>, eol: &str, quote_one: bool) -> String {
         if i.is_multiple_of(4999) {
             rid = format!("UNKNOWN-{}", i % 3); // unknown ids, repeated across blocks
         }
-        if i.is_multiple_of(7919) && i > ROWS / 2 {
+        if i.is_multiple_of(7919) && (25_000..32_000).contains(&i) {
             rid = id(5); // a known id named again, in a later file
         }
         let rid = if quote_one && i % 1000 == 1 {
@@ -142,21 +142,16 @@ fn same_for_any_thread_count(d: &Dir) -> String {
 fn the_same_findings_in_the_same_order_for_any_thread_count() {
     let d = dir("blocks");
     let name = |seq: u32| format!("transactionItems_P_SGD_20250601_PSGD_{seq:03}.csv");
-    std::fs::write(
-        d.0.join("reports").join(name(0)),
-        report(0..ROWS / 2, "\n", false),
-    )
-    .unwrap();
-    std::fs::write(
-        d.0.join("reports").join(name(1)),
-        report(ROWS / 2..ROWS - 10_000, "\r\n", false),
-    )
-    .unwrap();
-    std::fs::write(
-        d.0.join("reports").join(name(2)),
-        report(ROWS - 10_000..ROWS, "\n", true),
-    )
-    .unwrap();
+    let files = [
+        (0..15_000, "\n", false),
+        (15_000..25_000, "\r\n", false),
+        (25_000..32_000, "\n", false),
+        (32_000..ROWS, "\n", true),
+    ];
+    for (seq, (range, eol, quote)) in files.into_iter().enumerate() {
+        let text = report(range, eol, quote);
+        std::fs::write(d.0.join("reports").join(name(seq as u32)), text).unwrap();
+    }
     std::fs::write(d.0.join("ledger.csv"), ledger(ROWS + 5)).unwrap();
     let out = same_for_any_thread_count(&d);
     // What is in it: every kind planted, in file order, then the unmatched own records.
@@ -185,15 +180,33 @@ fn the_same_findings_in_the_same_order_for_any_thread_count() {
         .collect();
     assert!(lines.windows(2).all(|w| w[0] < w[1]), "file order");
     assert_eq!(r.uncompared_own.len(), 2);
-    // The block reader read the first file; the streaming parser the CRLF file with an id
-    // named again and the quoted one.
+    // The block reader read the LF and the CRLF files; the streaming parser the one with an
+    // id named again and the quoted one.
     let notes = r.cycles[0].notes.join("\n");
-    assert!(!notes.contains(&name(0)), "{notes}");
     assert!(
-        notes.contains(&name(1)) && notes.contains(&name(2)),
+        !notes.contains(&name(0)) && !notes.contains(&name(1)),
+        "{notes}"
+    );
+    assert!(
+        notes.contains(&name(2)) && notes.contains(&name(3)),
         "{notes}"
     );
     assert!(out.contains("MissingInReport"));
+    // Lines as the streaming parser counts them (summary header, values, blank line, detail
+    // header, then one line per row), in a later block of the LF file and in the CRLF file.
+    let line_of = |i: u64| {
+        r.findings()
+            .find(|f| f.request_id.as_deref() == Some(id(i).as_str()))
+            .map(|f| (f.kind, f.file.clone().unwrap_or_default(), f.line))
+    };
+    assert_eq!(
+        line_of(13_169),
+        Some((FindingKind::AmountMismatch, name(0), Some(4 + 13_169 + 1)))
+    );
+    assert_eq!(
+        line_of(15_195),
+        Some((FindingKind::AmountMismatch, name(1), Some(4 + 195 + 1)))
+    );
 }
 
 #[test]
