@@ -4,11 +4,13 @@
 //! 1. Writes one clearing cycle under `target/bench-reconcile/`: a Transaction Detail Report of
 //!    N rows (default 1,000,000; the generator of the criterion benchmark) and a ledger of the
 //!    same N own records in shuffled order.
-//! 2. Builds the release `reconcile` example and times it, best of 3, pinned to one core
-//!    (`taskset -c 0`: `available_parallelism` then says 1) and on every core.
-//! 3. Installs DuckDB from PyPI into a venv under `target/bench-reconcile/venv` (pinned; skipped
-//!    with a message when it cannot be installed) and times the committed query
-//!    `alipayplus-reconcile/bench/duckdb.sql` the same way at 1 thread (pinned) and 2 threads.
+//! 2. Builds the release `reconcile` example; installs DuckDB from PyPI into a venv under
+//!    `target/bench-reconcile/venv` (pinned; skipped with a message when it cannot be
+//!    installed).
+//! 3. Times, best of 3, the example pinned to one core (`taskset -c 0`: `available_parallelism`
+//!    then says 1) and on every core, and the committed query
+//!    `alipayplus-reconcile/bench/duckdb.sql` at 1 thread (pinned) and 2 threads, in rounds of
+//!    all four so that a busy moment of a shared machine hits both sides alike.
 //!
 //! Both sides must report N matched and no finding, or the run fails. Printed: seconds,
 //! rows/s, each ratio to DuckDB at the same thread count, and each peak resident size
@@ -89,51 +91,64 @@ fn run(root: &Path, rows: u64) -> Result<(), String> {
         return Err("building the reconcile example failed".into());
     }
     let exe = target.join("release").join("examples").join("reconcile");
-    let ours = |pinned: bool| {
-        let mut args: Vec<String> = vec![exe.display().to_string()];
-        args.extend(["--reports".into(), reports.display().to_string()]);
-        args.extend([
-            "--ledger".into(),
-            ledger.display().to_string(),
-            "--json".into(),
-        ]);
-        best_of(RUNS, || {
-            let (run, stdout) = timed(&args, pinned, &dir)?;
-            check_ours(&stdout, rows)?;
-            Ok(run)
-        })
+    let mut ours_args: Vec<String> = vec![exe.display().to_string()];
+    ours_args.extend(["--reports".into(), reports.display().to_string()]);
+    ours_args.extend([
+        "--ledger".into(),
+        ledger.display().to_string(),
+        "--json".into(),
+    ]);
+    let ours = |pinned: bool| -> Result<Run, String> {
+        let (run, stdout) = timed(&ours_args, pinned, &dir)?;
+        check_ours(&stdout, rows)?;
+        Ok(run)
     };
-    let ours1 = ours(true)?;
-    let ours2 = ours(false)?;
-    let duck = match duckdb_python(root, &dir) {
+    let duck_args = match duckdb_python(root, &dir) {
         Ok(python) => {
-            let sql = root.join("alipayplus-reconcile/bench/duckdb.sql");
-            let script = root.join("alipayplus-reconcile/bench/duckdb_reconcile.py");
-            let duck = |threads: u32| {
-                let args: Vec<String> = vec![
-                    python.display().to_string(),
-                    script.display().to_string(),
-                    sql.display().to_string(),
-                    reports.join(REPORT).display().to_string(),
-                    ledger.display().to_string(),
-                    threads.to_string(),
-                ];
-                best_of(RUNS, || {
-                    let (run, stdout) = timed(&args, threads == 1, &dir)?;
-                    let seconds = check_duckdb(&stdout, rows)?;
-                    Ok(Run {
-                        seconds,
-                        peak_kib: run.peak_kib,
-                    })
-                })
-            };
-            Some((duck(1)?, duck(2)?))
+            let bench = root.join("alipayplus-reconcile/bench");
+            Some(vec![
+                python.display().to_string(),
+                bench.join("duckdb_reconcile.py").display().to_string(),
+                bench.join("duckdb.sql").display().to_string(),
+                reports.join(REPORT).display().to_string(),
+                ledger.display().to_string(),
+            ])
         }
         Err(why) => {
             println!("DuckDB skipped: {why}");
             None
         }
     };
+    let duck = |args: &[String], threads: u32| -> Result<Run, String> {
+        let mut args = args.to_vec();
+        args.push(threads.to_string());
+        let (run, stdout) = timed(&args, threads == 1, &dir)?;
+        let seconds = check_duckdb(&stdout, rows)?;
+        Ok(Run {
+            seconds,
+            peak_kib: run.peak_kib,
+        })
+    };
+    // Rounds of all four, so a busy moment on the shared machine hits both sides alike.
+    let mut best: [Option<Run>; 4] = [None; 4];
+    for _ in 0..RUNS {
+        let mut runs = vec![Some(ours(true)?), Some(ours(false)?)];
+        match &duck_args {
+            Some(args) => runs.extend([Some(duck(args, 1)?), Some(duck(args, 2)?)]),
+            None => runs.extend([None, None]),
+        }
+        for (slot, run) in best.iter_mut().zip(runs) {
+            if let Some(run) = run
+                && slot.is_none_or(|b| run.seconds < b.seconds)
+            {
+                *slot = Some(run);
+            }
+        }
+    }
+    let [Some(ours1), Some(ours2), d1, d2] = best else {
+        return Err("no run of the example".into());
+    };
+    let duck = d1.zip(d2);
     print_table(rows, [ours1, ours2], duck);
     Ok(())
 }
@@ -224,17 +239,6 @@ fn timed(args: &[String], pinned: bool, dir: &Path) -> Result<(Run, String), Str
     Ok((Run { seconds, peak_kib }, stdout))
 }
 
-fn best_of(n: usize, mut f: impl FnMut() -> Result<Run, String>) -> Result<Run, String> {
-    let mut best: Option<Run> = None;
-    for _ in 0..n {
-        let run = f()?;
-        if best.is_none_or(|b| run.seconds < b.seconds) {
-            best = Some(run);
-        }
-    }
-    best.ok_or_else(|| "no run".into())
-}
-
 fn check_ours(stdout: &str, rows: u64) -> Result<(), String> {
     let v: serde_json::Value =
         serde_json::from_str(stdout.trim()).map_err(|e| format!("the example's JSON: {e}"))?;
@@ -304,7 +308,7 @@ fn print_table(rows: u64, ours: [Run; 2], duck: Option<(Run, Run)>) {
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     println!(
-        "\nbest of {RUNS}; {cores} cores; load average before the table {}",
+        "\nbest of {RUNS}; {cores} cores; load average after the runs {}",
         load.split_whitespace()
             .take(3)
             .collect::<Vec<_>>()
