@@ -51,6 +51,7 @@ pub const TARGETS: &[(&str, Harness)] = &[
     ("report_name", reconcile::report_name),
     ("ledger", reconcile::ledger),
     ("report_place", reconcile::report_place),
+    ("reconcile_job", reconcile::reconcile_job),
 ];
 
 /// The harness function of the target `name`.

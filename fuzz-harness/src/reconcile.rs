@@ -263,3 +263,43 @@ pub fn report_place(data: &[u8]) {
         assert!(placed.contains(&one));
     }
 }
+
+/// A fetcher serving one in-memory Transaction Detail Report.
+struct OneReport(Vec<u8>);
+
+impl alipayplus_reconcile::fetch::Fetch for OneReport {
+    type Reader = std::io::Cursor<Vec<u8>>;
+    fn list(&self) -> Result<Vec<String>, alipayplus_reconcile::Error> {
+        Ok(vec!["transactionItems_P_SGD_20250601_PSGD_000.csv".into()])
+    }
+    fn open(&self, _name: &str) -> Result<Self::Reader, alipayplus_reconcile::Error> {
+        Ok(std::io::Cursor::new(self.0.clone()))
+    }
+}
+
+/// The daily job's block reader and its fall-back to the streaming parser (job.rs, bulk.rs)
+/// on a report and a ledger. Input: 1 byte (where the report ends, as a share of the rest),
+/// then both files. The result (findings in order, totals, notes, or the error) is the same
+/// on 1 and on 3 threads.
+pub fn reconcile_job(data: &[u8]) {
+    use alipayplus_reconcile::job::reconcile_with_threads;
+    let Some((&cut, rest)) = data.split_first() else {
+        return;
+    };
+    let at = rest.len() * usize::from(cut) / 255;
+    let (report, ledger) = rest.split_at(at);
+    let run = |threads: usize| {
+        let result = reconcile_with_threads(
+            &OneReport(report.to_vec()),
+            "ledger.csv",
+            || Ok(ledger),
+            ReportOptions::default(),
+            std::num::NonZeroUsize::new(threads).expect("non-zero"),
+        );
+        match result {
+            Ok(r) => format!("{:?} {:?} {:?}", r.cycles, r.uncompared_own, r.verdict()),
+            Err(e) => format!("error {e}"),
+        }
+    };
+    assert_eq!(run(1), run(3), "the thread count changed the result");
+}
