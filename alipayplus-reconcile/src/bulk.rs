@@ -29,6 +29,9 @@ use crate::{
 
 /// Bytes per block.
 const BLOCK: usize = 1 << 20;
+/// Most workers: past a few, reading is bound by memory, and each worker adds blocks in
+/// flight (about 3 MiB each with their results) to the resident size.
+const MAX_WORKERS: usize = 8;
 /// Bytes read per call while reading a file's head.
 const HEAD_CHUNK: usize = 64 * 1024;
 
@@ -135,6 +138,7 @@ fn run_blocks<R: Read, T: Send>(
     merge: &mut dyn FnMut(T) -> Result<bool, Error>,
 ) -> Result<bool, Error> {
     let mut eof = false;
+    let threads = threads.min(MAX_WORKERS);
     if threads <= 1 {
         while let Some(block) = next_block(reader, file, &mut carry, &mut eof, max_line)? {
             if !merge(work(&block))? {

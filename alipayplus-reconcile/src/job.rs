@@ -370,9 +370,9 @@ pub fn reconcile<F: Fetch, L: Read>(
     reconcile_with_threads(fetch, ledger_name, open_ledger, options, threads)
 }
 
-/// [`reconcile`] on `threads` threads. The result is the same for any thread count: the
-/// ledger and each Transaction Detail Report are read in blocks of lines by `threads`
-/// workers and merged in file order, and a file the block reader cannot settle alone (quoted
+/// [`reconcile`] on `threads` threads (at most 8 workers). The result is the same for any
+/// thread count: the ledger and each Transaction Detail Report are read in blocks of lines by
+/// the workers and merged in file order, and a file the block reader cannot settle alone (quoted
 /// fields, an id named twice, an error) is read again by the streaming parser.
 ///
 /// The ledger is read once (opened again only for such a re-read): the own records of every
