@@ -352,7 +352,9 @@ pub(crate) fn parse_tx<'a>(
 }
 
 /// A running sum over a block of rows, kept so that adding the block to a [`RowTotals`]
-/// can tell whether a row-by-row sum would have overflowed (its prefix sums' range).
+/// gives what adding its rows one by one gives: the sum and the range of prefix sums of the
+/// leading rows in the first row's currency (after a row in another currency the rows have
+/// no single total, and [`RowTotals::add`] stops summing).
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct BlockSum {
     count: u64,
@@ -368,7 +370,11 @@ impl BlockSum {
         self.count += 1;
         match self.currency {
             None => self.currency = Some(a.currency),
-            Some(c) if c != a.currency => self.mixed = true,
+            _ if self.mixed => return,
+            Some(c) if c != a.currency => {
+                self.mixed = true;
+                return;
+            }
             Some(_) => {}
         }
         self.total += i128::from(a.minor);
@@ -381,16 +387,22 @@ impl BlockSum {
         if next.count == 0 {
             return;
         }
-        match (self.currency, next.currency) {
-            (None, c) => self.currency = c,
-            (Some(a), Some(b)) if a != b => self.mixed = true,
-            _ => {}
+        if self.count == 0 {
+            *self = *next;
+            return;
         }
-        self.mixed |= next.mixed;
+        self.count += next.count;
+        if self.mixed {
+            return;
+        }
+        if next.currency != self.currency {
+            self.mixed = true;
+            return;
+        }
         self.lo = self.lo.min(self.total + next.lo);
         self.hi = self.hi.max(self.total + next.hi);
         self.total += next.total;
-        self.count += next.count;
+        self.mixed = next.mixed;
     }
 }
 
@@ -933,31 +945,36 @@ impl RowTotals {
         Ok(())
     }
 
-    /// Adds a block of rows; `false` (nothing changed) when adding them one by one could
-    /// have given another answer (several currencies, or a running sum out of range): the
-    /// caller then adds them one by one.
+    /// Adds a block of rows as [`add`](Self::add) would one by one; `false` (nothing
+    /// changed) when that would have overflowed somewhere: the caller then adds them one by
+    /// one for the error's line.
     pub(crate) fn add_block(&mut self, b: &BlockSum) -> bool {
         let Some(count) = self.count.checked_add(b.count) else {
             return false;
         };
-        if b.count == 0 {
+        let Some(currency) = b.currency.filter(|_| b.count > 0) else {
             return true;
-        }
+        };
         if self.unsummable {
             self.count = count;
             return true;
         }
-        let Some(currency) = b.currency.filter(|_| !b.mixed) else {
-            return false;
-        };
         let base = match self.net {
-            None if self.count == 0 => 0,
+            None => 0,
             Some(net) if net.currency == currency => i128::from(net.minor),
-            _ => return false,
+            // The block's first row is in another currency: no total from here on.
+            Some(_) => {
+                (self.count, self.net, self.unsummable) = (count, None, true);
+                return true;
+            }
         };
         let range = i128::from(i64::MIN)..=i128::from(i64::MAX);
         if !range.contains(&(base + b.lo)) || !range.contains(&(base + b.hi)) {
             return false;
+        }
+        if b.mixed {
+            (self.count, self.net, self.unsummable) = (count, None, true);
+            return true;
         }
         let Ok(net) = i64::try_from(base + b.total) else {
             return false;
@@ -1007,5 +1024,70 @@ impl RowTotals {
             }
         }
         (!problems.is_empty()).then(|| problems.join("; "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Adding blocks gives what adding rows one by one gives (currencies mixed, sums near
+    /// the limits), or `false` exactly when row by row overflows.
+    #[test]
+    fn add_block_agrees_with_add() {
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..2000 {
+            let n = (next() % 12) as usize;
+            let rows: Vec<SignedAmount> = (0..n)
+                .map(|_| {
+                    let currency = if next() % 5 == 0 {
+                        Currency::USD
+                    } else {
+                        Currency::SGD
+                    };
+                    let minor = match next() % 4 {
+                        0 => i64::MAX - (next() % 3) as i64,
+                        1 => i64::MIN + (next() % 3) as i64,
+                        _ => (next() % 2001) as i64 - 1000,
+                    };
+                    SignedAmount::new(currency, minor)
+                })
+                .collect();
+            let start = match next() % 3 {
+                0 => RowTotals::default(),
+                _ => {
+                    let mut t = RowTotals::default();
+                    let _ = t.add(SignedAmount::new(Currency::SGD, (next() % 100) as i64));
+                    t
+                }
+            };
+            let mut one = start;
+            let ok_one = rows.iter().all(|a| one.add(*a).is_ok());
+            // The same rows in two to three blocks.
+            let cut1 = (next() as usize) % (n + 1);
+            let cut2 = cut1 + (next() as usize) % (n - cut1 + 1);
+            let mut blocks = [BlockSum::default(); 3];
+            for (i, a) in rows.iter().enumerate() {
+                blocks[usize::from(i >= cut1) + usize::from(i >= cut2)].add(*a);
+            }
+            let mut joined = BlockSum::default();
+            for b in &blocks {
+                joined.extend(b);
+            }
+            let mut many = start;
+            let ok_many = many.add_block(&joined);
+            assert_eq!(ok_one, ok_many, "{rows:?}");
+            if ok_one {
+                assert_eq!(one, many, "{rows:?}");
+            } else {
+                assert_eq!(many, start, "nothing changed on false");
+            }
+        }
     }
 }
