@@ -183,6 +183,113 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// An argument of the SFTP fetch (address, fingerprint, participant id, date) is not usable.
+    #[cfg(feature = "sftp")]
+    #[error("{what} {value:?}: {problem}")]
+    SftpArgument {
+        /// What the value is (`"SFTP address"`, `"date"`, ...).
+        what: &'static str,
+        /// The value given (cut to [`MAX_ECHO_CHARS`]).
+        value: String,
+        /// What is wrong and the expected form.
+        problem: &'static str,
+    },
+    /// The SSH user key file could not be loaded.
+    #[cfg(feature = "sftp")]
+    #[error(
+        "user key {file}: {problem}; give an unencrypted OpenSSH/PEM RSA or Ed25519 private key"
+    )]
+    UserKey {
+        /// The key file.
+        file: String,
+        /// Why it could not be used.
+        problem: String,
+    },
+    /// The known_hosts file could not be read or has no entry for the server.
+    #[cfg(feature = "sftp")]
+    #[error("known_hosts {file}: {problem}")]
+    KnownHosts {
+        /// The known_hosts file.
+        file: String,
+        /// What is wrong.
+        problem: String,
+    },
+    /// The server's host key is not the pinned one: nothing was sent or written.
+    #[cfg(feature = "sftp")]
+    #[error(
+        "host key of {server} refused: it presented {presented}, expected {expected}; \
+         if Alipay+ really changed its host key, confirm the new fingerprint with Alipay+ support \
+         and update the pin"
+    )]
+    HostKeyMismatch {
+        /// `host:port`.
+        server: String,
+        /// The key(s) the server presented (`algorithm SHA256:...`).
+        presented: String,
+        /// The pin (`SHA256:...` or the known_hosts file and its keys).
+        expected: String,
+    },
+    /// The server refused the user key.
+    #[cfg(feature = "sftp")]
+    #[error(
+        "authentication of {user}@{server} with key {key} refused; check the user name and that \
+         Alipay+ has this key's public half (and this host's IP on its allow-list)"
+    )]
+    AuthRejected {
+        /// The SSH user.
+        user: String,
+        /// `host:port`.
+        server: String,
+        /// The key file.
+        key: String,
+    },
+    /// The SSH connection failed (TCP, key exchange, timeout, disconnect).
+    #[cfg(feature = "sftp")]
+    #[error("SSH connection to {server}: {problem}")]
+    Ssh {
+        /// `host:port`.
+        server: String,
+        /// What failed.
+        problem: String,
+    },
+    /// An SFTP request about a remote path failed.
+    #[cfg(feature = "sftp")]
+    #[error("SFTP {path}: {problem}")]
+    Remote {
+        /// The remote path.
+        path: String,
+        /// The server's status or the transport failure.
+        problem: String,
+    },
+    /// A remote file name cannot be stored flat in the local folder (a path, `.part`, a name
+    /// listed in both the clearing and the settlement folder, ...).
+    #[cfg(feature = "sftp")]
+    #[error("remote file {name:?} in {folder}: {problem}; nothing of it was written")]
+    RemoteName {
+        /// The remote folder.
+        folder: String,
+        /// The name (cut to [`MAX_ECHO_CHARS`]).
+        name: String,
+        /// Why it is refused.
+        problem: &'static str,
+    },
+    /// A download did not end at the size the server listed: the `.part` file was removed and
+    /// the report was not put in place. Run the fetch again.
+    #[cfg(feature = "sftp")]
+    #[error(
+        "{path}: the server listed {listed} bytes but the transfer gave {received}{more}; \
+         the partial file was removed, run the fetch again"
+    )]
+    SizeMismatch {
+        /// The remote path.
+        path: String,
+        /// The size the listing gave.
+        listed: u64,
+        /// Bytes received (reading stops one byte past the listed size).
+        received: u64,
+        /// `" or more"` when the file was longer than listed, else empty.
+        more: &'static str,
+    },
 }
 
 impl Error {

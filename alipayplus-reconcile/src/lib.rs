@@ -9,6 +9,8 @@
 //! * [`matcher`]: the sans-IO matcher of one cycle ([`CycleMatcher`], [`Finding`]).
 //! * `fetch` and `job` (feature `std`): the fetcher trait with a local-directory
 //!   implementation, and the daily job that reconciles a folder of reports with a ledger file.
+//! * `sftp` (feature `sftp`): fetching a day's reports from the Alipay+ SFTP server into a
+//!   local folder (host key pinned, `.part` then rename, complete when every listed file is there).
 //!
 //! The crate is `no_std` + `alloc` with default features off.
 //!
@@ -40,6 +42,8 @@ pub mod matcher;
 pub mod name;
 mod records;
 pub mod report;
+#[cfg(feature = "sftp")]
+pub mod sftp;
 mod table;
 
 pub use cycle::ClearingDate;

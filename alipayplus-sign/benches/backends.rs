@@ -48,13 +48,13 @@ fn backends(c: &mut Criterion) {
     let raw_rsa = {
         use rsa::pkcs8::DecodePrivateKey;
         rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(
-            rsa::RsaPrivateKey::from_pkcs8_der(PRIVATE_DER).unwrap(),
+            rsa::PrivateKey::from_pkcs8_der(PRIVATE_DER).unwrap(),
         )
     };
     let raw_rsa_public = {
         use rsa::pkcs8::DecodePublicKey;
         rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(
-            rsa::RsaPublicKey::from_public_key_der(PUBLIC_DER).unwrap(),
+            rsa::PublicKey::from_public_key_der(PUBLIC_DER).unwrap(),
         )
     };
     let raw_lc = aws_lc_rs::signature::RsaKeyPair::from_pkcs8(PRIVATE_DER).unwrap();

@@ -77,10 +77,10 @@ fn rsa_ops(c: &mut Criterion) {
     let digest = content.sha256();
 
     let raw_signer = SigningKey::<sha2::Sha256>::new(
-        rsa::RsaPrivateKey::from_pkcs8_pem(std::str::from_utf8(PRIVATE_PEM).unwrap()).unwrap(),
+        rsa::PrivateKey::from_pkcs8_pem(std::str::from_utf8(PRIVATE_PEM).unwrap()).unwrap(),
     );
     let raw_verifier = VerifyingKey::<sha2::Sha256>::new(
-        rsa::RsaPublicKey::from_public_key_pem(std::str::from_utf8(PUBLIC_PEM).unwrap()).unwrap(),
+        rsa::PublicKey::from_public_key_pem(std::str::from_utf8(PUBLIC_PEM).unwrap()).unwrap(),
     );
     let raw_signature = rsa::pkcs1v15::Signature::try_from(signature.as_bytes()).unwrap();
 

@@ -60,7 +60,7 @@ fn sign_raw(contiguous: &[u8], n: u32) {
     use rsa::pkcs8::DecodePrivateKey;
     use rsa::signature::Signer;
     let key = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(
-        rsa::RsaPrivateKey::from_pkcs8_der(PRIVATE_DER).expect("bundled test key"),
+        rsa::PrivateKey::from_pkcs8_der(PRIVATE_DER).expect("bundled test key"),
     );
     for _ in 0..n {
         let s: rsa::pkcs1v15::Signature = key.sign(black_box(contiguous));
@@ -87,7 +87,7 @@ fn verify_raw(content: &SignContent<'_>, n: u32) {
         .expect("bundled test key");
     let contiguous = content.to_vec();
     let key = rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(
-        rsa::RsaPublicKey::from_public_key_der(PUBLIC_DER).expect("bundled test key"),
+        rsa::PublicKey::from_public_key_der(PUBLIC_DER).expect("bundled test key"),
     );
     for _ in 0..n {
         // Decoded in the loop, as the bench's raw row does: the signature arrives as bytes.

@@ -11,7 +11,7 @@
 //! RSA-2048), and keys over 4096 bits too (signatures must fit [`crate::MAX_SIGNATURE_LEN`]).
 //!
 //! Secrets: `Debug` shows only the key size, errors never include key bytes. The private key
-//! lives in `rsa::RsaPrivateKey`, which zeroizes its components on drop (`ZeroizeOnDrop`);
+//! lives in `rsa::PrivateKey`, which zeroizes its components on drop (`ZeroizeOnDrop`);
 //! intermediate DER decoded here from base64 is held in `Zeroizing` buffers.
 
 use alloc::vec::Vec;
@@ -22,7 +22,7 @@ use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
 use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
 use rsa::signature::hazmat::{PrehashSigner, PrehashVerifier};
 use rsa::traits::PublicKeyParts;
-use rsa::{RsaPrivateKey, RsaPublicKey};
+use rsa::{PrivateKey as RsaPrivateKey, PublicKey as RsaPublicKey};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
@@ -333,7 +333,7 @@ fn unrecognized_public(seen: Encoding) -> Error {
 }
 
 fn check_bits(key: &RsaPublicKey, kind: KeyKind) -> Result<usize, Error> {
-    let bits = usize::try_from(key.n().bits()).unwrap_or(usize::MAX);
+    let bits = usize::try_from(key.n().bit_width()).unwrap_or(usize::MAX);
     if bits < MIN_KEY_BITS {
         return Err(Error::KeyTooSmall { kind, bits });
     }

@@ -314,7 +314,7 @@ fn sha1_sha384_sha512_and_bare_digest_signatures_are_rejected_by_both_backends()
         use rsa::pkcs8::DecodePrivateKey;
         use rsa::signature::{SignatureEncoding, Signer};
         use sha2::Digest as _;
-        let raw = rsa::RsaPrivateKey::from_pkcs8_der(&read("private_pkcs8.der")).unwrap();
+        let raw = rsa::PrivateKey::from_pkcs8_der(&read("private_pkcs8.der")).unwrap();
         let sha512 = SigningKey::<sha2::Sha512>::new(raw.clone())
             .sign(&bytes)
             .to_vec();

@@ -273,7 +273,7 @@ fn only_sha256_digest_info_verifies() {
     use rsa::signature::{SignatureEncoding, Signer};
 
     let pem = String::from_utf8(read("private_pkcs8.pem")).unwrap();
-    let raw = rsa::RsaPrivateKey::from_pkcs8_pem(&pem).unwrap();
+    let raw = rsa::PrivateKey::from_pkcs8_pem(&pem).unwrap();
     let public = PublicKey::parse(&read("public_spki.pem")).unwrap();
     let case = &cases()[0];
     let bytes = case.content.as_bytes();

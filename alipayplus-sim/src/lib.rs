@@ -53,6 +53,8 @@ pub mod payment;
 pub mod reports;
 mod server;
 pub mod shopper;
+#[cfg(unix)]
+pub mod sshd;
 mod state;
 pub mod tls;
 

@@ -57,6 +57,12 @@ pub struct ReportRequest {
     pub drop: Vec<String>,
     /// Amounts to write instead of the true ones.
     pub change_amount: Vec<ChangeAmount>,
+    /// Write into the SFTP folder layout under `dir` (reconcile.md §3), as Alipay+ does under
+    /// its root (`/v1/settlements`): the clearing reports of a cycle into
+    /// `clearing/<participantId>/<yyyyMMdd>` and its Settlement Report into
+    /// `settlement/<participantId>/<yyyyMMdd>`, both dated T+1 (the generation date: clearing
+    /// reports at 08:00 UTC+8 on T+1, and this simulator settles on T+1). Default: flat in `dir`.
+    pub sftp_layout: bool,
 }
 
 /// A planted amount change.
@@ -75,10 +81,14 @@ pub struct ChangeAmount {
 pub struct ReportsWritten {
     /// The cycles written (`yyyy-mm-dd`).
     pub cycles: Vec<String>,
-    /// The file names written, in the directory.
+    /// The file names written, in the directory (paths under it with `sftpLayout`).
     pub files: Vec<String>,
     /// Rows in the Transaction Detail Reports (after planted changes).
     pub rows: usize,
+    /// The participantId in the file names (and SFTP folders).
+    pub participant_id: String,
+    /// With `sftpLayout`: the generation dates (`yyyyMMdd`) of the folders written.
+    pub dates: Vec<String>,
 }
 
 /// One settled transaction.
@@ -204,12 +214,33 @@ pub(crate) fn write(shared: &Shared, request: &ReportRequest) -> Result<ReportsW
         ))
     };
     std::fs::create_dir_all(&request.dir).map_err(io)?;
-    let mut out = ReportsWritten::default();
+    let mut out = ReportsWritten {
+        participant_id: request
+            .participant_id
+            .clone()
+            .unwrap_or_else(|| shared.acquirer_id.clone()),
+        ..ReportsWritten::default()
+    };
     for ((day, currency), items) in cycles {
         let files = cycle_files(shared, request, day, currency, &items);
+        let generated = date_text(day + 1).replace('-', "");
         for (name, text) in files.files {
-            std::fs::write(request.dir.join(&name), text).map_err(io)?;
-            out.files.push(name);
+            let folder = if request.sftp_layout {
+                let kind = if name.starts_with("settlement_") {
+                    "settlement"
+                } else {
+                    "clearing"
+                };
+                format!("{kind}/{}/{generated}/", out.participant_id)
+            } else {
+                String::new()
+            };
+            std::fs::create_dir_all(request.dir.join(&folder)).map_err(io)?;
+            std::fs::write(request.dir.join(&folder).join(&name), text).map_err(io)?;
+            out.files.push(format!("{folder}{name}"));
+        }
+        if request.sftp_layout && !out.dates.contains(&generated) {
+            out.dates.push(generated);
         }
         out.rows += files.rows;
         let date = date_text(day);

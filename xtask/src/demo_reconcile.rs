@@ -1,7 +1,9 @@
 //! The day's reconciliation, the last section of `cargo xtask demo`: the simulator writes the
 //! settlement reports of every clearing cycle its settled payments and refunds touched
-//! (`POST /sim/reports`), and `alipayplus-reconcile` matches them with the demo's own records
-//! (no finding); then once more with planted discrepancies (one amount changed, one row
+//! (`POST /sim/reports`) into the chroot of a real OpenSSH sshd in the Alipay+ SFTP layout,
+//! `alipayplus_reconcile::sftp` fetches them (when openssh-server is installed; otherwise the
+//! demo reads the simulator's folder directly and says so), and `alipayplus-reconcile` matches
+//! them with the demo's own records (no finding); then once more with planted discrepancies (one amount changed, one row
 //! dropped), which must be found exactly.
 //!
 //! Crossing midnight UTC+8 cannot make it flake: the simulator writes every cycle any of its
@@ -14,7 +16,11 @@ use std::time::Duration;
 
 use alipayplus_reconcile::fetch::LocalDir;
 use alipayplus_reconcile::job::{self, Reconciliation};
+use alipayplus_reconcile::sftp::{
+    self, Fetched, HostKeyPin, PRODUCTION_ROOT, ReportDay, SftpServer,
+};
 use alipayplus_reconcile::{Error, FindingKind, LedgerRecord, ReportOptions, TransactionType};
+use alipayplus_sim::sshd::{self, KeyType, Sshd};
 
 type Res<T> = Result<T, String>;
 
@@ -38,10 +44,10 @@ pub fn run(sim_base_url: &str, report_dir: &Path, ledger: &[LedgerRecord]) -> Re
     std::fs::write(&ledger_path, ledger_csv(ledger))
         .map_err(|e| format!("{}: {e}", ledger_path.display()))?;
 
-    // 1. The reports as Alipay+ would deliver them: every row matches.
+    // 1. The reports as Alipay+ would deliver them (over SFTP when sshd is here): every row
+    //    matches.
     let clean = report_dir.join("clean");
-    let written = write_reports(sim_base_url, &clean, serde_json::json!({}))?;
-    step("r1", "settlement reports", &written);
+    deliver(sim_base_url, &clean)?;
     let result = reconcile(&clean, &ledger_path)?;
     describe(&result);
     let findings: Vec<String> = result
@@ -117,6 +123,83 @@ pub fn run(sim_base_url: &str, report_dir: &Path, ledger: &[LedgerRecord]) -> Re
     Ok(())
 }
 
+/// Puts the simulator's clean reports into `clean` as Alipay+ delivers them: with Debian's
+/// openssh-server installed (and root), the simulator writes them into the chroot of an sshd
+/// started here, in the SFTP folder layout, and `alipayplus_reconcile::sftp` fetches each
+/// generation date into `clean` (Ed25519 user key, host key pinned by fingerprint); otherwise
+/// the simulator writes them into `clean` directly, and the demo says so.
+fn deliver(base: &str, clean: &Path) -> Res<()> {
+    if let Some(why) = sshd::unavailable() {
+        let written = write_reports(base, clean, serde_json::json!({}))?;
+        step(
+            "r1",
+            "settlement reports",
+            format!("{written}; NOT over SFTP ({why}): read from the simulator's folder directly"),
+        );
+        return Ok(());
+    }
+    // sshd wants the chroot and every folder above it root-owned and not world-writable:
+    // under target/, not the temporary folder.
+    let base_dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("target")
+        .join(format!("demo-sftp-{}", std::process::id()));
+    let result = deliver_over_sftp(base, clean, &base_dir);
+    let _ = std::fs::remove_dir_all(&base_dir);
+    result
+}
+
+fn deliver_over_sftp(base: &str, clean: &Path, base_dir: &Path) -> Res<()> {
+    let sshd =
+        Sshd::start(base_dir).map_err(|e| format!("starting sshd for the SFTP fetch: {e}"))?;
+    let root = sshd.chroot().join(PRODUCTION_ROOT.trim_start_matches('/'));
+    let (written, out) = write_reports_json(base, &root, serde_json::json!({"sftpLayout": true}))?;
+    step(
+        "r1",
+        "settlement reports",
+        format!(
+            "{written}, into sshd's chroot under {PRODUCTION_ROOT}/{{clearing,settlement}}/<participantId>/<yyyyMMdd>"
+        ),
+    );
+    let fingerprint = sshd.fingerprint(KeyType::Ed25519)?;
+    let server = SftpServer::parse(
+        &sshd.url(),
+        sshd.user_key(KeyType::Ed25519),
+        HostKeyPin::fingerprint(&fingerprint).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| e.to_string())?;
+    let participant = out["participantId"].as_str().unwrap_or_default();
+    let dates: Vec<&str> = out["dates"]
+        .as_array()
+        .map(|d| d.iter().filter_map(serde_json::Value::as_str).collect())
+        .unwrap_or_default();
+    if dates.is_empty() {
+        return Err("the simulator wrote no report folder to fetch".into());
+    }
+    let mut fetched = 0;
+    for date in &dates {
+        let day = ReportDay::new(participant, date).map_err(|e| e.to_string())?;
+        match sftp::fetch_day(&server, &day, clean).map_err(|e| e.to_string())? {
+            Fetched::Complete(files) => fetched += files.files.len(),
+            Fetched::NoClearingFolder { folder } => {
+                return Err(format!("SFTP: no clearing folder {folder}"));
+            }
+        }
+    }
+    step(
+        "r1b",
+        "SFTP fetch",
+        format!(
+            "{fetched} files of {} from OpenSSH sshd at {} (host key {fingerprint} pinned), \
+             .part then rename, into {}",
+            dates.join(", "),
+            sshd.url(),
+            clean.display()
+        ),
+    );
+    Ok(())
+}
+
 /// The own records as the `reconcile` example's ledger CSV.
 fn ledger_csv(ledger: &[LedgerRecord]) -> String {
     let mut csv = String::from(
@@ -144,7 +227,16 @@ fn quoted(field: &str) -> String {
 }
 
 /// `POST /sim/reports` into a fresh `dir`; returns a one-line description.
-fn write_reports(base: &str, dir: &Path, mut body: serde_json::Value) -> Res<String> {
+fn write_reports(base: &str, dir: &Path, body: serde_json::Value) -> Res<String> {
+    write_reports_json(base, dir, body).map(|(text, _)| text)
+}
+
+/// [`write_reports`], with the simulator's answer.
+fn write_reports_json(
+    base: &str,
+    dir: &Path,
+    mut body: serde_json::Value,
+) -> Res<(String, serde_json::Value)> {
     if dir.exists() {
         std::fs::remove_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
@@ -173,10 +265,11 @@ fn write_reports(base: &str, dir: &Path, mut body: serde_json::Value) -> Res<Str
     let out: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| format!("POST {url}: {e}"))?;
     let files = out["files"].as_array().map_or(0, Vec::len);
-    Ok(format!(
+    let text = format!(
         "{files} files, cycles {}, {} detail rows",
         out["cycles"], out["rows"]
-    ))
+    );
+    Ok((text, out))
 }
 
 fn reconcile(dir: &Path, ledger: &Path) -> Res<Reconciliation> {
