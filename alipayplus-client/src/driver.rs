@@ -63,7 +63,8 @@ use crate::inquiry::{PaymentRef, inquiry_request};
 use crate::notify::check_notification;
 use crate::time::Clock;
 use crate::tracker::{
-    CancelReport, Final, InquiryReport, PaymentTracker, Report, ShopperRedirect, Step, Update,
+    BodyDigest, CallTimes, CancelReport, Final, InquiryReport, PaymentTracker, Report,
+    ShopperRedirect, Step, Update,
 };
 use crate::transport::Transport;
 
@@ -160,7 +161,10 @@ impl Followed {
 }
 
 /// Follows one payment: its pay request (kept as the exact bytes sent) and its tracker.
-#[derive(Debug, Clone)]
+///
+/// `Debug` shows the tracker and the body's length, never the body (an Auto Debit pay body
+/// holds the access token).
+#[derive(Clone)]
 pub struct PaymentFollower {
     request: PayRequest,
     body: Vec<u8>,
@@ -172,16 +176,29 @@ impl PaymentFollower {
     /// A follower for `request` (already given its product's flags) tracked by `tracker`.
     /// The request is validated and serialized once here; every pay attempt sends these bytes.
     ///
+    /// A tracker that recorded its first pay send ([`PaymentTracker::first_pay_digest`]) only
+    /// resumes with the very bytes sent then.
+    ///
     /// # Errors
-    /// [`RequestError`] when the request is invalid (nothing is sent).
-    pub fn new(request: PayRequest, mut tracker: PaymentTracker) -> Result<Self, RequestError> {
+    /// [`RequestError`] when the request is invalid (nothing is sent);
+    /// [`RequestError::PayBodyMismatch`] when its body is not the one the tracker recorded as
+    /// first sent (e.g. rebuilt with another amount or expiry).
+    pub fn new(request: PayRequest, tracker: PaymentTracker) -> Result<Self, RequestError> {
         request
             .validate()
             .map_err(|errors| RequestError::Invalid { api: "pay", errors })?;
         let body = serde_json::to_vec(&request)
             .map_err(|e| RequestError::Serialize(alloc::string::ToString::to_string(&e)))?;
-        // Every attempt sends `body`: the tracker may rely on it.
-        tracker.attest_identical_pay_bodies();
+        // A tracker that recorded its first send holds the digest of the bytes sent then:
+        // a follower with other bytes (a rebuilt request) must not send under that id.
+        if tracker
+            .first_pay_digest()
+            .is_some_and(|d| *d != BodyDigest::of(&body))
+        {
+            return Err(RequestError::PayBodyMismatch {
+                payment_request_id: request.payment_request_id.clone(),
+            });
+        }
         let followed = Followed {
             final_state: None,
             payment_request_id: request.payment_request_id.clone(),
@@ -248,17 +265,17 @@ impl PaymentFollower {
                 Step::Pay => match self.sign_pay(client.config(), clock, &mut on)? {
                     Ok(prepared) => {
                         let outcome = client.send::<PayRequest>(prepared);
-                        self.on_pay_answer(clock, &outcome, &mut on)
+                        self.on_pay_answer(now, clock, &outcome, &mut on)
                     }
                     Err(flow) => flow,
                 },
                 Step::Inquire => {
                     let outcome = client.call(&self.inquiry());
-                    self.on_inquiry_answer(clock, outcome, &mut on)
+                    self.on_inquiry_answer(now, clock, outcome, &mut on)
                 }
                 Step::Cancel => {
                     let outcome = client.call(&self.cancel());
-                    self.on_cancel_answer(clock, outcome, &mut on)
+                    self.on_cancel_answer(now, clock, outcome, &mut on)
                 }
                 Step::RedirectShopper(to) => on(Event::Redirect(&to)),
                 Step::WaitUntil(at) => on(Event::Wait {
@@ -312,7 +329,11 @@ impl PaymentFollower {
         on: &mut impl FnMut(Event<'_>) -> Flow,
     ) -> Result<Result<Prepared, Flow>, RequestError> {
         match config.sign_body::<PayRequest>(self.body.clone()) {
-            Ok(prepared) => Ok(Ok(prepared)),
+            Ok(prepared) => {
+                // Recorded before the bytes leave: the proof of what this attempt carried.
+                self.tracker.record_pay_send(&self.body);
+                Ok(Ok(prepared))
+            }
             Err(e) if self.followed.pay_attempts == 0 => Err(e),
             Err(_) => {
                 // An earlier pay may have reached Alipay+: unknown, never "not sent".
@@ -331,6 +352,7 @@ impl PaymentFollower {
     /// Feeds a pay answer.
     pub(crate) fn on_pay_answer(
         &mut self,
+        sent_at: Timestamp,
         clock: &impl Clock,
         outcome: &Outcome<PayResponse>,
         on: &mut impl FnMut(Event<'_>) -> Flow,
@@ -339,7 +361,8 @@ impl PaymentFollower {
         if let Some(body) = outcome.body() {
             self.followed.pay_response = Some(body.clone());
         }
-        let update = self.tracker.on_pay_outcome(clock.now(), outcome);
+        let at = CallTimes::new(sent_at, clock.now());
+        let update = self.tracker.on_pay_outcome(at, outcome);
         on(called("pay", Some(outcome), &update))
     }
 
@@ -351,23 +374,18 @@ impl PaymentFollower {
     /// Feeds an inquiry answer (`Err`: it could not be sent, counted as no answer).
     pub(crate) fn on_inquiry_answer(
         &mut self,
+        sent_at: Timestamp,
         clock: &impl Clock,
         outcome: Result<Outcome<InquiryPaymentResponse>, RequestError>,
         on: &mut impl FnMut(Event<'_>) -> Flow,
     ) -> Flow {
+        let at = CallTimes::new(sent_at, clock.now());
         let (update, outcome) = match outcome {
             Ok(outcome) => {
                 self.followed.inquiries = self.followed.inquiries.saturating_add(1);
-                (
-                    self.tracker.on_inquiry_outcome(clock.now(), &outcome),
-                    Some(outcome),
-                )
+                (self.tracker.on_inquiry_outcome(at, &outcome), Some(outcome))
             }
-            Err(_) => (
-                self.tracker
-                    .on_inquiry(clock.now(), InquiryReport::NoAnswer),
-                None,
-            ),
+            Err(_) => (self.tracker.on_inquiry(at, InquiryReport::NoAnswer), None),
         };
         on(called("inquiryPayment", outcome.as_ref(), &update))
     }
@@ -380,22 +398,18 @@ impl PaymentFollower {
     /// Feeds a cancel answer (`Err`: it could not be sent, counted as no answer).
     pub(crate) fn on_cancel_answer(
         &mut self,
+        sent_at: Timestamp,
         clock: &impl Clock,
         outcome: Result<Outcome<CancelPaymentResponse>, RequestError>,
         on: &mut impl FnMut(Event<'_>) -> Flow,
     ) -> Flow {
+        let at = CallTimes::new(sent_at, clock.now());
         let (update, outcome) = match outcome {
             Ok(outcome) => {
                 self.followed.cancels = self.followed.cancels.saturating_add(1);
-                (
-                    self.tracker.on_cancel_outcome(clock.now(), &outcome),
-                    Some(outcome),
-                )
+                (self.tracker.on_cancel_outcome(at, &outcome), Some(outcome))
             }
-            Err(_) => (
-                self.tracker.on_cancel(clock.now(), CancelReport::NoAnswer),
-                None,
-            ),
+            Err(_) => (self.tracker.on_cancel(at, CancelReport::NoAnswer), None),
         };
         on(called("cancelPayment", outcome.as_ref(), &update))
     }
@@ -428,6 +442,19 @@ impl PaymentFollower {
 
     fn payment_ref(&self) -> PaymentRef {
         PaymentRef::RequestId(self.tracker.payment_request_id().into())
+    }
+}
+
+impl core::fmt::Debug for PaymentFollower {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PaymentFollower")
+            .field("payment_request_id", &self.request.payment_request_id)
+            .field(
+                "body",
+                &format_args!("<{} bytes redacted>", self.body.len()),
+            )
+            .field("tracker", &self.tracker)
+            .finish_non_exhaustive()
     }
 }
 

@@ -90,17 +90,17 @@ impl PaymentFollower {
                 Step::Pay => match self.sign_pay(client.config(), clock, &mut on)? {
                     Ok(prepared) => {
                         let outcome = client.send_async::<PayRequest>(prepared).await;
-                        self.on_pay_answer(clock, &outcome, &mut on)
+                        self.on_pay_answer(now, clock, &outcome, &mut on)
                     }
                     Err(flow) => flow,
                 },
                 Step::Inquire => {
                     let outcome = client.call_async(&self.inquiry()).await;
-                    self.on_inquiry_answer(clock, outcome, &mut on)
+                    self.on_inquiry_answer(now, clock, outcome, &mut on)
                 }
                 Step::Cancel => {
                     let outcome = client.call_async(&self.cancel()).await;
-                    self.on_cancel_answer(clock, outcome, &mut on)
+                    self.on_cancel_answer(now, clock, outcome, &mut on)
                 }
                 Step::RedirectShopper(to) => on(Event::Redirect(&to)),
                 Step::WaitUntil(until) => match on(Event::Wait { until }) {

@@ -180,3 +180,59 @@ fn a_bounded_run_returns_open_and_resumes() {
         .unwrap();
     assert!(!apis.is_empty() && !apis.contains(&"pay"), "{apis:?}");
 }
+
+/// Issue 19: a follower resumed with a rebuilt request (another amount or expiry) under a
+/// tracker that recorded the first send's digest is refused: its bytes are not the ones sent.
+#[test]
+fn a_resumed_follower_with_other_bytes_is_refused() {
+    let now = common::now();
+    let request = pay_request("PAY-RESUME");
+    let mut tracker = PaymentTracker::new(
+        "PAY-RESUME",
+        now,
+        now + Duration::from_secs(60),
+        TrackerPolicy::auto_debit(),
+    );
+    tracker.record_pay_send(&serde_json::to_vec(&request).unwrap());
+    for rebuilt in [
+        PayRequest {
+            payment_amount: Amount::new(Currency::USD, 1200),
+            ..request.clone()
+        },
+        PayRequest {
+            payment_expiry_time: Some(
+                alipayplus_types::DateTime::parse("2025-02-20T17:05:00+08:00").unwrap(),
+            ),
+            ..request.clone()
+        },
+    ] {
+        let error = PaymentFollower::new(rebuilt, tracker.clone()).unwrap_err();
+        assert!(
+            matches!(
+                &error,
+                alipayplus_client::error::RequestError::PayBodyMismatch { payment_request_id }
+                    if payment_request_id == "PAY-RESUME"
+            ),
+            "{error:?}"
+        );
+    }
+    // The very bytes sent first resume.
+    PaymentFollower::new(request, tracker).unwrap();
+}
+
+/// Issue 19: the follower's Debug never shows the pay body (an Auto Debit body holds the
+/// access token).
+#[test]
+fn the_follower_debug_redacts_the_pay_body() {
+    let now = common::now();
+    let request = pay_request("PAY-DEBUG");
+    let tracker = PaymentTracker::for_pay(&request, now, TrackerPolicy::auto_debit());
+    let follower = PaymentFollower::new(request, tracker).unwrap();
+    assert!(String::from_utf8_lossy(follower.body()).contains("AT-1"));
+    let shown = format!("{follower:?}");
+    assert!(!shown.contains("AT-1"), "{shown}");
+    // Nor as the byte list a derived Debug prints.
+    let bytes = format!("{:?}", follower.body());
+    assert!(!shown.contains(bytes.trim_matches(['[', ']'])), "{shown}");
+    assert!(shown.contains("redacted"), "{shown}");
+}
