@@ -12,9 +12,10 @@
 //!   start → cancelPayment; a payment counts as failed only once the cancel is confirmed.
 //!   [`agreement_tracker`] makes that tracker (sans-IO, for event-driven servers that also feed
 //!   it notifyPayment); [`agreement_follower`] puts it in the client core's driver, and
-//!   [`follow_agreement_payment`] runs that with a client, a clock and a sleep function
-//!   (blocking); [`follow_agreement_payment_async`] does the same over an async transport
-//!   with a sleep function returning a future (any executor).
+//!   [`follow_agreement_payment`] runs that with a client (its config's clock) and a sleep
+//!   function (blocking); [`follow_agreement_payment_async`] does the same over an async
+//!   transport with a sleep function returning a future (any executor). Both stop at
+//!   [`FOLLOW_LIMIT`].
 //! * A failure with a token code (`INVALID_TOKEN`, `INVALID_ACCESS_TOKEN`,
 //!   `EXPIRED_ACCESS_TOKEN`) or `USER_NOT_EXIST`: report it to the
 //!   [`TokenLifecycle`](crate::TokenLifecycle) ([`on_payment_failure`](crate::TokenLifecycle::on_payment_failure)),
@@ -28,9 +29,9 @@ use core::future::Future;
 use core::time::Duration;
 
 use alipayplus_client::client::Client;
-use alipayplus_client::driver::{Event, Flow, Followed, PaymentFollower};
+use alipayplus_client::driver::{Followed, Limit, PaymentFollower, Wake};
 use alipayplus_client::error::RequestError;
-use alipayplus_client::time::{Clock, Timestamp};
+use alipayplus_client::time::Timestamp;
 use alipayplus_client::tracker::{PaymentTracker, TrackerPolicy};
 use alipayplus_client::transport::Transport;
 use alipayplus_client::transport_async::AsyncTransport;
@@ -49,7 +50,7 @@ pub const RESULT_WINDOW: Duration = Duration::from_secs(60);
 /// The longest [`follow_agreement_payment`] blocks: long enough for the 60 s window, the
 /// cancel and the wait for a late pay after `ORDER_NOT_EXIST`, short enough that an outage
 /// does not block a caller for a day. Past it the payment is returned unresolved
-/// ([`Followed::keep_following`]) with its tracker to store and resume.
+/// ([`Followed::keep_following`]) with its state to store and resume.
 pub const FOLLOW_LIMIT: Duration = Duration::from_secs(10 * 60);
 
 /// The `paymentFactor` of an agreement payment: `isInStorePayment=false`,
@@ -170,57 +171,58 @@ pub fn agreement_follower(
 
 /// Sends an agreement pay and follows it to a final state, blocking: retries pay with the same
 /// bytes, inquires every 3 s, cancels after 60 s (see the module docs), through the client
-/// core's [`PaymentFollower`]. `sleep` is called with how long to wait (e.g.
-/// `std::thread::sleep`); `clock` gives the time.
+/// core's [`PaymentFollower`] ([`PaymentFollower::run`]). The time is the client config's
+/// clock; `sleep` is called with how long to wait (e.g. `std::thread::sleep`; its output may
+/// also be a verified notifyPayment that arrived meanwhile, see [`Wake`]).
 ///
 /// Blocks for [`FOLLOW_LIMIT`] at most: then [`Followed::final_state`] is `None`
 /// ([`Followed::keep_following`]: unresolved, keep following). The payment may exist: never
-/// charge again; store [`Followed::tracker`] and resume with
-/// [`PaymentFollower::new`]`(request, tracker)` (or let reconciliation settle it).
+/// charge again; store [`Followed::state`] and resume with [`PaymentFollower::resume`] (or
+/// let reconciliation settle it).
 ///
 /// # Errors
 /// [`RequestError`] when the first pay could not be sent (an invalid request, or the signer
 /// failed): nothing reached Alipay+. Once a pay was sent, the payment may exist, so a later
 /// request that cannot be sent is never an error: it counts as "no answer" and the payment is
 /// followed on (same id, inquiry, cancel) to a final state.
-pub fn follow_agreement_payment<T: Transport>(
+pub fn follow_agreement_payment<T: Transport, W: Into<Wake>>(
     client: &Client<T>,
     request: &PayRequest,
-    clock: &impl Clock,
-    mut sleep: impl FnMut(Duration),
+    mut sleep: impl FnMut(Duration) -> W,
 ) -> Result<Followed, RequestError> {
-    let start = clock.now();
+    let start = client.config().now();
     let mut follower = agreement_follower(request, start)?;
-    follower.run_until(client, clock, start + FOLLOW_LIMIT, |event| {
-        // Agreement payments have no shopper to redirect.
-        if let Event::Wait { until } = event {
-            sleep(until.since(clock.now()).max(Duration::from_millis(1)));
+    let limit = Limit::until(start + FOLLOW_LIMIT);
+    loop {
+        let followed = follower.run(client, limit, &mut sleep)?;
+        // Agreement payments have no shopper to redirect: a redirect is not waited on.
+        if followed.redirect.is_none() {
+            return Ok(followed);
         }
-        Flow::Continue
-    })
+    }
 }
 
 /// [`follow_agreement_payment`] over an async transport, on any executor: the same follower
-/// ([`agreement_follower`]) run by the client core's async driver
-/// ([`PaymentFollower::run_async`]). `sleep` returns a future that resolves after the
-/// duration it is given (with tokio: `|wait| tokio::time::sleep(wait)`); its output may also
-/// be a [`Flow`] (e.g. [`Flow::Notification`] when a verified notifyPayment arrives first).
+/// ([`agreement_follower`]) run by the client core's async loop
+/// ([`PaymentFollower::run_async`]), bounded the same way ([`FOLLOW_LIMIT`]). `sleep` returns
+/// a future that resolves after the duration it is given (with tokio: `tokio::time::sleep`);
+/// its output may also be a verified notifyPayment that arrived first ([`Wake`]).
 ///
 /// ```
 /// # async fn charge(
 /// #     client: &alipayplus_autodebit::Client<impl alipayplus_client::transport_async::AsyncTransport + Sync>,
-/// #     clock: &(impl alipayplus_client::time::Clock + Sync),
 /// #     request: &alipayplus_types::PayRequest,
 /// #     sleep: impl FnMut(core::time::Duration) -> core::future::Ready<()>,
 /// # ) -> Result<(), alipayplus_client::error::RequestError> {
 /// use alipayplus_autodebit::follow_agreement_payment_async;
 /// use alipayplus_client::tracker::Final;
 ///
-/// let followed = follow_agreement_payment_async(client, request, clock, sleep).await?;
+/// let followed = follow_agreement_payment_async(client, request, sleep).await?;
 /// match followed.final_state {
 ///     Some(Final::Succeeded) => { /* charged */ }
 ///     Some(Final::Failed { code }) => { /* not charged; a token code: refresh or bind again */ }
-///     _ => { /* cancelled or unresolved: never charge again with a new id before reconciling */ }
+///     Some(_) => { /* cancelled or unresolved: never charge again with a new id before reconciling */ }
+///     None => { /* FOLLOW_LIMIT reached: store followed.state, keep following */ }
 /// }
 /// # Ok(()) }
 /// ```
@@ -230,17 +232,21 @@ pub fn follow_agreement_payment<T: Transport>(
 pub async fn follow_agreement_payment_async<T, S, W>(
     client: &Client<T>,
     request: &PayRequest,
-    clock: &impl Clock,
-    sleep: impl FnMut(Duration) -> S,
+    mut sleep: impl FnMut(Duration) -> S,
 ) -> Result<Followed, RequestError>
 where
     T: AsyncTransport,
     S: Future<Output = W>,
-    W: Into<Flow>,
+    W: Into<Wake>,
 {
-    let mut follower = agreement_follower(request, clock.now())?;
-    // Agreement payments have no shopper to redirect; waits are the sleep function's.
-    follower
-        .run_async(client, clock, sleep, |_event| Flow::Continue)
-        .await
+    let start = client.config().now();
+    let mut follower = agreement_follower(request, start)?;
+    let limit = Limit::until(start + FOLLOW_LIMIT);
+    loop {
+        let followed = follower.run_async(client, limit, &mut sleep).await?;
+        // Agreement payments have no shopper to redirect: a redirect is not waited on.
+        if followed.redirect.is_none() {
+            return Ok(followed);
+        }
+    }
 }

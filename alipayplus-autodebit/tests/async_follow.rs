@@ -72,7 +72,6 @@ fn follow(script: PayScript, id: &str, asynchronous: bool) -> (Followed, Vec<Log
     let life = bind(&fake);
     fake.script(script);
     let request = charge(id, life.access_token());
-    let now = || clock.now();
     let followed = if asynchronous {
         let f = fake.clone();
         let client = Client::new(config(&clock), move |r: Request| {
@@ -82,7 +81,6 @@ fn follow(script: PayScript, id: &str, asynchronous: bool) -> (Followed, Vec<Log
         ready(assert_send(follow_agreement_payment_async(
             &client,
             &request,
-            &now,
             move |wait| {
                 sleeper.advance(wait);
                 std::future::ready(())
@@ -90,7 +88,7 @@ fn follow(script: PayScript, id: &str, asynchronous: bool) -> (Followed, Vec<Log
         )))
     } else {
         let client = fake.client();
-        follow_agreement_payment(&client, &request, &now, |d| clock.advance(d))
+        follow_agreement_payment(&client, &request, |d| clock.advance(d))
     };
     (followed.unwrap(), fake.log())
 }
@@ -148,15 +146,47 @@ fn an_invalid_agreement_payment_is_refused_before_anything_is_sent() {
     });
     let request = charge("PAY-A2", &Secret::new(""));
     let before = fake.log().len();
-    let result = ready(follow_agreement_payment_async(
-        &client,
-        &request,
-        &|| clock.now(),
-        |_| std::future::ready(()),
-    ));
+    let result = ready(follow_agreement_payment_async(&client, &request, |_| {
+        std::future::ready(())
+    }));
     assert!(matches!(
         result,
         Err(alipayplus_client::error::RequestError::Invalid { .. })
     ));
     assert_eq!(fake.log().len(), before, "nothing was sent");
+}
+
+/// Issue 20: the async follow-up is bounded like the blocking one: through an outage it
+/// returns "unresolved, keep following" at `FOLLOW_LIMIT` of the config's clock, with the
+/// state to resume from (never a failure).
+#[test]
+fn the_async_follow_up_returns_open_after_its_limit() {
+    use alipayplus_autodebit::payment::FOLLOW_LIMIT;
+    let clock = TestClock::new();
+    let fake = FakeAlipay::new(&clock);
+    let life = bind(&fake);
+    let client = Client::new(config(&clock), |_r: Request| {
+        std::future::ready(Err::<alipayplus_client::transport::Response, _>(
+            std::io::Error::from(std::io::ErrorKind::TimedOut),
+        ))
+    });
+    let start = clock.now();
+    let sleeper = clock.clone();
+    let followed = ready(assert_send(follow_agreement_payment_async(
+        &client,
+        &charge("PAY-A-OUTAGE", life.access_token()),
+        move |wait| {
+            sleeper.advance(wait);
+            std::future::ready(())
+        },
+    )))
+    .expect("the pay was sent");
+    assert!(followed.keep_following(), "{:?}", followed.final_state);
+    let took = clock.now().since(start);
+    assert!(
+        took >= FOLLOW_LIMIT && took < FOLLOW_LIMIT + std::time::Duration::from_secs(2),
+        "{took:?}"
+    );
+    assert!(followed.state.tracker().final_state().is_none());
+    assert!(followed.pay_attempts >= 1);
 }

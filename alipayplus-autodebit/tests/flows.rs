@@ -466,11 +466,7 @@ fn agreement_payment_succeeds_at_once_or_fails_with_the_code() {
     let no_sleep = |_: Duration| panic!("no wait expected");
 
     let paid = ad
-        .pay_and_follow(
-            &charge("PAY-S", 1500, life.access_token()),
-            &|| clock.now(),
-            no_sleep,
-        )
+        .pay_and_follow(&charge("PAY-S", 1500, life.access_token()), no_sleep)
         .unwrap();
     assert_eq!(paid.final_state, Some(Final::Succeeded));
     assert_eq!(
@@ -481,11 +477,7 @@ fn agreement_payment_succeeds_at_once_or_fails_with_the_code() {
 
     fake.script(PayScript::Fail("USER_BALANCE_NOT_ENOUGH"));
     let failed = ad
-        .pay_and_follow(
-            &charge("PAY-F", 1500, life.access_token()),
-            &|| clock.now(),
-            no_sleep,
-        )
+        .pay_and_follow(&charge("PAY-F", 1500, life.access_token()), no_sleep)
         .unwrap();
     assert_eq!(failed.failure_code(), Some("USER_BALANCE_NOT_ENOUGH"));
     assert!(
@@ -522,11 +514,9 @@ fn unknown_result_is_resolved_by_inquiry_every_3_seconds() {
     let start = clock.secs_since_t0();
     let c2 = clock.clone();
     let paid = ad
-        .pay_and_follow(
-            &charge("PAY-U", 1500, life.access_token()),
-            &|| clock.now(),
-            |d| c2.advance(d),
-        )
+        .pay_and_follow(&charge("PAY-U", 1500, life.access_token()), |d| {
+            c2.advance(d)
+        })
         .unwrap();
     assert_eq!(paid.final_state, Some(Final::Succeeded));
     assert_eq!((paid.pay_attempts, paid.inquiries), (1, 4));
@@ -556,11 +546,9 @@ fn unknown_result_for_60_seconds_is_cancelled() {
     let start = clock.secs_since_t0();
     let c2 = clock.clone();
     let result = ad
-        .pay_and_follow(
-            &charge("PAY-C", 1500, life.access_token()),
-            &|| clock.now(),
-            |d| c2.advance(d),
-        )
+        .pay_and_follow(&charge("PAY-C", 1500, life.access_token()), |d| {
+            c2.advance(d)
+        })
         .unwrap();
     assert_eq!(result.final_state, Some(Final::Cancelled));
     assert!(
@@ -590,11 +578,9 @@ fn a_lost_pay_answer_is_retried_with_the_same_payment_request_id() {
     fake.script(PayScript::LoseAnswer);
     let c2 = clock.clone();
     let paid = ad
-        .pay_and_follow(
-            &charge("PAY-L", 1500, life.access_token()),
-            &|| clock.now(),
-            |d| c2.advance(d),
-        )
+        .pay_and_follow(&charge("PAY-L", 1500, life.access_token()), |d| {
+            c2.advance(d)
+        })
         .unwrap();
     assert_eq!(paid.final_state, Some(Final::Succeeded));
     let pays = fake.calls("/pay");
@@ -836,7 +822,6 @@ fn a_signer_failure_after_the_first_pay_is_no_answer_not_an_error() {
         let paid = alipayplus_autodebit::payment::follow_agreement_payment(
             &client,
             &charge(&id, 1500, life.access_token()),
-            &|| clock.now(),
             |d| c2.advance(d),
         )
         .expect("a pay was sent: the outcome is unknown, not an error");
@@ -871,7 +856,6 @@ fn a_signer_failure_after_the_first_pay_is_no_answer_not_an_error() {
     let err = alipayplus_autodebit::payment::follow_agreement_payment(
         &client,
         &charge("PAY-K1", 1500, life.access_token()),
-        &|| clock.now(),
         |d| c2.advance(d),
     );
     assert!(matches!(
@@ -902,7 +886,6 @@ fn the_blocking_follow_up_returns_open_after_its_limit() {
     let followed = follow_agreement_payment(
         &client,
         &charge("PAY-OUTAGE", 1500, life.access_token()),
-        &|| clock.now(),
         |d| c2.advance(d),
     )
     .expect("the pay was sent");
@@ -913,7 +896,7 @@ fn the_blocking_follow_up_returns_open_after_its_limit() {
         took >= FOLLOW_LIMIT && took < FOLLOW_LIMIT + Duration::from_secs(2),
         "{took:?}"
     );
-    assert!(followed.tracker.final_state().is_none());
+    assert!(followed.state.tracker().final_state().is_none());
 }
 
 /// The JSON of an unsigned refusal (HTTP 200).

@@ -473,12 +473,11 @@ fn agreement_payments_success_failure_and_unknown_results() {
     let w = world();
     let life = w.bind(1);
     let t = life.access_token();
-    let clock = || w.time.now();
     let sleep = |d: Duration| w.advance(d);
 
     let ok = w
         .ad()
-        .pay_and_follow(&w.charge("SIM-S", 100, t), &clock, sleep)
+        .pay_and_follow(&w.charge("SIM-S", 100, t), sleep)
         .unwrap();
     assert_eq!((ok.final_state, ok.inquiries), (Some(Final::Succeeded), 0));
 
@@ -488,7 +487,7 @@ fn agreement_payments_success_failure_and_unknown_results() {
     });
     let failed = w
         .ad()
-        .pay_and_follow(&w.charge("SIM-F", 100, t), &clock, sleep)
+        .pay_and_follow(&w.charge("SIM-F", 100, t), sleep)
         .unwrap();
     assert_eq!(failed.failure_code(), Some("USER_BALANCE_NOT_ENOUGH"));
 
@@ -503,7 +502,7 @@ fn agreement_payments_success_failure_and_unknown_results() {
     });
     let late = w
         .ad()
-        .pay_and_follow(&w.charge("SIM-U", 100, t), &clock, sleep)
+        .pay_and_follow(&w.charge("SIM-U", 100, t), sleep)
         .unwrap();
     assert_eq!(late.final_state, Some(Final::Succeeded));
     assert_eq!((late.pay_attempts, late.inquiries), (1, 3));
@@ -520,7 +519,7 @@ fn agreement_payments_success_failure_and_unknown_results() {
     });
     let stuck = w
         .ad()
-        .pay_and_follow(&w.charge("SIM-C", 100, t), &clock, sleep)
+        .pay_and_follow(&w.charge("SIM-C", 100, t), sleep)
         .unwrap();
     assert_eq!(stuck.final_state, Some(Final::Cancelled));
     assert_eq!(stuck.inquiries, 19);

@@ -98,7 +98,7 @@ pub struct Unavailable;
 pub trait Merchant: Send + Sync + 'static {
     /// A verified notifyPayment: check it against the order
     /// ([`check_notification`](alipayplus_client::notify::check_notification)) and store it,
-    /// or hand it to the payment's follower ([`Flow::Notification`](alipayplus_client::driver::Flow)).
+    /// or hand it to the payment's follower ([`Wake::Notification`](alipayplus_client::driver::Wake)).
     fn payment_notified(
         &self,
         notification: NotifyPaymentRequest,

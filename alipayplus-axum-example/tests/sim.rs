@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use alipayplus_autodebit::{AuthClient, AuthEvent, AuthState, AuthorizationUrls, Binding};
 use alipayplus_axum_example::{MAX_BODY_BYTES, Merchant, Unavailable, routes};
 use alipayplus_client::client::{Client, ClientConfig, Host};
-use alipayplus_client::driver::{Flow, PaymentFollower};
+use alipayplus_client::driver::{Limit, PaymentFollower, Wake};
 use alipayplus_client::time::{Clock, SystemClock};
 use alipayplus_client::tracker::{Final, PaymentTracker, TrackerPolicy};
 use alipayplus_client::transport::Request;
@@ -174,30 +174,28 @@ async fn a_cashier_payment_ends_on_the_notification_the_route_received() {
     let sim = &w.sim;
     // The sleep's futures outlive each call of the sleep function: they share the receiver.
     let payments = Arc::new(tokio::sync::Mutex::new(w.payments));
-    let followed = tokio::time::timeout(
-        Duration::from_secs(20),
-        follower.run_async(
-            &w.client,
-            &SystemClock,
-            |wait| {
-                let payments = Arc::clone(&payments);
-                async move {
-                    let mut payments = payments.lock().await;
-                    tokio::select! {
-                        () = tokio::time::sleep(wait) => Flow::Continue,
-                        n = payments.recv() => Flow::from(n),
-                    }
-                }
-            },
-            |event| {
-                if let alipayplus_client::driver::Event::Redirect(_) = event {
-                    // The shopper pays in the wallet.
+    let sleep = |wait| {
+        let payments = Arc::clone(&payments);
+        async move {
+            let mut payments = payments.lock().await;
+            tokio::select! {
+                () = tokio::time::sleep(wait) => Wake::Elapsed,
+                n = payments.recv() => Wake::from(n),
+            }
+        }
+    };
+    let followed = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            let followed = follower.run_async(&w.client, Limit::none(), sleep).await?;
+            match followed.redirect {
+                // The shopper pays in the wallet.
+                Some(_) => {
                     sim.approve("AX-1").unwrap();
                 }
-                Flow::Continue
-            },
-        ),
-    )
+                None => break Ok::<_, alipayplus_client::error::RequestError>(followed),
+            }
+        }
+    })
     .await
     .expect("the notification ends the run well before the first inquiry (10 s)")
     .unwrap();

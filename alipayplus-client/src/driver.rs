@@ -1,59 +1,84 @@
-//! A blocking driver of the [`PaymentTracker`]: does the next step, waits until its time or
-//! until a notification arrives, feeds every answer back, until the payment is final.
+//! The payment follow-up as a poll-style machine around the [`PaymentTracker`]: it says what
+//! to do next ([`Action`]), the caller does it and feeds the answer back. No callbacks, no IO,
+//! no clock: the caller passes the time.
 //!
-//! Both products follow their payments with it (Cashier with [`TrackerPolicy::cashier`],
-//! Auto Debit with [`TrackerPolicy::auto_debit`]), and so does the demo. It keeps no rules of
-//! its own: the tracker decides, the driver only performs.
+//! * [`PaymentFollower::poll`] returns [`Action::Send`] (a [`Call`]: which API and the exact
+//!   body bytes; signing and the `Request-Time` stay the client's at send time),
+//!   [`Action::Redirect`] (once per distinct redirect), [`Action::WaitUntil`] or
+//!   [`Action::Done`]. When it returns a send, the machine has **already recorded** it (the
+//!   first pay body's SHA-256, the attempt count, the call pending): store
+//!   [`PaymentFollower::state`] right after `poll` and before sending, and the store is a
+//!   write-ahead record. A call whose answer never came (a crash, a dropped future) counts as
+//!   "no answer" at the next `poll`.
+//! * Answers go in typed per API with the time the call was sent and answered
+//!   ([`CallTimes`]): [`PaymentFollower::on_pay`], [`PaymentFollower::on_inquiry`],
+//!   [`PaymentFollower::on_cancel`]; a call that could not be sent (e.g. the signer failed)
+//!   with [`PaymentFollower::on_unsent`]. Inquiry, cancel and notification answers go through
+//!   the tracker's guarded readers: an answer about another `paymentRequestId` settles nothing.
+//! * Verified notifications go in with their time ([`PaymentFollower::on_notification`]); one
+//!   that names this payment but does not match the order (amount) comes back as
+//!   [`Notified::Mismatch`] and is not fed.
+//! * Pay retries send the first pay's body **byte for byte**. Its digest, recorded before it
+//!   first left, is what lets a `REPEAT_REQ_INCONSISTENT` prove that this order was not
+//!   charged ([`Final::RequestIdReused`]).
+//! * [`FollowerState`] (serde) is everything needed to resume: the tracker (with the digest
+//!   and the redirect already given), the exact first pay body, the call pending.
+//!   [`PaymentFollower::resume`] refuses a state whose body does not match its digest.
+//!   `Debug` of the machine and of its state shows the body's length only (an Auto Debit
+//!   body holds the access token).
 //!
-//! * Pay retries re-send the body of the first attempt **byte for byte** (with a fresh
-//!   `Request-Time` and signature), so every attempt provably carries the same key fields
-//!   (the follower tells its tracker so: a `REPEAT_REQ_INCONSISTENT` then proves this order
-//!   was not charged, [`Final::RequestIdReused`]).
-//! * [`PaymentFollower::run_until`] bounds a blocking run: at the bound it returns with
-//!   `final_state: None` ("unresolved, keep following") and the tracker to store and resume.
-//! * Inquiry, cancel and notification answers go through the tracker's guarded readers
-//!   ([`PaymentTracker::on_inquiry_outcome`], [`PaymentTracker::on_notify_payment`]): an
-//!   answer or a notification about another `paymentRequestId` settles nothing.
-//! * A notification is also checked against the order's amount
-//!   ([`check_notification`]); one that does not match is
-//!   reported ([`Event::Mismatch`]) and not fed.
-//! * A request that cannot be sent after the first pay (e.g. a remote signer failing for a
-//!   while) counts as "no answer": the payment may exist, so it is followed on.
+//! [`PaymentFollower::run`] (blocking) and
+//! [`PaymentFollower::run_async`](crate::driver_async) are two short loops over this machine,
+//! bounded the same way ([`Limit`]: a deadline and/or a call budget), reading the time from
+//! the [`ClientConfig`]'s clock only. They return at a final state, at the bound, and at a
+//! redirect (send the shopper there, then run again).
 //!
-//! [`TrackerPolicy::cashier`]: crate::tracker::TrackerPolicy::cashier
-//! [`TrackerPolicy::auto_debit`]: crate::tracker::TrackerPolicy::auto_debit
+//! A caller's own loop (the run loops are this, with a sleep): [`PaymentFollower::send`]
+//! signs, sends and feeds a call through a [`Client`] (with your own HTTP stack, sign with
+//! [`Call::sign`] and feed the typed outcome to `on_pay` / `on_inquiry` / `on_cancel`).
 //!
 //! ```
-//! use core::time::Duration;
-//! use alipayplus_client::driver::{Event, Flow, PaymentFollower};
+//! use alipayplus_client::driver::{Action, PaymentFollower};
 //! use alipayplus_client::tracker::{Final, PaymentTracker, TrackerPolicy};
 //! # use alipayplus_client::client::Client;
-//! # use alipayplus_client::time::Clock;
 //! # use alipayplus_client::transport::Transport;
 //! # use alipayplus_types::PayRequest;
-//! # fn demo(client: &Client<impl Transport>, clock: &impl Clock, request: PayRequest)
+//! # fn store(_: &[u8]) {}
+//! # fn sleep_until(_: alipayplus_client::time::Timestamp) {}
+//! # fn demo(client: &Client<impl Transport>, request: PayRequest)
 //! #     -> Result<(), alipayplus_client::error::RequestError> {
-//! let tracker = PaymentTracker::for_pay(&request, clock.now(), TrackerPolicy::cashier());
+//! let config = client.config();
+//! let tracker = PaymentTracker::for_pay(&request, config.now(), TrackerPolicy::cashier());
 //! let mut follower = PaymentFollower::new(request, tracker)?;
-//! let followed = follower.run(client, clock, |event| {
-//!     match event {
-//!         Event::Redirect(to) => { /* send the shopper there */ }
-//!         Event::Wait { until } => { /* sleep until `until`, or return
-//!                                       Flow::Notification(n) when one arrives first */ }
+//! let state = loop {
+//!     let now = config.now();
+//!     match follower.poll(now) {
+//!         Action::Send(call) => {
+//!             store(&follower.state().to_bytes()); // write-ahead: the send is recorded
+//!             let answered = follower.send(client, &call, now)?;
+//!             println!("{} {} {:?}", answered.api.name(), answered.status.letter(), answered.update);
+//!             store(&follower.state().to_bytes());
+//!         }
+//!         Action::Redirect(to) => { /* send the shopper there */ }
+//!         // Sleep, or feed a verified notification that arrives first
+//!         // (`follower.on_notification(config.now(), &notification)`).
+//!         Action::WaitUntil(at) => sleep_until(at),
+//!         Action::Done(state) => break state,
 //!         _ => {}
 //!     }
-//!     Flow::Continue
-//! })?;
-//! if followed.final_state == Some(Final::Succeeded) { /* fulfil the order */ }
+//! };
+//! if state == Final::Succeeded { /* fulfil the order */ }
 //! # Ok(()) }
 //! ```
 
 use alloc::boxed::Box;
+use alloc::string::{String, ToString};
 use alloc::vec::Vec;
+use core::time::Duration;
 
 use alipayplus_types::{
-    CancelPaymentRequest, CancelPaymentResponse, InquiryPaymentRequest, InquiryPaymentResponse,
-    NotifyPaymentRequest, PayRequest, PayResponse, Timestamp,
+    Amount, CancelPaymentRequest, CancelPaymentResponse, InquiryPaymentRequest,
+    InquiryPaymentResponse, NotifyPaymentRequest, PayRequest, PayResponse, Timestamp,
 };
 
 use crate::cancel::cancel_request;
@@ -61,85 +86,280 @@ use crate::client::{Client, ClientConfig, Outcome, Prepared};
 use crate::error::{NotificationMismatch, RequestError};
 use crate::inquiry::{PaymentRef, inquiry_request};
 use crate::notify::check_notification;
-use crate::time::Clock;
 use crate::tracker::{
-    CancelReport, Final, InquiryReport, PaymentTracker, Report, ShopperRedirect, Step, Update,
+    BodyDigest, CallTimes, CancelReport, Final, InquiryReport, PaymentTracker, Report,
+    ShopperRedirect, Step, Update,
 };
 use crate::transport::Transport;
 
-/// What the caller answers to an [`Event`].
-#[derive(Debug, Clone)]
+/// The shortest wait handed to a wait function: a step due now (or past) is retried after a
+/// millisecond rather than in a busy loop.
+pub(crate) const MIN_WAIT: Duration = Duration::from_millis(1);
+
+/// The API of a [`Call`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
-pub enum Flow {
-    /// Go on.
-    Continue,
-    /// A verified notifyPayment arrived meanwhile: feed it, then go on.
-    Notification(Box<NotifyPaymentRequest>),
-    /// Stop now without a final state (e.g. a request handler's time is up). The tracker keeps
-    /// where the payment stands: store it ([`PaymentFollower::tracker`]) and resume later.
-    Stop,
+pub enum Api {
+    /// pay (the first pay's body, byte for byte, on every attempt).
+    Pay,
+    /// inquiryPayment.
+    InquiryPayment,
+    /// cancelPayment.
+    CancelPayment,
 }
 
-impl From<Option<NotifyPaymentRequest>> for Flow {
-    fn from(n: Option<NotifyPaymentRequest>) -> Self {
-        n.map_or(Flow::Continue, |n| Flow::Notification(Box::new(n)))
+impl Api {
+    /// The API name as Alipay+ spells it (`pay`, `inquiryPayment`, `cancelPayment`).
+    pub fn name(self) -> &'static str {
+        use alipayplus_types::Api as _;
+        match self {
+            Api::Pay => PayRequest::NAME,
+            Api::InquiryPayment => InquiryPaymentRequest::NAME,
+            Api::CancelPayment => CancelPaymentRequest::NAME,
+        }
     }
 }
 
-/// What the driver tells its caller, who answers with a [`Flow`].
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum Event<'a> {
-    /// A call was made and its answer fed to the tracker (for logs).
-    Called {
-        /// The API name (`pay`, `inquiryPayment`, `cancelPayment`).
-        api: &'static str,
-        /// `S`, `F` or `U` (`U` also for no verified response, or a request not sent).
-        status: &'static str,
-        /// `result.resultCode` of a verified answer.
-        code: Option<&'a str>,
-        /// What the answer changed.
-        update: &'a Update,
-    },
-    /// Send the shopper here (once per distinct redirect), then return.
-    Redirect(&'a ShopperRedirect),
-    /// Nothing to do before `until`: wait until then, or return earlier with a verified
-    /// notification that arrives.
-    Wait {
-        /// When the next step is due.
-        until: Timestamp,
-    },
-    /// A notification was fed to the tracker.
-    Notified {
-        /// What it changed.
-        update: &'a Update,
-    },
-    /// A notification names this payment but does not match the order (amount or id): it was
-    /// not fed. Do not fulfil on it; investigate.
-    Mismatch(&'a NotificationMismatch),
+/// A call to send now: the API and the exact body bytes. Sign it at send time
+/// ([`Call::sign`]: a fresh `Request-Time` and signature), send it, and feed the answer to the
+/// follower's `on_*` method of that API. `Debug` shows the body's length only.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Call {
+    api: Api,
+    body: Vec<u8>,
 }
 
-/// How a followed payment ended ([`PaymentFollower::run`]).
+impl Call {
+    /// The API to call.
+    pub fn api(&self) -> Api {
+        self.api
+    }
+
+    /// The exact body to send.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// Signs the body unchanged with `config` (its clock gives the `Request-Time`).
+    ///
+    /// # Errors
+    /// [`RequestError::Sign`]: nothing was sent; report it with
+    /// [`PaymentFollower::on_unsent`].
+    pub fn sign(&self, config: &ClientConfig) -> Result<Prepared, RequestError> {
+        let body = self.body.clone();
+        match self.api {
+            Api::Pay => config.sign_body::<PayRequest>(body),
+            Api::InquiryPayment => config.sign_body::<InquiryPaymentRequest>(body),
+            Api::CancelPayment => config.sign_body::<CancelPaymentRequest>(body),
+        }
+    }
+}
+
+impl core::fmt::Debug for Call {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Call")
+            .field("api", &self.api)
+            .field("body", &Redacted(self.body.len()))
+            .finish()
+    }
+}
+
+/// What to do next ([`PaymentFollower::poll`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Action {
+    /// Send this call now (already recorded as issued: store the state first), then feed its
+    /// answer.
+    Send(Call),
+    /// Send the shopper here (returned once per distinct redirect), then poll again.
+    Redirect(ShopperRedirect),
+    /// Nothing to do before this instant: wait, or feed a verified notification that arrives
+    /// first, then poll again.
+    WaitUntil(Timestamp),
+    /// The payment reached this final state.
+    Done(Final),
+}
+
+/// What a notification did ([`PaymentFollower::on_notification`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Notified {
+    /// Fed to the tracker; what it changed.
+    Fed(Update),
+    /// About another payment: none of this follower's business.
+    OtherPayment,
+    /// Names this payment but does not match the order (amount): not fed. Do not fulfil on
+    /// it; investigate.
+    Mismatch(NotificationMismatch),
+}
+
+/// A call issued and not answered yet (stored: a crash between send and answer is seen).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct Pending {
+    api: Api,
+    sent_at: Timestamp,
+}
+
+/// Everything needed to resume a follower: store it (e.g. [`FollowerState::to_bytes`]) with
+/// the order, and resume with [`PaymentFollower::resume`]. `Debug` redacts the body.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+pub struct FollowerState {
+    tracker: PaymentTracker,
+    /// The exact pay body every attempt sends (JSON, so UTF-8).
+    pay_body: String,
+    /// Its SHA-256: checked when the state is resumed.
+    body_digest: BodyDigest,
+    pending: Option<Pending>,
+    pay_attempts: u32,
+    inquiries: u32,
+    cancels: u32,
+}
+
+impl FollowerState {
+    /// The state as bytes (JSON) to store.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        // Plain strings, numbers and enums: serializing cannot fail.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// A state stored with [`FollowerState::to_bytes`].
+    ///
+    /// # Errors
+    /// [`RequestError::StoredState`] when the bytes are not a stored state.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, RequestError> {
+        serde_json::from_slice(bytes).map_err(|e| RequestError::StoredState(e.to_string()))
+    }
+
+    /// The tracker: where the payment stands.
+    pub fn tracker(&self) -> &PaymentTracker {
+        &self.tracker
+    }
+
+    /// The exact pay body every attempt sends.
+    pub fn pay_body(&self) -> &[u8] {
+        self.pay_body.as_bytes()
+    }
+}
+
+impl core::fmt::Debug for FollowerState {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("FollowerState")
+            .field("tracker", &self.tracker)
+            .field("pay_body", &Redacted(self.pay_body.len()))
+            .field("body_digest", &self.body_digest)
+            .field("pending", &self.pending)
+            .field("pay_attempts", &self.pay_attempts)
+            .field("inquiries", &self.inquiries)
+            .field("cancels", &self.cancels)
+            .finish()
+    }
+}
+
+struct Redacted(usize);
+
+impl core::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "<{} bytes redacted>", self.0)
+    }
+}
+
+/// Where a run stops at the latest ([`PaymentFollower::run`], `run_async`): a deadline of the
+/// config's clock and/or a number of calls. At the bound the run returns with
+/// `final_state: None` ([`Followed::keep_following`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Limit {
+    /// No call is made and no wait goes past this instant.
+    pub until: Option<Timestamp>,
+    /// At most this many calls in the run.
+    pub calls: Option<u32>,
+}
+
+impl Limit {
+    /// No bound but the tracker's own (it always ends: see [`TrackerPolicy::call_budget`] and
+    /// the cancel deadline).
+    ///
+    /// [`TrackerPolicy::call_budget`]: crate::tracker::TrackerPolicy::call_budget
+    pub fn none() -> Self {
+        Limit::default()
+    }
+
+    /// Until `at` at the latest.
+    pub fn until(at: Timestamp) -> Self {
+        Limit {
+            until: Some(at),
+            calls: None,
+        }
+    }
+
+    /// At most `calls` calls.
+    pub fn calls(calls: u32) -> Self {
+        Limit {
+            until: None,
+            calls: Some(calls),
+        }
+    }
+
+    fn reached(&self, now: Timestamp, calls: u32) -> bool {
+        self.until.is_some_and(|u| now >= u) || self.calls.is_some_and(|c| calls >= c)
+    }
+}
+
+/// What a wait function's output says happened meanwhile: the time passed, or a verified
+/// notifyPayment arrived. `()` (a plain sleep) and `Option<NotifyPaymentRequest>` (a channel
+/// receive with a timeout) convert to it.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Wake {
+    /// The time passed.
+    Elapsed,
+    /// A verified notifyPayment arrived.
+    Notification(Box<NotifyPaymentRequest>),
+}
+
+impl From<()> for Wake {
+    fn from((): ()) -> Self {
+        Wake::Elapsed
+    }
+}
+
+impl From<Option<NotifyPaymentRequest>> for Wake {
+    fn from(n: Option<NotifyPaymentRequest>) -> Self {
+        n.map_or(Wake::Elapsed, |n| Wake::Notification(Box::new(n)))
+    }
+}
+
+impl From<NotifyPaymentRequest> for Wake {
+    fn from(n: NotifyPaymentRequest) -> Self {
+        Wake::Notification(Box::new(n))
+    }
+}
+
+/// How a run ended ([`PaymentFollower::run`]).
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Followed {
     /// The final state (paid, failed with a code, cancelled, or unresolved); `None` when the
-    /// caller stopped the run first ([`Flow::Stop`]): the payment is still open, keep
-    /// following it (never treat it as failed).
+    /// run returned first (its [`Limit`], or a [`Followed::redirect`]): the payment is still
+    /// open, keep following it (never treat it as failed).
     pub final_state: Option<Final>,
+    /// The run returned to hand the shopper this redirect: send the shopper there, then run
+    /// again.
+    pub redirect: Option<ShopperRedirect>,
     /// The `paymentRequestId` used by every pay, inquiry and cancel.
-    pub payment_request_id: alloc::string::String,
+    pub payment_request_id: String,
     /// The last verified pay answer (`paymentId`, `paymentTime`, ...), if any.
     pub pay_response: Option<PayResponse>,
-    /// How many times pay was sent (always the same body).
+    /// How many times pay was issued (always the same body).
     pub pay_attempts: u32,
-    /// How many inquiries were made.
+    /// How many inquiries were issued.
     pub inquiries: u32,
-    /// How many cancels were made.
+    /// How many cancels were issued.
     pub cancels: u32,
-    /// Where the payment stands: store it with the order while
-    /// [`Followed::keep_following`], and resume with [`PaymentFollower::new`].
-    pub tracker: PaymentTracker,
+    /// Notifications that named this payment but did not match the order: not fed.
+    pub mismatches: Vec<NotificationMismatch>,
+    /// Where the payment stands: store it while [`Followed::keep_following`] and resume with
+    /// [`PaymentFollower::resume`].
+    pub state: FollowerState,
 }
 
 impl Followed {
@@ -151,295 +371,467 @@ impl Followed {
         }
     }
 
-    /// Unresolved, keep following: the run stopped (its bound or [`Flow::Stop`]) before a final
-    /// state. The payment may exist: never treat it as failed; resume from
-    /// [`Followed::tracker`] later.
+    /// Unresolved, keep following: the run returned before a final state. The payment may
+    /// exist: never treat it as failed; run again, or resume from [`Followed::state`] later.
     pub fn keep_following(&self) -> bool {
         self.final_state.is_none()
     }
 }
 
-/// Follows one payment: its pay request (kept as the exact bytes sent) and its tracker.
-#[derive(Debug, Clone)]
+/// An answer to a [`Call`], typed by its API (the loops' common path).
+pub(crate) enum Answer {
+    Pay(Outcome<PayResponse>),
+    Inquiry(Outcome<InquiryPaymentResponse>),
+    Cancel(Outcome<CancelPaymentResponse>),
+}
+
+impl Answer {
+    fn status(&self) -> (AnswerStatus, Option<String>) {
+        fn of<R: alipayplus_types::HasResult>(o: &Outcome<R>) -> (AnswerStatus, Option<String>) {
+            let status = match o {
+                Outcome::Success(_) => AnswerStatus::Success,
+                Outcome::Failure(_) => AnswerStatus::Failure,
+                Outcome::Unknown(_) => AnswerStatus::Unknown,
+                Outcome::NoVerifiedResponse(_) => AnswerStatus::NoVerifiedResponse,
+            };
+            (status, o.code().map(String::from))
+        }
+        match self {
+            Answer::Pay(o) => of(o),
+            Answer::Inquiry(o) => of(o),
+            Answer::Cancel(o) => of(o),
+        }
+    }
+}
+
+/// The status of a call's answer ([`Answered::status`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AnswerStatus {
+    /// `resultStatus` `S`.
+    Success,
+    /// `resultStatus` `F`.
+    Failure,
+    /// `resultStatus` `U`.
+    Unknown,
+    /// No verified response (transport failure, bad signature, unparsable body): unknown.
+    NoVerifiedResponse,
+    /// The call could not be signed, so it was not sent: counted as no answer.
+    NotSent,
+}
+
+impl AnswerStatus {
+    /// The status letter: `S`, `F`, or `U` (also for no verified response and not sent).
+    pub fn letter(self) -> &'static str {
+        match self {
+            AnswerStatus::Success => "S",
+            AnswerStatus::Failure => "F",
+            _ => "U",
+        }
+    }
+}
+
+/// What a call sent by [`PaymentFollower::send`] (or `send_async`) brought (for logs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Answered {
+    /// The API called.
+    pub api: Api,
+    /// The answer's status.
+    pub status: AnswerStatus,
+    /// `result.resultCode` of a verified answer.
+    pub code: Option<String>,
+    /// When it was sent and answered.
+    pub at: CallTimes,
+    /// What the answer changed.
+    pub update: Update,
+}
+
+/// What a run loop does next.
+pub(crate) enum Next {
+    Send(Call),
+    Wait(Duration),
+    Return(Box<Followed>),
+}
+
+/// Follows one payment to a final state: a poll-style machine (see the module docs).
+/// `Debug` shows the body's length only.
+#[derive(Clone)]
 pub struct PaymentFollower {
-    request: PayRequest,
-    body: Vec<u8>,
-    tracker: PaymentTracker,
-    followed: Followed,
+    state: FollowerState,
+    /// The order's amount, checked against notifications (read from the body).
+    amount: Amount,
+    pay_response: Option<PayResponse>,
+    mismatches: Vec<NotificationMismatch>,
 }
 
 impl PaymentFollower {
     /// A follower for `request` (already given its product's flags) tracked by `tracker`.
     /// The request is validated and serialized once here; every pay attempt sends these bytes.
+    /// A tracker that recorded its first pay send ([`PaymentTracker::first_pay_digest`]) only
+    /// resumes with the very bytes sent then.
     ///
     /// # Errors
-    /// [`RequestError`] when the request is invalid (nothing is sent).
-    pub fn new(request: PayRequest, mut tracker: PaymentTracker) -> Result<Self, RequestError> {
+    /// [`RequestError`] when the request is invalid (nothing is sent);
+    /// [`RequestError::PayBodyMismatch`] when its body is not the one the tracker recorded as
+    /// first sent (e.g. rebuilt with another amount or expiry): resume from the stored
+    /// [`FollowerState`] instead.
+    pub fn new(request: PayRequest, tracker: PaymentTracker) -> Result<Self, RequestError> {
         request
             .validate()
             .map_err(|errors| RequestError::Invalid { api: "pay", errors })?;
-        let body = serde_json::to_vec(&request)
-            .map_err(|e| RequestError::Serialize(alloc::string::ToString::to_string(&e)))?;
-        // Every attempt sends `body`: the tracker may rely on it.
-        tracker.attest_identical_pay_bodies();
-        let followed = Followed {
-            final_state: None,
-            payment_request_id: request.payment_request_id.clone(),
-            pay_response: None,
+        let body =
+            serde_json::to_string(&request).map_err(|e| RequestError::Serialize(e.to_string()))?;
+        let state = FollowerState {
+            body_digest: BodyDigest::of(body.as_bytes()),
+            pay_body: body,
+            tracker,
+            pending: None,
             pay_attempts: 0,
             inquiries: 0,
             cancels: 0,
-            tracker: tracker.clone(),
         };
+        Self::resume(state)
+    }
+
+    /// Resumes from a stored state alone.
+    ///
+    /// # Errors
+    /// [`RequestError::StoredState`] when the body does not match the stored digest, is not a
+    /// pay request of the tracker's `paymentRequestId`; [`RequestError::PayBodyMismatch`] when
+    /// the tracker recorded another first body.
+    pub fn resume(state: FollowerState) -> Result<Self, RequestError> {
+        let id = state.tracker.payment_request_id();
+        let digest = BodyDigest::of(state.pay_body.as_bytes());
+        if digest != state.body_digest {
+            return Err(RequestError::StoredState(
+                "the pay body does not match its digest".into(),
+            ));
+        }
+        if state
+            .tracker
+            .first_pay_digest()
+            .is_some_and(|d| *d != digest)
+        {
+            return Err(RequestError::PayBodyMismatch {
+                payment_request_id: id.into(),
+            });
+        }
+        let request: PayRequest = serde_json::from_str(&state.pay_body)
+            .map_err(|e| RequestError::StoredState(e.to_string()))?;
+        if request.payment_request_id != id {
+            return Err(RequestError::StoredState(
+                "the pay body is another payment's".into(),
+            ));
+        }
         Ok(PaymentFollower {
-            request,
-            body,
-            tracker,
-            followed,
+            amount: request.payment_amount,
+            state,
+            pay_response: None,
+            mismatches: Vec::new(),
         })
     }
 
-    /// The tracker (its state can be stored between runs).
+    /// Resumes from bytes stored with [`FollowerState::to_bytes`].
+    ///
+    /// # Errors
+    /// As [`FollowerState::from_bytes`] and [`PaymentFollower::resume`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, RequestError> {
+        Self::resume(FollowerState::from_bytes(bytes)?)
+    }
+
+    /// Everything needed to resume: store it after each [`PaymentFollower::poll`] that returns
+    /// a send (before sending) and after each answer.
+    pub fn state(&self) -> &FollowerState {
+        &self.state
+    }
+
+    /// The tracker.
     pub fn tracker(&self) -> &PaymentTracker {
-        &self.tracker
+        &self.state.tracker
     }
 
     /// The exact pay body every attempt sends.
     pub fn body(&self) -> &[u8] {
-        &self.body
+        self.state.pay_body.as_bytes()
     }
 
-    /// Runs until the payment is final, or until `on` answers [`Flow::Stop`]. `on` sees every
-    /// [`Event`] and may hand back a verified notifyPayment that arrived
-    /// ([`Flow::Notification`]). Can be called again after a stop: it resumes.
-    ///
-    /// # Errors
-    /// [`RequestError`] only when the **first** pay could not be signed: nothing reached
-    /// Alipay+. Later failures to send count as "no answer".
-    pub fn run<T: Transport>(
-        &mut self,
-        client: &Client<T>,
-        clock: &impl Clock,
-        on: impl FnMut(Event<'_>) -> Flow,
-    ) -> Result<Followed, RequestError> {
-        self.run_until(client, clock, Timestamp::from_unix_millis(i64::MAX), on)
+    /// The `paymentRequestId` of every pay, inquiry and cancel.
+    pub fn payment_request_id(&self) -> &str {
+        self.state.tracker.payment_request_id()
     }
 
-    /// [`PaymentFollower::run`], but returns at `until` at the latest: then
-    /// [`Followed::final_state`] is `None` ([`Followed::keep_following`]): the payment is still
-    /// open; store [`Followed::tracker`] and resume later. No wait reported to `on` goes past
-    /// `until`.
-    ///
-    /// # Errors
-    /// As [`PaymentFollower::run`].
-    pub fn run_until<T: Transport>(
-        &mut self,
-        client: &Client<T>,
-        clock: &impl Clock,
-        until: Timestamp,
-        mut on: impl FnMut(Event<'_>) -> Flow,
-    ) -> Result<Followed, RequestError> {
-        loop {
-            let now = clock.now();
-            let flow = match self.next_step(now) {
-                Step::Finished(state) => return Ok(self.finish(state)),
-                // The bound: unresolved, keep following later.
-                _ if now >= until => return Ok(self.stopped()),
-                Step::Pay => match self.sign_pay(client.config(), clock, &mut on)? {
-                    Ok(prepared) => {
-                        let outcome = client.send::<PayRequest>(prepared);
-                        self.on_pay_answer(clock, &outcome, &mut on)
-                    }
-                    Err(flow) => flow,
-                },
-                Step::Inquire => {
-                    let outcome = client.call(&self.inquiry());
-                    self.on_inquiry_answer(clock, outcome, &mut on)
+    /// The final state, once reached.
+    pub fn final_state(&self) -> Option<&Final> {
+        self.state.tracker.final_state()
+    }
+
+    /// The last verified pay answer fed (since this follower was made or resumed).
+    pub fn pay_response(&self) -> Option<&PayResponse> {
+        self.pay_response.as_ref()
+    }
+
+    /// What to do next at `now` (see [`Action`]). A send is recorded as issued before it is
+    /// returned; a call still pending from an earlier `poll` (its answer never fed) counts as
+    /// unanswered first.
+    pub fn poll(&mut self, now: Timestamp) -> Action {
+        if let Some(p) = self.state.pending {
+            // Never answered (a crash, a dropped future): no verified answer.
+            self.on_unsent(CallTimes::new(p.sent_at, now));
+        }
+        let call = match self.state.tracker.next_step(now) {
+            Step::Pay => {
+                // The write-ahead proof of the bytes: recorded before they leave.
+                let state = &mut self.state;
+                state.tracker.record_pay_send(state.pay_body.as_bytes());
+                self.state.pay_attempts = self.state.pay_attempts.saturating_add(1);
+                Call {
+                    api: Api::Pay,
+                    body: self.state.pay_body.clone().into_bytes(),
                 }
-                Step::Cancel => {
-                    let outcome = client.call(&self.cancel());
-                    self.on_cancel_answer(clock, outcome, &mut on)
+            }
+            Step::Inquire => {
+                self.state.inquiries = self.state.inquiries.saturating_add(1);
+                Call {
+                    api: Api::InquiryPayment,
+                    body: body_of(&inquiry_request(&self.payment_ref())),
                 }
-                Step::RedirectShopper(to) => on(Event::Redirect(&to)),
-                Step::WaitUntil(at) => on(Event::Wait {
-                    until: at.min(until),
-                }),
-            };
-            if let Some(stopped) = self.settle(flow, clock, &mut on) {
-                return Ok(stopped);
             }
-        }
-    }
-
-    /// How the payment stands now, with the tracker to store (a stop before a final state).
-    pub(crate) fn stopped(&mut self) -> Followed {
-        self.followed.tracker = self.tracker.clone();
-        self.followed.clone()
-    }
-
-    // The steps are split around their IO so that the async driver (`driver_async`) shares
-    // everything but the sending.
-
-    /// What the tracker says to do now.
-    pub(crate) fn next_step(&mut self, now: Timestamp) -> Step {
-        self.tracker.next_step(now)
-    }
-
-    /// Handles the caller's answer: feeds handed-back notifications; `Some` when it stopped.
-    pub(crate) fn settle(
-        &mut self,
-        flow: Flow,
-        clock: &impl Clock,
-        on: &mut impl FnMut(Event<'_>) -> Flow,
-    ) -> Option<Followed> {
-        let mut next = flow;
-        // A notification handed back while reporting one is handled the same way.
-        while let Flow::Notification(n) = next {
-            next = self.notified(clock.now(), &n, on);
-        }
-        match next {
-            Flow::Stop => Some(self.stopped()),
-            _ => None,
-        }
-    }
-
-    /// The pay to send (the stored bytes, freshly signed), or the flow when it could not be
-    /// signed after an earlier attempt (counted as no answer).
-    pub(crate) fn sign_pay(
-        &mut self,
-        config: &ClientConfig,
-        clock: &impl Clock,
-        on: &mut impl FnMut(Event<'_>) -> Flow,
-    ) -> Result<Result<Prepared, Flow>, RequestError> {
-        match config.sign_body::<PayRequest>(self.body.clone()) {
-            Ok(prepared) => Ok(Ok(prepared)),
-            Err(e) if self.followed.pay_attempts == 0 => Err(e),
-            Err(_) => {
-                // An earlier pay may have reached Alipay+: unknown, never "not sent".
-                let update = self
-                    .tracker
-                    .on_pay(clock.now(), Report::Unknown(None), None);
-                Ok(Err(on(called(
-                    "pay",
-                    None::<&Outcome<PayResponse>>,
-                    &update,
-                ))))
+            Step::Cancel => {
+                self.state.cancels = self.state.cancels.saturating_add(1);
+                Call {
+                    api: Api::CancelPayment,
+                    body: body_of(&cancel_request(&self.payment_ref())),
+                }
             }
-        }
+            Step::RedirectShopper(to) => return Action::Redirect(to),
+            Step::WaitUntil(at) => return Action::WaitUntil(at),
+            Step::Finished(state) => return Action::Done(state),
+        };
+        self.state.pending = Some(Pending {
+            api: call.api,
+            sent_at: now,
+        });
+        Action::Send(call)
     }
 
-    /// Feeds a pay answer.
-    pub(crate) fn on_pay_answer(
-        &mut self,
-        clock: &impl Clock,
-        outcome: &Outcome<PayResponse>,
-        on: &mut impl FnMut(Event<'_>) -> Flow,
-    ) -> Flow {
-        self.followed.pay_attempts = self.followed.pay_attempts.saturating_add(1);
+    /// Whether `api` is the call pending; clears it.
+    fn answers(&mut self, api: Api) -> bool {
+        let pending = self.state.pending.is_some_and(|p| p.api == api);
+        if pending {
+            self.state.pending = None;
+        }
+        pending
+    }
+
+    /// Feeds the answer to the pending pay. An answer to no pending pay is ignored.
+    pub fn on_pay(&mut self, at: CallTimes, outcome: &Outcome<PayResponse>) -> Update {
+        if !self.answers(Api::Pay) {
+            return Update::Ignored;
+        }
         if let Some(body) = outcome.body() {
-            self.followed.pay_response = Some(body.clone());
+            self.pay_response = Some(body.clone());
         }
-        let update = self.tracker.on_pay_outcome(clock.now(), outcome);
-        on(called("pay", Some(outcome), &update))
+        self.state.tracker.on_pay_outcome(at, outcome)
     }
 
-    /// The inquiry this payment's follow-up sends.
-    pub(crate) fn inquiry(&self) -> InquiryPaymentRequest {
-        inquiry_request(&self.payment_ref())
-    }
-
-    /// Feeds an inquiry answer (`Err`: it could not be sent, counted as no answer).
-    pub(crate) fn on_inquiry_answer(
+    /// Feeds the answer to the pending inquiry (an answer about another payment counts as no
+    /// answer). An answer to no pending inquiry is ignored.
+    pub fn on_inquiry(
         &mut self,
-        clock: &impl Clock,
-        outcome: Result<Outcome<InquiryPaymentResponse>, RequestError>,
-        on: &mut impl FnMut(Event<'_>) -> Flow,
-    ) -> Flow {
-        let (update, outcome) = match outcome {
-            Ok(outcome) => {
-                self.followed.inquiries = self.followed.inquiries.saturating_add(1);
-                (
-                    self.tracker.on_inquiry_outcome(clock.now(), &outcome),
-                    Some(outcome),
-                )
-            }
-            Err(_) => (
-                self.tracker
-                    .on_inquiry(clock.now(), InquiryReport::NoAnswer),
-                None,
-            ),
+        at: CallTimes,
+        outcome: &Outcome<InquiryPaymentResponse>,
+    ) -> Update {
+        if !self.answers(Api::InquiryPayment) {
+            return Update::Ignored;
+        }
+        self.state.tracker.on_inquiry_outcome(at, outcome)
+    }
+
+    /// Feeds the answer to the pending cancel. An answer to no pending cancel is ignored.
+    pub fn on_cancel(&mut self, at: CallTimes, outcome: &Outcome<CancelPaymentResponse>) -> Update {
+        if !self.answers(Api::CancelPayment) {
+            return Update::Ignored;
+        }
+        self.state.tracker.on_cancel_outcome(at, outcome)
+    }
+
+    /// The pending call could not be sent (e.g. the signer failed) or its answer was lost: it
+    /// counts as "no answer" (an earlier pay may have reached Alipay+: never "not sent").
+    pub fn on_unsent(&mut self, at: CallTimes) -> Update {
+        let Some(pending) = self.state.pending.take() else {
+            return Update::Ignored;
         };
-        on(called("inquiryPayment", outcome.as_ref(), &update))
+        let tracker = &mut self.state.tracker;
+        match pending.api {
+            Api::Pay => tracker.on_pay(at, Report::Unknown(None), None),
+            Api::InquiryPayment => tracker.on_inquiry(at, InquiryReport::NoAnswer),
+            Api::CancelPayment => tracker.on_cancel(at, CancelReport::NoAnswer),
+        }
     }
 
-    /// The cancel this payment's follow-up sends.
-    pub(crate) fn cancel(&self) -> CancelPaymentRequest {
-        cancel_request(&self.payment_ref())
-    }
-
-    /// Feeds a cancel answer (`Err`: it could not be sent, counted as no answer).
-    pub(crate) fn on_cancel_answer(
-        &mut self,
-        clock: &impl Clock,
-        outcome: Result<Outcome<CancelPaymentResponse>, RequestError>,
-        on: &mut impl FnMut(Event<'_>) -> Flow,
-    ) -> Flow {
-        let (update, outcome) = match outcome {
-            Ok(outcome) => {
-                self.followed.cancels = self.followed.cancels.saturating_add(1);
-                (
-                    self.tracker.on_cancel_outcome(clock.now(), &outcome),
-                    Some(outcome),
-                )
-            }
-            Err(_) => (
-                self.tracker.on_cancel(clock.now(), CancelReport::NoAnswer),
-                None,
-            ),
-        };
-        on(called("cancelPayment", outcome.as_ref(), &update))
-    }
-
-    /// Marks the payment final and returns how it ended.
-    pub(crate) fn finish(&mut self, state: Final) -> Followed {
-        self.followed.final_state = Some(state);
-        self.stopped()
-    }
-
-    fn notified(
+    /// Feeds a verified notifyPayment received at `now`, after checking it against the order
+    /// ([`check_notification`]: `paymentRequestId` and amount).
+    pub fn on_notification(
         &mut self,
         now: Timestamp,
         notification: &NotifyPaymentRequest,
-        on: &mut impl FnMut(Event<'_>) -> Flow,
-    ) -> Flow {
-        let id = self.tracker.payment_request_id();
-        // Another payment's notification is none of this follower's business.
+    ) -> Notified {
+        let id = self.state.tracker.payment_request_id();
         if notification.payment_request_id != id {
-            return Flow::Continue;
+            return Notified::OtherPayment;
         }
-        match check_notification(notification, id, &self.request.payment_amount) {
-            Err(mismatch) => on(Event::Mismatch(&mismatch)),
-            Ok(()) => {
-                let update = self.tracker.on_notify_payment(now, notification);
-                on(Event::Notified { update: &update })
-            }
+        match check_notification(notification, id, &self.amount) {
+            Err(mismatch) => Notified::Mismatch(mismatch),
+            Ok(()) => Notified::Fed(self.state.tracker.on_notify_payment(now, notification)),
         }
     }
 
     fn payment_ref(&self) -> PaymentRef {
-        PaymentRef::RequestId(self.tracker.payment_request_id().into())
+        PaymentRef::RequestId(self.payment_request_id().into())
+    }
+
+    /// Runs until the payment is final, the `limit` is reached, or a redirect is to be handed
+    /// to the shopper ([`Followed::redirect`]: send the shopper there, then run again). Every
+    /// call goes through `client`, the time comes from its config's clock. `wait` is called
+    /// with how long to wait (e.g. `std::thread::sleep`, or a channel's `recv_timeout`
+    /// returning a verified notification that arrives first: see [`Wake`]).
+    ///
+    /// # Errors
+    /// [`RequestError`] only when the **first** pay could not be signed: nothing reached
+    /// Alipay+. Later failures to send count as "no answer".
+    pub fn run<T: Transport, W: Into<Wake>>(
+        &mut self,
+        client: &Client<T>,
+        limit: Limit,
+        mut wait: impl FnMut(Duration) -> W,
+    ) -> Result<Followed, RequestError> {
+        let config = client.config();
+        let mut calls = 0;
+        loop {
+            let sent_at = config.now();
+            match self.next(sent_at, limit, &mut calls) {
+                Next::Return(followed) => return Ok(*followed),
+                Next::Wait(d) => self.woke(config.now(), wait(d).into()),
+                Next::Send(call) => {
+                    self.send(client, &call, sent_at)?;
+                }
+            }
+        }
+    }
+
+    /// Signs `call` (returned by [`PaymentFollower::poll`] at `sent_at`) with the client's
+    /// config, sends it, and feeds the answer: one step of a caller's own loop.
+    ///
+    /// # Errors
+    /// [`RequestError`] only when the **first** pay could not be signed: nothing reached
+    /// Alipay+. Later failures to sign count as "no answer" ([`AnswerStatus::NotSent`]).
+    pub fn send<T: Transport>(
+        &mut self,
+        client: &Client<T>,
+        call: &Call,
+        sent_at: Timestamp,
+    ) -> Result<Answered, RequestError> {
+        let config = client.config();
+        let answer = call.sign(config).map(|p| match call.api {
+            Api::Pay => Answer::Pay(client.send::<PayRequest>(p)),
+            Api::InquiryPayment => Answer::Inquiry(client.send::<InquiryPaymentRequest>(p)),
+            Api::CancelPayment => Answer::Cancel(client.send::<CancelPaymentRequest>(p)),
+        });
+        self.answered(call.api, CallTimes::new(sent_at, config.now()), answer)
+    }
+
+    /// The loops' common step: return (final, bound, redirect), wait, or send.
+    pub(crate) fn next(&mut self, now: Timestamp, limit: Limit, calls: &mut u32) -> Next {
+        if let Some(state) = self.final_state().cloned() {
+            return Next::Return(Box::new(self.followed(Some(state), None)));
+        }
+        if limit.reached(now, *calls) {
+            return Next::Return(Box::new(self.followed(None, None)));
+        }
+        match self.poll(now) {
+            Action::Send(call) => {
+                *calls = calls.saturating_add(1);
+                Next::Send(call)
+            }
+            Action::Redirect(to) => Next::Return(Box::new(self.followed(None, Some(to)))),
+            Action::WaitUntil(at) => {
+                let at = limit.until.map_or(at, |u| at.min(u));
+                Next::Wait(at.since(now).max(MIN_WAIT))
+            }
+            Action::Done(state) => Next::Return(Box::new(self.followed(Some(state), None))),
+        }
+    }
+
+    /// Feeds what a wait brought.
+    pub(crate) fn woke(&mut self, now: Timestamp, wake: Wake) {
+        if let Wake::Notification(n) = wake
+            && let Notified::Mismatch(m) = self.on_notification(now, &n)
+        {
+            self.mismatches.push(m);
+        }
+    }
+
+    /// Feeds a call's answer; `Err` only when the first pay could not be signed.
+    pub(crate) fn answered(
+        &mut self,
+        api: Api,
+        at: CallTimes,
+        answer: Result<Answer, RequestError>,
+    ) -> Result<Answered, RequestError> {
+        let (status, code) = match &answer {
+            Ok(a) => a.status(),
+            Err(_) => (AnswerStatus::NotSent, None),
+        };
+        let update = match answer {
+            Ok(Answer::Pay(o)) => self.on_pay(at, &o),
+            Ok(Answer::Inquiry(o)) => self.on_inquiry(at, &o),
+            Ok(Answer::Cancel(o)) => self.on_cancel(at, &o),
+            Err(e) if self.nothing_sent_before() => return Err(e),
+            Err(_) => self.on_unsent(at),
+        };
+        Ok(Answered {
+            api,
+            status,
+            code,
+            at,
+            update,
+        })
+    }
+
+    /// The pending call is the first pay: nothing reached Alipay+ before it.
+    fn nothing_sent_before(&self) -> bool {
+        let t = &self.state.tracker;
+        self.state.pending.is_some_and(|p| p.api == Api::Pay)
+            && t.pay_sends() <= 1
+            && t.last_pay_at().is_none()
+    }
+
+    fn followed(&self, final_state: Option<Final>, redirect: Option<ShopperRedirect>) -> Followed {
+        Followed {
+            final_state,
+            redirect,
+            payment_request_id: self.payment_request_id().into(),
+            pay_response: self.pay_response.clone(),
+            pay_attempts: self.state.pay_attempts,
+            inquiries: self.state.inquiries,
+            cancels: self.state.cancels,
+            mismatches: self.mismatches.clone(),
+            state: self.state.clone(),
+        }
     }
 }
 
-fn called<'a, R: alipayplus_types::HasResult>(
-    api: &'static str,
-    outcome: Option<&'a Outcome<R>>,
-    update: &'a Update,
-) -> Event<'a> {
-    Event::Called {
-        api,
-        status: outcome.map_or("U", Outcome::status_str),
-        code: outcome.and_then(Outcome::code),
-        update,
+/// The JSON body of a request built here (plain strings: serializing cannot fail).
+fn body_of<T: serde::Serialize>(request: &T) -> Vec<u8> {
+    serde_json::to_vec(request).unwrap_or_default()
+}
+
+impl core::fmt::Debug for PaymentFollower {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PaymentFollower")
+            .field("state", &self.state)
+            .field("amount", &self.amount)
+            .finish_non_exhaustive()
     }
 }

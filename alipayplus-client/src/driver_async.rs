@@ -1,33 +1,40 @@
-//! The async driver of the [`PaymentTracker`](crate::tracker::PaymentTracker):
-//! [`PaymentFollower::run_async`], on any executor.
+//! The async loop over the [`PaymentFollower`] machine: [`PaymentFollower::run_async`], on
+//! any executor.
 //!
-//! It performs the same steps as the blocking [`PaymentFollower::run`] (same pay bytes on
-//! every retry, the same guarded readers of inquiry, cancel and notification answers: the
-//! per-step code is shared) over an [`AsyncTransport`], and waits with a sleep function the
-//! caller gives (`tokio::time::sleep`, `async_io::Timer::after`, ...), so the core stays free
-//! of any runtime.
+//! It is the blocking [`PaymentFollower::run`] with `.await`: the same machine, the same
+//! [`Limit`] (deadline and/or call budget), the same time source (the client config's clock),
+//! the same bytes. It waits with a sleep function the caller gives (`tokio::time::sleep`,
+//! `async_io::Timer::after`, ...), so the core stays free of any runtime. The sleep future's
+//! output converts to a [`Wake`]: `()` (the time passed), or a verified notification that
+//! arrived first (`select!` the sleep against a channel and return `Some(notification)`).
 //!
-//! The sleep future's output says what happened meanwhile: `()` (the time passed), or a
-//! [`Flow`]: `select!` the sleep against a channel of verified notifications and return
-//! [`Flow::Notification`] when one arrives first, or [`Flow::Stop`] to stop (e.g. shutdown).
+//! Dropping the future (a shutdown, a request handler's time is up) is safe: a call in flight
+//! stays recorded as pending in the follower's state and counts as unanswered at the next
+//! poll.
 //!
 //! ```
-//! use alipayplus_client::driver::{Flow, PaymentFollower};
+//! use alipayplus_client::driver::{Limit, PaymentFollower};
 //! use alipayplus_client::tracker::{Final, PaymentTracker, TrackerPolicy};
 //! # use alipayplus_client::client::Client;
-//! # use alipayplus_client::time::Clock;
 //! # use alipayplus_client::transport_async::AsyncTransport;
 //! # use alipayplus_types::PayRequest;
 //! # async fn demo(
 //! #     client: &Client<impl AsyncTransport + Sync>,
-//! #     clock: &(impl Clock + Sync),
 //! #     request: PayRequest,
 //! #     sleep: impl Fn(core::time::Duration) -> core::future::Ready<()>,
 //! # ) -> Result<(), alipayplus_client::error::RequestError> {
-//! let tracker = PaymentTracker::for_pay(&request, clock.now(), TrackerPolicy::cashier());
+//! let now = client.config().now();
+//! let tracker = PaymentTracker::for_pay(&request, now, TrackerPolicy::cashier());
 //! let mut follower = PaymentFollower::new(request, tracker)?;
-//! // With tokio: `|wait| tokio::time::sleep(wait)`.
-//! let followed = follower.run_async(client, clock, sleep, |_event| Flow::Continue).await?;
+//! // With tokio: `tokio::time::sleep`.
+//! let limit = Limit::until(now + core::time::Duration::from_secs(600));
+//! let followed = loop {
+//!     let followed = follower.run_async(client, limit, &sleep).await?;
+//!     match &followed.redirect {
+//!         Some(_to) => { /* send the shopper there, then run on */ }
+//!         None => break followed,
+//!     }
+//! };
 //! if followed.final_state == Some(Final::Succeeded) { /* fulfil the order */ }
 //! # Ok(()) }
 //! ```
@@ -35,39 +42,22 @@
 use core::future::Future;
 use core::time::Duration;
 
-use alipayplus_types::PayRequest;
+use alipayplus_types::{CancelPaymentRequest, InquiryPaymentRequest, PayRequest};
 
 use crate::client::Client;
-use crate::driver::{Event, Flow, Followed, PaymentFollower};
+use crate::driver::{Answer, Answered, Api, Call, Followed, Limit, Next, PaymentFollower, Wake};
 use crate::error::RequestError;
-use crate::time::Clock;
-use crate::tracker::Step;
+use crate::time::Timestamp;
+use crate::tracker::CallTimes;
 use crate::transport_async::AsyncTransport;
 
-/// The shortest wait handed to the sleep function: a step due now (or past) is retried
-/// after a millisecond rather than in a busy loop.
-const MIN_WAIT: Duration = Duration::from_millis(1);
-
-/// A sleep that ran its course: go on.
-impl From<()> for Flow {
-    fn from((): ()) -> Self {
-        Flow::Continue
-    }
-}
-
 impl PaymentFollower {
-    /// Runs until the payment is final, or until `on` (or a sleep) answers [`Flow::Stop`]: the
-    /// async twin of [`PaymentFollower::run`].
+    /// The async twin of [`PaymentFollower::run`]: runs until the payment is final, the
+    /// `limit` is reached, or a redirect is to be handed to the shopper. Waits by awaiting
+    /// `sleep(duration)`, whose output converts to a [`Wake`].
     ///
-    /// `on` sees every [`Event`] as in the blocking driver, [`Event::Wait`] included (for logs:
-    /// answer [`Flow::Continue`] to let the driver wait, or hand back a notification or a stop
-    /// at once). The driver then awaits `sleep(until - now)`, whose output (`()` or a
-    /// [`Flow`]) is handled like an answer of `on`. Can be called again after a stop: it
-    /// resumes.
-    ///
-    /// The future is `Send` when the transport's futures, the sleep futures, `sleep`, `on`
-    /// and the clock are (with `Sync` client and clock), so it can be spawned on a
-    /// multi-threaded executor.
+    /// The future is `Send` when the transport's futures, the sleep futures and `sleep` are
+    /// (with a `Sync` client), so it can be spawned on a multi-threaded executor.
     ///
     /// # Errors
     /// [`RequestError`] only when the **first** pay could not be signed: nothing reached
@@ -75,46 +65,55 @@ impl PaymentFollower {
     pub async fn run_async<T, S, W>(
         &mut self,
         client: &Client<T>,
-        clock: &impl Clock,
+        limit: Limit,
         mut sleep: impl FnMut(Duration) -> S,
-        mut on: impl FnMut(Event<'_>) -> Flow,
     ) -> Result<Followed, RequestError>
     where
         T: AsyncTransport,
         S: Future<Output = W>,
-        W: Into<Flow>,
+        W: Into<Wake>,
     {
+        let config = client.config();
+        let mut calls = 0;
         loop {
-            let now = clock.now();
-            let flow = match self.next_step(now) {
-                Step::Pay => match self.sign_pay(client.config(), clock, &mut on)? {
-                    Ok(prepared) => {
-                        let outcome = client.send_async::<PayRequest>(prepared).await;
-                        self.on_pay_answer(clock, &outcome, &mut on)
-                    }
-                    Err(flow) => flow,
-                },
-                Step::Inquire => {
-                    let outcome = client.call_async(&self.inquiry()).await;
-                    self.on_inquiry_answer(clock, outcome, &mut on)
+            let sent_at = config.now();
+            match self.next(sent_at, limit, &mut calls) {
+                Next::Return(followed) => return Ok(*followed),
+                Next::Wait(d) => {
+                    let wake = sleep(d).await.into();
+                    self.woke(config.now(), wake);
                 }
-                Step::Cancel => {
-                    let outcome = client.call_async(&self.cancel()).await;
-                    self.on_cancel_answer(clock, outcome, &mut on)
+                Next::Send(call) => {
+                    self.send_async(client, &call, sent_at).await?;
                 }
-                Step::RedirectShopper(to) => on(Event::Redirect(&to)),
-                Step::WaitUntil(until) => match on(Event::Wait { until }) {
-                    Flow::Continue => {
-                        let wait = until.since(clock.now()).max(MIN_WAIT);
-                        sleep(wait).await.into()
-                    }
-                    other => other,
-                },
-                Step::Finished(state) => return Ok(self.finish(state)),
-            };
-            if let Some(stopped) = self.settle(flow, clock, &mut on) {
-                return Ok(stopped);
             }
         }
+    }
+
+    /// The async twin of [`PaymentFollower::send`]: signs `call` (returned by
+    /// [`PaymentFollower::poll`] at `sent_at`), sends it, and feeds the answer.
+    ///
+    /// # Errors
+    /// As [`PaymentFollower::send`].
+    pub async fn send_async<T: AsyncTransport>(
+        &mut self,
+        client: &Client<T>,
+        call: &Call,
+        sent_at: Timestamp,
+    ) -> Result<Answered, RequestError> {
+        let config = client.config();
+        let answer = match call.sign(config) {
+            Ok(p) => Ok(match call.api() {
+                Api::Pay => Answer::Pay(client.send_async::<PayRequest>(p).await),
+                Api::InquiryPayment => {
+                    Answer::Inquiry(client.send_async::<InquiryPaymentRequest>(p).await)
+                }
+                Api::CancelPayment => {
+                    Answer::Cancel(client.send_async::<CancelPaymentRequest>(p).await)
+                }
+            }),
+            Err(e) => Err(e),
+        };
+        self.answered(call.api(), CallTimes::new(sent_at, config.now()), answer)
     }
 }

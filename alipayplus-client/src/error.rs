@@ -139,6 +139,21 @@ pub enum RequestError {
     /// Our signer failed (e.g. a remote KMS is unreachable).
     #[error("could not sign the request: {0}")]
     Sign(#[source] alipayplus_sign::Error),
+    /// A follower was resumed with a pay body other than the one whose SHA-256 its tracker
+    /// recorded before the first pay left (e.g. a request rebuilt with another amount or
+    /// expiry). Sending it could be refused as `REPEAT_REQ_INCONSISTENT` while the first
+    /// attempt owns the id: resume from the stored follower state, which holds the exact body.
+    #[error(
+        "pay {payment_request_id}: the body differs from the one first sent (its digest is recorded); resume from the stored follower state"
+    )]
+    PayBodyMismatch {
+        /// The payment's `paymentRequestId`.
+        payment_request_id: String,
+    },
+    /// A stored follower state could not be read (not the bytes a follower stored, or
+    /// tampered with): nothing can be resumed from it.
+    #[error("unreadable stored follower state: {0}")]
+    StoredState(String),
 }
 
 /// Why an inbound request was refused.

@@ -16,13 +16,14 @@
 //!   trait: a future-returning `send`, `Send` futures, closures returning futures are
 //!   transports; the adapter is the `alipayplus-reqwest` crate), [`client_async`]
 //!   ([`Client::call_async`](client::Client::call_async) for every API) and [`driver_async`]
-//!   ([`PaymentFollower::run_async`](driver::PaymentFollower::run_async), waiting with a sleep
-//!   function you give). No runtime in the core; every step but the IO is the blocking one.
+//!   ([`PaymentFollower::run_async`](driver::PaymentFollower::run_async), the same bounded loop
+//!   as the blocking one, waiting with a sleep function you give). No runtime in the core; every step but the IO is the blocking one.
 //! * [`inbound`]: verify, parse and answer calls from Alipay+ with a signed response.
 //! * [`time`]: the [`Clock`](time::Clock); instants are [`alipayplus_types::Timestamp`].
 //! * [`tracker`]: the sans-IO [`PaymentTracker`](tracker::PaymentTracker) that takes results
 //!   and the time and says what to do next, and the readers of outcomes into its reports;
-//!   [`driver`]: the blocking [`PaymentFollower`](driver::PaymentFollower) that performs it.
+//!   [`driver`]: the poll-style [`PaymentFollower`](driver::PaymentFollower) machine around it
+//!   (returns what to do next; its stored state resumes alone) and its blocking loop.
 //! * The payment APIs both products use: [`inquiry`] (inquiryPayment), [`cancel`]
 //!   (cancelPayment), [`refund`] (refund), [`notify`] (the notifyPayment handler).
 //! * [`error`]: every error type of the crate.

@@ -93,6 +93,92 @@ const UTC8_MS: i64 = 8 * 3600 * 1000;
 const DAY_MS: i64 = 86_400_000;
 const CANCEL_DEADLINE_AFTER_MIDNIGHT_MS: i64 = 15 * 60 * 1000;
 
+/// When a call was sent and when its answer (or its failure) came back. Schedules run from
+/// the answer; judgements about what Alipay+ could know run from the send (see
+/// [`PaymentTracker::on_inquiry`]). A bare [`Timestamp`] converts to both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CallTimes {
+    /// When the request left (just before it was signed and sent).
+    pub sent_at: Timestamp,
+    /// When the answer came back, or the call was abandoned.
+    pub answered_at: Timestamp,
+}
+
+impl CallTimes {
+    /// A call sent at `sent_at` and answered at `answered_at`.
+    pub fn new(sent_at: Timestamp, answered_at: Timestamp) -> Self {
+        CallTimes {
+            sent_at,
+            answered_at,
+        }
+    }
+}
+
+impl From<Timestamp> for CallTimes {
+    /// A call sent and answered at the same instant.
+    fn from(at: Timestamp) -> Self {
+        CallTimes::new(at, at)
+    }
+}
+
+/// The SHA-256 of a pay body: the tracker's proof of the bytes its first pay carried
+/// ([`PaymentTracker::record_pay_send`]). Stored as lowercase hex.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct BodyDigest([u8; 32]);
+
+impl BodyDigest {
+    /// The digest of `body`.
+    pub fn of(body: &[u8]) -> Self {
+        use sha2::Digest as _;
+        BodyDigest(sha2::Sha256::digest(body).into())
+    }
+
+    /// The 32 digest bytes.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    fn hex(&self) -> String {
+        use core::fmt::Write as _;
+        let mut s = String::with_capacity(64);
+        for b in self.0 {
+            let _ = write!(s, "{b:02x}");
+        }
+        s
+    }
+}
+
+impl core::fmt::Debug for BodyDigest {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "BodyDigest({})", self.hex())
+    }
+}
+
+impl serde::Serialize for BodyDigest {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.hex())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for BodyDigest {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <alloc::borrow::Cow<'de, str>>::deserialize(d)?;
+        let bytes = s.as_bytes();
+        let mut out = [0u8; 32];
+        if bytes.len() != 64 {
+            return Err(serde::de::Error::custom("a body digest is 64 hex digits"));
+        }
+        for (i, pair) in bytes.chunks(2).enumerate() {
+            let digit = |c: u8| (c as char).to_digit(16);
+            match (digit(pair[0]), digit(pair[1])) {
+                (Some(h), Some(l)) => out[i] = (h * 16 + l) as u8,
+                _ => return Err(serde::de::Error::custom("a body digest is 64 hex digits")),
+            }
+        }
+        Ok(BodyDigest(out))
+    }
+}
+
 /// Timing rules of a tracker.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -299,8 +385,10 @@ pub enum Final {
     /// there).
     RequestIdReused {
         /// Whether this order was provably not charged, so a new attempt with a **new** id is
-        /// safe: true when pay was sent once, or when every attempt sent the same bytes
-        /// ([`PaymentTracker::attest_identical_pay_bodies`]; the driver does). Otherwise an
+        /// safe: true only when the tracker recorded the first send's digest before it left
+        /// and every attempt was recorded with the same bytes
+        /// ([`PaymentTracker::record_pay_send`]; the follower does). "Sent once" alone is not
+        /// proof: an attempt before a restart may have carried other bytes. Otherwise an
         /// earlier attempt of this order (with other fields) may be the payment owning the id:
         /// reconcile before charging again.
         new_id_is_safe: bool,
@@ -411,9 +499,20 @@ pub struct PaymentTracker {
     /// When the last pay attempt was answered (or abandoned).
     #[serde(default)]
     last_pay_at: Option<Timestamp>,
-    /// Every pay attempt sends the same bytes.
+    /// SHA-256 of the pay body, recorded before the first send left
+    /// ([`PaymentTracker::record_pay_send`]). Without it no new id is ever called safe.
     #[serde(default)]
-    identical_pay_bodies: bool,
+    first_pay_digest: Option<BodyDigest>,
+    /// How many pay sends were recorded (before they left).
+    #[serde(default)]
+    pay_sends: u32,
+    /// A recorded pay send carried other bytes than the first one.
+    #[serde(default)]
+    pay_bodies_differ: bool,
+    /// Made by a version that records sends: false in a state stored by an older version,
+    /// which may have sent pay without recording it (then no digest is ever recorded).
+    #[serde(default)]
+    records_sends: bool,
     /// The last cancel got no answer: it may have reversed the payment.
     #[serde(default)]
     cancel_pending: bool,
@@ -443,7 +542,10 @@ impl PaymentTracker {
             unanswered_calls: 0,
             late_interval: Duration::ZERO,
             last_pay_at: None,
-            identical_pay_bodies: false,
+            first_pay_digest: None,
+            pay_sends: 0,
+            pay_bodies_differ: false,
+            records_sends: true,
             cancel_pending: false,
         }
     }
@@ -459,9 +561,13 @@ impl PaymentTracker {
     }
 
     /// [`PaymentTracker::on_pay`] with a pay outcome.
-    pub fn on_pay_outcome(&mut self, now: Timestamp, outcome: &Outcome<PayResponse>) -> Update {
+    pub fn on_pay_outcome(
+        &mut self,
+        at: impl Into<CallTimes>,
+        outcome: &Outcome<PayResponse>,
+    ) -> Update {
         let (report, redirect) = pay_report(outcome);
-        self.on_pay(now, report, redirect)
+        self.on_pay(at, report, redirect)
     }
 
     /// [`PaymentTracker::on_inquiry`] with an inquiryPayment outcome. A verified answer whose
@@ -470,7 +576,7 @@ impl PaymentTracker {
     /// this payment.
     pub fn on_inquiry_outcome(
         &mut self,
-        now: Timestamp,
+        at: impl Into<CallTimes>,
         outcome: &Outcome<InquiryPaymentResponse>,
     ) -> Update {
         let other_payment = outcome
@@ -478,18 +584,18 @@ impl PaymentTracker {
             .and_then(|b| b.payment_request_id.as_deref())
             .is_some_and(|id| id != self.payment_request_id);
         if other_payment {
-            return self.on_inquiry(now, InquiryReport::NoAnswer);
+            return self.on_inquiry(at, InquiryReport::NoAnswer);
         }
-        self.on_inquiry(now, inquiry_report(outcome))
+        self.on_inquiry(at, inquiry_report(outcome))
     }
 
     /// [`PaymentTracker::on_cancel`] with a cancelPayment outcome.
     pub fn on_cancel_outcome(
         &mut self,
-        now: Timestamp,
+        at: impl Into<CallTimes>,
         outcome: &Outcome<CancelPaymentResponse>,
     ) -> Update {
-        self.on_cancel(now, cancel_report(outcome))
+        self.on_cancel(at, cancel_report(outcome))
     }
 
     /// [`PaymentTracker::on_notification`] with a verified notifyPayment. A notification for
@@ -527,12 +633,48 @@ impl PaymentTracker {
         self.redirect.as_ref()
     }
 
-    /// Declares that every pay attempt of this payment sends the same bytes (the driver,
-    /// [`PaymentFollower`](crate::driver::PaymentFollower), re-sends the stored body). Then a
-    /// `REPEAT_REQ_INCONSISTENT` proves that the id belongs to another order and this one was
-    /// not charged ([`Final::RequestIdReused`]).
-    pub fn attest_identical_pay_bodies(&mut self) {
-        self.identical_pay_bodies = true;
+    /// Records that pay is about to be sent with these exact `body` bytes: call it **before**
+    /// the bytes leave, for every attempt (the follower,
+    /// [`PaymentFollower`](crate::driver::PaymentFollower), does), and store the tracker
+    /// before sending. The first call records the body's SHA-256
+    /// ([`PaymentTracker::first_pay_digest`]); later calls compare with it.
+    ///
+    /// Only when every pay of this payment was recorded here, and all carried the first
+    /// body's bytes, does a `REPEAT_REQ_INCONSISTENT` prove that the id belongs to another
+    /// request and this order was not charged ([`Final::RequestIdReused`] with
+    /// `new_id_is_safe`). A tracker with no digest recorded for the first send (stored by an
+    /// older version, or used without recording) never calls a new id safe.
+    pub fn record_pay_send(&mut self, body: &[u8]) {
+        let digest = BodyDigest::of(body);
+        match &self.first_pay_digest {
+            // Only a send recorded before any pay was answered, by a tracker that records
+            // from its start, is the first send.
+            None if self.records_sends && self.pay_sends == 0 && self.pay_attempts == 0 => {
+                self.first_pay_digest = Some(digest);
+            }
+            Some(first) if *first == digest => {}
+            _ => self.pay_bodies_differ = true,
+        }
+        self.pay_sends = self.pay_sends.saturating_add(1);
+    }
+
+    /// The SHA-256 of the first pay body, when its send was recorded before it left
+    /// ([`PaymentTracker::record_pay_send`]).
+    pub fn first_pay_digest(&self) -> Option<&BodyDigest> {
+        self.first_pay_digest.as_ref()
+    }
+
+    /// How many pay sends were recorded ([`PaymentTracker::record_pay_send`]).
+    pub fn pay_sends(&self) -> u32 {
+        self.pay_sends
+    }
+
+    /// Whether every pay of this payment provably carried the first body's bytes: the first
+    /// send's digest was recorded before it left, every send was recorded, and all matched.
+    fn sends_proven_identical(&self) -> bool {
+        self.first_pay_digest.is_some()
+            && !self.pay_bodies_differ
+            && self.pay_sends >= self.pay_attempts
     }
 
     /// When the last pay attempt was reported, if any.
@@ -686,13 +828,15 @@ impl PaymentTracker {
         }
     }
 
-    /// Reports the answer to pay (`report`), with the redirect it carried, if any.
+    /// Reports the answer to pay (`report`), with the redirect it carried, if any, and when
+    /// the call was sent and answered ([`CallTimes`]; a bare [`Timestamp`] is both).
     pub fn on_pay(
         &mut self,
-        now: Timestamp,
+        at: impl Into<CallTimes>,
         report: Report,
         redirect: Option<ShopperRedirect>,
     ) -> Update {
+        let now = at.into().answered_at;
         if matches!(self.phase, Phase::Done(_)) {
             return match Self::final_of(&report) {
                 Some(f) => self.after_final(f),
@@ -708,13 +852,17 @@ impl PaymentTracker {
         }
         self.pay_attempts = self.pay_attempts.saturating_add(1);
         self.last_pay_at = Some(now);
-        let retry = self.pay_attempts > 1;
+        // A recorded send whose answer was lost (a crash between send and answer) counts.
+        let retry = self.pay_attempts.max(self.pay_sends) > 1;
         match report {
             Report::Success => self.finish(Final::Succeeded),
             Report::Failure(code) if code == REPEAT_REQ_INCONSISTENT => {
                 // The id belongs to a request with other key fields (a caller bug). Never
                 // cancel or settle from that payment: it may be another, paid order.
-                let new_id_is_safe = !retry || self.identical_pay_bodies;
+                // Safe only when every attempt provably carried the same bytes: then none of
+                // them can be the request that owns the id. (`retry` alone is not enough: an
+                // attempt before a restart may have carried other bytes.)
+                let new_id_is_safe = self.sends_proven_identical();
                 self.finish(Final::RequestIdReused { new_id_is_safe })
             }
             Report::Failure(code) if retry && !speaks_about_payment(&code) => {
@@ -786,8 +934,13 @@ impl PaymentTracker {
         self.finish(f)
     }
 
-    /// Reports the answer to inquiryPayment.
-    pub fn on_inquiry(&mut self, now: Timestamp, report: InquiryReport) -> Update {
+    /// Reports the answer to inquiryPayment, with when it was sent and answered
+    /// ([`CallTimes`]; a bare [`Timestamp`] is both). After a cancel answered
+    /// `ORDER_NOT_EXIST`, the inquiry is judged by when it was **sent** (a slow answer proves
+    /// nothing about the time it took).
+    pub fn on_inquiry(&mut self, at: impl Into<CallTimes>, report: InquiryReport) -> Update {
+        let at = at.into();
+        let now = at.answered_at;
         if matches!(self.phase, Phase::Done(_)) {
             return match report {
                 InquiryReport::Payment(r) => match Self::final_of(&r) {
@@ -801,7 +954,7 @@ impl PaymentTracker {
             self.count_unanswered();
         }
         if let Phase::Confirming { .. } = self.phase {
-            return self.on_confirming_inquiry(now, report);
+            return self.on_confirming_inquiry(at, report);
         }
         match report {
             InquiryReport::Payment(Report::Success) => self.finish(Final::Succeeded),
@@ -839,7 +992,8 @@ impl PaymentTracker {
 
     /// An inquiry after cancel answered `ORDER_NOT_EXIST` (see
     /// [`TrackerPolicy::late_landing_margin`]).
-    fn on_confirming_inquiry(&mut self, now: Timestamp, report: InquiryReport) -> Update {
+    fn on_confirming_inquiry(&mut self, at: CallTimes, report: InquiryReport) -> Update {
+        let now = at.answered_at;
         match report {
             InquiryReport::Payment(Report::Success) => self.finish(Final::Succeeded),
             InquiryReport::Payment(Report::Failure(code)) => self.finish(Final::Failed { code }),
@@ -853,8 +1007,9 @@ impl PaymentTracker {
                 let Phase::Confirming { close_at } = self.phase else {
                     unreachable!("only called while confirming")
                 };
-                if now >= close_at {
-                    // Asked after no pay can land any more: the payment does not exist.
+                if at.sent_at >= close_at {
+                    // Asked after no pay can land any more: the payment does not exist. (By
+                    // the send time: an answer arriving late was looked up earlier.)
                     // (Closing on the clock alone is not enough: a pay may have landed
                     // while the inquiries in between went unanswered.)
                     return self.finish(Final::Failed {
@@ -872,8 +1027,10 @@ impl PaymentTracker {
         }
     }
 
-    /// Reports the answer to cancelPayment.
-    pub fn on_cancel(&mut self, now: Timestamp, report: CancelReport) -> Update {
+    /// Reports the answer to cancelPayment, with when it was sent and answered
+    /// ([`CallTimes`]; a bare [`Timestamp`] is both).
+    pub fn on_cancel(&mut self, at: impl Into<CallTimes>, report: CancelReport) -> Update {
+        let now = at.into().answered_at;
         if !matches!(self.phase, Phase::Done(_)) {
             self.cancel_pending = report == CancelReport::NoAnswer;
         }

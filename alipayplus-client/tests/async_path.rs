@@ -12,7 +12,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use alipayplus_client::client::{Client, ClientConfig, Host, Outcome};
-use alipayplus_client::driver::{Event, Flow, Followed, PaymentFollower};
+use alipayplus_client::driver::{Followed, Limit, PaymentFollower};
 use alipayplus_client::error::{RequestError, ResponseError};
 use alipayplus_client::inquiry::PaymentRef;
 use alipayplus_client::time::{Clock, Timestamp};
@@ -190,9 +190,6 @@ impl ManualClock {
     fn advance(&self, d: Duration) {
         self.0.fetch_add(d.as_millis() as i64, Ordering::SeqCst);
     }
-    fn set(&self, t: Timestamp) {
-        self.0.store(t.unix_millis(), Ordering::SeqCst);
-    }
 }
 
 impl Clock for ManualClock {
@@ -253,17 +250,6 @@ fn follower(clock: &ManualClock) -> PaymentFollower {
     PaymentFollower::new(request, tracker).unwrap()
 }
 
-fn log(event: &Event<'_>) -> String {
-    match event {
-        Event::Called { api, status, .. } => format!("{api}:{status}"),
-        Event::Wait { .. } => "wait".into(),
-        Event::Redirect(_) => "redirect".into(),
-        Event::Notified { .. } => "notified".into(),
-        Event::Mismatch(_) => "mismatch".into(),
-        _ => "other".into(),
-    }
-}
-
 fn same_followed(a: &Followed, b: &Followed) {
     assert_eq!(a.final_state, b.final_state);
     assert_eq!(
@@ -271,50 +257,50 @@ fn same_followed(a: &Followed, b: &Followed) {
         (b.pay_attempts, b.inquiries, b.cancels)
     );
     assert_eq!(a.payment_request_id, b.payment_request_id);
+    assert_eq!(a.state.to_bytes(), b.state.to_bytes());
 }
 
 #[test]
 fn the_async_driver_sends_what_the_blocking_one_sends() {
-    // Blocking: the caller sleeps by moving the clock to `until`.
+    // Blocking: the wait function moves the config's clock by the wait it is given.
     let clock_b = ManualClock::new();
     let (seen_b, t_b) = recording(scripted(4));
     let blocking = Client::new(config_at(&clock_b), t_b);
-    let mut events_b = Vec::new();
-    let followed_b = follower(&clock_b)
-        .run(&blocking, &clock_b, |event| {
-            events_b.push(log(&event));
-            if let Event::Wait { until } = event {
-                clock_b.set(until);
-            }
-            Flow::Continue
-        })
-        .unwrap();
+    let mut follower_b = follower(&clock_b);
+    let mut redirects_b = Vec::new();
+    let followed_b = loop {
+        let followed = follower_b
+            .run(&blocking, Limit::none(), |wait| clock_b.advance(wait))
+            .unwrap();
+        match followed.redirect {
+            Some(to) => redirects_b.push(to),
+            None => break followed,
+        }
+    };
 
-    // Async: the sleep function moves the clock by the wait it is given.
+    // Async: the sleep function does the same.
     let clock_a = ManualClock::new();
     let (seen_a, t_a) = recording(scripted(4));
     let client = Client::new(config_at(&clock_a), async_of(t_a));
-    let mut events_a = Vec::new();
     let mut follower_a = follower(&clock_a);
-    let sleeper = clock_a.clone();
-    let run = follower_a.run_async(
-        &client,
-        &clock_a,
-        move |wait| {
+    let mut redirects_a = Vec::new();
+    let followed_a = loop {
+        let sleeper = clock_a.clone();
+        let run = follower_a.run_async(&client, Limit::none(), move |wait| {
             sleeper.advance(wait);
             std::future::ready(())
-        },
-        |event| {
-            events_a.push(log(&event));
-            Flow::Continue
-        },
-    );
-    let followed_a = ready(assert_send(run)).unwrap();
+        });
+        let followed = ready(assert_send(run)).unwrap();
+        match followed.redirect {
+            Some(to) => redirects_a.push(to),
+            None => break followed,
+        }
+    };
 
     assert_eq!(followed_a.final_state, Some(Final::Succeeded));
     same_followed(&followed_b, &followed_a);
-    assert_eq!(events_b, events_a);
-    assert!(events_a.contains(&"pay:U".to_string()), "{events_a:?}");
+    assert_eq!(redirects_b, redirects_a);
+    assert_eq!(redirects_a.len(), 1, "one redirect, handed once");
     let (sb, sa) = (seen_b.lock().unwrap(), seen_a.lock().unwrap());
     assert_eq!(sb.len(), 2 + 4, "two pays (one lost), four inquiries");
     assert_eq!(
@@ -354,60 +340,55 @@ fn paid_notification(amount: u64) -> NotifyPaymentRequest {
 }
 
 #[test]
-fn a_sleep_can_hand_back_a_notification_or_a_stop() {
-    // A notification arriving during the first wait settles the payment (a forged amount
-    // first is reported and not fed).
+fn a_sleep_can_hand_back_a_notification_and_a_run_stops_at_its_bound() {
+    // A notification arriving during a wait settles the payment (a forged amount first is
+    // reported and not fed).
     let clock = ManualClock::new();
     let client = Client::new(config_at(&clock), async_of(scripted(u32::MAX)));
     let mut f = follower(&clock);
-    let wakes = Mutex::new(vec![
-        Flow::Notification(Box::new(paid_notification(1234))),
-        Flow::Notification(Box::new(paid_notification(1))),
-    ]);
-    let mut events = Vec::new();
-    let followed = ready(f.run_async(
-        &client,
-        &clock,
-        |wait| {
-            clock.advance(wait);
-            std::future::ready(wakes.lock().unwrap().pop().unwrap_or(Flow::Continue))
-        },
-        |e| {
-            events.push(log(&e));
-            Flow::Continue
-        },
-    ))
-    .unwrap();
+    let wakes = Mutex::new(vec![paid_notification(1234), paid_notification(1)]);
+    let sleep = |wait| {
+        clock.advance(wait);
+        std::future::ready(wakes.lock().unwrap().pop())
+    };
+    let first = ready(f.run_async(&client, Limit::none(), sleep)).unwrap();
+    assert!(first.redirect.is_some(), "the shopper's redirect first");
+    let followed = ready(f.run_async(&client, Limit::none(), sleep)).unwrap();
     assert_eq!(followed.final_state, Some(Final::Succeeded));
-    assert!(events.contains(&"mismatch".to_string()), "{events:?}");
-    assert_eq!(events.last().map(String::as_str), Some("notified"));
+    assert_eq!(followed.mismatches.len(), 1, "{:?}", followed.mismatches);
     assert_eq!(followed.inquiries, 0, "paid before the first inquiry");
 
-    // A stop from the sleep ends the run without a final state; running again resumes.
+    // A bound ends the run without a final state (after one call here, or at a deadline);
+    // running again resumes.
     let clock = ManualClock::new();
     let client = Client::new(config_at(&clock), async_of(scripted(2)));
     let mut f = follower(&clock);
-    let stopped = ready(f.run_async(
-        &client,
-        &clock,
-        |_| std::future::ready(Flow::Stop),
-        |_| Flow::Continue,
-    ))
-    .unwrap();
+    let sleep = |wait| {
+        clock.advance(wait);
+        std::future::ready(())
+    };
+    let stopped = ready(f.run_async(&client, Limit::calls(1), sleep)).unwrap();
     assert_eq!(
         stopped.final_state, None,
         "stopped: still open, never failed"
     );
-    let resumed = ready(f.run_async(
-        &client,
-        &clock,
-        |wait| {
-            clock.advance(wait);
-            std::future::ready(())
-        },
-        |_| Flow::Continue,
-    ))
-    .unwrap();
+    assert_eq!(stopped.pay_attempts, 1);
+    let deadline = clock.now() + Duration::from_secs(15);
+    let stopped = loop {
+        let followed = ready(f.run_async(&client, Limit::until(deadline), sleep)).unwrap();
+        if followed.redirect.is_none() {
+            break followed;
+        }
+    };
+    assert!(stopped.keep_following());
+    assert_eq!(stopped.inquiries, 1, "one inquiry before the deadline");
+    assert!(clock.now() >= deadline && clock.now() < deadline + Duration::from_secs(1));
+    let resumed = loop {
+        let followed = ready(f.run_async(&client, Limit::none(), sleep)).unwrap();
+        if followed.redirect.is_none() {
+            break followed;
+        }
+    };
     assert_eq!(resumed.final_state, Some(Final::Succeeded));
     assert_eq!(resumed.pay_attempts, 2);
 }

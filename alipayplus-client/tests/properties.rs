@@ -1,4 +1,5 @@
-//! Properties of the payment tracker over random event sequences (issue 14).
+//! Properties of the payment follow-up over random event sequences (issue 14), run against
+//! the poll-style machine (`PaymentFollower`, issue 20) and through it the tracker.
 //!
 //! A small model of the Alipay+ side (the truth: does the payment exist, is it in process,
 //! paid, failed or cancelled) answers every call the tracker asks for, with faults chosen at
@@ -17,8 +18,8 @@
 //!    time jump past it);
 //! 3. the calls it asks for stay within [`TrackerPolicy::call_budget`] (unanswered ones and
 //!    all of them), even through a day-long outage;
-//! 4. its state survives serde at every step: a twin that is serialized and deserialized
-//!    after every event behaves exactly like one that never is.
+//! 4. its state survives storage at every step: a twin that is stored as bytes and resumed
+//!    from them alone after every event behaves exactly like one that never is.
 //!
 //! Each sequence is driven by a vector of choices (0 = the plain, truthful answer), so
 //! proptest shrinks a failure to the fewest faults that show it.
@@ -26,17 +27,27 @@
 use core::time::Duration;
 
 use alipayplus_client::client::{Outcome, Reply};
+use alipayplus_client::driver::{Action, Api, Notified, PaymentFollower};
 use alipayplus_client::error::ResponseError;
 use alipayplus_client::time::Timestamp;
-use alipayplus_client::tracker::{Final, PaymentTracker, Step, TrackerPolicy, Update};
+use alipayplus_client::tracker::{CallTimes, Final, PaymentTracker, TrackerPolicy, Update};
 use alipayplus_client::transport::Response;
 use alipayplus_types::{
-    CancelPaymentResponse, InquiryPaymentResponse, NotifyPaymentRequest, PayResponse,
+    Amount, CancelPaymentResponse, Currency, InquiryPaymentResponse, Merchant,
+    NotifyPaymentRequest, Order, PayRequest, PayResponse, PaymentFactor, PaymentMethod,
 };
 use proptest::prelude::*;
 use serde_json::json;
 
 const ID: &str = "order-1";
+
+/// The order's pay request (USD 1.00, the amount of the notifications below).
+fn pay_request() -> PayRequest {
+    let usd = Amount::new(Currency::USD, 100);
+    let order = Order::new("O-1".into(), "tea".into(), usd, Merchant::new("M-1".into()));
+    let method = PaymentMethod::new("CONNECT_WALLET".into());
+    PayRequest::new(ID.into(), order, usd, method, PaymentFactor::new())
+}
 
 /// What Alipay+ holds for the payment of this order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -413,35 +424,31 @@ impl World {
     }
 }
 
-/// Two trackers fed the same events: `plain` never leaves memory, `stored` is serialized and
-/// deserialized after every event. They must agree on everything.
+/// Two followers fed the same events: `plain` never leaves memory, `stored` is stored as bytes
+/// and resumed from them alone after every event. They must agree on everything.
 struct Twins {
-    plain: PaymentTracker,
-    stored: PaymentTracker,
+    plain: PaymentFollower,
+    stored: PaymentFollower,
 }
 
 impl Twins {
-    fn feed(&mut self, f: impl Fn(&mut PaymentTracker) -> Update) -> Update {
+    fn feed<R: PartialEq + std::fmt::Debug>(&mut self, f: impl Fn(&mut PaymentFollower) -> R) -> R {
         let a = f(&mut self.plain);
         let b = f(&mut self.stored);
-        assert_eq!(a, b, "a stored tracker reacts like one kept in memory");
+        assert_eq!(a, b, "a stored follower reacts like one kept in memory");
         self.roundtrip();
         a
     }
 
-    fn step(&mut self, now: Timestamp) -> Step {
-        let a = self.plain.next_step(now);
-        let b = self.stored.next_step(now);
-        assert_eq!(a, b, "a stored tracker asks for the same step");
-        self.roundtrip();
-        a
+    fn poll(&mut self, now: Timestamp) -> Action {
+        self.feed(|f| f.poll(now))
     }
 
     fn roundtrip(&mut self) {
-        let json = serde_json::to_string(&self.stored).unwrap();
-        let back: PaymentTracker = serde_json::from_str(&json).unwrap();
-        assert_eq!(serde_json::to_string(&back).unwrap(), json);
-        assert_eq!(json, serde_json::to_string(&self.plain).unwrap());
+        let bytes = self.stored.state().to_bytes();
+        let back = PaymentFollower::from_bytes(&bytes).unwrap();
+        assert_eq!(back.state().to_bytes(), bytes);
+        assert_eq!(bytes, self.plain.state().to_bytes());
         self.stored = back;
     }
 }
@@ -468,13 +475,21 @@ fn run(s: &Scenario) -> u32 {
         policy.call_budget = budget;
     }
     let window_end = start + policy.default_window;
-    let mut t = PaymentTracker::new(ID, start, window_end, policy.clone());
-    if s.attested {
-        t.attest_identical_pay_bodies();
+    let t = PaymentTracker::new(ID, start, window_end, policy.clone());
+    let mut follower = PaymentFollower::new(pay_request(), t).unwrap();
+    if !s.attested {
+        // A state stored by a version that did not record sends: no digest is ever recorded.
+        let mut state: serde_json::Value =
+            serde_json::from_slice(&follower.state().to_bytes()).unwrap();
+        state["tracker"]
+            .as_object_mut()
+            .unwrap()
+            .remove("records_sends");
+        follower = PaymentFollower::from_bytes(&serde_json::to_vec(&state).unwrap()).unwrap();
     }
     let mut twins = Twins {
-        plain: t.clone(),
-        stored: t,
+        plain: follower.clone(),
+        stored: follower,
     };
     let mut c = Choices {
         values: s.choices.clone(),
@@ -502,7 +517,7 @@ fn run(s: &Scenario) -> u32 {
         own_attempt_lost: false,
         bad_network: s.bad_network,
     };
-    let give_up = twins.plain.cancel_deadline() + policy.settle_after_deadline;
+    let give_up = twins.plain.tracker().cancel_deadline() + policy.settle_after_deadline;
     let slack = policy.max_cancel_interval + policy.retry_delay;
     let mut bound = give_up + slack;
     let (mut calls, mut unanswered) = (0u32, 0u32);
@@ -519,39 +534,57 @@ fn run(s: &Scenario) -> u32 {
                 ("USER_BALANCE_NOT_ENOUGH", "F")
             };
             let n = notification(ID, code, status);
-            twins.feed(|t| t.on_notify_payment(w.now, &n));
+            let notified = twins.feed(|f| f.on_notification(w.now, &n));
+            assert!(matches!(notified, Notified::Fed(_)), "{notified:?}");
         }
         if c.pick(12) == 1 {
             // A notification about another payment.
             let n = notification("order-2", "SUCCESS", "S");
             assert_eq!(
-                twins.feed(|t| t.on_notify_payment(w.now, &n)),
-                Update::Ignored
+                twins.feed(|f| f.on_notification(w.now, &n)),
+                Notified::OtherPayment
             );
         }
-        let step = twins.step(w.now);
-        match step {
-            Step::Finished(f) => break f,
-            Step::Pay => {
-                let o = w.pay(&mut c);
-                unanswered += u32::from(o.reply().is_none());
+        let action = twins.poll(w.now);
+        match action {
+            Action::Done(f) => break f,
+            Action::Send(call) => {
+                // Alipay+ acts on the call when it arrives; some answers take time to come
+                // back (judgements run from the send time, schedules from the answer).
+                let sent = w.now;
                 calls += 1;
-                twins.feed(|t| t.on_pay_outcome(w.now, &o));
+                let slow = |w: &mut World, c: &mut Choices| {
+                    if c.pick(10) == 1 {
+                        w.now = w.now + secs(u64::from(c.pick(30)));
+                    }
+                    CallTimes::new(sent, w.now)
+                };
+                let update: Update = match call.api() {
+                    Api::Pay => {
+                        let o = w.pay(&mut c);
+                        unanswered += u32::from(o.reply().is_none());
+                        let at = slow(&mut w, &mut c);
+                        twins.feed(|f| f.on_pay(at, &o))
+                    }
+                    Api::InquiryPayment => {
+                        let o = w.inquiry(&mut c);
+                        unanswered += u32::from(o.reply().is_none());
+                        let at = slow(&mut w, &mut c);
+                        twins.feed(|f| f.on_inquiry(at, &o))
+                    }
+                    Api::CancelPayment => {
+                        let o = w.cancel(&mut c);
+                        unanswered += u32::from(o.reply().is_none());
+                        let at = slow(&mut w, &mut c);
+                        twins.feed(|f| f.on_cancel(at, &o))
+                    }
+                    other => panic!("unexpected call {other:?}"),
+                };
+                assert_ne!(update, Update::Ignored, "an answer to the call just issued");
+                continue;
             }
-            Step::Inquire => {
-                let o = w.inquiry(&mut c);
-                unanswered += u32::from(o.reply().is_none());
-                calls += 1;
-                twins.feed(|t| t.on_inquiry_outcome(w.now, &o));
-            }
-            Step::Cancel => {
-                let o = w.cancel(&mut c);
-                unanswered += u32::from(o.reply().is_none());
-                calls += 1;
-                twins.feed(|t| t.on_cancel_outcome(w.now, &o));
-            }
-            Step::RedirectShopper(_) => {}
-            Step::WaitUntil(at) => {
+            Action::Redirect(_) => {}
+            Action::WaitUntil(at) => {
                 assert!(at > w.now, "a wait moves time on");
                 let event = w.next_event().filter(|e| *e > w.now && *e < at);
                 w.now = match c.pick(20) {
@@ -566,7 +599,7 @@ fn run(s: &Scenario) -> u32 {
                     _ => event.unwrap_or(at),
                 };
             }
-            other => panic!("unexpected step {other:?}"),
+            other => panic!("unexpected action {other:?}"),
         }
         // Some answers take time.
         if c.pick(10) == 1 {
@@ -616,6 +649,12 @@ fn run(s: &Scenario) -> u32 {
                 assert!(
                     !new_id_is_safe,
                     "a lost attempt with other bytes may own the id"
+                );
+            }
+            if !s.attested {
+                assert!(
+                    !new_id_is_safe,
+                    "no digest of the first send recorded: no proof of the bytes sent"
                 );
             }
         }
@@ -681,6 +720,70 @@ fn a_late_landing_behind_unanswered_inquiries_is_not_closed_as_failed() {
             762, 6492, 0, 19377, 31612, 0, 942, 902, 0, 14403, 0, 0, 6903, 0, 1742, 0, 0, 0, 17871,
             93, 0, 0, 0, 0, 14605, 0, 0, 0, 0, 0, 0,
         ],
+    };
+    run(&s);
+}
+
+/// Found again while re-verifying the mutations on the machine (issue 20): a success
+/// notification arrives while the last cancel's answer was lost (the cancel committed). Without
+/// the wait for the cancel's fate, the payment ends `Succeeded` while Alipay+ holds it
+/// cancelled. Kept as a fixed sequence: the random search meets it only in some runs.
+#[test]
+fn a_success_notification_behind_a_lost_cancel_answer_is_not_called_paid() {
+    let s = Scenario {
+        auto_debit: false,
+        start_offset_secs: 0,
+        attested: false,
+        foreign: None,
+        closes_at_expiry: false,
+        outage: None,
+        bad_network: true,
+        call_budget: None,
+        choices: vec![
+            0, 19681, 412, 0, 2, 6912, 0, 3147, 514, 852, 0, 2, 2, 0, 30007, 6032, 2582, 0, 9802,
+            652, 0, 840, 0, 0, 242, 52, 0, 9897, 0, 0, 2, 0, 0, 5, 2, 0, 242, 652, 0, 4061, 72, 0,
+            2, 1522, 0, 29063, 0, 1382, 0, 57141, 232, 3902, 14836, 21943, 0, 1, 0, 1, 0, 1, 0,
+            665, 0, 0,
+        ],
+    };
+    run(&s);
+}
+
+/// The late-landing rule on the machine (issue 20): after a cancel's ORDER_NOT_EXIST, a pay
+/// whose answer was lost lands later; closing on the next ORDER_NOT_EXIST without waiting for
+/// the late-landing margin would call a charged payment failed.
+#[test]
+fn an_order_not_exist_close_waits_for_a_lost_pay_to_land() {
+    let s = Scenario {
+        auto_debit: true,
+        start_offset_secs: 0,
+        attested: false,
+        foreign: None,
+        closes_at_expiry: false,
+        outage: None,
+        bad_network: false,
+        call_budget: None,
+        choices: vec![
+            0, 60472, 15472, 0, 3842, 28512, 0, 299, 1140, 112, 0, 1202, 42, 0, 31781, 2339, 52, 0,
+            2, 322, 0, 26483, 0, 12, 0, 2, 2, 0, 19577, 0, 0,
+        ],
+    };
+    run(&s);
+}
+
+/// A small call budget through a long outage: the payment ends `Unresolved` within it.
+#[test]
+fn a_small_call_budget_holds_through_an_outage() {
+    let s = Scenario {
+        auto_debit: false,
+        start_offset_secs: 0,
+        attested: false,
+        foreign: None,
+        closes_at_expiry: false,
+        outage: Some((0, 21_274)),
+        bad_network: false,
+        call_budget: Some(5),
+        choices: Vec::new(),
     };
     run(&s);
 }

@@ -375,6 +375,8 @@ fn a_stored_tracker_resumes_where_it_was() {
 fn repeat_req_inconsistent_is_a_caller_error_not_a_payment_to_follow() {
     let mut t = cashier(secs(900));
     t.next_step(t0());
+    // The send recorded before it left (the follower does): the proof of the bytes sent.
+    t.record_pay_send(b"{}");
     let reused = Final::RequestIdReused {
         new_id_is_safe: true,
     };

@@ -1,13 +1,20 @@
 //! Money-safety rules of the tracker (issue 11): a reused id is a caller error that never
 //! cancels or settles another order, a retry refused for the request stays unknown, a cancel
 //! answered ORDER_NOT_EXIST waits for a late pay, and an outage costs a bounded number of calls.
+//! Issue 19: a new id is safe only with the first send's digest recorded before it left, and
+//! the close after ORDER_NOT_EXIST is judged by when the inquiry was sent.
 
 use core::time::Duration;
 
 use alipayplus_client::time::Timestamp;
 use alipayplus_client::tracker::{
-    CancelReport, Final, InquiryReport, PaymentTracker, Report, Step, TrackerPolicy, Update,
+    CallTimes, CancelReport, Final, InquiryReport, PaymentTracker, Report, Step, TrackerPolicy,
+    Update,
 };
+
+/// The bytes of this order's pay.
+const BODY: &[u8] =
+    br#"{"paymentRequestId":"pay-0001","paymentAmount":{"currency":"USD","value":"100"}}"#;
 
 const ID: &str = "pay-0001";
 
@@ -57,11 +64,13 @@ fn drive(
 fn repeat_req_inconsistent_is_a_caller_error_that_never_cancels_or_settles() {
     let mut t = auto_debit();
     assert_eq!(t.next_step(t0()), Step::Pay);
+    t.record_pay_send(BODY);
     let update = t.on_pay(t0(), Report::failure("REPEAT_REQ_INCONSISTENT"), None);
     let reused = Final::RequestIdReused {
         new_id_is_safe: true,
     };
-    // One attempt only: nothing of this order reached Alipay+ under that id.
+    // One attempt only, its send recorded before it left: nothing of this order reached
+    // Alipay+ under that id.
     assert_eq!(update, Update::Finished(reused.clone()));
     assert!(!reused.is_paid());
     assert!(reused.may_retry_with_new_id());
@@ -92,15 +101,18 @@ fn repeat_req_inconsistent_is_a_caller_error_that_never_cancels_or_settles() {
 fn repeat_req_inconsistent_on_a_retry_allows_a_new_id_only_for_identical_attempts() {
     for identical in [false, true] {
         let mut t = auto_debit();
-        if identical {
-            t.attest_identical_pay_bodies();
-        }
         t.next_step(t0());
+        if identical {
+            t.record_pay_send(BODY);
+        }
         t.on_pay(t0(), Report::Unknown(None), None);
         let Step::WaitUntil(at) = t.next_step(t0()) else {
             panic!("a wait before the retry")
         };
         assert_eq!(t.next_step(at), Step::Pay);
+        if identical {
+            t.record_pay_send(BODY);
+        }
         let update = t.on_pay(at, Report::failure("REPEAT_REQ_INCONSISTENT"), None);
         // Same bytes every time: the first attempt cannot have created a payment whose key
         // fields differ, so the id belongs to another order and ours was not charged. Without
@@ -112,6 +124,124 @@ fn repeat_req_inconsistent_on_a_retry_allows_a_new_id_only_for_identical_attempt
         assert_eq!(reused.may_retry_with_new_id(), identical);
         assert_eq!(t.next_step(at + secs(600)), Step::Finished(reused));
     }
+}
+
+/// A tracker that recorded no digest for its first send (stored by an older version, or used
+/// without the follower) never calls a new id safe, even after a single attempt: "sent once"
+/// holds only for a send the tracker recorded before it left.
+#[test]
+fn without_a_recorded_first_send_no_new_id_is_safe() {
+    let mut t = auto_debit();
+    assert_eq!(t.next_step(t0()), Step::Pay);
+    let update = t.on_pay(t0(), Report::failure("REPEAT_REQ_INCONSISTENT"), None);
+    let reused = Final::RequestIdReused {
+        new_id_is_safe: false,
+    };
+    assert_eq!(update, Update::Finished(reused.clone()));
+    assert!(!reused.may_retry_with_new_id());
+    assert!(t.first_pay_digest().is_none());
+}
+
+/// Issue 19 reproduction: the tracker is stored after the first pay left (no answer: a crash),
+/// the order's request is rebuilt with another amount (or expiry) and sent under the same id;
+/// Alipay+ answers REPEAT_REQ_INCONSISTENT because the first attempt owns the id. The old
+/// tracker counted only answers, saw one attempt and said a new id was safe: a double charge.
+#[test]
+fn a_resumed_send_with_other_bytes_never_makes_a_new_id_safe() {
+    let rebuilt: &[u8] =
+        br#"{"paymentRequestId":"pay-0001","paymentAmount":{"currency":"USD","value":"120"}}"#;
+    for recorded_first in [true, false] {
+        let mut t = auto_debit();
+        assert_eq!(t.next_step(t0()), Step::Pay);
+        if recorded_first {
+            t.record_pay_send(BODY);
+        }
+        // Stored, then the process died before the answer came. Without a recorded first
+        // send: a state stored by an older version (which sent pay without recording it).
+        let mut stored = serde_json::to_value(&t).unwrap();
+        if !recorded_first {
+            let obj = stored.as_object_mut().unwrap();
+            for new in [
+                "first_pay_digest",
+                "pay_sends",
+                "pay_bodies_differ",
+                "records_sends",
+            ] {
+                obj.remove(new);
+            }
+        }
+        let mut t: PaymentTracker = serde_json::from_value(stored).unwrap();
+        assert_eq!(t.next_step(t0() + secs(5)), Step::Pay);
+        t.record_pay_send(rebuilt);
+        let update = t.on_pay(
+            t0() + secs(5),
+            Report::failure("REPEAT_REQ_INCONSISTENT"),
+            None,
+        );
+        let reused = Final::RequestIdReused {
+            new_id_is_safe: false,
+        };
+        assert_eq!(update, Update::Finished(reused.clone()), "{recorded_first}");
+        assert!(!reused.may_retry_with_new_id());
+    }
+}
+
+/// A recorded send whose answer was lost makes the next pay a retry: an `F` about the request
+/// only then leaves the payment unknown (the first attempt may have created it).
+#[test]
+fn a_recorded_send_without_an_answer_makes_the_next_pay_a_retry() {
+    let mut t = auto_debit();
+    assert_eq!(t.next_step(t0()), Step::Pay);
+    t.record_pay_send(BODY);
+    let stored = serde_json::to_vec(&t).unwrap();
+    let mut t: PaymentTracker = serde_json::from_slice(&stored).unwrap();
+    assert_eq!(t.next_step(t0() + secs(5)), Step::Pay);
+    t.record_pay_send(BODY);
+    let update = t.on_pay(t0() + secs(5), Report::failure("SYSTEM_ERROR"), None);
+    assert_eq!(update, Update::Progress, "unknown, not failed");
+    assert_eq!(t.final_state(), None);
+}
+
+/// Issue 19 reproduction: after a cancel answered ORDER_NOT_EXIST, an inquiry sent before the
+/// late-landing margin passed but answered after it proves nothing about the pays that land
+/// after it was looked up: it must not close the payment. Judged by the send time.
+#[test]
+fn order_not_exist_close_is_judged_by_the_inquiry_send_time() {
+    let mut t = auto_debit();
+    t.next_step(t0());
+    t.record_pay_send(BODY);
+    t.on_pay(t0(), Report::Unknown(None), None);
+    let cancel_at = to_cancel(&mut t);
+    t.on_cancel(cancel_at, CancelReport::OrderNotFound);
+    let policy = TrackerPolicy::auto_debit();
+    let close_at = t.last_pay_at().unwrap() + policy.pay_in_flight + policy.late_landing_margin;
+    assert_eq!(t.next_step(cancel_at), Step::Inquire);
+    // Sent well before close_at, answered (slowly) after it.
+    let sent = close_at - secs(50);
+    let answered = close_at + secs(5);
+    let update = t.on_inquiry(CallTimes::new(sent, answered), InquiryReport::OrderNotFound);
+    assert_eq!(update, Update::Progress, "a slow answer does not close it");
+    assert_eq!(t.final_state(), None);
+    // An inquiry sent at or after close_at that still finds nothing closes it.
+    let at = match t.next_step(answered) {
+        Step::Inquire => answered,
+        Step::WaitUntil(at) => {
+            assert_eq!(t.next_step(at), Step::Inquire);
+            at
+        }
+        other => panic!("unexpected {other:?}"),
+    };
+    assert!(at >= close_at);
+    let update = t.on_inquiry(
+        CallTimes::new(at, at + secs(1)),
+        InquiryReport::OrderNotFound,
+    );
+    assert_eq!(
+        update,
+        Update::Finished(Final::Failed {
+            code: "ORDER_NOT_EXIST".into()
+        })
+    );
 }
 
 /// On a retry after an attempt without a verified answer, an `F` that only speaks about the
@@ -383,7 +513,10 @@ fn an_older_stored_tracker_loads() {
         "unanswered_calls",
         "late_interval",
         "last_pay_at",
-        "identical_pay_bodies",
+        "first_pay_digest",
+        "pay_sends",
+        "pay_bodies_differ",
+        "records_sends",
     ] {
         obj.remove(new);
     }

@@ -140,7 +140,7 @@ fn touch_cashier() -> usize {
 /// the async driver's future (built, not polled: building them instantiates every generic).
 fn touch_async(config: alipayplus_client::client::ClientConfig) -> usize {
     use alipayplus_client::client::Client;
-    use alipayplus_client::driver::{Flow, PaymentFollower};
+    use alipayplus_client::driver::{Action, Limit, PaymentFollower};
     use alipayplus_client::inquiry::{PaymentRef, inquiry_request};
     use alipayplus_client::time::Timestamp;
     use alipayplus_client::transport::{Request, Response};
@@ -163,12 +163,11 @@ fn touch_async(config: alipayplus_client::client::ClientConfig) -> usize {
     );
     let mut size = core::mem::size_of_val(&call);
     if let Ok(mut follower) = alipayplus_autodebit::agreement_follower(&pay, now()) {
-        let run = follower.run_async(
-            &client,
-            &now,
-            |_wait| core::future::ready(()),
-            |_event| Flow::Continue,
-        );
+        // The machine itself, then the async loop over it.
+        if let Action::Send(call) = follower.poll(now()) {
+            size += call.body().len() + follower.state().to_bytes().len();
+        }
+        let run = follower.run_async(&client, Limit::calls(1), |_wait| core::future::ready(()));
         size += core::mem::size_of_val(&run);
     }
     let _ = PaymentFollower::body;

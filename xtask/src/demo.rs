@@ -25,7 +25,7 @@ use alipayplus_cashier::cashier::cashier_payment_factor;
 use alipayplus_cashier::cashier::consult_request;
 use alipayplus_cashier::cashier::pay_request as cashier_pay_request;
 use alipayplus_cashier::client::{Client, ClientConfig, Host};
-use alipayplus_cashier::driver::{Event, Flow, PaymentFollower};
+use alipayplus_cashier::driver::{Action, Notified, PaymentFollower};
 use alipayplus_cashier::inquiry::PaymentRef;
 use alipayplus_cashier::inquiry::inquiry_request;
 use alipayplus_cashier::notify::check_notification;
@@ -315,51 +315,52 @@ fn abandoned_payment(
     let give_up = Instant::now() + Duration::from_secs(20);
     let request = cashier_pay_request(&request).map_err(|e| e.to_string())?;
     let mut follower = PaymentFollower::new(request, tracker).map_err(|e| e.to_string())?;
-    let mut timed_out = false;
-    let followed = follower
-        .run(client, &SystemClock, |event| {
-            let at = format!("+{:.1} s", SystemClock.now().since(start).as_secs_f64());
-            match event {
-                Event::Called {
-                    api,
-                    status,
-                    code,
-                    update,
-                } => step(
+    // The caller's own loop over the machine: every call, redirect and notification logged.
+    let final_state = loop {
+        let now = SystemClock.now();
+        let at = format!("+{:.1} s", now.since(start).as_secs_f64());
+        match follower.poll(now) {
+            Action::Send(call) => {
+                let answered = follower
+                    .send(client, &call, now)
+                    .map_err(|e| e.to_string())?;
+                step(
                     "",
-                    &format!("{at} {api}"),
-                    format!("{status} {}; tracker: {update:?}", code.unwrap_or("")),
-                ),
-                Event::Redirect(r) => step(
-                    "",
-                    &format!("{at} redirect shopper"),
-                    format!("{r:?} (ignored)"),
-                ),
-                Event::Notified { update } => {
-                    step("", &format!("{at} notification"), format!("{update:?}"))
-                }
-                Event::Mismatch(m) => step("", &format!("{at} notification refused"), m),
-                Event::Wait { until } => {
-                    if Instant::now() >= give_up {
-                        // Stop waiting: the check below reports it.
-                        timed_out = true;
-                        return Flow::Stop;
-                    }
-                    let now = SystemClock.now();
-                    let wait = until.since(now).min(Duration::from_millis(100));
-                    return merchant.notifications.recv_timeout(wait).ok().into();
-                }
-                _ => {}
+                    &format!("{at} {}", answered.api.name()),
+                    format!(
+                        "{} {}; tracker: {:?}",
+                        answered.status.letter(),
+                        answered.code.as_deref().unwrap_or(""),
+                        answered.update
+                    ),
+                );
             }
-            Flow::Continue
-        })
-        .map_err(|e| e.to_string())?;
-    ensure(!timed_out, || {
-        "the tracker did not finish within 20 s".into()
-    })?;
-    let final_state = followed
-        .final_state
-        .ok_or("the payment has no final state")?;
+            Action::Redirect(r) => step(
+                "",
+                &format!("{at} redirect shopper"),
+                format!("{r:?} (ignored)"),
+            ),
+            Action::WaitUntil(until) => {
+                ensure(Instant::now() < give_up, || {
+                    "the tracker did not finish within 20 s".into()
+                })?;
+                let wait = until.since(now).min(Duration::from_millis(100));
+                if let Ok(n) = merchant.notifications.recv_timeout(wait) {
+                    let now = SystemClock.now();
+                    let at = format!("+{:.1} s", now.since(start).as_secs_f64());
+                    match follower.on_notification(now, &n) {
+                        Notified::Fed(update) => {
+                            step("", &format!("{at} notification"), format!("{update:?}"))
+                        }
+                        Notified::Mismatch(m) => step("", &format!("{at} notification refused"), m),
+                        _ => {}
+                    }
+                }
+            }
+            Action::Done(state) => break state,
+            other => return Err(format!("unexpected follow-up action {other:?}")),
+        }
+    };
     let view = sim.payment(&id).ok_or("payment vanished")?;
     step(
         "",

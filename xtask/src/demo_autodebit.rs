@@ -279,7 +279,6 @@ pub fn run(sim: &Simulator, ledger: &mut Vec<LedgerRecord>) -> Result<(), String
     let first = follow_agreement_payment(
         &client,
         &charge("DEMO-AD-1", 1500, life.access_token(), &endpoint),
-        &SystemClock,
         std::thread::sleep,
     )
     .map_err(|e| e.to_string())?;
@@ -300,7 +299,6 @@ pub fn run(sim: &Simulator, ledger: &mut Vec<LedgerRecord>) -> Result<(), String
     let second = follow_agreement_payment(
         &client,
         &charge("DEMO-AD-2", 990, life.access_token(), &endpoint),
-        &SystemClock,
         std::thread::sleep,
     )
     .map_err(|e| e.to_string())?;
@@ -374,7 +372,6 @@ pub fn run(sim: &Simulator, ledger: &mut Vec<LedgerRecord>) -> Result<(), String
     let late = follow_agreement_payment(
         &client,
         &charge("DEMO-AD-3", 100, &token, &endpoint),
-        &SystemClock,
         std::thread::sleep,
     )
     .map_err(|e| e.to_string())?;

@@ -43,7 +43,7 @@ use alipayplus_autodebit::{
 use alipayplus_cashier::cashier::{cashier_payment_factor, pay_request as cashier_pay_request};
 use alipayplus_client::cancel::cancel_request;
 use alipayplus_client::client::{Client, ClientConfig, Host, Outcome};
-use alipayplus_client::driver::{Event, Flow, PaymentFollower};
+use alipayplus_client::driver::{Action, Notified, PaymentFollower};
 use alipayplus_client::inquiry::PaymentRef;
 use alipayplus_client::refund::refund_request;
 use alipayplus_client::time::Timestamp;
@@ -606,48 +606,55 @@ fn pay<T: Transport>(
     let guard = Instant::now() + FLOW_GUARD;
     let mut shopper_at: Option<Timestamp> = None;
     let mut mismatches = 0;
-    let followed = follower
-        .run(ctx.client, clock, |event| {
-            match event {
-                Event::Called { .. } => {
-                    ctx.calls.fetch_add(1, Ordering::Relaxed);
-                }
-                Event::Redirect(_) if shopper_at.is_none() => {
-                    let now = alipayplus_client::time::Clock::now(clock);
-                    shopper_at = Some(match shopper {
-                        Shopper::Approve(d) | Shopper::Decline(d) => now + d,
-                        Shopper::Abandon => Timestamp::from_unix_millis(i64::MAX),
-                    });
-                }
-                Event::Mismatch(_) => mismatches += 1,
-                Event::Wait { until } => {
-                    if Instant::now() >= guard {
-                        return Flow::Stop;
-                    }
-                    let now = alipayplus_client::time::Clock::now(clock);
-                    if shopper_at.is_some_and(|at| now >= at) {
-                        // Once only.
-                        shopper_at = Some(Timestamp::from_unix_millis(i64::MAX));
-                        // The payment may have closed meanwhile: the wallet then refuses.
-                        let _ = match shopper {
-                            Shopper::Approve(_) => ctx.sim.approve(id),
-                            Shopper::Decline(_) => ctx.sim.decline(id, "USER_BALANCE_NOT_ENOUGH"),
-                            Shopper::Abandon => return Flow::Continue,
-                        };
-                        return Flow::Continue;
-                    }
-                    let mut wait = clock.real_until(until);
-                    if let Some(at) = shopper_at {
-                        wait = wait.min(clock.real_until(at));
-                    }
-                    return rx.recv_timeout(wait).ok().into();
-                }
-                _ => {}
+    // The caller's own loop over the machine: the shopper acts at its time, notifications
+    // come from the listener while waiting.
+    let final_state = loop {
+        let now = alipayplus_client::time::Clock::now(clock);
+        match follower.poll(now) {
+            Action::Send(call) => {
+                follower
+                    .send(ctx.client, &call, now)
+                    .map_err(|e| e.to_string())?;
+                ctx.calls.fetch_add(1, Ordering::Relaxed);
             }
-            Flow::Continue
-        })
-        .map_err(|e| e.to_string())?;
-    Ok((followed.final_state, mismatches))
+            Action::Redirect(_) if shopper_at.is_none() => {
+                shopper_at = Some(match shopper {
+                    Shopper::Approve(d) | Shopper::Decline(d) => now + d,
+                    Shopper::Abandon => Timestamp::from_unix_millis(i64::MAX),
+                });
+            }
+            Action::Redirect(_) => {}
+            Action::WaitUntil(until) => {
+                if Instant::now() >= guard {
+                    break None;
+                }
+                if shopper_at.is_some_and(|at| now >= at) {
+                    // Once only.
+                    shopper_at = Some(Timestamp::from_unix_millis(i64::MAX));
+                    // The payment may have closed meanwhile: the wallet then refuses.
+                    let _ = match shopper {
+                        Shopper::Approve(_) => ctx.sim.approve(id),
+                        Shopper::Decline(_) => ctx.sim.decline(id, "USER_BALANCE_NOT_ENOUGH"),
+                        Shopper::Abandon => continue,
+                    };
+                    continue;
+                }
+                let mut wait = clock.real_until(until);
+                if let Some(at) = shopper_at {
+                    wait = wait.min(clock.real_until(at));
+                }
+                if let Ok(n) = rx.recv_timeout(wait) {
+                    let now = alipayplus_client::time::Clock::now(clock);
+                    if let Notified::Mismatch(_) = follower.on_notification(now, &n) {
+                        mismatches += 1;
+                    }
+                }
+            }
+            Action::Done(state) => break Some(state),
+            other => return Err(format!("unexpected follow-up action {other:?}")),
+        }
+    };
+    Ok((final_state, mismatches))
 }
 
 /// Outcome letter of a call: `S`, `F` or `U` (`U` also for no verified answer).

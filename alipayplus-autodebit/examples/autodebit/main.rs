@@ -47,7 +47,6 @@ use alipayplus_autodebit::{
 };
 use alipayplus_client::client::{Client, Outcome};
 use alipayplus_client::error::RequestError;
-use alipayplus_client::time::SystemClock;
 use alipayplus_client::tracker::Final;
 use alipayplus_listen::config_from_env;
 use alipayplus_types::{
@@ -196,7 +195,7 @@ fn pay(client: &Client<UreqTransport>, args: &Args) -> Result<ExitCode, String> 
         None | Some("no") => Ok(print(pay_request(&request).and_then(|r| client.call(&r)))),
         Some("yes") => {
             let sleep = std::thread::sleep;
-            match follow_agreement_payment(client, &request, &SystemClock, sleep) {
+            match follow_agreement_payment(client, &request, sleep) {
                 Err(e) => {
                     eprintln!("not sent: {e}");
                     Ok(ExitCode::from(2))

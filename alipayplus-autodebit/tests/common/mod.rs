@@ -729,9 +729,8 @@ impl<'a, T: alipayplus_client::transport::Transport> Calls<'a, T> {
     pub fn pay_and_follow(
         &self,
         request: &alipayplus_types::PayRequest,
-        clock: &impl alipayplus_client::time::Clock,
         sleep: impl FnMut(Duration),
     ) -> Result<alipayplus_autodebit::Followed, alipayplus_client::error::RequestError> {
-        alipayplus_autodebit::follow_agreement_payment(self.client, request, clock, sleep)
+        alipayplus_autodebit::follow_agreement_payment(self.client, request, sleep)
     }
 }
