@@ -184,6 +184,8 @@ fn register(
         follow.next_step(SystemClock.now()) == Step::Register,
         "the follow-up does not start with registration",
     )?;
+    // Marked sent (and stored, in an application) before it leaves.
+    follow.record_send(SystemClock.now());
     let outcome = client.call(follow.request()).map_err(|e| e.to_string())?;
     follow.on_registration_outcome(SystemClock.now(), &outcome);
     check(
@@ -427,11 +429,15 @@ fn customs(sim: &Simulator, client: &Client<UreqTransport>) -> Result<(), String
     .enumerate()
     {
         let request = declaration(id, order, value);
-        ledger.check(&request).map_err(|e| e.to_string())?;
+        let sent_at = SystemClock.now();
+        // Checked and recorded before it leaves: a lost answer keeps the amount counted.
+        ledger
+            .record_send(&request, sent_at)
+            .map_err(|e| e.to_string())?;
         let outcome = client
             .call(&declare_request(&request).map_err(|e| e.to_string())?)
             .map_err(|e| e.to_string())?;
-        ledger.on_declare_outcome(&request, &outcome);
+        ledger.on_declare_outcome(&request, sent_at, SystemClock.now(), &outcome);
         check(outcome.is_success(), "declare was not accepted")?;
         step(
             &format!("O1{n}"),
@@ -458,7 +464,13 @@ fn customs(sim: &Simulator, client: &Client<UreqTransport>) -> Result<(), String
     sim.advance_clock(Duration::from_secs(2));
     let ask =
         inquire_declarations_request(&["DCL-DEMO-1", "DCL-DEMO-2"]).map_err(|e| e.to_string())?;
+    let asked_at = SystemClock.now();
     let outcome = client.call(&ask).map_err(|e| e.to_string())?;
+    ledger.on_inquiry_outcome(asked_at, SystemClock.now(), &outcome);
+    check(
+        ledger.total().minor() == 20_000 && ledger.unsettled_ids().is_empty(),
+        "the inquiry did not leave the declared total at CNY 200.00, settled",
+    )?;
     let records = outcome
         .body()
         .and_then(|b| b.declaration_records.clone())
