@@ -284,6 +284,12 @@ pub struct RegistrationNotification {
     pub key_version: u32,
     /// The request's `Client-Id`.
     pub client_id: String,
+    /// Whether [`client_id`](Self::client_id) is our client id
+    /// ([`Accepted::client_id_is_ours`](alipayplus_client::inbound::Accepted::client_id_is_ours)):
+    /// `false` only when the configuration reports a foreign Client-Id instead of refusing it
+    /// ([`InboundClientId`](alipayplus_client::client::InboundClientId)); log it, and decide
+    /// before acting.
+    pub client_id_is_ours: bool,
 }
 
 /// Verifies and parses a notifyRegistrationStatus received at any URL. Every verified
@@ -305,6 +311,7 @@ pub fn handle_notify_registration_status(
         answer: accepted.answer,
         key_version: accepted.key_version,
         client_id: accepted.client_id,
+        client_id_is_ours: accepted.client_id_is_ours,
     })
 }
 
