@@ -41,10 +41,13 @@
 //! never matches a registration without one, nor the reverse); `merchantDisplayName` is
 //! required when an online product is registered.
 //!
-//! A final state never goes back: once the registration is `COMPLETED`, `CANCELLED` or refused,
-//! a later report whose collective status says otherwise (`IN_REVIEW`, `PENDING`, an unknown
-//! status, the other final state) is not merged; it is returned as [`Update::Contradicted`] for
-//! the caller to look at (e.g. ask Alipay+), and the follow-up stays finished.
+//! A final state never goes back: once the registration is `COMPLETED` or `CANCELLED`, a later
+//! report whose collective status says otherwise (`IN_REVIEW` or any status this version does
+//! not know, the other final state) is not merged; it is returned as [`Update::Contradicted`]
+//! for the caller to look at (e.g. ask Alipay+), and the follow-up stays finished. A `PENDING`
+//! report then is read as an older snapshot delivered late (Alipay+ re-sends until
+//! acknowledged, in no promised order): its collective status is ignored, its wallets' final
+//! answers are merged as always. After a refusal (`F`), any status is a contradiction.
 
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -693,16 +696,18 @@ impl RegistrationFollowUp {
                 };
             }
             Phase::Done(done) => {
+                // The same final state, or an older PENDING snapshot delivered late (re-sends
+                // come out of order): the collective status stays, the wallets' answers are
+                // merged. Anything else says the final state went back: surfaced, not merged.
                 let agrees = matches!(
                     (&overall, done),
-                    (None, _)
+                    (None | Some(RegistrationStatus::Pending), _)
                         | (Some(RegistrationStatus::Completed), Final::Completed)
                         | (Some(RegistrationStatus::Cancelled), Final::Cancelled)
                 );
                 if !agrees {
                     return Update::Contradicted { reported: overall };
                 }
-                // The same final state: wallets' late answers are still merged.
                 return self.merge(None, psps);
             }
             _ => {}

@@ -561,7 +561,7 @@ fn a_final_state_never_goes_back() {
     );
     assert_eq!(follow.final_state(), Some(&Final::Completed));
     let before = follow.clone();
-    for status in ["IN_REVIEW", "PENDING", "SOMETHING_NEW", "CANCELLED"] {
+    for status in ["IN_REVIEW", "SOMETHING_NEW", "CANCELLED"] {
         let body = notification(
             json!([{"pspName": "ALIPAY_CN", "productCodes": ["AGREEMENT_PAYMENT"],
                     "registrationResult": {"registrationStatus": "PENDING"}}]),
@@ -581,6 +581,19 @@ fn a_final_state_never_goes_back() {
             Step::Finished(Final::Completed)
         );
     }
+    // A PENDING snapshot delivered late (re-sends are out of order): the state stays final,
+    // a wallet's final answer it carries is merged.
+    let late = notification(
+        json!([{"pspName": "LATE_WALLET", "productCodes": ["AGREEMENT_PAYMENT"],
+                "registrationResult": {"registrationStatus": "APPROVED"}}]),
+        "PENDING",
+    );
+    let n = handle_notify_registration_status(&config, &inbound(NOTIFY, &late)).unwrap();
+    assert_eq!(follow.on_notification(t(25), &n.event), Update::Changed);
+    assert_eq!(follow.final_state(), Some(&Final::Completed));
+    assert_eq!(follow.overall(), Some(&RegistrationStatus::Completed));
+    assert!(follow.is_approved_by("LATE_WALLET", &ProductCode::AgreementPayment));
+    let before = follow.clone();
     let in_review = outcome::<InquiryRegistrationStatusRequest>(
         r#"{"result":{"resultCode":"SUCCESS","resultStatus":"S"},"registrationResult":{"registrationStatus":"IN_REVIEW"}}"#,
     );
