@@ -424,3 +424,14 @@ fn an_s_settles_only_attempts_that_can_no_longer_land() {
     ledger.on_declare_outcome(&down, t(500), t(501), &outcome::<DeclareRequest>(S));
     assert_eq!(ledger.total().minor(), 5000);
 }
+
+/// A ledger stored by the earlier version (one `unconfirmed` amount per declaration, no send
+/// times) is refused with a clear error instead of loading with its unknown amounts dropped.
+#[test]
+fn an_older_stored_ledger_is_refused_not_silently_forgotten() {
+    let old = r#"{"paymentRequestId":"P","limit":{"currency":"CNY","value":"10000"},
+        "declarations":[{"customsDeclarationRequestId":"DCL-1","split":true,"referenceOrderId":"O",
+        "confirmed":6000,"unconfirmed":8000}]}"#;
+    let error = serde_json::from_str::<DeclarationLedger>(old).unwrap_err();
+    assert!(error.to_string().contains("unsettled"), "{error}");
+}
