@@ -147,6 +147,12 @@ pub struct AuthNotification {
     pub key_version: u32,
     /// The request's `Client-Id`.
     pub client_id: String,
+    /// Whether [`client_id`](Self::client_id) is our client id
+    /// ([`Accepted::client_id_is_ours`](alipayplus_client::inbound::Accepted::client_id_is_ours)):
+    /// `false` only when the configuration reports a foreign Client-Id instead of refusing it
+    /// ([`InboundClientId`](alipayplus_client::client::InboundClientId)); log it, and decide
+    /// before acting.
+    pub client_id_is_ours: bool,
 }
 
 /// Verifies and parses an authNotify request received at any URL.
@@ -166,6 +172,7 @@ pub fn handle_auth_notify(
             answer: accepted.answer,
             key_version: accepted.key_version,
             client_id: accepted.client_id,
+            client_id_is_ours: accepted.client_id_is_ours,
         }),
         Err(e) => {
             let error = InboundError::Parse {

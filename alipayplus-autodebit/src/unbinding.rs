@@ -55,6 +55,12 @@ pub struct UnbindingConsultation {
     pub key_version: u32,
     /// The request's `Client-Id` (echoed in the answer).
     pub client_id: String,
+    /// Whether [`client_id`](Self::client_id) is our client id
+    /// ([`Accepted::client_id_is_ours`](alipayplus_client::inbound::Accepted::client_id_is_ours)):
+    /// `false` only when the configuration reports a foreign Client-Id instead of refusing it
+    /// ([`InboundClientId`](alipayplus_client::client::InboundClientId)); log it, and decide
+    /// before acting.
+    pub client_id_is_ours: bool,
     signed_uri: String,
 }
 
@@ -108,6 +114,7 @@ pub fn handle_consult_unbinding(
         body: accepted.body,
         key_version: accepted.key_version,
         client_id: accepted.client_id,
+        client_id_is_ours: accepted.client_id_is_ours,
         signed_uri: accepted.signed_uri,
     })
 }

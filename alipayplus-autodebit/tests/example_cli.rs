@@ -379,4 +379,32 @@ fn listen_answers_auth_notify_consult_unbinding_and_notify_payment() {
         line["authorizationNotifyType"], "TOKEN_CANCELED",
         "the forged one printed nothing"
     );
+    // Issue 19: correctly signed for another Client-Id: refused by default (signed
+    // INVALID_CLIENT, the caller verified), nothing printed.
+    let mut foreign = inbound("/alipayplus/authNotify", &cancel, &alipay_key());
+    let time = foreign.headers.get("Request-Time").unwrap().to_string();
+    let signature = alipayplus_sign::message::sign_request(
+        &alipay_key(),
+        1,
+        "POST",
+        "/alipayplus/authNotify",
+        "SOMEONE-ELSE",
+        &time,
+        &foreign.body,
+    )
+    .unwrap();
+    foreign.headers.insert("Client-Id", "SOMEONE-ELSE");
+    foreign.headers.insert("Signature", signature.as_str());
+    let a = post_http(&base, &foreign);
+    assert_eq!(a.headers.get("Client-Id"), Some("SOMEONE-ELSE"));
+    let refused = verify_answer("/alipayplus/authNotify", &a);
+    assert_eq!(refused["result"]["resultCode"], "INVALID_CLIENT");
+    let a = post_http(&base, &inbound("/x/consultUnbinding", &ask, &alipay_key()));
+    verify_answer("/x/consultUnbinding", &a);
+    let line: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(
+        line["authClientId"], AUTH_CLIENT_ID,
+        "the foreign one printed nothing"
+    );
+    assert!(line.get("authorizationNotifyType").is_none());
 }

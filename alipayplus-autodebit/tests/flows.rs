@@ -904,3 +904,47 @@ fn unsigned_answer(answer: &alipayplus_client::transport::Response) -> serde_jso
     assert_eq!(answer.status, 200);
     serde_json::from_slice(&answer.body).unwrap()
 }
+
+/// Issue 19: authNotify and consultUnbinding carry whether the Client-Id is ours (reported by
+/// the library's default; refused, signed, with `InboundClientId::Refuse`).
+#[test]
+fn auth_notify_and_consult_unbinding_carry_the_client_id_flag() {
+    use alipayplus_autodebit::{handle_auth_notify, handle_consult_unbinding};
+    use alipayplus_client::client::InboundClientId;
+    let foreign = |path: &str, body: &serde_json::Value| {
+        let mut request = inbound(path, body, &alipay_key());
+        let time = request.headers.get("Request-Time").unwrap().to_string();
+        let signature = alipayplus_sign::message::sign_request(
+            &alipay_key(),
+            1,
+            "POST",
+            path,
+            "SOMEONE-ELSE",
+            &time,
+            &request.body,
+        )
+        .unwrap();
+        request.headers.insert("Client-Id", "SOMEONE-ELSE");
+        request.headers.insert("Signature", signature.as_str());
+        request
+    };
+    let cancel = serde_json::json!({"authorizationNotifyType": "TOKEN_CANCELED",
+        "authClientId": "M1", "accessToken": "AT-1"});
+    let ask = serde_json::json!({"accessToken": "AT-1", "authClientId": "M1"});
+    let config = config(&TestClock::new());
+    let n = handle_auth_notify(&config, &inbound("/authNotify", &cancel, &alipay_key())).unwrap();
+    assert!(n.client_id_is_ours);
+    let n = handle_auth_notify(&config, &foreign("/authNotify", &cancel)).unwrap();
+    assert!(!n.client_id_is_ours);
+    let c = handle_consult_unbinding(&config, &inbound("/cu", &ask, &alipay_key())).unwrap();
+    assert!(c.client_id_is_ours);
+    let c = handle_consult_unbinding(&config, &foreign("/cu", &ask)).unwrap();
+    assert!(!c.client_id_is_ours);
+    let strict = config.with_inbound_client_id(InboundClientId::Refuse);
+    let refused = handle_auth_notify(&strict, &foreign("/authNotify", &cancel)).unwrap_err();
+    assert_eq!(
+        verify_answer("/authNotify", &refused.answer)["result"]["resultCode"],
+        "INVALID_CLIENT"
+    );
+    assert!(handle_consult_unbinding(&strict, &foreign("/cu", &ask)).is_err());
+}

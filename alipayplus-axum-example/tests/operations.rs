@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use alipayplus_axum_example::{MerchantOperations, Unavailable, operations_routes};
-use alipayplus_client::client::{Client, ClientConfig, Host};
+use alipayplus_client::client::{Client, ClientConfig, Host, InboundClientId};
 use alipayplus_client::time::{Clock, SystemClock};
 use alipayplus_operations::dispute::{
     Dispute, DisputeDelivery, DisputeKind, response_escalation_request, response_retrieval_request,
@@ -52,7 +52,12 @@ fn down(counter: &AtomicU32) -> bool {
 }
 
 impl MerchantOperations for Shop {
-    async fn registration_notified(&self, event: RegistrationEvent) -> Result<(), Unavailable> {
+    async fn registration_notified(
+        &self,
+        event: RegistrationEvent,
+        client_id_is_ours: bool,
+    ) -> Result<(), Unavailable> {
+        assert!(client_id_is_ours, "the routes refuse a foreign Client-Id");
         if down(&self.registrations_down_for) {
             return Err(Unavailable);
         }
@@ -80,6 +85,10 @@ impl MerchantOperations for Shop {
         delivery: DisputeDelivery,
     ) -> Result<Option<Dispute>, Unavailable> {
         self.store_calls.fetch_add(1, Ordering::SeqCst);
+        assert!(
+            delivery.client_id_is_ours,
+            "the routes refuse a foreign Client-Id"
+        );
         if down(&self.disputes_down_for) {
             return Err(Unavailable);
         }
@@ -121,7 +130,10 @@ fn serve(config: ClientConfig, shop: Arc<Shop>) -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
     listener.set_nonblocking(true).unwrap();
-    let app = axum::Router::new().nest("/acqp", operations_routes(Arc::new(config), shop));
+    let app = axum::Router::new().nest(
+        "/acqp",
+        operations_routes(config, shop, InboundClientId::Refuse),
+    );
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -219,6 +231,7 @@ async fn a_registration_approved_by_the_wallets_is_notified_to_the_route() {
     let mut follow =
         RegistrationFollowUp::new(&request, SystemClock.now(), RegistrationPolicy::default())
             .unwrap();
+    follow.record_send(SystemClock.now());
     let outcome = w.client.call_async(follow.request()).await.unwrap();
     follow.on_registration_outcome(SystemClock.now(), &outcome);
     assert!(follow.is_accepted(), "{:?}", outcome.code());

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use alipayplus_autodebit::{AuthClient, AuthEvent, AuthState, AuthorizationUrls, Binding};
 use alipayplus_axum_example::{MAX_BODY_BYTES, Merchant, Unavailable, routes};
-use alipayplus_client::client::{Client, ClientConfig, Host};
+use alipayplus_client::client::{Client, ClientConfig, Host, InboundClientId};
 use alipayplus_client::driver::{Limit, PaymentFollower, Wake};
 use alipayplus_client::time::{Clock, SystemClock};
 use alipayplus_client::tracker::{Final, PaymentTracker, TrackerPolicy};
@@ -34,7 +34,12 @@ struct Shop {
 }
 
 impl Merchant for Shop {
-    async fn payment_notified(&self, n: NotifyPaymentRequest) -> Result<(), Unavailable> {
+    async fn payment_notified(
+        &self,
+        n: NotifyPaymentRequest,
+        client_id_is_ours: bool,
+    ) -> Result<(), Unavailable> {
+        assert!(client_id_is_ours, "the routes refuse a foreign Client-Id");
         if self
             .down_for
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
@@ -46,12 +51,18 @@ impl Merchant for Shop {
         Ok(())
     }
 
-    async fn auth_notified(&self, event: AuthEvent) -> Result<(), Unavailable> {
+    async fn auth_notified(&self, event: AuthEvent, ours: bool) -> Result<(), Unavailable> {
+        assert!(ours, "the routes refuse a foreign Client-Id");
         self.auth.lock().unwrap().push(event);
         Ok(())
     }
 
-    async fn unbinding_requested(&self, _c: ConsultUnbindingRequest) -> Result<(), String> {
+    async fn unbinding_requested(
+        &self,
+        _c: ConsultUnbindingRequest,
+        ours: bool,
+    ) -> Result<(), String> {
+        assert!(ours, "the routes refuse a foreign Client-Id");
         if self.consultations.fetch_add(1, Ordering::SeqCst) == 0 {
             Err("outstanding fares".into())
         } else {
@@ -77,7 +88,7 @@ fn serve(config: ClientConfig, shop: Arc<Shop>) -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
     listener.set_nonblocking(true).unwrap();
-    let app = axum::Router::new().nest("/acqp", routes(Arc::new(config), shop));
+    let app = axum::Router::new().nest("/acqp", routes(config, shop, InboundClientId::Refuse));
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()

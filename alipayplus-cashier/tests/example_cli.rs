@@ -295,6 +295,41 @@ fn listen_prints_verified_notifications_and_answers_signed_acks() {
     assert_eq!(notify(&alipay_key()).status, 200);
     let line = lines.next().unwrap().unwrap();
     assert!(line.contains("ID-1"));
+    // Issue 19: correctly signed for another Client-Id: refused by default (INVALID_CLIENT,
+    // signed: the caller verified), nothing printed, a stderr line naming the switch.
+    let time = "2025-02-20T08:53:00Z";
+    let sig = message::sign_request(
+        &alipay_key(),
+        1,
+        "POST",
+        "/hooks/alipay",
+        "SOMEONE-ELSE",
+        time,
+        body.as_bytes(),
+    )
+    .unwrap();
+    let mut r = Request::post(
+        format!("http://127.0.0.1:{port}/hooks/alipay"),
+        body.as_bytes().to_vec(),
+    );
+    r.headers.insert("Signature", sig.as_str());
+    r.headers.insert("Client-Id", "SOMEONE-ELSE");
+    r.headers.insert("Request-Time", time);
+    let refused = UreqTransport::new().send(r).unwrap();
+    assert!(String::from_utf8_lossy(&refused.body).contains("INVALID_CLIENT"));
+    assert!(refused.headers.get("Signature").is_some());
+    let mut saw = false;
+    for _ in 0..3 {
+        let l = err_lines.next().unwrap().unwrap();
+        if l.contains("ALIPAYPLUS_FOREIGN_CLIENT_ID=report") {
+            saw = true;
+            break;
+        }
+    }
+    assert!(saw, "a stderr line for the foreign Client-Id");
+    assert_eq!(notify(&alipay_key()).status, 200);
+    let line = lines.next().unwrap().unwrap();
+    assert!(line.contains("ID-1"), "the foreign one printed nothing");
 }
 
 /// The listener holds against a client trickling one byte every half second (each read would

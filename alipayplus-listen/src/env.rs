@@ -1,14 +1,40 @@
 //! The examples' configuration from the environment, one definition for `cashier`,
 //! `autodebit` and `ops`, so the three read the same variables the same way.
 
-use alipayplus_client::client::{ClientConfig, Host};
+use alipayplus_client::client::{ClientConfig, Host, InboundClientId};
 use alipayplus_client::time::SystemClock;
 use alipayplus_sign::{PrivateKey, PublicKey, PublicKeys};
+
+/// The variable that switches the listening examples from refusing a verified inbound call
+/// signed for another `Client-Id` (the default: `refuse`) to accepting and reporting it
+/// (`report`).
+pub const FOREIGN_CLIENT_ID_VAR: &str = "ALIPAYPLUS_FOREIGN_CLIENT_ID";
+
+/// The examples' rule for a verified inbound call whose `Client-Id` is not ours, from
+/// [`FOREIGN_CLIENT_ID_VAR`]: unset or `refuse` → [`InboundClientId::Refuse`] (answered
+/// `INVALID_CLIENT`, signed; Alipay+ re-sends), `report` → [`InboundClientId::Report`]
+/// (accepted, the event carries `client_id_is_ours = false`). The examples refuse by default;
+/// the library's default stays [`InboundClientId::Report`] (see its docs for why).
+///
+/// # Errors
+/// A message naming the variable when it holds anything else.
+pub fn foreign_client_id_from_env() -> Result<InboundClientId, String> {
+    match std::env::var(FOREIGN_CLIENT_ID_VAR) {
+        Err(std::env::VarError::NotPresent) => Ok(InboundClientId::Refuse),
+        Ok(v) if v == "refuse" => Ok(InboundClientId::Refuse),
+        Ok(v) if v == "report" => Ok(InboundClientId::Report),
+        Ok(v) => Err(format!(
+            "{FOREIGN_CLIENT_ID_VAR}: {v:?} is neither \"refuse\" (the default) nor \"report\""
+        )),
+        Err(e) => Err(format!("{FOREIGN_CLIENT_ID_VAR}: {e}")),
+    }
+}
 
 /// The examples' configuration from the environment: `ALIPAYPLUS_BASE_URL`,
 /// `ALIPAYPLUS_CLIENT_ID`, `ALIPAYPLUS_PRIVATE_KEY` and `ALIPAYPLUS_PUBLIC_KEY` (key file paths),
 /// optionally `ALIPAYPLUS_KEY_VERSION` (default 1). A listening example needs no base URL (it
-/// only answers).
+/// only answers) and follows [`foreign_client_id_from_env`] (refuse a foreign `Client-Id`
+/// unless `ALIPAYPLUS_FOREIGN_CLIENT_ID=report`).
 ///
 /// # Errors
 /// A message naming the variable that is missing or wrong, fit to print before exiting.
@@ -41,6 +67,10 @@ pub fn config_from_env(listening: bool) -> Result<ClientConfig, String> {
         PublicKeys::single(1, public),
         SystemClock,
     )
-    .map_err(|e| e.to_string())?;
-    Ok(config.with_key_version(key_version))
+    .map_err(|e| e.to_string())?
+    .with_key_version(key_version);
+    if listening {
+        return Ok(config.with_inbound_client_id(foreign_client_id_from_env()?));
+    }
+    Ok(config)
 }

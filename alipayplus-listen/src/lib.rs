@@ -1,6 +1,8 @@
 //! A small blocking HTTP/1.1 listener for the examples that receive Alipay+'s inbound calls
 //! (`cashier listen`, `autodebit listen`, `ops listen`). Unpublished, path-only. It also
-//! holds [`config_from_env`], the configuration all three examples read from the environment.
+//! holds [`config_from_env`], the configuration all three examples read from the environment:
+//! listening, they refuse a verified call signed for another `Client-Id` unless
+//! `ALIPAYPLUS_FOREIGN_CLIENT_ID=report` ([`foreign_client_id_from_env`]).
 //!
 //! [`serve`] binds, accepts, reads one request per connection (`Connection: close`) into an
 //! [`alipayplus_client::transport::Request`] and writes the [`Response`] the handler returns.
@@ -33,7 +35,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 pub use alipayplus_client::transport::{Headers, Request, Response};
-pub use env::config_from_env;
+pub use env::{FOREIGN_CLIENT_ID_VAR, config_from_env, foreign_client_id_from_env};
 
 mod env;
 

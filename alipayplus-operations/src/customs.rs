@@ -9,28 +9,49 @@
 //!   [`declarable_amount_notified`]). Re-sending the same `customsDeclarationRequestId` is an
 //!   update that **replaces** its earlier amount, not an addition (customs.md §1 "declare or
 //!   update"). [`DeclarationLedger::check`] refuses a declaration that would exceed the
-//!   declarable amount before it is sent; [`DeclarationLedger::on_declare_outcome`] folds the
-//!   answer in.
+//!   declarable amount before it is sent, [`DeclarationLedger::record_send`] checks it and
+//!   stores the attempt before it leaves, [`DeclarationLedger::on_declare_outcome`] and
+//!   [`DeclarationLedger::on_inquiry_outcome`] fold the answers in.
 //!
-//! Money first: a declaration whose outcome is unknown (`U`, no verified answer) may have been
-//! accepted, so the ledger counts it (for an update, the larger of the old and new amounts)
-//! until an `S` or `F` settles it.
+//! Money first: every attempt without a verified answer about the declaration may stand, so
+//! the ledger keeps each such amount ([`Declared::unsettled`]) and counts the highest of them
+//! (and the confirmed one) until a verified answer about that declaration settles it:
+//!
+//! * `S` to an attempt confirms its amount;
+//! * `F` whose code speaks about the declaration
+//!   ([`CodeAbout::Subject`](alipayplus_types::CodeAbout), marked in `spec/api/customs.toml`:
+//!   `TOTAL_DECLARATION_AMOUNT_EXCEED`, `ORDER_NOT_EXIST`, `ORDER_STATUS_INVALID`) says that
+//!   attempt did not apply; any other `F` (`SYSTEM_ERROR`, `PARAM_ILLEGAL`,
+//!   `REPEAT_REQ_INCONSISTENT`, an unknown code) only says that request was refused and settles
+//!   nothing, like `U` or no verified answer;
+//! * an inquireDeclarationRequests answer: a record gives the amount that stands, a "not found"
+//!   says nothing stands. Either settles only the attempts that can no longer land, those sent
+//!   at least [`LedgerPolicy::in_flight`] + [`LedgerPolicy::late_landing_margin`] before the
+//!   inquiry was **sent** (the payment tracker's rule for `ORDER_NOT_EXIST`, judged by the send
+//!   time: a slow answer does not shorten the margin). `S` settles older attempts of other
+//!   amounts by the same rule.
 //!
 //! UNCERTAIN readings chosen here (customs.md): `isSplit=false` declares the whole payment as
 //! one order under its paymentRequestId, so it is the only declaration of that payment (split
 //! and whole declarations do not mix); two split declarations under different ids may not
 //! name the same `referenceOrderId` (update the first instead); `customs.region` must be `CN`
-//! (the official SDK always sends it); amounts are minor units (fen).
+//! (the official SDK always sends it); amounts are minor units (fen); attempts are processed in
+//! the order they arrive, so an attempt that can no longer land was replaced by whatever stands
+//! after it; a "not found" after an `S` is a contradiction and the confirmed amount keeps
+//! counting.
 
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
+use core::time::Duration;
 
 use alipayplus_client::client::Outcome;
 use alipayplus_client::error::RequestError;
+use alipayplus_client::tracker::TrackerPolicy;
 use alipayplus_types::validate::Path;
 use alipayplus_types::{
-    Amount, Currency, DeclareRequest, DeclareResponse, InquireDeclarationRequestsRequest,
-    InquiryPaymentResponse, NotifyPaymentRequest, Problem,
+    Amount, CodeAbout, Currency, DeclareRequest, DeclareResponse,
+    InquireDeclarationRequestsRequest, InquireDeclarationRequestsResponse, InquiryPaymentResponse,
+    NotifyPaymentRequest, Problem, ResultCode, Timestamp,
 };
 use serde::{Deserialize, Serialize};
 
@@ -125,6 +146,17 @@ fn cny(amount: Option<Amount>) -> Result<Amount, Error> {
     }
 }
 
+/// One attempt of a declaration that got no verified answer about the declaration: its amount
+/// may stand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attempt {
+    /// `declarationAmount`, in fen.
+    pub amount: u64,
+    /// When it was (last) sent.
+    pub sent_at: Timestamp,
+}
+
 /// One declaration of the payment, as the ledger counts it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -135,28 +167,86 @@ pub struct Declared {
     pub split: bool,
     /// `referenceOrderId` (split declarations).
     pub reference_order_id: Option<String>,
-    /// Amount Alipay+ confirmed (`S`), in fen.
+    /// Amount Alipay+ confirmed (`S`, or an inquiry record), in fen.
     pub confirmed: Option<u64>,
-    /// Amount of an attempt whose outcome is unknown, in fen.
-    pub unconfirmed: Option<u64>,
+    /// Attempts not settled yet, one per amount (the latest send of it): each may stand.
+    pub unsettled: Vec<Attempt>,
 }
 
 impl Declared {
-    /// What counts towards the total: the larger of the confirmed and unconfirmed amounts.
+    /// What counts towards the total: the highest of the confirmed and unsettled amounts.
     pub fn counted(&self) -> u64 {
-        self.confirmed
-            .unwrap_or(0)
-            .max(self.unconfirmed.unwrap_or(0))
+        self.unsettled
+            .iter()
+            .map(|a| a.amount)
+            .fold(self.confirmed.unwrap_or(0), u64::max)
+    }
+
+    /// Whether an attempt is unsettled (inquire it: [`DeclarationLedger::unsettled_ids`]).
+    pub fn is_unsettled(&self) -> bool {
+        !self.unsettled.is_empty()
+    }
+
+    fn add_attempt(&mut self, amount: u64, sent_at: Timestamp) {
+        match self.unsettled.iter_mut().find(|a| a.amount == amount) {
+            Some(a) => a.sent_at = a.sent_at.max(sent_at),
+            None => self.unsettled.push(Attempt { amount, sent_at }),
+        }
+    }
+
+    /// Settles the attempts that can no longer land after a call sent at `asked_at`.
+    fn settle_landed(&mut self, asked_at: Timestamp, window: Duration) {
+        self.unsettled.retain(|a| a.sent_at + window > asked_at);
+    }
+}
+
+/// How long a declare may still land after it was sent (defaults: the payment tracker's
+/// [`TrackerPolicy::pay_in_flight`] and [`TrackerPolicy::late_landing_margin`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct LedgerPolicy {
+    /// The longest a declare takes from being sent to being answered or abandoned: your
+    /// transport's whole-request timeout.
+    pub in_flight: Duration,
+    /// Beyond that, how long a declare still travelling (queued in a proxy, retried by a
+    /// gateway) may land.
+    pub late_landing_margin: Duration,
+}
+
+impl Default for LedgerPolicy {
+    fn default() -> Self {
+        let tracker = TrackerPolicy::cashier();
+        LedgerPolicy {
+            in_flight: tracker.pay_in_flight,
+            late_landing_margin: tracker.late_landing_margin,
+        }
+    }
+}
+
+impl LedgerPolicy {
+    /// The policy with these durations.
+    pub fn new(in_flight: Duration, late_landing_margin: Duration) -> Self {
+        LedgerPolicy {
+            in_flight,
+            late_landing_margin,
+        }
+    }
+
+    fn window(&self) -> Duration {
+        self.in_flight.saturating_add(self.late_landing_margin)
     }
 }
 
 /// The declarations of one payment against its `customsDeclarationAmount`
-/// (serde-storable).
+/// (serde-storable). Store it after [`DeclarationLedger::record_send`], before sending.
 ///
 /// ```
+/// use alipayplus_client::client::Outcome;
 /// use alipayplus_operations::customs::DeclarationLedger;
-/// use alipayplus_types::{Amount, Currency, DeclareRequest};
+/// use alipayplus_types::{Amount, Currency, DeclareRequest, DeclareResponse, Timestamp};
 ///
+/// # fn send(_: &DeclareRequest) -> Outcome<DeclareResponse> { unimplemented!() }
 /// let mut ledger = DeclarationLedger::new("PAY-1", Amount::new(Currency::CNY, 10_000)).unwrap();
 /// let body = r#"{"paymentRequestId":"PAY-1","customsDeclarationRequestId":"DCL-1",
 ///   "customs":{"customsCode":"HANGZHOU","region":"CN"},
@@ -164,6 +254,14 @@ impl Declared {
 ///   "declarationAmount":{"currency":"CNY","value":"6000"},"isSplit":"true","referenceOrderId":"O-1"}"#;
 /// let first: DeclareRequest = serde_json::from_str(body).unwrap();
 /// assert_eq!(ledger.check(&first).unwrap().minor(), 6000);
+/// let sent_at = Timestamp::from_unix_secs(1_750_000_000);
+/// ledger.record_send(&first, sent_at).unwrap();
+/// // store the ledger, then send; fold the answer in:
+/// # if false {
+/// let outcome = send(&first);
+/// ledger.on_declare_outcome(&first, sent_at, Timestamp::from_unix_secs(1_750_000_001), &outcome);
+/// # }
+/// assert_eq!(ledger.total().minor(), 6000, "counted until settled");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -171,10 +269,13 @@ pub struct DeclarationLedger {
     payment_request_id: String,
     limit: Amount,
     declarations: Vec<Declared>,
+    #[serde(default)]
+    policy: LedgerPolicy,
 }
 
 impl DeclarationLedger {
-    /// The ledger of `payment_request_id`, whose `customsDeclarationAmount` is `limit`.
+    /// The ledger of `payment_request_id`, whose `customsDeclarationAmount` is `limit`, with
+    /// the default [`LedgerPolicy`].
     ///
     /// # Errors
     /// [`Error::NoDeclarableAmount`] when `limit` is not in CNY.
@@ -183,7 +284,15 @@ impl DeclarationLedger {
             payment_request_id: payment_request_id.into(),
             limit: cny(Some(limit))?,
             declarations: Vec::new(),
+            policy: LedgerPolicy::default(),
         })
+    }
+
+    /// The ledger with another [`LedgerPolicy`] (use your transport's timeout as
+    /// [`LedgerPolicy::in_flight`]).
+    pub fn with_policy(mut self, policy: LedgerPolicy) -> Self {
+        self.policy = policy;
+        self
     }
 
     /// The payment.
@@ -196,9 +305,13 @@ impl DeclarationLedger {
         self.limit
     }
 
-    /// The declared total (unknown outcomes counted).
+    /// The declared total (every unsettled amount counted at its highest).
     pub fn total(&self) -> Amount {
-        let sum = self.declarations.iter().map(Declared::counted).sum();
+        let sum = self
+            .declarations
+            .iter()
+            .map(Declared::counted)
+            .fold(0u64, u64::saturating_add);
         Amount::new(Currency::CNY, sum)
     }
 
@@ -215,9 +328,20 @@ impl DeclarationLedger {
         &self.declarations
     }
 
+    /// The declarations with an unsettled attempt: inquire them
+    /// ([`inquire_declarations_request`], at most [`MAX_INQUIRY_IDS`] per call) and fold the
+    /// answer in with [`DeclarationLedger::on_inquiry_outcome`].
+    pub fn unsettled_ids(&self) -> Vec<&str> {
+        self.declarations
+            .iter()
+            .filter(|d| d.is_unsettled())
+            .map(|d| d.customs_declaration_request_id.as_str())
+            .collect()
+    }
+
     /// Checks `request` before it is sent (validation: [`declare_request`]) and returns the
     /// total it would make. The same `customsDeclarationRequestId` as an earlier declaration
-    /// is an update: its amount replaces the earlier one.
+    /// is an update: its amount replaces the earlier one (both count until it is settled).
     ///
     /// # Errors
     /// [`Error::Request`] (validation), [`Error::OtherPayment`], [`Error::SplitRule`],
@@ -231,11 +355,10 @@ impl DeclarationLedger {
             });
         }
         let id = &request.customs_declaration_request_id;
-        let others: Vec<&Declared> = self
+        let (same, others): (Vec<&Declared>, Vec<&Declared>) = self
             .declarations
             .iter()
-            .filter(|d| d.customs_declaration_request_id != *id)
-            .collect();
+            .partition(|d| d.customs_declaration_request_id == *id);
         let split = request.is_split.0;
         if !split && !others.is_empty() {
             return Err(Error::SplitRule(
@@ -257,9 +380,18 @@ impl DeclarationLedger {
                 "this referenceOrderId is declared under another customsDeclarationRequestId: update that one (same id) instead",
             ));
         }
-        let rest: u64 = others.iter().map(|d| d.counted()).sum();
+        let rest = others
+            .iter()
+            .map(|d| d.counted())
+            .fold(0u64, u64::saturating_add);
         let asked = request.declaration_amount;
-        let total = Amount::new(Currency::CNY, rest.saturating_add(asked.minor()));
+        // An update replaces the amount once it is settled; until then the earlier unsettled
+        // amounts of the same id may still stand instead.
+        let mine = same
+            .iter()
+            .flat_map(|d| d.unsettled.iter().map(|a| a.amount))
+            .fold(asked.minor(), u64::max);
+        let total = Amount::new(Currency::CNY, rest.saturating_add(mine));
         if total.minor() > self.limit.minor() {
             return Err(Error::DeclarationAboveLimit {
                 payment_request_id: self.payment_request_id.clone(),
@@ -271,49 +403,154 @@ impl DeclarationLedger {
         Ok(total)
     }
 
-    /// Folds the answer to `request` in: `S` confirms its amount (replacing an earlier one
-    /// under the same id), `F` leaves what was there before, an unknown outcome counts it
-    /// until settled (send the same request again, or inquire).
+    /// Checks `request` ([`DeclarationLedger::check`]) and records it as sent at `sent_at`:
+    /// from now on its amount counts until a verified answer settles it. Call it, store the
+    /// ledger, then send (a crash between the send and the answer then loses nothing).
+    ///
+    /// # Errors
+    /// As [`DeclarationLedger::check`]; nothing is recorded.
+    pub fn record_send(
+        &mut self,
+        request: &DeclareRequest,
+        sent_at: Timestamp,
+    ) -> Result<Amount, Error> {
+        let total = self.check(request)?;
+        self.entry(request)
+            .add_attempt(request.declaration_amount.minor(), sent_at);
+        Ok(total)
+    }
+
+    /// Folds the answer to `request` (sent at `sent_at`, answered at `answered_at`) in: `S`
+    /// confirms its amount (replacing an earlier one under the same id); `F` about the
+    /// declaration settles this attempt as not applied; anything else (`U`, no verified answer,
+    /// `F` about the request only) keeps its amount counted until settled (send the same
+    /// request again, or inquire).
     pub fn on_declare_outcome(
         &mut self,
         request: &DeclareRequest,
+        sent_at: Timestamp,
+        answered_at: Timestamp,
         outcome: &Outcome<DeclareResponse>,
     ) {
+        let _ = answered_at; // the send time decides; kept for the shape of every answer
         if request.payment_request_id != self.payment_request_id {
             return;
         }
-        let id = &request.customs_declaration_request_id;
         let amount = request.declaration_amount.minor();
-        let index = self
+        let about_declaration = match outcome {
+            Outcome::Failure(reply) => reply.body.result.result_code.about() == CodeAbout::Subject,
+            _ => false,
+        };
+        let window = self.policy.window();
+        match outcome {
+            Outcome::Success(_) => {
+                let entry = self.entry(request);
+                entry.confirmed = Some(amount);
+                entry.split = request.is_split.0;
+                entry.reference_order_id = request.reference_order_id.clone();
+                entry.unsettled.retain(|a| a.amount != amount);
+                entry.settle_landed(sent_at, window);
+            }
+            Outcome::Failure(_) if about_declaration => {
+                let id = &request.customs_declaration_request_id;
+                if let Some(entry) = self
+                    .declarations
+                    .iter_mut()
+                    .find(|d| d.customs_declaration_request_id == *id)
+                {
+                    entry
+                        .unsettled
+                        .retain(|a| a.amount != amount || a.sent_at > sent_at);
+                }
+            }
+            _ => self.entry(request).add_attempt(amount, sent_at),
+        }
+        self.forget_settled();
+    }
+
+    /// Folds an inquireDeclarationRequests answer in (the inquiry sent at `sent_at`, answered
+    /// at `answered_at`; only a verified `S` tells anything). A record of one of this payment's
+    /// declarations confirms the amount that stands; a record or a "not found" settles the
+    /// attempts sent at least [`LedgerPolicy::in_flight`] +
+    /// [`LedgerPolicy::late_landing_margin`] before the inquiry was sent. Ids this ledger does
+    /// not hold are ignored.
+    pub fn on_inquiry_outcome(
+        &mut self,
+        sent_at: Timestamp,
+        answered_at: Timestamp,
+        outcome: &Outcome<InquireDeclarationRequestsResponse>,
+    ) {
+        let _ = answered_at; // judged by the send time (see the module docs)
+        let Outcome::Success(reply) = outcome else {
+            return;
+        };
+        let window = self.policy.window();
+        for record in reply
+            .body
+            .declaration_records
+            .as_deref()
+            .unwrap_or_default()
+        {
+            let Some(id) = &record.customs_declaration_request_id else {
+                continue;
+            };
+            let Some(entry) = self.find_mut(id) else {
+                continue;
+            };
+            let amount = record
+                .declaration_amount
+                .filter(|a| a.currency == Currency::CNY)
+                .map(|a| a.minor());
+            if let Some(amount) = amount {
+                entry.confirmed = Some(amount);
+                entry.unsettled.retain(|a| a.amount != amount);
+            }
+            entry.settle_landed(sent_at, window);
+        }
+        for id in reply
+            .body
+            .declaration_requests_not_found
+            .as_deref()
+            .unwrap_or_default()
+        {
+            if let Some(entry) = self.find_mut(id) {
+                entry.settle_landed(sent_at, window);
+            }
+        }
+        self.forget_settled();
+    }
+
+    fn find_mut(&mut self, id: &str) -> Option<&mut Declared> {
+        self.declarations
+            .iter_mut()
+            .find(|d| d.customs_declaration_request_id == id)
+    }
+
+    /// The entry of `request`'s id, created if absent.
+    fn entry(&mut self, request: &DeclareRequest) -> &mut Declared {
+        let id = &request.customs_declaration_request_id;
+        let index = match self
             .declarations
             .iter()
-            .position(|d| d.customs_declaration_request_id == *id);
-        let entry = match index {
-            Some(i) => self.declarations.get_mut(i),
-            None if outcome.is_failure() => return,
+            .position(|d| d.customs_declaration_request_id == *id)
+        {
+            Some(i) => i,
             None => {
                 self.declarations.push(Declared {
                     customs_declaration_request_id: id.clone(),
                     split: request.is_split.0,
                     reference_order_id: request.reference_order_id.clone(),
                     confirmed: None,
-                    unconfirmed: None,
+                    unsettled: Vec::new(),
                 });
-                self.declarations.last_mut()
+                self.declarations.len() - 1
             }
         };
-        let Some(entry) = entry else { return };
-        match outcome {
-            Outcome::Success(_) => {
-                entry.confirmed = Some(amount);
-                entry.unconfirmed = None;
-                entry.split = request.is_split.0;
-                entry.reference_order_id = request.reference_order_id.clone();
-            }
-            Outcome::Failure(_) => entry.unconfirmed = None,
-            _ => entry.unconfirmed = Some(amount),
-        }
+        &mut self.declarations[index]
+    }
+
+    fn forget_settled(&mut self) {
         self.declarations
-            .retain(|d| d.confirmed.is_some() || d.unconfirmed.is_some());
+            .retain(|d| d.confirmed.is_some() || d.is_unsettled());
     }
 }

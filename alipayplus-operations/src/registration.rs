@@ -10,6 +10,10 @@
 //!   follow-up ignores what it already knows.
 //! * [`RegistrationFollowUp`] is the sans-IO follow-up (serde-storable, like the payment
 //!   tracker): it says what to do next ([`Step`]) and takes the outcomes and notifications.
+//!   Before each send of the registration, [`RegistrationFollowUp::record_send`] marks it sent
+//!   (store the follow-up, then send): answers alone cannot tell a crash between the send and
+//!   the answer, and nothing finishes a follow-up that was never marked sent
+//!   ([`Update::NotSent`]).
 //!
 //! Rules it follows (registration.md §1 workflow, §2 business rules):
 //!
@@ -32,8 +36,18 @@
 //! final answer is a stale snapshot and is ignored, while a final answer that changes (approved
 //! then rejected) is kept and reported as [`Update::Reversed`]; "already processed" (the update
 //! rule) means the previous request got `F` or its collective status is final; a notification
-//! belongs to a follow-up by its `registrationRequestId` when it carries one, else by merchant
-//! (and store); `merchantDisplayName` is required when an online product is registered.
+//! belongs to a follow-up by its `registrationRequestId` when it carries one, else only when it
+//! names the same merchant **and** the same store as the request (a notification for a store
+//! never matches a registration without one, nor the reverse); `merchantDisplayName` is
+//! required when an online product is registered.
+//!
+//! A final state never goes back: once the registration is `COMPLETED` or `CANCELLED`, a later
+//! report whose collective status says otherwise (`IN_REVIEW` or any status this version does
+//! not know, the other final state) is not merged; it is returned as [`Update::Contradicted`]
+//! for the caller to look at (e.g. ask Alipay+), and the follow-up stays finished. A `PENDING`
+//! report then is read as an older snapshot delivered late (Alipay+ re-sends until
+//! acknowledged, in no promised order): its collective status is ignored, its wallets' final
+//! answers are merged as always. After a refusal (`F`), any status is a contradiction.
 
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -273,6 +287,12 @@ pub struct RegistrationNotification {
     pub key_version: u32,
     /// The request's `Client-Id`.
     pub client_id: String,
+    /// Whether [`client_id`](Self::client_id) is our client id
+    /// ([`Accepted::client_id_is_ours`](alipayplus_client::inbound::Accepted::client_id_is_ours)):
+    /// `false` only when the configuration reports a foreign Client-Id instead of refusing it
+    /// ([`InboundClientId`](alipayplus_client::client::InboundClientId)); log it, and decide
+    /// before acting.
+    pub client_id_is_ours: bool,
 }
 
 /// Verifies and parses a notifyRegistrationStatus received at any URL. Every verified
@@ -294,6 +314,7 @@ pub fn handle_notify_registration_status(
         answer: accepted.answer,
         key_version: accepted.key_version,
         client_id: accepted.client_id,
+        client_id_is_ours: accepted.client_id_is_ours,
     })
 }
 
@@ -377,6 +398,15 @@ pub enum Update {
     },
     /// The notification is about another registration.
     NotThisRegistration,
+    /// Nothing was marked sent ([`RegistrationFollowUp::record_send`]): the input is ignored
+    /// (a report cannot be about a registration this follow-up never sent).
+    NotSent,
+    /// The registration is final and this report says otherwise: it is not merged (a final
+    /// state never goes back). Check with Alipay+ before acting on it.
+    Contradicted {
+        /// The collective status reported (`None`: the report carried none).
+        reported: Option<RegistrationStatus>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -526,17 +556,36 @@ impl RegistrationFollowUp {
         }
     }
 
-    /// The answer to the registration call (sent at about `now`).
-    pub fn on_registration_outcome(
-        &mut self,
-        now: Timestamp,
-        outcome: &Outcome<RegistrationResponse>,
-    ) -> Update {
+    /// Marks the registration sent at `now`: call it when [`Step::Register`] is due, store the
+    /// follow-up, then send [`RegistrationFollowUp::request`]. Until the first mark, no answer,
+    /// inquiry or notification changes the follow-up ([`Update::NotSent`]). Returns
+    /// [`Update::Unchanged`] when no send is due (accepted or final).
+    pub fn record_send(&mut self, now: Timestamp) -> Update {
         if !matches!(self.phase, Phase::Sending) {
             return Update::Unchanged;
         }
         self.attempts += 1;
         self.first_sent_at.get_or_insert(now);
+        Update::Changed
+    }
+
+    /// Whether the registration was marked sent ([`RegistrationFollowUp::record_send`]).
+    pub fn is_sent(&self) -> bool {
+        self.first_sent_at.is_some()
+    }
+
+    /// The answer to the registration call (marked sent before, answered at about `now`).
+    pub fn on_registration_outcome(
+        &mut self,
+        now: Timestamp,
+        outcome: &Outcome<RegistrationResponse>,
+    ) -> Update {
+        if !self.is_sent() {
+            return Update::NotSent;
+        }
+        if !matches!(self.phase, Phase::Sending) {
+            return Update::Unchanged;
+        }
         match outcome {
             Outcome::Success(_) => {
                 self.phase = Phase::Accepted;
@@ -566,13 +615,15 @@ impl RegistrationFollowUp {
         now: Timestamp,
         outcome: &Outcome<InquiryRegistrationStatusResponse>,
     ) -> Update {
-        if let Phase::Done(_) = self.phase {
-            return Update::Unchanged;
+        if !self.is_sent() {
+            return Update::NotSent;
         }
         match outcome {
             Outcome::Success(reply) => {
-                self.inquiries += 1;
-                self.failed_inquiries = 0;
+                if !matches!(self.phase, Phase::Done(_)) {
+                    self.inquiries += 1;
+                    self.failed_inquiries = 0;
+                }
                 let b = &reply.body;
                 let overall = b
                     .registration_result
@@ -583,10 +634,9 @@ impl RegistrationFollowUp {
                         .as_deref()
                         .unwrap_or_default(),
                 );
-                let update = self.merge(overall, psps);
-                self.after_news(now);
-                update
+                self.report(now, overall, psps)
             }
+            _ if matches!(self.phase, Phase::Done(_)) => Update::Unchanged,
             _ => {
                 self.failed_inquiries += 1;
                 let wait = self
@@ -599,28 +649,70 @@ impl RegistrationFollowUp {
     }
 
     /// Whether `event` is about this registration: by `registrationRequestId` when the
-    /// notification carries one, else by merchant (and store).
+    /// notification carries one, else only when it names the same merchant and the same store
+    /// as the request (both without a store, or both the same store).
     pub fn concerns(&self, event: &RegistrationEvent) -> bool {
         match &event.registration_request_id {
             Some(id) => *id == self.request.registration_request_id,
             None => {
+                let store = self
+                    .request
+                    .store_info
+                    .as_ref()
+                    .map(|s| s.reference_store_id.as_str());
                 event.key.reference_merchant_id == self.key.reference_merchant_id
-                    && (self.key.reference_store_id.is_none()
-                        || event.key.reference_store_id == self.key.reference_store_id)
+                    && event.key.reference_store_id.as_deref() == store
             }
         }
     }
 
     /// A verified notification (see [`handle_notify_registration_status`]). Re-deliveries
-    /// change nothing ([`Update::Unchanged`]).
+    /// change nothing ([`Update::Unchanged`]); one before the registration was marked sent is
+    /// ignored ([`Update::NotSent`]); one contradicting a final state is not merged
+    /// ([`Update::Contradicted`]).
     pub fn on_notification(&mut self, now: Timestamp, event: &RegistrationEvent) -> Update {
         if !self.concerns(event) {
             return Update::NotThisRegistration;
         }
-        if let Phase::Done(Final::Refused { .. }) = self.phase {
-            return Update::Unchanged;
+        if !self.is_sent() {
+            return Update::NotSent;
         }
-        let update = self.merge(event.overall.clone(), event.psp_statuses.clone());
+        self.report(now, event.overall.clone(), event.psp_statuses.clone())
+    }
+
+    /// A report (notification or inquiry answer) about this sent registration.
+    fn report(
+        &mut self,
+        now: Timestamp,
+        overall: Option<RegistrationStatus>,
+        psps: Vec<PspStatus>,
+    ) -> Update {
+        match &self.phase {
+            Phase::Done(Final::Refused { .. }) => {
+                // Alipay+ refused this request: no status can be about it.
+                return match overall {
+                    None if psps.is_empty() => Update::Unchanged,
+                    reported => Update::Contradicted { reported },
+                };
+            }
+            Phase::Done(done) => {
+                // The same final state, or an older PENDING snapshot delivered late (re-sends
+                // come out of order): the collective status stays, the wallets' answers are
+                // merged. Anything else says the final state went back: surfaced, not merged.
+                let agrees = matches!(
+                    (&overall, done),
+                    (None | Some(RegistrationStatus::Pending), _)
+                        | (Some(RegistrationStatus::Completed), Final::Completed)
+                        | (Some(RegistrationStatus::Cancelled), Final::Cancelled)
+                );
+                if !agrees {
+                    return Update::Contradicted { reported: overall };
+                }
+                return self.merge(None, psps);
+            }
+            _ => {}
+        }
+        let update = self.merge(overall, psps);
         self.after_news(now);
         update
     }
@@ -673,7 +765,8 @@ impl RegistrationFollowUp {
             .min(self.policy.max_retry_delay)
     }
 
-    /// News about the registration: it was accepted; final when the collective status is.
+    /// News about the registration (marked sent before): it was accepted; final when the
+    /// collective status is.
     fn after_news(&mut self, now: Timestamp) {
         let done = match self.overall {
             Some(RegistrationStatus::Completed) => Some(Final::Completed),
@@ -683,9 +776,6 @@ impl RegistrationFollowUp {
         match done {
             Some(f) => self.phase = Phase::Done(f),
             None => {
-                if matches!(self.phase, Phase::Sending) {
-                    self.first_sent_at.get_or_insert(now);
-                }
                 self.phase = Phase::Accepted;
                 self.next_at = now + self.policy.inquiry_interval;
             }
@@ -694,13 +784,8 @@ impl RegistrationFollowUp {
 
     fn merge(&mut self, overall: Option<RegistrationStatus>, psps: Vec<PspStatus>) -> Update {
         let mut update = Update::Unchanged;
-        let overall_final = matches!(
-            self.overall,
-            Some(RegistrationStatus::Completed | RegistrationStatus::Cancelled)
-        );
         if let Some(o) = overall
             && self.overall.as_ref() != Some(&o)
-            && !(overall_final && o == RegistrationStatus::Pending)
         {
             self.overall = Some(o);
             update = Update::Changed;

@@ -131,12 +131,14 @@ fn request(path: &str, body: Vec<u8>) -> Request {
 fn follow_up() -> RegistrationFollowUp {
     let request: RegistrationRequest =
         serde_json::from_str(include_str!("data/registration-request.json")).unwrap();
-    RegistrationFollowUp::new(
+    let mut follow = RegistrationFollowUp::new(
         &request,
         Timestamp::from_unix_secs(0),
         RegistrationPolicy::default(),
     )
-    .unwrap()
+    .unwrap();
+    follow.record_send(Timestamp::from_unix_secs(0));
+    follow
 }
 
 #[test]

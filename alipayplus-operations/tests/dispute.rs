@@ -359,3 +359,53 @@ fn response_retrieval_shape_and_evidence_rules() {
             .contains("is an escalation")
     );
 }
+
+/// Issue 19: every operations event carries whether the Client-Id is ours: reported by the
+/// library's default, refused (signed INVALID_CLIENT) with `InboundClientId::Refuse`.
+#[test]
+fn every_inbound_event_carries_the_client_id_flag() {
+    use alipayplus_client::client::InboundClientId;
+    use alipayplus_operations::registration::handle_notify_registration_status;
+    let retrieval = json!({"disputeRequestId": "DSP-F", "paymentRequestId": "PAY-F",
+        "disputeOccurTime": "2025-06-03T10:00:00+08:00"});
+    let escalation = json!({"disputeRequestId": "DSP-F", "paymentRequestId": "PAY-F",
+        "escalationAmount": {"currency": "SGD", "value": "1000"}});
+    let registration = json!({"referenceMerchantId": "M1",
+        "registrationResult": {"registrationStatus": "PENDING"}});
+    let report = config();
+    let refuse = config().with_inbound_client_id(InboundClientId::Refuse);
+    for (config, ours) in [(&report, true), (&refuse, true), (&report, false)] {
+        let call = |path: &str, body: &Value| {
+            if ours {
+                inbound(path, body)
+            } else {
+                inbound_foreign(path, body)
+            }
+        };
+        let d =
+            handle_initiate_retrieval(config, &call("/r/initiateRetrieval", &retrieval)).unwrap();
+        assert_eq!(d.client_id_is_ours, ours);
+        let d = handle_initiate_escalation(config, &call("/r/initiateEscalation", &escalation))
+            .unwrap();
+        assert_eq!(d.client_id_is_ours, ours);
+        let n =
+            handle_notify_registration_status(config, &call("/r/notify", &registration)).unwrap();
+        assert_eq!(n.client_id_is_ours, ours);
+    }
+    let refused = handle_initiate_retrieval(
+        &refuse,
+        &inbound_foreign("/r/initiateRetrieval", &retrieval),
+    )
+    .unwrap_err();
+    assert_eq!(
+        verify_answer("/r/initiateRetrieval", &refused.answer)["result"]["resultCode"],
+        "INVALID_CLIENT"
+    );
+    let refused =
+        handle_notify_registration_status(&refuse, &inbound_foreign("/r/notify", &registration))
+            .unwrap_err();
+    assert_eq!(
+        verify_answer("/r/notify", &refused.answer)["result"]["resultCode"],
+        "INVALID_CLIENT"
+    );
+}

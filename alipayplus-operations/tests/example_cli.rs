@@ -96,8 +96,18 @@ struct Listening {
 
 impl Listening {
     fn start(base: &str) -> Self {
+        Self::start_with(base, None)
+    }
+
+    /// With `ALIPAYPLUS_FOREIGN_CLIENT_ID` set to `foreign` (unset: `None`).
+    fn start_with(base: &str, foreign: Option<&str>) -> Self {
         let port = free_port();
-        let mut child = command(base)
+        let mut cmd = command(base);
+        match foreign {
+            Some(v) => cmd.env("ALIPAYPLUS_FOREIGN_CLIENT_ID", v),
+            None => cmd.env_remove("ALIPAYPLUS_FOREIGN_CLIENT_ID"),
+        };
+        let mut child = cmd
             .args(["listen", "--port", &port.to_string()])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -296,6 +306,7 @@ fn register_status_and_the_notification_through_listen() {
     let line = listening.line();
     assert_eq!(line["api"], "notifyRegistrationStatus");
     assert_eq!(line["event"]["key"]["reference_merchant_id"], "M-CLI-1");
+    assert_eq!(line["clientIdIsOurs"], true);
     assert!(sim.wait_notifications_idle(Duration::from_secs(5)));
     assert!(
         sim.notifications().iter().all(|n| n.acknowledged),
@@ -564,4 +575,76 @@ fn declare_and_inquire_declarations() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+/// A retrieval correctly signed by Alipay+'s key for another Client-Id, posted raw.
+fn foreign_retrieval(port: u16) -> (String, String) {
+    let body = json!({"disputeRequestId": "DSP-FOREIGN", "paymentRequestId": "PAY-F",
+        "disputeOccurTime": "2025-06-03T10:00:00+08:00"})
+    .to_string();
+    let path = "/acqp/initiateRetrieval";
+    let time = "2025-06-03T10:00:00+08:00";
+    let key = keys::sim_private_key().unwrap();
+    let signature = alipayplus_sign::message::sign_request(
+        &key,
+        1,
+        "POST",
+        path,
+        "SOMEONE-ELSE",
+        time,
+        body.as_bytes(),
+    )
+    .unwrap();
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nClient-Id: SOMEONE-ELSE\r\nRequest-Time: {time}\r\nSignature: {}\r\nContent-Length: {}\r\n\r\n{body}",
+        signature.as_str(),
+        body.len()
+    )
+    .unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    (reply, body)
+}
+
+/// Issue 19: `ops listen` refuses a verified call signed for another Client-Id by default
+/// (signed INVALID_CLIENT, a stderr line naming the switch); with
+/// `ALIPAYPLUS_FOREIGN_CLIENT_ID=report` it accepts it and its line keeps the flag.
+#[test]
+fn listen_refuses_a_foreign_client_id_unless_told_to_report_it() {
+    let listening = Listening::start("http://127.0.0.1:9");
+    let (reply, _) = foreign_retrieval(listening.port);
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    assert!(reply.contains("INVALID_CLIENT"), "{reply}");
+    assert!(
+        reply.contains("Signature: "),
+        "the caller verified: signed {reply}"
+    );
+    let line = listening.error_line();
+    assert!(
+        line.contains("refused POST /acqp/initiateRetrieval"),
+        "{line}"
+    );
+    assert!(
+        line.contains("ALIPAYPLUS_FOREIGN_CLIENT_ID=report"),
+        "{line}"
+    );
+
+    let reporting = Listening::start_with("http://127.0.0.1:9", Some("report"));
+    let (reply, _) = foreign_retrieval(reporting.port);
+    assert!(reply.contains("\"resultStatus\":\"S\""), "{reply}");
+    let line = reporting.line();
+    assert_eq!(line["api"], "initiateRetrieval");
+    assert_eq!(line["clientIdIsOurs"], false);
+    assert!(reporting.error_line().contains("not ours"));
+
+    // Anything else in the variable is a configuration error (exit 64), not a silent default.
+    let out = command("http://127.0.0.1:9")
+        .env("ALIPAYPLUS_FOREIGN_CLIENT_ID", "maybe")
+        .args(["listen", "--port", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(64), "{}", stderr(&out));
+    assert!(stderr(&out).contains("ALIPAYPLUS_FOREIGN_CLIENT_ID"));
 }

@@ -224,6 +224,7 @@ fn accepted_follow_up() -> RegistrationFollowUp {
     let ok = outcome::<RegistrationRequest>(
         r#"{"result":{"resultCode":"SUCCESS","resultStatus":"S","resultMessage":"success"}}"#,
     );
+    assert_eq!(follow.record_send(t(1)), Update::Changed);
     assert_eq!(follow.on_registration_outcome(t(1), &ok), Update::Changed);
     follow
 }
@@ -235,9 +236,11 @@ fn unknown_is_resent_with_the_same_id_and_s_is_accepted_not_approved() {
     let u = outcome::<RegistrationRequest>(
         r#"{"result":{"resultCode":"UNKNOWN_EXCEPTION","resultStatus":"U"}}"#,
     );
+    follow.record_send(t(0));
     follow.on_registration_outcome(t(0), &u);
     assert_eq!(follow.next_step(t(1)), Step::WaitUntil(t(10)));
     assert_eq!(follow.next_step(t(10)), Step::Register);
+    follow.record_send(t(10));
     follow.on_registration_outcome(t(10), &lost::<RegistrationRequest>());
     assert_eq!(
         follow.next_step(t(11)),
@@ -252,6 +255,7 @@ fn unknown_is_resent_with_the_same_id_and_s_is_accepted_not_approved() {
 
     let ok =
         outcome::<RegistrationRequest>(r#"{"result":{"resultCode":"SUCCESS","resultStatus":"S"}}"#);
+    follow.record_send(t(30));
     follow.on_registration_outcome(t(30), &ok);
     assert!(follow.is_accepted());
     assert_eq!(follow.attempts(), 3);
@@ -278,6 +282,7 @@ fn f_is_final_and_says_when_an_earlier_attempt_was_unknown() {
     let f = outcome::<RegistrationRequest>(
         r#"{"result":{"resultCode":"PARAM_ILLEGAL","resultStatus":"F"}}"#,
     );
+    follow.record_send(t(0));
     follow.on_registration_outcome(t(0), &f);
     assert_eq!(
         follow.next_step(t(1)),
@@ -287,7 +292,9 @@ fn f_is_final_and_says_when_an_earlier_attempt_was_unknown() {
         })
     );
     let mut follow = RegistrationFollowUp::new(&example(), t(0), policy()).unwrap();
+    follow.record_send(t(0));
     follow.on_registration_outcome(t(0), &lost::<RegistrationRequest>());
+    follow.record_send(t(10));
     follow.on_registration_outcome(t(10), &f);
     assert!(matches!(
         follow.final_state(),
@@ -364,6 +371,7 @@ fn several_notifications_merge_per_wallet_and_the_inquiry_completes() {
 #[test]
 fn a_failed_inquiry_is_retried_sooner_and_an_inquiry_can_prove_acceptance() {
     let mut follow = RegistrationFollowUp::new(&example(), t(0), policy()).unwrap();
+    follow.record_send(t(0));
     follow.on_registration_outcome(t(0), &lost::<RegistrationRequest>());
     // The registration answer was lost, but an inquiry shows the registration exists.
     let pending = outcome::<InquiryRegistrationStatusRequest>(
@@ -450,4 +458,168 @@ fn in_store_registrations_are_keyed_by_merchant_and_store() {
         follow.update_request(&other_store, t(0)),
         Err(Error::NotAnUpdate { .. })
     ));
+}
+
+/// Issue 19: a notification for a store does not match a registration without one (nor the
+/// reverse), and one for the same merchant without a request id matches only the same store.
+#[test]
+fn a_notification_matches_only_the_same_merchant_and_store() {
+    let config = config();
+    let mut follow = accepted_follow_up(); // online products, no store
+    let for_store = json!({
+        "referenceMerchantId": "M202400001",
+        "referenceStoreId": "S1",
+        "registrationResult": {"registrationStatus": "COMPLETED"}
+    });
+    let n = handle_notify_registration_status(&config, &inbound(NOTIFY, &for_store)).unwrap();
+    assert!(!follow.concerns(&n.event));
+    assert_eq!(
+        follow.on_notification(t(5), &n.event),
+        Update::NotThisRegistration
+    );
+    assert!(follow.final_state().is_none());
+
+    let mut r = example();
+    r.product_codes = vec![ProductCode::InStorePayment];
+    r.store_info = Some(StoreRegistrationInfo::new("S1".into()));
+    let mut in_store = RegistrationFollowUp::new(&r, t(0), policy()).unwrap();
+    in_store.record_send(t(0));
+    let merchant_only = json!({
+        "referenceMerchantId": "M202400001",
+        "registrationResult": {"registrationStatus": "COMPLETED"}
+    });
+    let n = handle_notify_registration_status(&config, &inbound(NOTIFY, &merchant_only)).unwrap();
+    assert_eq!(
+        in_store.on_notification(t(5), &n.event),
+        Update::NotThisRegistration
+    );
+    let other_store = json!({
+        "referenceMerchantId": "M202400001",
+        "referenceStoreId": "S2",
+        "registrationResult": {"registrationStatus": "COMPLETED"}
+    });
+    let n = handle_notify_registration_status(&config, &inbound(NOTIFY, &other_store)).unwrap();
+    assert_eq!(
+        in_store.on_notification(t(5), &n.event),
+        Update::NotThisRegistration
+    );
+    let n = handle_notify_registration_status(&config, &inbound(NOTIFY, &for_store)).unwrap();
+    assert_eq!(in_store.on_notification(t(5), &n.event), Update::Changed);
+    assert_eq!(in_store.final_state(), Some(&Final::Completed));
+}
+
+/// Issue 19: a follow-up that was never marked sent is not finished by a notification, an
+/// inquiry or an answer (before: attempts 0, Completed).
+#[test]
+fn nothing_finishes_a_follow_up_before_it_is_marked_sent() {
+    let config = config();
+    let mut follow = RegistrationFollowUp::new(&example(), t(0), policy()).unwrap();
+    let completed = notification(json!([]), "COMPLETED");
+    let n = handle_notify_registration_status(&config, &inbound(NOTIFY, &completed)).unwrap();
+    assert_eq!(follow.on_notification(t(1), &n.event), Update::NotSent);
+    let inquiry = outcome::<InquiryRegistrationStatusRequest>(&data(
+        "registration-inquiryRegistrationStatus-response.json",
+    ));
+    assert_eq!(follow.on_inquiry_outcome(t(1), &inquiry), Update::NotSent);
+    let ok =
+        outcome::<RegistrationRequest>(r#"{"result":{"resultCode":"SUCCESS","resultStatus":"S"}}"#);
+    assert_eq!(follow.on_registration_outcome(t(1), &ok), Update::NotSent);
+    assert!(follow.final_state().is_none());
+    assert!(!follow.is_sent());
+    assert_eq!(follow.attempts(), 0);
+    assert_eq!(follow.next_step(t(1)), Step::Register);
+
+    // Marked sent (and stored) before the send: a crash between the send and the answer
+    // leaves a follow-up that knows it may have been registered.
+    assert_eq!(follow.record_send(t(2)), Update::Changed);
+    let stored: RegistrationFollowUp =
+        serde_json::from_str(&serde_json::to_string(&follow).unwrap()).unwrap();
+    let mut follow = stored;
+    assert!(follow.is_sent());
+    assert_eq!(follow.attempts(), 1);
+    assert_eq!(follow.on_notification(t(3), &n.event), Update::Changed);
+    assert_eq!(follow.final_state(), Some(&Final::Completed));
+    assert_eq!(
+        follow.record_send(t(4)),
+        Update::Unchanged,
+        "nothing to send"
+    );
+}
+
+/// Issue 19: COMPLETED from an inquiry, then a notification with IN_REVIEW or an unknown status:
+/// the registration stays final, the contradiction is surfaced, inquiries do not resume.
+#[test]
+fn a_final_state_never_goes_back() {
+    let config = config();
+    let mut follow = accepted_follow_up();
+    let completed = outcome::<InquiryRegistrationStatusRequest>(&data(
+        "registration-inquiryRegistrationStatus-response.json",
+    ));
+    assert_eq!(
+        follow.on_inquiry_outcome(t(10), &completed),
+        Update::Changed
+    );
+    assert_eq!(follow.final_state(), Some(&Final::Completed));
+    let before = follow.clone();
+    for status in ["IN_REVIEW", "SOMETHING_NEW", "CANCELLED"] {
+        let body = notification(
+            json!([{"pspName": "ALIPAY_CN", "productCodes": ["AGREEMENT_PAYMENT"],
+                    "registrationResult": {"registrationStatus": "PENDING"}}]),
+            status,
+        );
+        let n = handle_notify_registration_status(&config, &inbound(NOTIFY, &body)).unwrap();
+        assert_eq!(
+            follow.on_notification(t(20), &n.event),
+            Update::Contradicted {
+                reported: Some(RegistrationStatus::from(status))
+            },
+            "{status}"
+        );
+        assert_eq!(follow, before, "{status} was merged");
+        assert_eq!(
+            follow.next_step(t(100_000)),
+            Step::Finished(Final::Completed)
+        );
+    }
+    // A PENDING snapshot delivered late (re-sends are out of order): the state stays final,
+    // a wallet's final answer it carries is merged.
+    let late = notification(
+        json!([{"pspName": "LATE_WALLET", "productCodes": ["AGREEMENT_PAYMENT"],
+                "registrationResult": {"registrationStatus": "APPROVED"}}]),
+        "PENDING",
+    );
+    let n = handle_notify_registration_status(&config, &inbound(NOTIFY, &late)).unwrap();
+    assert_eq!(follow.on_notification(t(25), &n.event), Update::Changed);
+    assert_eq!(follow.final_state(), Some(&Final::Completed));
+    assert_eq!(follow.overall(), Some(&RegistrationStatus::Completed));
+    assert!(follow.is_approved_by("LATE_WALLET", &ProductCode::AgreementPayment));
+    let before = follow.clone();
+    let in_review = outcome::<InquiryRegistrationStatusRequest>(
+        r#"{"result":{"resultCode":"SUCCESS","resultStatus":"S"},"registrationResult":{"registrationStatus":"IN_REVIEW"}}"#,
+    );
+    assert!(matches!(
+        follow.on_inquiry_outcome(t(30), &in_review),
+        Update::Contradicted { .. }
+    ));
+    assert_eq!(follow, before);
+
+    // A refused registration: a later status about it is surfaced, not merged.
+    let mut refused = RegistrationFollowUp::new(&example(), t(0), policy()).unwrap();
+    refused.record_send(t(0));
+    let f = outcome::<RegistrationRequest>(
+        r#"{"result":{"resultCode":"PARAM_ILLEGAL","resultStatus":"F"}}"#,
+    );
+    refused.on_registration_outcome(t(1), &f);
+    let n = handle_notify_registration_status(
+        &config,
+        &inbound(NOTIFY, &notification(json!([]), "COMPLETED")),
+    )
+    .unwrap();
+    assert_eq!(
+        refused.on_notification(t(2), &n.event),
+        Update::Contradicted {
+            reported: Some(RegistrationStatus::Completed)
+        }
+    );
+    assert!(matches!(refused.final_state(), Some(Final::Refused { .. })));
 }

@@ -203,6 +203,7 @@ fn registration_pending_then_each_wallet_notifies_and_the_update_rule_holds() {
         RegistrationFollowUp::new(&request, SystemClock.now(), RegistrationPolicy::default())
             .unwrap();
     assert_eq!(follow.next_step(SystemClock.now()), Step::Register);
+    follow.record_send(SystemClock.now());
     let outcome = client.call(follow.request()).unwrap();
     assert!(outcome.is_success());
     follow.on_registration_outcome(SystemClock.now(), &outcome);
@@ -443,10 +444,11 @@ fn a_cny_payment_is_declared_in_two_parts_updated_and_inquired() {
     let mut ledger = DeclarationLedger::new("PAY-CN-1", limit).unwrap();
     for (id, order, value) in [("DCL-1", "ORD-1", 6000), ("DCL-2", "ORD-2", 4000)] {
         let request = declaration(id, "PAY-CN-1", order, value);
-        ledger.check(&request).unwrap();
+        let sent_at = SystemClock.now();
+        ledger.record_send(&request, sent_at).unwrap();
         let outcome = client.call(&declare_request(&request).unwrap()).unwrap();
         assert!(outcome.is_success(), "{:?}", outcome.code());
-        ledger.on_declare_outcome(&request, &outcome);
+        ledger.on_declare_outcome(&request, sent_at, SystemClock.now(), &outcome);
     }
     assert_eq!(ledger.remaining().minor(), 0);
     // One more fen: the SDK refuses; sent anyway, the simulator refuses too.
@@ -458,9 +460,10 @@ fn a_cny_payment_is_declared_in_two_parts_updated_and_inquired() {
     );
     // An update replaces: DCL-1 lowered to 5000, then DCL-3 fits 1000.
     let lower = declaration("DCL-1", "PAY-CN-1", "ORD-1", 5000);
-    ledger.check(&lower).unwrap();
+    let sent_at = SystemClock.now();
+    ledger.record_send(&lower, sent_at).unwrap();
     let outcome = client.call(&lower).unwrap();
-    ledger.on_declare_outcome(&lower, &outcome);
+    ledger.on_declare_outcome(&lower, sent_at, SystemClock.now(), &outcome);
     let third = declaration("DCL-3", "PAY-CN-1", "ORD-3", 1000);
     assert_eq!(ledger.check(&third).unwrap().minor(), 10_000);
     assert!(client.call(&third).unwrap().is_success());

@@ -310,6 +310,7 @@ pub fn auth_notify(data: &[u8]) {
     match handle_auth_notify(&input.config(), &request) {
         Ok(n) => {
             assert_echoed(&n.client_id, &request);
+            assert_eq!(n.client_id_is_ours, n.client_id == CLIENT_ID);
             check_answer(&n.answer, &n.client_id, true);
             assert_eq!(n.answer.body, ACK_SUCCESS.as_bytes());
             round_trip(&n.body);
@@ -353,6 +354,10 @@ pub fn consult_unbinding(data: &[u8]) {
     match handle_consult_unbinding(&config, &request) {
         Ok(consultation) => {
             assert_echoed(&consultation.client_id, &request);
+            assert_eq!(
+                consultation.client_id_is_ours,
+                consultation.client_id == CLIENT_ID
+            );
             round_trip(&consultation.body);
             let allow = consultation.allow(&config);
             assert_eq!(allow.body, ACK_SUCCESS.as_bytes());

@@ -10,7 +10,7 @@ use alipayplus_operations::dispute::{
 use alipayplus_operations::registration::{RegistrationEvent, handle_notify_registration_status};
 
 use crate::inbound::{
-    InboundInput, assert_echoed, check_answer, check_refusal, decode, round_trip,
+    CLIENT_ID, InboundInput, assert_echoed, check_answer, check_refusal, decode, round_trip,
 };
 
 /// notifyRegistrationStatus examples (registration.md).
@@ -38,6 +38,7 @@ pub fn notify_registration_status(data: &[u8]) {
     match handle_notify_registration_status(&input.config(), &request) {
         Ok(n) => {
             assert_echoed(&n.client_id, &request);
+            assert_eq!(n.client_id_is_ours, n.client_id == CLIENT_ID);
             check_answer(&n.answer, &n.client_id, true);
             assert_eq!(n.answer.body, ACK_SUCCESS.as_bytes());
             round_trip(&n.body);
@@ -87,6 +88,7 @@ fn dispute(data: &[u8], examples: &[&str], handle: Handler) {
             let again = store.receive(&config, &delivery);
             assert_eq!(again.decision, Decision::Duplicate);
             assert_echoed(&delivery.client_id, &request);
+            assert_eq!(delivery.client_id_is_ours, delivery.client_id == CLIENT_ID);
             for answer in [&first.answer, &again.answer] {
                 check_answer(answer, &delivery.client_id, true);
                 assert_eq!(answer.body, ACK_SUCCESS.as_bytes());

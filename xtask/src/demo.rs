@@ -99,7 +99,7 @@ fn run() -> Res<()> {
         "Alipay+ simulator",
         format!("{} (Client-Id {})", sim.base_url(), sim.client_id()),
     );
-    let merchant = MerchantEndpoint::start(client_config(&sim)?)?;
+    let merchant = MerchantEndpoint::start(crate::demo_endpoint::inbound(client_config(&sim)?)?)?;
     step("acq", "merchant notify endpoint", &merchant.notify_url);
     let transport = UreqTransport::builder()
         .read_timeout(Duration::from_secs(5))
@@ -499,6 +499,13 @@ fn serve(
     };
     let answer = match config.handle_notify_payment(&request) {
         Ok(accepted) => {
+            if !accepted.client_id_is_ours {
+                // Only with ALIPAYPLUS_FOREIGN_CLIENT_ID=report; refused otherwise.
+                eprintln!(
+                    "merchant: notification signed for Client-Id {:?}, not ours (reported)",
+                    accepted.client_id
+                );
+            }
             // Store first, then acknowledge (the receiver is the demo's order book).
             let _ = tx.send(accepted.body);
             accepted.answer

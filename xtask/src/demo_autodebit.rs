@@ -46,7 +46,7 @@ fn config(sim: &Simulator) -> Result<ClientConfig, String> {
 
 /// The ACQP's notification endpoint on a loopback port; returns its base URL.
 fn start_endpoint(sim: &Simulator, events: Events) -> Result<String, String> {
-    let config = config(sim)?;
+    let config = crate::demo_endpoint::inbound(config(sim)?)?;
     crate::demo_endpoint::start(move |request| answer(&config, &request, &events))
 }
 
@@ -58,7 +58,15 @@ fn answer(config: &ClientConfig, request: &Request, events: &Events) -> Response
                 step(
                     "",
                     "authNotify received",
-                    format!("{} (signature verified, signed ack sent)", kind(&n.event)),
+                    format!(
+                        "{} (signature verified, signed ack sent{})",
+                        kind(&n.event),
+                        if n.client_id_is_ours {
+                            ""
+                        } else {
+                            "; Client-Id NOT ours, reported"
+                        }
+                    ),
                 );
                 if let Ok(mut e) = events.lock() {
                     e.push(n.event);

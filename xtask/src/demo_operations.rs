@@ -40,10 +40,10 @@ use alipayplus_types::{
 };
 use alipayplus_ureq::UreqTransport;
 
-/// What the acquirer endpoint received.
+/// What the acquirer endpoint received (registration events with `client_id_is_ours`).
 #[derive(Default)]
 struct Inbox {
-    registrations: Vec<RegistrationEvent>,
+    registrations: Vec<(RegistrationEvent, bool)>,
     disputes: MemoryDisputeStore,
 }
 
@@ -77,7 +77,7 @@ fn check(ok: bool, what: &str) -> Result<(), String> {
 
 /// The acquirer's endpoint on a loopback port; returns its base URL.
 fn start_endpoint(sim: &Simulator, inbox: Shared) -> Result<String, String> {
-    let config = config(sim)?;
+    let config = crate::demo_endpoint::inbound(config(sim)?)?;
     crate::demo_endpoint::start(move |request| answer(&config, &request, &inbox))
 }
 
@@ -94,13 +94,14 @@ fn answer(config: &ClientConfig, request: &Request, inbox: &Shared) -> Response 
                     "",
                     "notifyRegistrationStatus",
                     format!(
-                        "{} {} (signature verified, signed ack sent)",
+                        "{} {} (signature verified, signed ack sent{})",
                         psp.map_or("-", |p| p.psp_name.as_str()),
                         psp.and_then(|p| p.status.as_ref())
-                            .map_or("-", |s| s.as_str())
+                            .map_or("-", |s| s.as_str()),
+                        foreign_note(n.client_id_is_ours)
                     ),
                 );
-                inbox.registrations.push(n.event);
+                inbox.registrations.push((n.event, n.client_id_is_ours));
                 n.answer
             }
             Err(r) => r.answer,
@@ -122,13 +123,23 @@ fn answer(config: &ClientConfig, request: &Request, inbox: &Shared) -> Response 
                 "",
                 &format!("{api} received"),
                 format!(
-                    "{} for {} ({decision}; signed answer sent)",
-                    d.dispute.dispute_request_id, d.dispute.payment_request_id
+                    "{} for {} ({decision}; signed answer sent{})",
+                    d.dispute.dispute_request_id,
+                    d.dispute.payment_request_id,
+                    foreign_note(d.client_id_is_ours)
                 ),
             );
             received.answer
         }
         Err(r) => r.answer,
+    }
+}
+
+fn foreign_note(client_id_is_ours: bool) -> &'static str {
+    if client_id_is_ours {
+        ""
+    } else {
+        "; Client-Id NOT ours, reported"
     }
 }
 
@@ -184,6 +195,8 @@ fn register(
         follow.next_step(SystemClock.now()) == Step::Register,
         "the follow-up does not start with registration",
     )?;
+    // Marked sent (and stored, in an application) before it leaves.
+    follow.record_send(SystemClock.now());
     let outcome = client.call(follow.request()).map_err(|e| e.to_string())?;
     follow.on_registration_outcome(SystemClock.now(), &outcome);
     check(
@@ -229,8 +242,12 @@ fn register(
         .map_err(|e| e.to_string())?
         .registrations
         .clone();
-    for event in &events {
-        follow.on_notification(SystemClock.now(), event);
+    for (event, client_id_is_ours) in &events {
+        // A call for another Client-Id (only reported with ALIPAYPLUS_FOREIGN_CLIENT_ID=report)
+        // is not folded into our registration.
+        if *client_id_is_ours {
+            follow.on_notification(SystemClock.now(), event);
+        }
     }
     check(
         follow.final_state() == Some(&Final::Completed),
@@ -427,11 +444,15 @@ fn customs(sim: &Simulator, client: &Client<UreqTransport>) -> Result<(), String
     .enumerate()
     {
         let request = declaration(id, order, value);
-        ledger.check(&request).map_err(|e| e.to_string())?;
+        let sent_at = SystemClock.now();
+        // Checked and recorded before it leaves: a lost answer keeps the amount counted.
+        ledger
+            .record_send(&request, sent_at)
+            .map_err(|e| e.to_string())?;
         let outcome = client
             .call(&declare_request(&request).map_err(|e| e.to_string())?)
             .map_err(|e| e.to_string())?;
-        ledger.on_declare_outcome(&request, &outcome);
+        ledger.on_declare_outcome(&request, sent_at, SystemClock.now(), &outcome);
         check(outcome.is_success(), "declare was not accepted")?;
         step(
             &format!("O1{n}"),
@@ -458,7 +479,13 @@ fn customs(sim: &Simulator, client: &Client<UreqTransport>) -> Result<(), String
     sim.advance_clock(Duration::from_secs(2));
     let ask =
         inquire_declarations_request(&["DCL-DEMO-1", "DCL-DEMO-2"]).map_err(|e| e.to_string())?;
+    let asked_at = SystemClock.now();
     let outcome = client.call(&ask).map_err(|e| e.to_string())?;
+    ledger.on_inquiry_outcome(asked_at, SystemClock.now(), &outcome);
+    check(
+        ledger.total().minor() == 20_000 && ledger.unsettled_ids().is_empty(),
+        "the inquiry did not leave the declared total at CNY 200.00, settled",
+    )?;
     let records = outcome
         .body()
         .and_then(|b| b.declaration_records.clone())
@@ -489,6 +516,47 @@ fn customs(sim: &Simulator, client: &Client<UreqTransport>) -> Result<(), String
     Ok(())
 }
 
+/// A correctly signed initiateRetrieval for another Client-Id: refused (signed
+/// `INVALID_CLIENT`) and not stored, unless `ALIPAYPLUS_FOREIGN_CLIENT_ID=report`.
+fn foreign_client_id(endpoint: &str, inbox: &Shared) -> Result<(), String> {
+    let body = r#"{"disputeRequestId":"DSP-DEMO-FOREIGN","paymentRequestId":"PAY-DEMO-FOREIGN","disputeOccurTime":"2025-06-03T10:00:00+08:00"}"#;
+    let code = crate::demo_endpoint::foreign_call(
+        &format!("{endpoint}/acqp/initiateRetrieval"),
+        "/acqp/initiateRetrieval",
+        body,
+    )?;
+    let stored = inbox
+        .lock()
+        .map(|i| {
+            i.disputes
+                .get(DisputeKind::Retrieval, "DSP-DEMO-FOREIGN")
+                .is_some()
+        })
+        .unwrap_or(false);
+    if crate::demo_endpoint::refuses_foreign() {
+        check(
+            code == "INVALID_CLIENT" && !stored,
+            "a call signed for another Client-Id was not refused",
+        )?;
+        step(
+            "O0",
+            "foreign Client-Id",
+            "signed for another Client-Id: refused INVALID_CLIENT (ALIPAYPLUS_FOREIGN_CLIENT_ID=report to report)",
+        );
+    } else {
+        check(
+            code == "SUCCESS",
+            "a reported foreign Client-Id was not accepted",
+        )?;
+        step(
+            "O0",
+            "foreign Client-Id",
+            "accepted and reported (ALIPAYPLUS_FOREIGN_CLIENT_ID=report)",
+        );
+    }
+    Ok(())
+}
+
 /// Runs the operations demo against `sim`; its paid payments are added to `ledger` (the day's
 /// reconciliation that follows expects every payment in the acquirer's records).
 pub fn run(sim: &Simulator, ledger: &mut Vec<LedgerRecord>) -> Result<(), String> {
@@ -504,6 +572,7 @@ pub fn run(sim: &Simulator, ledger: &mut Vec<LedgerRecord>) -> Result<(), String
         dispute_url: Some(format!("{endpoint}/acqp")),
     });
     let client = Client::new(config(sim)?, UreqTransport::new());
+    foreign_client_id(&endpoint, &inbox)?;
     register(sim, &client, &inbox, &endpoint)?;
     disputes(sim, &client, &inbox)?;
     ledger.push(crate::demo_ledger::paid_record(&client, "PAY-DEMO-DSP-1")?);

@@ -6,11 +6,15 @@
 //! `.../authNotify`); at any other path the request is verified first, and only a verified body
 //! is looked at to tell an authNotify from a notifyPayment. Printed events never show
 //! credentials in clear: access and refresh tokens and auth codes are replaced by `***`.
+//!
+//! A verified call signed for another `Client-Id` is refused (`INVALID_CLIENT`, signed) unless
+//! `ALIPAYPLUS_FOREIGN_CLIENT_ID=report`; then it is printed, with a note on stderr.
 
 use std::process::ExitCode;
 
 use alipayplus_autodebit::{handle_auth_notify, handle_consult_unbinding};
 use alipayplus_client::client::ClientConfig;
+use alipayplus_client::error::InboundError;
 use alipayplus_client::inbound::Refused;
 use alipayplus_client::transport::{Request, Response};
 use alipayplus_listen::{Limits, serve};
@@ -48,7 +52,15 @@ fn redact(value: &mut Value) {
     }
 }
 
-fn accepted(body: &impl Serialize, answer: Response) -> Response {
+fn accepted(
+    body: &impl Serialize,
+    client_id: &str,
+    client_id_is_ours: bool,
+    answer: Response,
+) -> Response {
+    if !client_id_is_ours {
+        eprintln!("note: verified call for Client-Id {client_id:?}, not ours (reported)");
+    }
     match serde_json::to_value(body) {
         Ok(mut line) => {
             redact(&mut line);
@@ -60,8 +72,14 @@ fn accepted(body: &impl Serialize, answer: Response) -> Response {
 }
 
 fn refused(request: &Request, refused: Refused) -> Response {
+    let hint = match refused.error {
+        InboundError::ClientIdMismatch => {
+            " (set ALIPAYPLUS_FOREIGN_CLIENT_ID=report to accept and report it)"
+        }
+        _ => "",
+    };
     eprintln!(
-        "refused {} {}: {}",
+        "refused {} {}: {}{hint}",
         request.method, request.uri, refused.error
     );
     refused.answer
@@ -71,7 +89,7 @@ fn dispatch(config: &ClientConfig, request: &Request) -> Response {
     let path = request.path();
     if path.ends_with("consultUnbinding") {
         return match handle_consult_unbinding(config, request) {
-            Ok(c) => accepted(&c.body, c.allow(config)),
+            Ok(c) => accepted(&c.body, &c.client_id, c.client_id_is_ours, c.allow(config)),
             Err(r) => refused(request, r),
         };
     }
@@ -84,7 +102,7 @@ fn dispatch(config: &ClientConfig, request: &Request) -> Response {
             auth_notify(config, request)
         }
         Ok(_) => match config.handle_notify_payment(request) {
-            Ok(n) => accepted(&n.body, n.answer),
+            Ok(n) => accepted(&n.body, &n.client_id, n.client_id_is_ours, n.answer),
             Err(r) => refused(request, r),
         },
         Err(r) => refused(request, r),
@@ -93,7 +111,7 @@ fn dispatch(config: &ClientConfig, request: &Request) -> Response {
 
 fn auth_notify(config: &ClientConfig, request: &Request) -> Response {
     match handle_auth_notify(config, request) {
-        Ok(n) => accepted(&n.body, n.answer),
+        Ok(n) => accepted(&n.body, &n.client_id, n.client_id_is_ours, n.answer),
         Err(r) => refused(request, r),
     }
 }

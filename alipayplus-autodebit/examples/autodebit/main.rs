@@ -33,8 +33,11 @@
 //!   `authNotify` or by `authorizationNotifyType` in the body), consultUnbinding (path ending in
 //!   `consultUnbinding`; the answer allows the unbinding) and notifyPayment (anything else):
 //!   each verified event is printed as one JSON line on stdout and answered with the signed
-//!   acknowledgement; a request that fails verification or parsing gets the signed refusal
-//!   documented in `alipayplus_client::inbound` and a line on stderr. It serves until killed.
+//!   acknowledgement; a request that fails verification or parsing gets the refusal
+//!   documented in `alipayplus_client::inbound` (signed once the caller verified) and a line on
+//!   stderr. A verified call signed for another `Client-Id` is refused (`INVALID_CLIENT`) unless
+//!   `ALIPAYPLUS_FOREIGN_CLIENT_ID=report` (then printed, with a note on stderr). It serves
+//!   until killed.
 
 mod cli;
 mod listen;

@@ -1,10 +1,13 @@
 //! `listen --port N`: serves notifyPayment on 127.0.0.1 through the shared example listener
 //! (`alipayplus-listen`: whole-request deadline, bounded connections, bounded sizes, no panic
-//! when threads run out). Each request is verified before anything in its body is read.
+//! when threads run out). Each request is verified before anything in its body is read. A
+//! verified notification signed for another `Client-Id` is refused (`INVALID_CLIENT`, signed)
+//! unless `ALIPAYPLUS_FOREIGN_CLIENT_ID=report`; then it is printed with a note on stderr.
 
 use std::process::ExitCode;
 
 use alipayplus_cashier::client::ClientConfig;
+use alipayplus_cashier::error::InboundError;
 use alipayplus_cashier::transport::{Request, Response};
 use alipayplus_listen::{Limits, serve};
 
@@ -22,7 +25,7 @@ fn handle(config: &ClientConfig, request: &Request) -> Response {
         Ok(accepted) => {
             if !accepted.client_id_is_ours {
                 eprintln!(
-                    "note: verified notification for Client-Id {:?}, not ours",
+                    "note: verified notification for Client-Id {:?}, not ours (reported)",
                     accepted.client_id
                 );
             }
@@ -33,8 +36,14 @@ fn handle(config: &ClientConfig, request: &Request) -> Response {
             accepted.answer
         }
         Err(refused) => {
+            let hint = match refused.error {
+                InboundError::ClientIdMismatch => {
+                    " (set ALIPAYPLUS_FOREIGN_CLIENT_ID=report to accept and report it)"
+                }
+                _ => "",
+            };
             eprintln!(
-                "refused {} {}: {}",
+                "refused {} {}: {}{hint}",
                 request.method, request.uri, refused.error
             );
             refused.answer

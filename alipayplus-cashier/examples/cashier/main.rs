@@ -24,8 +24,11 @@
 //!
 //! `listen` serves notifyPayment POSTs on 127.0.0.1:N (any path): each verified notification
 //! is printed as one JSON line on stdout and answered with the signed acknowledgement; a
-//! request that fails verification or parsing gets the signed refusal documented in
-//! `alipayplus_cashier::inbound` and a line on stderr. It serves until killed.
+//! request that fails verification or parsing gets the refusal documented in
+//! `alipayplus_cashier::inbound` (signed once the caller verified) and a line on stderr. A
+//! verified notification signed for another `Client-Id` is refused (`INVALID_CLIENT`) unless
+//! `ALIPAYPLUS_FOREIGN_CLIENT_ID=report` (then printed, with a note on stderr). It serves until
+//! killed.
 
 mod cli;
 mod listen;

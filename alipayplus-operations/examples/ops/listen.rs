@@ -2,12 +2,15 @@
 //! initiateEscalation on 127.0.0.1 through the shared example listener (`alipayplus-listen`:
 //! whole-request deadline, bounded connections, bounded sizes, no panic when threads run out),
 //! choosing the API by the last path segment. Each request is verified before anything in its
-//! body is read.
+//! body is read. A verified call signed for another `Client-Id` is refused (`INVALID_CLIENT`,
+//! signed) unless `ALIPAYPLUS_FOREIGN_CLIENT_ID=report`; then it is accepted and its line says
+//! `"clientIdIsOurs":false`.
 
 use std::process::ExitCode;
 use std::sync::Mutex;
 
 use alipayplus_client::client::ClientConfig;
+use alipayplus_client::error::InboundError;
 use alipayplus_client::inbound::Refused;
 use alipayplus_client::transport::{Request, Response};
 use alipayplus_listen::Limits;
@@ -37,16 +40,28 @@ pub fn serve(config: &ClientConfig, port: u16) -> ExitCode {
     ExitCode::from(1)
 }
 
-fn print(api: &str, event: &impl serde::Serialize) {
-    match serde_json::to_string(&serde_json::json!({ "api": api, "event": event })) {
+/// One JSON line per verified event, with the Client-Id flag kept.
+fn print(api: &str, event: &impl serde::Serialize, client_id: &str, client_id_is_ours: bool) {
+    if !client_id_is_ours {
+        eprintln!("note: verified {api} signed for Client-Id {client_id:?}, not ours (reported)");
+    }
+    let line =
+        serde_json::json!({ "api": api, "event": event, "clientIdIsOurs": client_id_is_ours });
+    match serde_json::to_string(&line) {
         Ok(line) => println!("{line}"),
         Err(e) => eprintln!("cannot print the event: {e}"),
     }
 }
 
 fn refused(request: &Request, refused: Refused) -> Response {
+    let hint = match refused.error {
+        InboundError::ClientIdMismatch => {
+            " (set ALIPAYPLUS_FOREIGN_CLIENT_ID=report to accept and report it)"
+        }
+        _ => "",
+    };
     eprintln!(
-        "refused {} {}: {}",
+        "refused {} {}: {}{hint}",
         request.method, request.uri, refused.error
     );
     refused.answer
@@ -59,7 +74,7 @@ fn dispatch(state: &Listener<'_>, request: &Request) -> Response {
         "notifyRegistrationStatus" => {
             return match handle_notify_registration_status(config, request) {
                 Ok(n) => {
-                    print(api, &n.event);
+                    print(api, &n.event, &n.client_id, n.client_id_is_ours);
                     n.answer
                 }
                 Err(r) => refused(request, r),
@@ -84,7 +99,12 @@ fn dispatch(state: &Listener<'_>, request: &Request) -> Response {
         Err(poisoned) => poisoned.into_inner().receive(config, &delivery),
     };
     match &received.decision {
-        Decision::New => print(api, &delivery.dispute),
+        Decision::New => print(
+            api,
+            &delivery.dispute,
+            &delivery.client_id,
+            delivery.client_id_is_ours,
+        ),
         Decision::Duplicate => eprintln!(
             "{api} {} again: acknowledged again",
             delivery.dispute.dispute_request_id

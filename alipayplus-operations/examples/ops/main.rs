@@ -34,10 +34,13 @@
 //! `listen` serves on 127.0.0.1:N notifyRegistrationStatus, initiateRetrieval and
 //! initiateEscalation, choosing the API by the last path segment of the request (e.g.
 //! `POST /anything/initiateRetrieval`; end each notify URL given to Alipay+ with the API name).
-//! Each verified event is printed as one JSON line on stdout (`{"api":...,"event":...}`; a
-//! re-delivered dispute is acknowledged again but printed once) and answered with the signed
-//! response; refusals (bad signature, unparsable body, a dispute id reused for another payment)
-//! get a line on stderr. It serves until killed.
+//! Each verified event is printed as one JSON line on stdout
+//! (`{"api":...,"event":...,"clientIdIsOurs":true}`; a re-delivered dispute is acknowledged
+//! again but printed once) and answered with the signed response; refusals (bad signature,
+//! unparsable body, a dispute id reused for another payment, a call signed for another
+//! `Client-Id`) get a line on stderr. A foreign `Client-Id` is refused unless
+//! `ALIPAYPLUS_FOREIGN_CLIENT_ID=report` (then accepted, with `"clientIdIsOurs":false` and a
+//! note on stderr). It serves until killed.
 
 mod cli;
 mod listen;

@@ -36,7 +36,7 @@ use alloc::string::String;
 
 use alipayplus_client::client::ClientConfig;
 use alipayplus_client::error::RequestError;
-use alipayplus_client::inbound::{ACK_SUCCESS, Refused};
+use alipayplus_client::inbound::{ACK_SUCCESS, Accepted, Refused};
 use alipayplus_client::transport::{Request, Response};
 use alipayplus_types::validate::Path;
 use alipayplus_types::{
@@ -161,6 +161,12 @@ pub struct DisputeDelivery {
     pub key_version: u32,
     /// The request's `Client-Id` (echoed in the answer).
     pub client_id: String,
+    /// Whether [`client_id`](Self::client_id) is our client id
+    /// ([`Accepted::client_id_is_ours`](alipayplus_client::inbound::Accepted::client_id_is_ours)):
+    /// `false` only when the configuration reports a foreign Client-Id instead of refusing it
+    /// ([`InboundClientId`](alipayplus_client::client::InboundClientId)); log it, and decide
+    /// before acting.
+    pub client_id_is_ours: bool,
     signed_uri: String,
 }
 
@@ -191,9 +197,7 @@ pub fn handle_initiate_retrieval(
     Ok(delivery(
         Dispute::retrieval(&accepted.body),
         request,
-        accepted.key_version,
-        accepted.client_id,
-        accepted.signed_uri,
+        accepted,
     ))
 }
 
@@ -210,27 +214,20 @@ pub fn handle_initiate_escalation(
     Ok(delivery(
         Dispute::escalation(&accepted.body),
         request,
-        accepted.key_version,
-        accepted.client_id,
-        accepted.signed_uri,
+        accepted,
     ))
 }
 
-fn delivery(
-    dispute: Dispute,
-    request: &Request,
-    key_version: u32,
-    client_id: String,
-    signed_uri: String,
-) -> DisputeDelivery {
+fn delivery<N>(dispute: Dispute, request: &Request, accepted: Accepted<N>) -> DisputeDelivery {
     // The body parsed as the typed request just above, so it is JSON.
     let body = serde_json::from_slice(&request.body).unwrap_or(serde_json::Value::Null);
     DisputeDelivery {
         dispute,
         body,
-        key_version,
-        client_id,
-        signed_uri,
+        key_version: accepted.key_version,
+        client_id: accepted.client_id,
+        client_id_is_ours: accepted.client_id_is_ours,
+        signed_uri: accepted.signed_uri,
     }
 }
 

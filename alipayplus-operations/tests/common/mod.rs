@@ -151,3 +151,17 @@ pub fn assert_signed_shape<A: Api>(request: &A, expected: &Value) {
     let verified = message::verify_request(&keys, "POST", A::PATH, headers, &r.body).unwrap();
     assert_eq!(verified.client_id, CLIENT_ID);
 }
+
+/// An inbound call correctly signed by Alipay+'s key for another `Client-Id`.
+pub fn inbound_foreign(path: &str, body: &Value) -> Request {
+    let bytes = body.to_string().into_bytes();
+    let time = "2025-06-01T08:00:02+08:00";
+    let signature =
+        message::sign_request(&alipay_key(), 1, "POST", path, "SOMEONE-ELSE", time, &bytes)
+            .unwrap();
+    let mut request = Request::post(path, bytes);
+    request.headers.insert("Client-Id", "SOMEONE-ELSE");
+    request.headers.insert("Request-Time", time);
+    request.headers.insert("Signature", signature.as_str());
+    request
+}

@@ -31,7 +31,7 @@ use crate::{
 ///
 /// Includes the codes of [`CommonResultCode`].
 ///
-/// **Uncertain:** All API-specific codes are sibling (Antom) codes; open set.
+/// **Uncertain:** All API-specific codes are sibling (Antom) codes; open set. `about` (customs.md leaves it UNCERTAIN; our reading): a code speaks about the declaration (`subject`) only when it says why this declaration cannot stand (its amount, its payment's existence or state); `REPEAT_REQ_INCONSISTENT` and every common code (`SYSTEM_ERROR`, `PARAM_ILLEGAL`, ...) say only that this request was refused, so an earlier attempt with the same id that got no verified answer stays unknown (DeclarationLedger keeps its amount).
 #[cfg(feature = "customs")]
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum DeclareResultCode {
@@ -436,9 +436,9 @@ impl ResultCode for DeclareResultCode {
             DeclareResultCode::MsgParseError => CodeAbout::Request,
             DeclareResultCode::FunctionNotMatch => CodeAbout::Request,
             DeclareResultCode::InvalidClientStatus => CodeAbout::Request,
-            DeclareResultCode::TotalDeclarationAmountExceed => CodeAbout::Request,
-            DeclareResultCode::OrderNotExist => CodeAbout::Request,
-            DeclareResultCode::OrderStatusInvalid => CodeAbout::Request,
+            DeclareResultCode::TotalDeclarationAmountExceed => CodeAbout::Subject,
+            DeclareResultCode::OrderNotExist => CodeAbout::Subject,
+            DeclareResultCode::OrderStatusInvalid => CodeAbout::Subject,
             DeclareResultCode::RepeatReqInconsistent => CodeAbout::Request,
             DeclareResultCode::Unrecognized(_) => CodeAbout::Request,
         }
