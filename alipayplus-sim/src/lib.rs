@@ -29,6 +29,8 @@
 //! # Ok::<(), alipayplus_sim::Error>(())
 //! ```
 #![forbid(unsafe_code)]
+// docs.rs (`--cfg docsrs`, nightly): feature-gated items show the feature they need.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 use std::net::SocketAddr;
 use std::sync::Arc;
