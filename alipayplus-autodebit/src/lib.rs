@@ -19,10 +19,32 @@
 //! [`Client::call`] (or sign and read it sans-IO with the client core), fold the outcome into
 //! the state it concerns.
 //!
+//! A binding from prepare to the code exchange, sans-IO (send each request with
+//! [`Client::call`]):
+//!
+//! ```
+//! use alipayplus_autodebit::{AuthClient, AuthState, Binding, CodeUpdate};
+//! use alipayplus_types::TerminalType;
+//!
+//! let merchant = AuthClient::new("M202400001", "Example Trading Pte. Ltd.");
+//! let state = AuthState::from_random_bytes([7; 16]); // use real randomness
+//! let mut binding = Binding::new("M202400001", "https://merchant.example/auth-return", state);
+//! let prepare = binding.prepare_request(&merchant, TerminalType::Web, None);
+//! assert!(prepare.validate().is_ok());
+//! // ... client.call(&prepare), send the user to the authorization URL; they come back with:
+//! let back = format!("/auth-return?authCode=CODE1&authState={}", binding.state().as_str());
+//! assert!(matches!(binding.on_redirect(&back)?, CodeUpdate::New));
+//! let apply_token = binding.apply_token_request()?; // then client.call(&apply_token)
+//! assert_eq!(apply_token.auth_client_id, "M202400001");
+//! # Ok::<(), alipayplus_autodebit::Error>(())
+//! ```
+//!
 //! The crate is `no_std` + `alloc` with the default `std` feature off; it never reads a clock
 //! or a random number generator (time and randomness are inputs).
 #![no_std]
 #![forbid(unsafe_code)]
+// docs.rs (`--cfg docsrs`, nightly): feature-gated items show the feature they need.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 extern crate alloc;
 #[cfg(feature = "std")]

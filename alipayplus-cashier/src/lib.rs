@@ -57,6 +57,8 @@
 //! `alipayplus-client`.
 #![no_std]
 #![forbid(unsafe_code)]
+// docs.rs (`--cfg docsrs`, nightly): feature-gated items show the feature they need.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod cashier;
 

@@ -690,6 +690,10 @@ impl<T: Transport> Client<T> {
     /// Sends a request signed by [`ClientConfig::sign_request`] or [`ClientConfig::sign_body`]
     /// for API `A` and reads the answer.
     pub fn send<A: Api>(&self, prepared: Prepared) -> Outcome<A::Response> {
+        #[cfg(feature = "tracing")]
+        let trace = crate::trace::Outbound::start(A::NAME, &self.config, &prepared);
+        #[cfg(feature = "tracing")]
+        let entered = trace.span().enter();
         let Prepared {
             request,
             signed_uri,
@@ -698,6 +702,12 @@ impl<T: Transport> Client<T> {
             .transport
             .send(request)
             .map_err(|e| Box::new(e) as TransportError);
-        self.config.read_response::<A>(&signed_uri, response)
+        let outcome = self.config.read_response::<A>(&signed_uri, response);
+        #[cfg(feature = "tracing")]
+        {
+            drop(entered);
+            trace.finish(&outcome);
+        }
+        outcome
     }
 }

@@ -67,13 +67,20 @@ impl<T: AsyncTransport> Client<T> {
     /// [`ClientConfig::sign_body`](crate::client::ClientConfig::sign_body) for API `A` and
     /// reads the answer (the async twin of [`Client::send`]).
     pub async fn send_async<A: Api>(&self, prepared: Prepared) -> Outcome<A::Response> {
+        #[cfg(feature = "tracing")]
+        let trace = crate::trace::Outbound::start(A::NAME, self.config(), &prepared);
         let Prepared {
             request,
             signed_uri,
         } = prepared;
-        let response = AsyncTransport::send(self.transport(), request)
-            .await
-            .map_err(|e| Box::new(e) as TransportError);
-        self.config().read_response::<A>(&signed_uri, response)
+        let sending = AsyncTransport::send(self.transport(), request);
+        // The transport's own events nest in the call's span (never held across an await).
+        #[cfg(feature = "tracing")]
+        let sending = tracing::Instrument::instrument(sending, trace.span().clone());
+        let response = sending.await.map_err(|e| Box::new(e) as TransportError);
+        let outcome = self.config().read_response::<A>(&signed_uri, response);
+        #[cfg(feature = "tracing")]
+        trace.finish(&outcome);
+        outcome
     }
 }

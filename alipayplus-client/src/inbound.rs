@@ -170,6 +170,16 @@ impl ClientConfig {
         &self,
         request: &Request,
     ) -> Result<Accepted<N>, Refused> {
+        let result = self.accept_inbound_untraced(request);
+        #[cfg(feature = "tracing")]
+        crate::trace::inbound(self, request, &result);
+        result
+    }
+
+    fn accept_inbound_untraced<N: DeserializeOwned>(
+        &self,
+        request: &Request,
+    ) -> Result<Accepted<N>, Refused> {
         let checked = match self.check_inbound(request) {
             Ok(c) => c,
             Err((error, Some(checked))) => {

@@ -76,9 +76,12 @@
 //! `no_std`: with default features off the crate needs only `alloc` (proven by the
 //! workspace's `nostd-check` build). The default `std` feature adds `time::SystemClock` and
 //! RSA blinding with OS randomness in `alipayplus-sign`; `http` adds the `http` crate
-//! conversions.
+//! conversions; `tracing` (off by default) adds a span per signed call, in and out (the
+//! `trace` module).
 #![no_std]
 #![forbid(unsafe_code)]
+// docs.rs (`--cfg docsrs`, nightly): feature-gated items show the feature they need.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 extern crate alloc;
 #[cfg(feature = "std")]
@@ -97,6 +100,8 @@ pub mod inquiry;
 pub mod notify;
 pub mod refund;
 pub mod time;
+#[cfg(feature = "tracing")]
+pub mod trace;
 pub mod tracker;
 pub mod transport;
 pub mod transport_async;

@@ -40,6 +40,8 @@
 //! tests and examples.
 #![no_std]
 #![forbid(unsafe_code)]
+// docs.rs (`--cfg docsrs`, nightly): feature-gated items show the feature they need.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(any(feature = "registration", feature = "dispute", feature = "customs"))]
 extern crate alloc;

@@ -24,6 +24,8 @@
 // The parsers' and the matcher's crate-internal block-reading helpers serve the job's fast
 // path (`bulk`, feature `std`); without `std` they are unused.
 #![cfg_attr(not(feature = "std"), allow(dead_code))]
+// docs.rs (`--cfg docsrs`, nightly): feature-gated items show the feature they need.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 extern crate alloc;
 #[cfg(feature = "std")]

@@ -38,6 +38,8 @@
 //! # let _ = outcome; Ok(()) }
 //! ```
 #![forbid(unsafe_code)]
+// docs.rs (`--cfg docsrs`, nightly): feature-gated items show the feature they need.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 use std::fmt;
 use std::future::Future;

@@ -48,6 +48,8 @@
 //! default `std` feature adds `SignContent::write_io` and RSA blinding with OS randomness.
 #![no_std]
 #![forbid(unsafe_code)]
+// docs.rs (`--cfg docsrs`, nightly): feature-gated items show the feature they need.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 extern crate alloc;
 #[cfg(feature = "std")]

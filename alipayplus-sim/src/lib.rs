@@ -18,17 +18,25 @@
 //! uncertain about are let pass (and logged), and [`SimConfig::tls`] serves HTTPS with a
 //! certificate made at start ([`tls`]).
 //!
-//! ```no_run
-//! use alipayplus_sim::{SimConfig, Simulator};
+//! ```
+//! use alipayplus_sim::Simulator;
 //!
-//! let sim = Simulator::start(SimConfig::bundled()?)?;
+//! let sim = Simulator::start_bundled()?; // a free port on 127.0.0.1
 //! println!("Alipay+ at {} for Client-Id {}", sim.base_url(), sim.client_id());
-//! // ... point a client at sim.base_url(), sign with keys::ACQP_PRIVATE_PEM,
-//! // verify with keys::SIM_PUBLIC_PEM ...
+//! // Point a client at sim.base_url() with Client-Id sim.client_id(), sign with
+//! // sim.acqp_private_key()?, verify answers and notifications with sim.verifying_keys().
+//! let signing_key = sim.acqp_private_key()?;
+//! let verifying_keys = sim.verifying_keys();
+//! assert!(sim.payments().is_empty());
+//! # let _ = (signing_key, verifying_keys);
 //! drop(sim); // stops the server and the notifier
 //! # Ok::<(), alipayplus_sim::Error>(())
 //! ```
+//!
+//! The README shows a whole downstream test (pay, the shopper approves, the result).
 #![forbid(unsafe_code)]
+// docs.rs (`--cfg docsrs`, nightly): feature-gated items show the feature they need.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -250,6 +258,31 @@ impl Simulator {
     /// The ACQP Client-Id accepted.
     pub fn client_id(&self) -> &str {
         &self.shared.client_id
+    }
+
+    /// keyVersion of the simulator's signatures (and of the ACQP's it accepts).
+    pub fn key_version(&self) -> u32 {
+        self.shared.key_version
+    }
+
+    /// The keys to verify the simulator's answers and notifications with: its public key under
+    /// [`Simulator::key_version`], the "Alipay+ public key" of a client's configuration.
+    pub fn verifying_keys(&self) -> alipayplus_sign::PublicKeys {
+        alipayplus_sign::PublicKeys::single(
+            self.shared.key_version,
+            self.shared.sim_key.public_key(),
+        )
+    }
+
+    /// The bundled test ACQP's private key ([`keys::acqp_private_key`]), to sign requests and
+    /// acknowledgements with when started with [`SimConfig::bundled`] (as
+    /// [`Simulator::start_bundled`] does). A simulator configured with [`SimConfig::new`]
+    /// verifies with the ACQP key given there; sign with its private half instead.
+    ///
+    /// # Errors
+    /// [`Error::Key`] if the bundled file does not parse (a broken checkout).
+    pub fn acqp_private_key(&self) -> Result<alipayplus_sign::PrivateKey, Error> {
+        keys::acqp_private_key()
     }
 
     /// What `GET /sim` tells.

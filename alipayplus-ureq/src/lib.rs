@@ -22,6 +22,8 @@
 //! # let _ = transport;
 //! ```
 #![forbid(unsafe_code)]
+// docs.rs (`--cfg docsrs`, nightly): feature-gated items show the feature they need.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 use std::time::Duration;
 
