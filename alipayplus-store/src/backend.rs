@@ -163,6 +163,25 @@ impl Backend {
         Ok(Backend::Sqlite(Mutex::new(conn)))
     }
 
+    /// The durability in force on the connection (read back, not remembered).
+    pub(crate) fn durability(&self) -> Result<Durability, Error> {
+        match self {
+            Backend::Sqlite(conn) => {
+                let conn = conn.lock().unwrap_or_else(|p| p.into_inner());
+                let level: i64 = conn
+                    .query_row("PRAGMA synchronous", [], |r| r.get(0))
+                    .map_err(Error::db("reading synchronous"))?;
+                match level {
+                    1 => Ok(Durability::Normal),
+                    2 | 3 => Ok(Durability::Full),
+                    _ => Err(Error::Corrupt {
+                        what: format!("synchronous is {level}, neither NORMAL nor FULL"),
+                    }),
+                }
+            }
+        }
+    }
+
     pub(crate) fn dialect(&self) -> Dialect {
         match self {
             Backend::Sqlite(_) => Dialect::Sqlite,

@@ -151,6 +151,22 @@ impl Store {
         })
     }
 
+    /// The commit durability in force (read back from the database connection).
+    ///
+    /// ```
+    /// use alipayplus_store::{Durability, Options, Store};
+    ///
+    /// let store = Store::open("sqlite::memory:", Options::default())?;
+    /// assert_eq!(store.durability()?, Durability::Normal);
+    /// # Ok::<(), alipayplus_store::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Database`].
+    pub fn durability(&self) -> Result<Durability, Error> {
+        self.backend.durability()
+    }
+
     pub(crate) fn sealing_key(&self) -> Option<&SealingKey> {
         self.key.as_ref()
     }
