@@ -90,6 +90,11 @@
 //! backend's room and stay empty on SQLite (one process, one worker).
 #![forbid(unsafe_code)]
 
+/// The README's example compiles and runs (doctest only).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 mod backend;
 #[cfg(feature = "operations")]
 mod dispute;
