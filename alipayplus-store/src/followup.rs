@@ -221,6 +221,25 @@ impl Store {
     /// follow-up consumed: the worker fed them to its machine, and their effect is in `state`.
     /// A crash leaves both written or neither (the entries are read again on resume).
     ///
+    /// ```
+    /// use alipayplus_store::{Inbound, Kind, Next, Options, Source, Store};
+    /// use alipayplus_types::Timestamp;
+    ///
+    /// const PAY: Kind = Kind::new("cashier.pay");
+    /// let store = Store::open("sqlite::memory:", Options::default())?;
+    /// let t = Timestamp::from_unix_secs(1_751_000_000);
+    /// let v1 = store.create(PAY, "PAY-1", &"paying", Next::At(t), t)?;
+    /// // The listener: stored, then acknowledged.
+    /// let body = br#"{"paymentRequestId":"PAY-1","paymentResult":{"resultStatus":"S"}}"#;
+    /// store.append(&Inbound::new(Source::NotifyPayment, "PAY-1", body).for_follow_up(PAY, "PAY-1"), t)?;
+    /// // The worker: feeds the entries to its machine, saves the result and consumes them at once.
+    /// let entries = store.unconsumed(PAY, "PAY-1")?;
+    /// let seqs: Vec<_> = entries.iter().map(|e| e.seq).collect();
+    /// store.save_consuming(PAY, "PAY-1", v1, &"paid", Next::Final, &seqs, t)?;
+    /// assert!(store.unconsumed(PAY, "PAY-1")?.is_empty());
+    /// # Ok::<(), alipayplus_store::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// As [`Store::save`], plus [`Error::NotConsumable`] when an entry is not an unconsumed
     /// entry of this follow-up (nothing written).

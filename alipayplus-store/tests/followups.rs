@@ -254,3 +254,32 @@ fn a_file_that_is_not_a_database_is_refused() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn a_store_is_shared_across_threads() {
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    let store = std::sync::Arc::new(open(&db_path("threads")));
+    send_sync(&*store);
+    let handles: Vec<_> = (0..4)
+        .map(|n| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                for i in 0..20 {
+                    store
+                        .create(
+                            PAY,
+                            &format!("P-{n}-{i}"),
+                            &machine(1),
+                            Next::At(t(i)),
+                            t(0),
+                        )
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    assert_eq!(store.list_unfinished(1000).unwrap().len(), 80);
+}
