@@ -135,8 +135,7 @@ impl Backend {
     ) -> Result<Self, Error> {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX
-            | OpenFlags::SQLITE_OPEN_URI;
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = match path {
             Some(p) => Connection::open_with_flags(p, flags),
             None => Connection::open_in_memory(),
@@ -269,8 +268,14 @@ impl Tx for SqliteTx<'_> {
                             SqlValue::Integer(v) => Value::Int(v),
                             SqlValue::Text(s) => Value::Text(s),
                             SqlValue::Blob(b) => Value::Bytes(b),
-                            // The schema has no REAL column; keep it visible as corrupt.
-                            SqlValue::Real(_) => Value::Text(String::from("<real>")),
+                            // The schema has no REAL column: a row written by something else.
+                            SqlValue::Real(_) => {
+                                return Err(rusqlite::Error::InvalidColumnType(
+                                    i,
+                                    String::from("(not written by this store)"),
+                                    rusqlite::types::Type::Real,
+                                ));
+                            }
                         })
                     })
                     .collect::<Result<Vec<_>, rusqlite::Error>>()

@@ -136,7 +136,7 @@ impl Store {
     /// Records that the dispute was answered (the response call succeeded).
     ///
     /// # Errors
-    /// [`Error::Stale`] when no such dispute is stored; [`Error::Database`].
+    /// [`Error::NotFound`] when no such dispute is stored; [`Error::Database`].
     pub fn mark_dispute_answered(
         &self,
         kind: DisputeKind,
@@ -153,11 +153,9 @@ impl Store {
                 ],
             )?;
             if n != 1 {
-                return Err(Error::Stale {
+                return Err(Error::NotFound {
                     what: WHAT,
                     key: format!("{}/{dispute_request_id}", kind.api()),
-                    expected: 0,
-                    found: None,
                 });
             }
             Ok(())

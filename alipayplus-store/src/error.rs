@@ -106,6 +106,14 @@ pub enum Error {
         /// The stored version, `None` when there is no row.
         found: Option<i64>,
     },
+    /// No row with this key is stored.
+    #[error("no {what} {key} is stored")]
+    NotFound {
+        /// Which table.
+        what: &'static str,
+        /// The row's key.
+        key: String,
+    },
     /// A row with this key exists already.
     #[error("{what} {key} exists already")]
     Exists {

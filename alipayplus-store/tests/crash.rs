@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 const CHILD: &str = "ALIPAYPLUS_STORE_CRASH_CHILD";
 const ID: &str = "PAY-CRASH";
+const MID_TX: &str = "ALIPAYPLUS_STORE_MID_TX_CHILD";
 
 /// The follow-up's state: a send counter, the answer counter, and a log that must always be
 /// exactly 1..=sent (a torn or mixed write would break it).
@@ -111,6 +112,8 @@ struct Printed {
 
 impl Printed {
     fn take(&mut self, line: &str) {
+        // The harness's "test NAME ... " may open the child's first line.
+        let line = line.rsplit("... ").next().unwrap_or(line);
         if let Some(k) = line.strip_prefix("SENT ") {
             self.last_sent = k.parse().unwrap();
         } else if let Some(k) = line.strip_prefix("ANSWERED ") {
@@ -125,6 +128,9 @@ impl Printed {
 fn write_ahead_rules_survive_sigkill() {
     if let Ok(path) = std::env::var(CHILD) {
         child(Path::new(&path));
+    }
+    if std::env::var(MID_TX).is_ok() {
+        return; // the other test's child
     }
     let path = db_path("crash");
     let mut printed = Printed::default();
@@ -235,4 +241,100 @@ fn write_ahead_rules_survive_sigkill() {
         "the rounds went deep enough: {}",
         previous.sent
     );
+}
+
+/// The child of [`a_kill_inside_an_open_transaction_leaves_the_old_state`]: a new state and an
+/// inbox entry written in one transaction that is never committed.
+fn child_mid_transaction(path: &Path) -> ! {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .unwrap();
+    conn.execute_batch(
+        "BEGIN IMMEDIATE; \
+         UPDATE follow_ups SET state = CAST('{\"torn\":true}' AS BLOB), version = version + 1; \
+         INSERT INTO inbox (source, event_key, body, sealed, received_at) \
+           VALUES ('notifyPayment', 'N-UNCOMMITTED', x'00', 0, 0);",
+    )
+    .unwrap();
+    // Enough uncommitted pages that SQLite spills some into the WAL before the kill.
+    for i in 0..2000 {
+        conn.execute(
+            "INSERT INTO records (space, id, value, sealed, version, updated_at) VALUES ('x', ?1, zeroblob(4096), 0, 1, 0)",
+            [i],
+        )
+        .unwrap();
+    }
+    // Straight to the pipe (println! would be captured by the test harness).
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "IN-TX").unwrap();
+    out.flush().unwrap();
+    loop {
+        std::thread::sleep(std::time::Duration::from_secs(60));
+    }
+}
+
+#[test]
+fn a_kill_inside_an_open_transaction_leaves_the_old_state() {
+    if let Ok(path) = std::env::var(MID_TX) {
+        child_mid_transaction(Path::new(&path));
+    }
+    if std::env::var(CHILD).is_ok() {
+        return; // the other test's child
+    }
+    let path = db_path("midtx");
+    let v1 = open(&path)
+        .create(PAY, ID, &Machine::default(), Next::At(t(0)), t(0))
+        .unwrap();
+    let mut proc = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "a_kill_inside_an_open_transaction_leaves_the_old_state",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
+        .env(MID_TX, &path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(proc.stdout.take().unwrap());
+    let mut line = String::new();
+    while !line.trim_end().ends_with("IN-TX") {
+        line.clear();
+        assert_ne!(
+            stdout.read_line(&mut line).unwrap(),
+            0,
+            "the child died before its transaction"
+        );
+    }
+    proc.kill().unwrap();
+    proc.wait().unwrap();
+
+    let store = open(&path);
+    let row = store.load::<Machine>(PAY, ID).unwrap().unwrap();
+    assert_eq!(
+        (row.state, row.version),
+        (Machine::default(), v1),
+        "the old state, whole"
+    );
+    assert!(
+        store
+            .inbound(Source::NotifyPayment, "N-UNCOMMITTED")
+            .unwrap()
+            .is_none()
+    );
+    // The killed writer's lock is gone: the store writes at once.
+    store
+        .save(PAY, ID, v1, &Machine::default(), Next::Final, t(1))
+        .unwrap();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    let leftovers: i64 = conn
+        .query_row("SELECT count(*) FROM records", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(leftovers, 0);
 }

@@ -155,7 +155,7 @@ fn new_duplicate_and_conflict_are_decided_against_the_stored_dispute() {
     assert_eq!(open_ones[0].dispute.kind, DisputeKind::Escalation);
     assert!(matches!(
         store.mark_dispute_answered(DisputeKind::Retrieval, "DSP-404", t(9)),
-        Err(Error::Stale { .. })
+        Err(Error::NotFound { .. })
     ));
 }
 
