@@ -303,6 +303,70 @@ impl Store {
         rows.first().map(|r| self.entry(r)).transpose()
     }
 
+    /// Unconsumed entries no worker will take, oldest first, at most `limit`: those linked to
+    /// no follow-up, to one not stored, or to one already final (a notification arriving
+    /// after its follow-up was given up as unresolved says something about money). Nothing
+    /// passes silently: report them, then [`Store::consume_stray`].
+    ///
+    /// ```
+    /// use alipayplus_store::{Inbound, Kind, Next, Options, Source, Store};
+    /// use alipayplus_types::Timestamp;
+    ///
+    /// const PAY: Kind = Kind::new("cashier.pay");
+    /// let store = Store::open("sqlite::memory:", Options::default())?;
+    /// let t = Timestamp::from_unix_secs(1_751_000_000);
+    /// store.create(PAY, "PAY-1", &"unresolved", Next::Final, t)?;
+    /// let late = Inbound::new(Source::NotifyPayment, "PAY-1", b"{}").for_follow_up(PAY, "PAY-1");
+    /// store.append(&late, t)?;
+    /// let stray = store.stray_inbox(10)?;
+    /// assert_eq!(stray.len(), 1);
+    /// store.consume_stray(&[stray[0].seq], t)?;
+    /// assert!(store.stray_inbox(10)?.is_empty());
+    /// # Ok::<(), alipayplus_store::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Store::unconsumed`].
+    pub fn stray_inbox(&self, limit: u32) -> Result<Vec<InboxEntry>, Error> {
+        let rows = self.backend.read(|tx| {
+            tx.query(
+                &format!(
+                    "SELECT {ENTRY_COLUMNS} FROM inbox i WHERE i.consumed_at IS NULL AND NOT EXISTS ( \
+                       SELECT 1 FROM follow_ups f WHERE f.kind = i.follow_kind AND f.id = i.follow_id \
+                       AND f.is_final = ?1) \
+                     ORDER BY i.seq LIMIT ?2"
+                ),
+                &[false.into(), i64::from(limit).into()],
+            )
+        })?;
+        rows.iter().map(|r| self.entry(r)).collect()
+    }
+
+    /// Marks stray entries ([`Store::stray_inbox`]) consumed, all or none.
+    ///
+    /// # Errors
+    /// [`Error::NotConsumable`] when an entry is consumed already or belongs to an unfinished
+    /// follow-up (its worker consumes it); [`Error::Database`].
+    pub fn consume_stray(&self, seqs: &[Seq], now: Timestamp) -> Result<(), Error> {
+        self.backend.transact(|tx| {
+            for seq in seqs {
+                let n = tx.execute(
+                    "UPDATE inbox SET consumed_at = ?1 WHERE seq = ?2 AND consumed_at IS NULL \
+                     AND NOT EXISTS (SELECT 1 FROM follow_ups f WHERE f.kind = inbox.follow_kind \
+                       AND f.id = inbox.follow_id AND f.is_final = ?3)",
+                    &[now.unix_millis().into(), seq.0.into(), false.into()],
+                )?;
+                if n != 1 {
+                    return Err(Error::NotConsumable {
+                        seq: seq.0,
+                        key: String::from("(stray entries)"),
+                    });
+                }
+            }
+            Ok(())
+        })
+    }
+
     fn entry(&self, row: &Row) -> Result<InboxEntry, Error> {
         let api = row.text(1)?;
         let source = Source::from_api(&api).ok_or_else(|| Error::Corrupt {

@@ -57,7 +57,9 @@
 //!
 //! One writer per follow-up: the listener only appends to the inbox; the worker driving a
 //! follow-up reads [`Store::unconsumed`] and, in the same transaction as its next state,
-//! marks what it fed to the machine consumed ([`Store::save_consuming`]). [`Store::save`] is a
+//! marks what it fed to the machine consumed ([`Store::save_consuming`]).
+//! Entries no worker will take (no follow-up, or one already final: a late notification)
+//! are listed by [`Store::stray_inbox`], never dropped. [`Store::save`] is a
 //! compare-and-swap on the row's [`Version`], so a second writer by mistake fails with
 //! [`Error::Stale`] instead of overwriting. Each rule has a test killing a writer process
 //! with `SIGKILL` (`tests/crash.rs`).

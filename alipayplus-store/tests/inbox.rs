@@ -159,3 +159,68 @@ fn debug_of_an_entry_shows_no_body() {
     assert!(!shown.contains("AT-SECRET"), "{shown}");
     assert!(shown.contains("body_len"), "{shown}");
 }
+
+#[test]
+fn entries_no_worker_will_take_are_listed_not_lost() {
+    let store = open(&db_path("stray"));
+    let v1 = store
+        .create(PAY, "LIVE", &0u32, Next::At(t(60)), t(0))
+        .unwrap();
+    store
+        .create(PAY, "GAVE-UP", &0u32, Next::Final, t(0))
+        .unwrap();
+    let live = store
+        .append(
+            &Inbound::new(Source::NotifyPayment, "LIVE", b"1").for_follow_up(PAY, "LIVE"),
+            t(1),
+        )
+        .unwrap()
+        .seq();
+    let late = store
+        .append(
+            &Inbound::new(Source::NotifyPayment, "GAVE-UP", b"2").for_follow_up(PAY, "GAVE-UP"),
+            t(2),
+        )
+        .unwrap()
+        .seq();
+    let unknown = store
+        .append(
+            &Inbound::new(Source::NotifyPayment, "NEVER-SENT", b"3")
+                .for_follow_up(PAY, "NEVER-SENT"),
+            t(3),
+        )
+        .unwrap()
+        .seq();
+    let unlinked = store
+        .append(
+            &Inbound::new(Source::NotifyRegistrationStatus, "REG-1", b"4"),
+            t(4),
+        )
+        .unwrap()
+        .seq();
+    let stray: Vec<_> = store
+        .stray_inbox(10)
+        .unwrap()
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(
+        stray,
+        [late, unknown, unlinked],
+        "not the live follow-up's entry"
+    );
+
+    // The live follow-up's entry is its worker's, not a stray's.
+    assert!(matches!(
+        store.consume_stray(&[late, live], t(5)),
+        Err(Error::NotConsumable { .. })
+    ));
+    assert_eq!(store.stray_inbox(10).unwrap().len(), 3, "all or none");
+    store
+        .consume_stray(&[late, unknown, unlinked], t(5))
+        .unwrap();
+    assert!(store.stray_inbox(10).unwrap().is_empty());
+    // Once final, the live follow-up's leftover entry becomes a stray.
+    store.mark_final(PAY, "LIVE", v1, t(6)).unwrap();
+    assert_eq!(store.stray_inbox(10).unwrap()[0].seq, live);
+}
