@@ -260,7 +260,7 @@ impl Store {
             let n = tx.execute(
                 "UPDATE follow_ups SET state = ?1, sealed = ?2, is_final = ?3, due_at = ?4, \
                  version = version + 1, updated_at = ?5 \
-                 WHERE kind = ?6 AND id = ?7 AND version = ?8",
+                 WHERE kind = ?6 AND id = ?7 AND version = ?8 AND (?2 OR NOT sealed)",
                 &[
                     bytes.into(),
                     sealed.into(),
@@ -362,15 +362,23 @@ fn split(next: Next) -> (bool, Option<i64>) {
     }
 }
 
-/// The [`Error::Stale`] of a failed compare-and-swap, with the version found.
+/// Why a compare-and-swap failed: [`Error::Stale`] with the version found, or a sealed state
+/// that a kind without secrets would have written back in clear.
 fn stale(tx: &mut dyn Tx, kind: Kind, id: &str, expected: Version) -> Error {
-    let found = tx
+    let row = tx
         .query(
-            "SELECT version FROM follow_ups WHERE kind = ?1 AND id = ?2",
+            "SELECT version, sealed FROM follow_ups WHERE kind = ?1 AND id = ?2",
             &[kind.name.into(), id.into()],
         )
         .ok()
-        .and_then(|rows| rows.first().and_then(|r| r.int(0).ok()));
+        .and_then(|rows| rows.into_iter().next());
+    let found = row.as_ref().and_then(|r| r.int(0).ok());
+    if found == Some(expected.0) && !kind.secret {
+        return Error::InvalidInput {
+            what: "follow-up kind",
+            reason: "its stored state is sealed (it holds secrets): use Kind::holding_secrets, never write it back in clear",
+        };
+    }
     Error::Stale {
         what: "follow-up",
         key: key_text(kind, id),

@@ -32,8 +32,8 @@
 //! | `follow_ups` | a follow-up machine's serialized state (JSON), sealed when its [`Kind`] holds secrets | kind, id | the one worker driving it ([`Store::create`], [`Store::save`], [`Store::save_consuming`]) |
 //! | `inbox` | verified inbound events (notifyPayment, authNotify, notifyRegistrationStatus, disputes) | source API, event key | the listener ([`Store::append`]); consumed by the worker |
 //! | `disputes` | received disputes, the reference of the new / duplicate / conflict decision | kind, `disputeRequestId` | the listener (`Store::receive_dispute`, feature `operations`) |
-//! | `declaration_ledgers` | one customs ledger per payment | `paymentRequestId` | the declaring code (`Store::save_ledger`, feature `operations`) |
-//! | `token_sets` | Auto Debit access/refresh tokens, always sealed | binding id | [`Store::save_tokens`] |
+//! | `records`, space `declaration_ledger` | one customs ledger per payment | `paymentRequestId` | the declaring code (`Store::save_ledger`, feature `operations`) |
+//! | `records`, space `token_set` | Auto Debit access/refresh tokens, always sealed | binding id | [`Store::save_tokens`] |
 //!
 //! Keys and signer material are never stored.
 //!

@@ -205,3 +205,33 @@ fn debug_and_errors_show_no_key_and_no_token() {
         "{text}"
     );
 }
+
+#[test]
+fn a_sealed_state_is_never_written_back_in_clear() {
+    let path = db_path("downgrade");
+    let store = open_sealed(&path);
+    let v1 = store
+        .create(AGREEMENT, "PAY-1", &pay(), Next::At(t(0)), t(0))
+        .unwrap();
+    // The same name without the secret flag (a caller's mistake): refused, nothing written.
+    let careless = alipayplus_store::Kind::new(AGREEMENT.name());
+    let row = store
+        .load::<AgreementPay>(careless, "PAY-1")
+        .unwrap()
+        .unwrap();
+    match store.save(careless, "PAY-1", row.version, &pay(), Next::Final, t(1)) {
+        Err(Error::InvalidInput {
+            what: "follow-up kind",
+            ..
+        }) => {}
+        other => panic!("{other:?}"),
+    }
+    drop(store);
+    assert!(!contains(&raw_bytes(&path), TOKEN.as_bytes()));
+    let store = open_sealed(&path);
+    let row = store
+        .load::<AgreementPay>(AGREEMENT, "PAY-1")
+        .unwrap()
+        .unwrap();
+    assert_eq!((row.version, row.is_final), (v1, false));
+}
