@@ -168,3 +168,35 @@ fn durability_full_is_one_setting_away() {
         "the default"
     );
 }
+
+#[test]
+fn concurrent_openers_of_a_fresh_file_all_succeed_and_migrate_once() {
+    for round in 0..5 {
+        let path = db_path(&format!("race-{round}"));
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(6));
+        let handles: Vec<_> = (0..6)
+            .map(|n| {
+                let (path, barrier) = (path.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    let store = open(&path);
+                    store
+                        .create(PAY, &format!("P-{n}"), &1u8, Next::Final, t(0))
+                        .unwrap();
+                    store.schema_version().unwrap()
+                })
+            })
+            .collect();
+        for h in handles {
+            assert_eq!(h.join().unwrap(), SCHEMA_VERSION);
+        }
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let rows: i64 = conn
+            .query_row("SELECT count(*) FROM schema_version", [], |r| r.get(0))
+            .unwrap();
+        let made: i64 = conn
+            .query_row("SELECT count(*) FROM follow_ups", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!((rows, made), (1, 6), "round {round}");
+    }
+}
