@@ -283,6 +283,21 @@ impl Store {
     /// Marks the follow-up final without changing its state (compare-and-swap): a worker
     /// that gives up on it as unresolved, or an operator closing it.
     ///
+    /// ```
+    /// use alipayplus_store::{Kind, Next, Options, Store};
+    /// use alipayplus_types::Timestamp;
+    ///
+    /// const PAY: Kind = Kind::new("cashier.pay");
+    /// let store = Store::open("sqlite::memory:", Options::default())?;
+    /// let t = Timestamp::from_unix_secs(1_751_000_000);
+    /// let v1 = store.create(PAY, "PAY-1", &"unknown after every inquiry", Next::At(t), t)?;
+    /// store.mark_final(PAY, "PAY-1", v1, t)?;
+    /// let row = store.load::<String>(PAY, "PAY-1")?.unwrap();
+    /// assert!(row.is_final && row.state == "unknown after every inquiry");
+    /// assert!(store.list_due(t, 10)?.is_empty());
+    /// # Ok::<(), alipayplus_store::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::Stale`], [`Error::Database`].
     pub fn mark_final(
@@ -338,6 +353,30 @@ impl Store {
 
     /// Every unfinished follow-up, earliest due first, at most `limit`: what a worker resumes
     /// after a restart.
+    ///
+    /// ```
+    /// use alipayplus_store::{Kind, Next, Options, Store};
+    /// use alipayplus_types::Timestamp;
+    ///
+    /// const PAY: Kind = Kind::new("cashier.pay");
+    /// let path = std::env::temp_dir().join(format!("resume-doc-{}.sqlite", std::process::id()));
+    /// let url = format!("sqlite:{}", path.display());
+    /// let t = Timestamp::from_unix_secs(1_751_000_000);
+    /// {
+    ///     let store = Store::open(&url, Options::default())?;
+    ///     store.create(PAY, "PAY-1", &"inquiring", Next::At(t), t)?;
+    ///     store.create(PAY, "PAY-2", &"paid", Next::Final, t)?;
+    /// } // the process dies here
+    /// let store = Store::open(&url, Options::default())?;
+    /// let resume = store.list_unfinished(100)?;
+    /// assert_eq!(resume.len(), 1);
+    /// assert_eq!((resume[0].kind.as_str(), resume[0].id.as_str()), ("cashier.pay", "PAY-1"));
+    /// let row = store.load::<String>(PAY, &resume[0].id)?.unwrap();
+    /// assert_eq!(row.state, "inquiring");
+    /// # drop(store);
+    /// # for s in ["", "-wal", "-shm"] { let _ = std::fs::remove_file(format!("{}{s}", path.display())); }
+    /// # Ok::<(), alipayplus_store::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::Database`].
