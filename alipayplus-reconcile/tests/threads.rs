@@ -39,7 +39,7 @@ fn id(i: u64) -> String {
         // Some ids too long to be kept inline.
         format!(
             "PAY{i:012}{}",
-            if i.is_multiple_of(7) {
+            if i % 7 == 0 {
                 "-LONG-REQUEST-ID"
             } else {
                 ""
@@ -55,16 +55,16 @@ fn report(range: std::ops::Range<u64>, eol: &str, quote_one: bool) -> String {
     for i in range {
         let refund = i % 10 == 9;
         let mut v = (1 + i % 5000) as i64;
-        if i.is_multiple_of(1013) {
+        if i % 1013 == 0 {
             v += 1; // amount mismatch
         }
         let v = if refund { -v } else { v };
         let t = if refund { "REFUND" } else { "PAYMENT" };
         let mut rid = id(i);
-        if i.is_multiple_of(4999) {
+        if i % 4999 == 0 {
             rid = format!("UNKNOWN-{}", i % 3); // unknown ids, repeated across blocks
         }
-        if i.is_multiple_of(7919) && (25_000..32_000).contains(&i) {
+        if i % 7919 == 0 && (25_000..32_000).contains(&i) {
             rid = id(5); // a known id named again, in a later file
         }
         let rid = if quote_one && i % 1000 == 1 {
