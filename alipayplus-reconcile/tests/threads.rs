@@ -39,11 +39,7 @@ fn id(i: u64) -> String {
         // Some ids too long to be kept inline.
         format!(
             "PAY{i:012}{}",
-            if i % 7 == 0 {
-                "-LONG-REQUEST-ID"
-            } else {
-                ""
-            }
+            if i % 7 == 0 { "-LONG-REQUEST-ID" } else { "" }
         )
     }
 }
