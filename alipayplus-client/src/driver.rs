@@ -744,23 +744,61 @@ impl PaymentFollower {
     /// The loops' common step: return (final, bound, redirect), wait, or send.
     pub(crate) fn next(&mut self, now: Timestamp, limit: Limit, calls: &mut u32) -> Next {
         if let Some(state) = self.final_state().cloned() {
+            self.trace_final(&state);
             return Next::Return(Box::new(self.followed(Some(state), None)));
         }
         if limit.reached(now, *calls) {
+            #[cfg(feature = "tracing")]
+            tracing::info!(
+                target: "alipayplus.follow",
+                payment_request_id = self.payment_request_id(),
+                calls = *calls,
+                "bound reached before a final state: unresolved, store the state and keep following"
+            );
             return Next::Return(Box::new(self.followed(None, None)));
         }
         match self.poll(now) {
             Action::Send(call) => {
                 *calls = calls.saturating_add(1);
+                #[cfg(feature = "tracing")]
+                tracing::debug!(
+                    target: "alipayplus.follow",
+                    payment_request_id = self.payment_request_id(),
+                    next = call.api.name(),
+                    budget_left = limit.calls.map(|c| c.saturating_sub(*calls)),
+                    "next step: send"
+                );
                 Next::Send(call)
             }
             Action::Redirect(to) => Next::Return(Box::new(self.followed(None, Some(to)))),
             Action::WaitUntil(at) => {
                 let at = limit.until.map_or(at, |u| at.min(u));
+                #[cfg(feature = "tracing")]
+                tracing::debug!(
+                    target: "alipayplus.follow",
+                    payment_request_id = self.payment_request_id(),
+                    until = ?at,
+                    "next step: wait"
+                );
                 Next::Wait(at.since(now).max(MIN_WAIT))
             }
-            Action::Done(state) => Next::Return(Box::new(self.followed(Some(state), None))),
+            Action::Done(state) => {
+                self.trace_final(&state);
+                Next::Return(Box::new(self.followed(Some(state), None)))
+            }
         }
+    }
+
+    /// The follow-up decision that ends a loop (feature `tracing`): the final state, which
+    /// carries no body, id of another order or secret (codes and flags only).
+    fn trace_final(&self, _state: &Final) {
+        #[cfg(feature = "tracing")]
+        tracing::info!(
+            target: "alipayplus.follow",
+            payment_request_id = self.payment_request_id(),
+            final_state = ?_state,
+            "payment final"
+        );
     }
 
     /// Feeds what a wait brought.

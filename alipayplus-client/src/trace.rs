@@ -23,6 +23,12 @@
 //! verified), `key_version`, `request_id` / `request_id_field` (once verified), `answered`
 //! (`S` acknowledged, `F` refused) and `answer_signed`.
 //!
+//! **Follow-up decisions**: events with target `alipayplus.follow` from the payment follower's
+//! loops ([`PaymentFollower::run`](crate::driver::PaymentFollower::run) and `run_async`):
+//! the next step (`DEBUG`: the API to send and the call budget left, or the time waited until),
+//! and why a loop ended (`INFO`: the final state, or the bound reached with the payment still
+//! unresolved), each with the `payment_request_id`.
+//!
 //! Never recorded: keys, signatures, tokens (access, refresh, auth code), `Client-Id` values,
 //! headers, bodies, or anything else from a body but the ids above. The ids are at most 64
 //! characters (longer ones are cut).
