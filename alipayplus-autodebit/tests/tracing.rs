@@ -19,6 +19,7 @@ use alipayplus_autodebit::{
 };
 use alipayplus_client::client::Client;
 use alipayplus_client::inquiry::{PaymentRef, inquiry_request};
+use alipayplus_client::tracker::Final;
 use alipayplus_client::transport::{Request, Response};
 use alipayplus_types::{Amount, Currency, Merchant, Order, TerminalType};
 use common::*;
@@ -39,6 +40,8 @@ struct Recorded {
     spans: BTreeMap<u64, SpanRecord>,
     /// Every value seen anywhere (spans and events), plain and as `Debug` renders it.
     everything: Vec<String>,
+    /// The fields of every event (`message` included), in order.
+    events: Vec<BTreeMap<String, String>>,
 }
 
 #[derive(Clone, Default)]
@@ -74,7 +77,9 @@ impl Subscriber for Recorder {
     fn new_span(&self, span: &Attributes<'_>) -> Id {
         let id = self.next_id.fetch_add(1, Ordering::SeqCst) + 1;
         let mut r = self.recorded.lock().unwrap();
-        let Recorded { spans, everything } = &mut *r;
+        let Recorded {
+            spans, everything, ..
+        } = &mut *r;
         let record = spans.entry(id).or_default();
         record.name = span.metadata().name().to_string();
         everything.push(record.name.clone());
@@ -86,7 +91,9 @@ impl Subscriber for Recorder {
     }
     fn record(&self, span: &Id, values: &Record<'_>) {
         let mut r = self.recorded.lock().unwrap();
-        let Recorded { spans, everything } = &mut *r;
+        let Recorded {
+            spans, everything, ..
+        } = &mut *r;
         let record = spans.entry(span.into_u64()).or_default();
         values.record(&mut Values {
             fields: &mut record.fields,
@@ -101,6 +108,7 @@ impl Subscriber for Recorder {
             fields: &mut fields,
             everything: &mut r.everything,
         });
+        r.events.push(fields);
     }
     fn enter(&self, _: &Id) {}
     fn exit(&self, _: &Id) {}
@@ -189,6 +197,7 @@ fn spans_name_every_call_and_hold_no_secret() {
     let merchant = merchant();
     let calls = Calls::new(&client, &merchant);
     let mut secrets: Vec<String> = Vec::new();
+    let mut lost_pay = None;
 
     tracing::subscriber::with_default(recorder.clone(), || {
         // Bind: prepare, consent, the auth code by redirect, applyToken.
@@ -242,6 +251,7 @@ fn spans_name_every_call_and_hold_no_secret() {
         fake.script(PayScript::LoseAnswer);
         let lost = agreement_pay_request("PAY-T2", order("PAY-T2"), amount, life.access_token());
         assert!(calls.pay(&lost).unwrap().is_unknown());
+        lost_pay = Some(lost);
 
         // The async path records the same span.
         let async_client = {
@@ -409,8 +419,53 @@ fn spans_name_every_call_and_hold_no_secret() {
         "nothing is read from an unverified body"
     );
 
+    // The lost pay followed to its end by the follower's loop, under a recorder of its own (so
+    // the spans and signatures counted above stay those of the single calls): its decisions
+    // are events.
+    let follow_recorder = Recorder::default();
+    tracing::subscriber::with_default(follow_recorder.clone(), || {
+        let follow_client = {
+            let fake = fake.clone();
+            Client::new(config(&clock), move |request: Request| fake.handle(request))
+        };
+        let followed = alipayplus_autodebit::payment::follow_agreement_payment(
+            &follow_client,
+            lost_pay.as_ref().unwrap(),
+            |d| clock.advance(d),
+        )
+        .unwrap();
+        assert_eq!(followed.final_state, Some(Final::Succeeded));
+    });
+    // The follow-up decisions: the next step sent, then why the loop ended.
+    let events = follow_recorder.recorded.lock().unwrap().events.clone();
+    let follow: Vec<_> = events
+        .iter()
+        .filter(|e| e.get("payment_request_id").map(String::as_str) == Some("PAY-T2"))
+        .collect();
+    assert!(
+        follow
+            .iter()
+            .any(|e| e["message"] == "next step: send" && e.contains_key("next")),
+        "{follow:?}"
+    );
+    assert!(
+        follow
+            .last()
+            .is_some_and(|e| e["message"] == "payment final" && e["final_state"] == "Succeeded"),
+        "{follow:?}"
+    );
+
     // And nothing secret, anywhere.
-    let everything = recorder.recorded.lock().unwrap().everything.join("\n");
+    let mut everything = recorder.recorded.lock().unwrap().everything.join("\n");
+    everything.push('\n');
+    everything.push_str(
+        &follow_recorder
+            .recorded
+            .lock()
+            .unwrap()
+            .everything
+            .join("\n"),
+    );
     let signatures = signatures.lock().unwrap().clone();
     // 5 requests and 4 answers out (the lost pay has none), 3 notifications in, 2 acks (the
     // async inquiry's are not collected).
