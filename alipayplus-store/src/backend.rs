@@ -144,9 +144,10 @@ impl Backend {
         conn.busy_timeout(busy_timeout)
             .map_err(Error::db("setting the busy timeout"))?;
         // WAL: readers do not block the writer, and a commit is one append to the log.
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
-            .map_err(Error::db("setting WAL mode"))?;
+        let mode: String = retry_busy(busy_timeout, || {
+            conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+        })
+        .map_err(Error::db("setting WAL mode"))?;
         if mode != "wal" && mode != "memory" {
             return Err(Error::Database {
                 doing: "setting WAL mode",
@@ -157,7 +158,7 @@ impl Backend {
             Durability::Normal => "NORMAL",
             Durability::Full => "FULL",
         };
-        conn.pragma_update(None, "synchronous", sync)
+        retry_busy(busy_timeout, || conn.pragma_update(None, "synchronous", sync))
             .map_err(Error::db("setting synchronous"))?;
         Ok(Backend::Sqlite(Mutex::new(conn)))
     }
@@ -225,6 +226,27 @@ impl Backend {
                 tx.commit().map_err(Error::db("committing"))?;
                 Ok(out)
             }
+        }
+    }
+}
+
+/// Runs `f` again while SQLite answers "busy", for at most `timeout`. Switching a fresh file
+/// to WAL takes an exclusive lock and, when another connection is opening the same file at that
+/// moment, SQLite returns SQLITE_BUSY at once without calling the busy handler; concurrent
+/// openers (several workers starting together) must wait instead of failing.
+fn retry_busy<T>(
+    timeout: Duration,
+    mut f: impl FnMut() -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    let start = std::time::Instant::now();
+    loop {
+        match f() {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy && start.elapsed() < timeout =>
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            other => return other,
         }
     }
 }
