@@ -8,15 +8,19 @@ use std::error::Error as StdError;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The store URL is not understood. Use `sqlite:PATH` or `sqlite::memory:`.
-    #[error("store URL not understood ({reason}); use sqlite:PATH or sqlite::memory:")]
+    /// The store URL is not understood. Use `sqlite:PATH`, `sqlite::memory:` or
+    /// `postgres://USER@HOST:PORT/DB`.
+    #[error(
+        "store URL not understood ({reason}); use sqlite:PATH, sqlite::memory: or postgres://USER@HOST:PORT/DB"
+    )]
     Url {
         /// What is wrong with it.
         reason: &'static str,
     },
-    /// The URL names a backend this build does not have (PostgreSQL is a later backend).
+    /// The URL names a backend this build does not have: `postgres://` needs the crate's
+    /// feature `postgres`.
     #[error(
-        "the {scheme} backend is not available in this version of alipayplus-store; use sqlite:PATH"
+        "the {scheme} backend is not compiled in; enable feature \"{scheme}\" of alipayplus-store or use sqlite:PATH"
     )]
     BackendUnavailable {
         /// The URL's scheme.
@@ -134,7 +138,9 @@ pub enum Error {
 }
 
 impl Error {
-    pub(crate) fn db(doing: &'static str) -> impl FnOnce(rusqlite::Error) -> Error {
+    pub(crate) fn db<E: StdError + Send + Sync + 'static>(
+        doing: &'static str,
+    ) -> impl FnOnce(E) -> Error {
         move |e| Error::Database {
             doing,
             source: Box::new(e),

@@ -1,4 +1,4 @@
-//! Durable state for an Alipay+ acquirer, on SQLite: the follow-ups that may still lead to a
+//! Durable state for an Alipay+ acquirer, on SQLite or PostgreSQL: the follow-ups that may still lead to a
 //! send, the inbound events acknowledged, dispute records, customs declaration ledgers and
 //! Auto Debit token sets.
 //!
@@ -84,12 +84,11 @@
 //!
 //! # Backends
 //!
-//! [`Store::open`] takes a URL: `sqlite:PATH` (or `sqlite::memory:`) today; `postgres://...`
-//! is reserved for the PostgreSQL backend (several processes sharing the follow-ups with
-//! leases) and fails with [`Error::BackendUnavailable`] until it lands. The schema
-//! ([`schema::MIGRATIONS`]) is written once for both, with the few differences spelled out in
-//! [`schema::Dialect`]; the `lease_owner` / `lease_until` columns of `follow_ups` are that
-//! backend's room and stay empty on SQLite (one process, one worker).
+//! [`Store::open`] takes a URL: `sqlite:PATH` (or `sqlite::memory:`), or with feature
+//! `postgres` `postgres://USER@HOST:PORT/DB` (several processes sharing the follow-ups, see
+//! the crate README). Same API on both; the schema ([`schema::MIGRATIONS`]) is written once,
+//! with the few differences spelled out in [`schema::Dialect`]. Without the feature a
+//! `postgres://` URL fails with [`Error::BackendUnavailable`].
 // docs.rs (`--cfg docsrs`, nightly): feature-gated items show the feature they need.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
