@@ -110,6 +110,27 @@ pub enum Error {
         /// The stored version, `None` when there is no row.
         found: Option<i64>,
     },
+    /// This worker no longer holds the follow-up's lease (it expired, or another worker took
+    /// the follow-up over after it expired, or it was released): **stop driving it**. Nothing
+    /// was written, and no send may follow; its holder resumes it from the stored state.
+    #[error(
+        "lease of follow-up {key} lost by worker {worker} (expired or taken over): stop driving it, nothing was written"
+    )]
+    LeaseLost {
+        /// The follow-up.
+        key: String,
+        /// The worker that lost it.
+        worker: String,
+    },
+    /// A worker holds the follow-up's lease until `until`: write it through that worker's
+    /// lease ([`Store::save_leased`](crate::Store::save_leased)), or after the lease expires.
+    #[error("follow-up {key} is leased to a worker until {until:?}; nothing was written")]
+    Leased {
+        /// The follow-up.
+        key: String,
+        /// When the lease expires.
+        until: alipayplus_types::Timestamp,
+    },
     /// No row with this key is stored.
     #[error("no {what} {key} is stored")]
     NotFound {

@@ -10,8 +10,8 @@ use crate::error::Error;
 use crate::inbox::Seq;
 use crate::store::{Store, check_name};
 
-const TABLE: &str = "follow_ups";
-const WHAT: &str = "follow-up state";
+pub(crate) const TABLE: &str = "follow_ups";
+pub(crate) const WHAT: &str = "follow-up state";
 
 /// A kind of follow-up: its name in the store, and whether its state holds secrets.
 ///
@@ -108,7 +108,7 @@ pub struct DueFollowUp {
     pub version: Version,
 }
 
-fn key_text(kind: Kind, id: &str) -> String {
+pub(crate) fn key_text(kind: Kind, id: &str) -> String {
     format!("{}/{id}", kind.name)
 }
 
@@ -202,9 +202,13 @@ impl Store {
     /// # Ok::<(), Error>(())
     /// ```
     ///
+    /// Several processes share the follow-ups through leases: a row a worker holds a live
+    /// lease on is written only through that lease ([`Store::save_leased`]).
+    ///
     /// # Errors
     /// [`Error::Stale`] when the row is at another version or missing (nothing written);
-    /// [`Error::SealingKeyMissing`], [`Error::Serialize`], [`Error::Database`].
+    /// [`Error::Leased`] while a worker holds its lease; [`Error::SealingKeyMissing`],
+    /// [`Error::Serialize`], [`Error::Database`].
     pub fn save<S: Serialize + ?Sized>(
         &self,
         kind: Kind,
@@ -260,7 +264,8 @@ impl Store {
             let n = tx.execute(
                 "UPDATE follow_ups SET state = ?1, sealed = ?2, is_final = ?3, due_at = ?4, \
                  version = version + 1, updated_at = ?5 \
-                 WHERE kind = ?6 AND id = ?7 AND version = ?8 AND (?2 OR NOT sealed)",
+                 WHERE kind = ?6 AND id = ?7 AND version = ?8 AND (?2 OR NOT sealed) \
+                 AND (lease_owner IS NULL OR lease_until <= ?5)",
                 &[
                     bytes.into(),
                     sealed.into(),
@@ -273,7 +278,7 @@ impl Store {
                 ],
             )?;
             if n != 1 {
-                return Err(stale(tx, kind, id, expected));
+                return Err(stale(tx, kind, id, expected, now));
             }
             consume(tx, kind, id, consumed, now)?;
             Ok(Version(expected.0 + 1))
@@ -299,7 +304,7 @@ impl Store {
     /// ```
     ///
     /// # Errors
-    /// [`Error::Stale`], [`Error::Database`].
+    /// [`Error::Stale`], [`Error::Leased`] while a worker holds its lease, [`Error::Database`].
     pub fn mark_final(
         &self,
         kind: Kind,
@@ -310,7 +315,8 @@ impl Store {
         self.backend.transact(|tx| {
             let n = tx.execute(
                 "UPDATE follow_ups SET is_final = ?1, due_at = NULL, version = version + 1, updated_at = ?2 \
-                 WHERE kind = ?3 AND id = ?4 AND version = ?5",
+                 WHERE kind = ?3 AND id = ?4 AND version = ?5 \
+                 AND (lease_owner IS NULL OR lease_until <= ?2)",
                 &[
                     true.into(),
                     now.unix_millis().into(),
@@ -320,7 +326,7 @@ impl Store {
                 ],
             )?;
             if n != 1 {
-                return Err(stale(tx, kind, id, expected));
+                return Err(stale(tx, kind, id, expected, now));
             }
             Ok(Version(expected.0 + 1))
         })
@@ -394,24 +400,32 @@ fn due_row(row: &Row) -> Result<DueFollowUp, Error> {
     })
 }
 
-fn split(next: Next) -> (bool, Option<i64>) {
+pub(crate) fn split(next: Next) -> (bool, Option<i64>) {
     match next {
         Next::At(t) => (false, Some(t.unix_millis())),
         Next::Final => (true, None),
     }
 }
 
-/// Why a compare-and-swap failed: [`Error::Stale`] with the version found, or a sealed state
-/// that a kind without secrets would have written back in clear.
-fn stale(tx: &mut dyn Tx, kind: Kind, id: &str, expected: Version) -> Error {
+/// Why a compare-and-swap failed: [`Error::Leased`] when a worker holds the row's lease,
+/// [`Error::Stale`] with the version found, or a sealed state that a kind without secrets
+/// would have written back in clear.
+fn stale(tx: &mut dyn Tx, kind: Kind, id: &str, expected: Version, now: Timestamp) -> Error {
     let row = tx
         .query(
-            "SELECT version, sealed FROM follow_ups WHERE kind = ?1 AND id = ?2",
+            "SELECT version, sealed, lease_owner, lease_until FROM follow_ups WHERE kind = ?1 AND id = ?2",
             &[kind.name.into(), id.into()],
         )
         .ok()
         .and_then(|rows| rows.into_iter().next());
     let found = row.as_ref().and_then(|r| r.int(0).ok());
+    let leased_until = row.as_ref().and_then(|r| r.opt_int(3).ok().flatten());
+    if let Some(until) = leased_until.filter(|u| *u > now.unix_millis()) {
+        return Error::Leased {
+            key: key_text(kind, id),
+            until: Timestamp::from_unix_millis(until),
+        };
+    }
     if found == Some(expected.0) && !kind.secret {
         return Error::InvalidInput {
             what: "follow-up kind",
@@ -426,7 +440,7 @@ fn stale(tx: &mut dyn Tx, kind: Kind, id: &str, expected: Version) -> Error {
     }
 }
 
-fn consume(
+pub(crate) fn consume(
     tx: &mut dyn Tx,
     kind: Kind,
     id: &str,

@@ -64,6 +64,16 @@
 //! [`Error::Stale`] instead of overwriting. Each rule has a test killing a writer process
 //! with `SIGKILL` (`tests/crash.rs`).
 //!
+//! # Several processes: leases
+//!
+//! Several worker processes (instances behind a load balancer, a rolling deploy) share the
+//! follow-ups of one database, each follow-up driven by one [`Worker`] at a time:
+//! [`Store::claim_due`] leases due follow-ups to a worker (PostgreSQL: `FOR UPDATE SKIP
+//! LOCKED`; SQLite: the write lock), [`Store::save_leased`] re-checks and renews the lease in
+//! the transaction that records each send, and a worker that lost its lease gets
+//! [`Error::LeaseLost`] and stops. A dead worker's leases expire and another worker takes its
+//! follow-ups over. Plain [`Store::save`] refuses a row under a live lease ([`Error::Leased`]).
+//!
 //! # Durability
 //!
 //! The database runs in WAL mode with [`Durability::Normal`] (`synchronous=NORMAL`) by
@@ -104,6 +114,7 @@ mod dispute;
 mod error;
 mod followup;
 mod inbox;
+mod lease;
 #[cfg(feature = "operations")]
 mod ledger;
 mod records;
@@ -116,6 +127,7 @@ pub use dispute::{DisputeReceived, StoredDispute};
 pub use error::Error;
 pub use followup::{DueFollowUp, Kind, Next, StoredFollowUp, Version};
 pub use inbox::{Appended, Inbound, InboxEntry, Seq, Source};
+pub use lease::{Claimed, Held, Worker};
 pub use records::StoredRecord;
 pub use seal::SealingKey;
 pub use store::{Durability, Options, Store};
