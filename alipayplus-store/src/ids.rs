@@ -47,7 +47,7 @@ impl Kind {
     }
 }
 
-/// A row's version, for compare-and-swap writes: 1 at [`Store::create`], one more at each
+/// A row's version, for compare-and-swap writes: 1 at [`Store::create`](crate::Store::create), one more at each
 /// write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Version(pub(crate) i64);
