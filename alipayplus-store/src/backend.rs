@@ -1,7 +1,7 @@
 //! The seam between the store's logic and a database: SQL text with `?1, ?2 ...` parameters,
 //! a handful of value types, one transaction at a time.
 //!
-//! The store's SQL is portable (see [`crate::schema::Dialect`] for the differences); a backend
+//! The store's SQL is portable (see [`Dialect`] for the differences); a backend
 //! only runs it. SQLite is always there; PostgreSQL (feature `postgres`, module `pg`) rewrites
 //! `?N` to `$N`.
 
@@ -16,8 +16,30 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 use crate::error::Error;
-use crate::schema::Dialect;
-use crate::store::Durability;
+
+/// The SQL flavour of a backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Dialect {
+    /// SQLite 3.35 or later (the bundled one).
+    Sqlite,
+    /// PostgreSQL 12 or later (feature `postgres`).
+    Postgres,
+}
+
+/// How hard a commit is pushed to the disk (SQLite `synchronous`, in WAL mode; PostgreSQL
+/// `synchronous_commit`: `Full` sets it `on` for the session, `Normal` keeps the server's
+/// setting, and [`Store::durability`](crate::Store::durability) reads `off` as `Normal`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Durability {
+    /// `synchronous=NORMAL`: a commit survives the process being killed, not a power loss or
+    /// a kernel crash (the last commits may be lost; the database stays consistent).
+    #[default]
+    Normal,
+    /// `synchronous=FULL`: the log is synced at every commit; a commit survives a power loss.
+    Full,
+}
 
 /// A parameter or a column value.
 #[derive(Clone, PartialEq)]

@@ -7,68 +7,11 @@ use serde::de::DeserializeOwned;
 
 use crate::backend::{Row, Tx, Value};
 use crate::error::Error;
-use crate::inbox::Seq;
+use crate::ids::{Kind, Seq, Version};
 use crate::store::{Store, check_name};
 
 pub(crate) const TABLE: &str = "follow_ups";
 pub(crate) const WHAT: &str = "follow-up state";
-
-/// A kind of follow-up: its name in the store, and whether its state holds secrets.
-///
-/// Kinds are constants of the caller (one per machine type); the name is stored, so keep it
-/// stable. A kind holding secrets (the Auto Debit pay body carries the access token) is
-/// sealed with the store's [`SealingKey`](crate::SealingKey).
-///
-/// ```
-/// use alipayplus_store::Kind;
-///
-/// const CASHIER_PAY: Kind = Kind::new("cashier.pay");
-/// const AGREEMENT_PAY: Kind = Kind::holding_secrets("autodebit.pay");
-/// assert!(!CASHIER_PAY.secret() && AGREEMENT_PAY.secret());
-/// assert_eq!(AGREEMENT_PAY.name(), "autodebit.pay");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Kind {
-    name: &'static str,
-    secret: bool,
-}
-
-impl Kind {
-    /// A kind whose state holds no secret (stored as JSON in clear).
-    pub const fn new(name: &'static str) -> Self {
-        Kind {
-            name,
-            secret: false,
-        }
-    }
-
-    /// A kind whose state holds secrets (sealed; needs the store's sealing key).
-    pub const fn holding_secrets(name: &'static str) -> Self {
-        Kind { name, secret: true }
-    }
-
-    /// The stored name.
-    pub const fn name(self) -> &'static str {
-        self.name
-    }
-
-    /// Whether its state is sealed.
-    pub const fn secret(self) -> bool {
-        self.secret
-    }
-}
-
-/// A row's version, for compare-and-swap writes: 1 at [`Store::create`], one more at each
-/// write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Version(pub(crate) i64);
-
-impl Version {
-    /// The number (1, 2, ...).
-    pub fn get(self) -> i64 {
-        self.0
-    }
-}
 
 /// When a follow-up is next due.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,7 +52,7 @@ pub struct DueFollowUp {
 }
 
 pub(crate) fn key_text(kind: Kind, id: &str) -> String {
-    format!("{}/{id}", kind.name)
+    format!("{}/{id}", kind.name())
 }
 
 impl Store {
@@ -128,16 +71,16 @@ impl Store {
         next: Next,
         now: Timestamp,
     ) -> Result<Version, Error> {
-        check_name("follow-up kind", kind.name)?;
+        check_name("follow-up kind", kind.name())?;
         check_name("follow-up id", id)?;
-        let (bytes, sealed) = self.encode(state, kind.secret, (TABLE, kind.name, id), WHAT)?;
+        let (bytes, sealed) = self.encode(state, kind.secret(), (TABLE, kind.name(), id), WHAT)?;
         let (is_final, due) = split(next);
         self.backend.transact(|tx| {
             let n = tx.execute(
                 "INSERT INTO follow_ups (kind, id, state, sealed, is_final, due_at, version, created_at, updated_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?7) ON CONFLICT (kind, id) DO NOTHING",
                 &[
-                    kind.name.into(),
+                    kind.name().into(),
                     id.into(),
                     bytes.into(),
                     sealed.into(),
@@ -169,14 +112,19 @@ impl Store {
         let rows = self.backend.read(|tx| {
             tx.query(
                 "SELECT state, sealed, is_final, due_at, version FROM follow_ups WHERE kind = ?1 AND id = ?2",
-                &[kind.name.into(), id.into()],
+                &[kind.name().into(), id.into()],
             )
         })?;
         let Some(row) = rows.into_iter().next() else {
             return Ok(None);
         };
         Ok(Some(StoredFollowUp {
-            state: self.decode(row.bytes(0)?, row.boolean(1)?, (TABLE, kind.name, id), WHAT)?,
+            state: self.decode(
+                row.bytes(0)?,
+                row.boolean(1)?,
+                (TABLE, kind.name(), id),
+                WHAT,
+            )?,
             is_final: row.boolean(2)?,
             due_at: row.opt_int(3)?.map(Timestamp::from_unix_millis),
             version: Version(row.int(4)?),
@@ -258,7 +206,7 @@ impl Store {
         consumed: &[Seq],
         now: Timestamp,
     ) -> Result<Version, Error> {
-        let (bytes, sealed) = self.encode(state, kind.secret, (TABLE, kind.name, id), WHAT)?;
+        let (bytes, sealed) = self.encode(state, kind.secret(), (TABLE, kind.name(), id), WHAT)?;
         let (is_final, due) = split(next);
         self.backend.transact(|tx| {
             let n = tx.execute(
@@ -272,7 +220,7 @@ impl Store {
                     is_final.into(),
                     due.into(),
                     now.unix_millis().into(),
-                    kind.name.into(),
+                    kind.name().into(),
                     id.into(),
                     expected.0.into(),
                 ],
@@ -320,7 +268,7 @@ impl Store {
                 &[
                     true.into(),
                     now.unix_millis().into(),
-                    kind.name.into(),
+                    kind.name().into(),
                     id.into(),
                     expected.0.into(),
                 ],
@@ -414,7 +362,7 @@ fn stale(tx: &mut dyn Tx, kind: Kind, id: &str, expected: Version, now: Timestam
     let row = tx
         .query(
             "SELECT version, sealed, lease_owner, lease_until FROM follow_ups WHERE kind = ?1 AND id = ?2",
-            &[kind.name.into(), id.into()],
+            &[kind.name().into(), id.into()],
         )
         .ok()
         .and_then(|rows| rows.into_iter().next());
@@ -426,7 +374,7 @@ fn stale(tx: &mut dyn Tx, kind: Kind, id: &str, expected: Version, now: Timestam
             until: Timestamp::from_unix_millis(until),
         };
     }
-    if found == Some(expected.0) && !kind.secret {
+    if found == Some(expected.0) && !kind.secret() {
         return Error::InvalidInput {
             what: "follow-up kind",
             reason: "its stored state is sealed (it holds secrets): use Kind::holding_secrets, never write it back in clear",
@@ -454,7 +402,7 @@ pub(crate) fn consume(
             &[
                 now.unix_millis().into(),
                 seq.0.into(),
-                kind.name.into(),
+                kind.name().into(),
                 Value::from(id),
             ],
         )?;

@@ -26,11 +26,10 @@ use core::time::Duration;
 use alipayplus_types::Timestamp;
 use serde::Serialize;
 
-use crate::backend::{Row, Tx};
+use crate::backend::{Dialect, Row, Tx};
 use crate::error::Error;
-use crate::followup::{Kind, Next, TABLE, Version, WHAT, consume, key_text, split};
-use crate::inbox::Seq;
-use crate::schema::Dialect;
+use crate::followup::{Next, TABLE, WHAT, consume, key_text, split};
+use crate::ids::{Kind, Seq, Version};
 use crate::store::{Store, check_name};
 
 /// A worker: its id (unique per running process: a restarted process is a new worker and

@@ -113,6 +113,7 @@ mod backend;
 mod dispute;
 mod error;
 mod followup;
+mod ids;
 mod inbox;
 mod lease;
 #[cfg(feature = "operations")]
@@ -122,12 +123,14 @@ pub mod schema;
 mod seal;
 mod store;
 
+pub use backend::Durability;
 #[cfg(feature = "operations")]
 pub use dispute::{DisputeReceived, StoredDispute};
 pub use error::Error;
-pub use followup::{DueFollowUp, Kind, Next, StoredFollowUp, Version};
-pub use inbox::{Appended, Inbound, InboxEntry, Seq, Source};
+pub use followup::{DueFollowUp, Next, StoredFollowUp};
+pub use ids::{Kind, Seq, Version};
+pub use inbox::{Appended, Inbound, InboxEntry, Source};
 pub use lease::{Claimed, Held, Worker};
 pub use records::StoredRecord;
 pub use seal::SealingKey;
-pub use store::{Durability, Options, Store};
+pub use store::{Options, Store};

@@ -25,18 +25,9 @@
 //! assert!(!MIGRATIONS[0].sql(Dialect::Sqlite).contains('{'));
 //! ```
 
+pub use crate::backend::Dialect;
 use crate::backend::{Backend, Tx};
 use crate::error::Error;
-
-/// The SQL flavour of a backend.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Dialect {
-    /// SQLite 3.35 or later (the bundled one).
-    Sqlite,
-    /// PostgreSQL 12 or later (feature `postgres`).
-    Postgres,
-}
 
 /// One step of the schema.
 #[derive(Debug, Clone, Copy)]

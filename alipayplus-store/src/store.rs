@@ -6,22 +6,10 @@ use std::time::Duration;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::backend::Backend;
+use crate::backend::{Backend, Durability};
 use crate::error::Error;
 use crate::schema;
 use crate::seal::{SealingKey, row_aad};
-
-/// How hard a commit is pushed to the disk (SQLite `synchronous`, in WAL mode).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum Durability {
-    /// `synchronous=NORMAL`: a commit survives the process being killed, not a power loss or
-    /// a kernel crash (the last commits may be lost; the database stays consistent).
-    #[default]
-    Normal,
-    /// `synchronous=FULL`: the log is synced at every commit; a commit survives a power loss.
-    Full,
-}
 
 /// How to open a [`Store`].
 ///

@@ -13,9 +13,8 @@ use std::time::Duration;
 use postgres::types::{ToSql, Type};
 use postgres::{Client, Config, IsolationLevel, NoTls, Statement};
 
-use super::{Row, Tx, Value};
+use super::{Durability, Row, Tx, Value};
 use crate::error::Error;
-use crate::store::Durability;
 
 /// One connection and its prepared statements.
 pub(crate) struct Pg {
