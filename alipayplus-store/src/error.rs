@@ -26,8 +26,11 @@ pub enum Error {
         /// The URL's scheme.
         scheme: String,
     },
-    /// The database failed (I/O, locked past the busy timeout, disk full, ...). The
-    /// transaction was rolled back: nothing of this call was stored.
+    /// The database failed (I/O, locked past the busy timeout, disk full, the server
+    /// unreachable, ...). The transaction was rolled back: nothing of this call was stored;
+    /// except that on PostgreSQL a connection lost while `committing` leaves it unknown whether
+    /// the commit happened: reload before deciding again (compare-and-swap writes make a retry
+    /// safe). The next call opens a new connection.
     #[error("database error while {doing}")]
     Database {
         /// What the store was doing.

@@ -23,6 +23,9 @@ pub(crate) struct Pg {
     lock_timeout: Duration,
     client: Client,
     statements: HashMap<String, Statement>,
+    /// The last call lost the connection (I/O error, or the server ended the session): the
+    /// next one starts on a new connection. `Client::is_closed` alone lags behind.
+    broken: bool,
 }
 
 impl Pg {
@@ -45,25 +48,27 @@ impl Pg {
             lock_timeout,
             client,
             statements: HashMap::new(),
+            broken: false,
         })
     }
 
     /// A fresh connection when the server closed this one (restart, idle timeout): the next
     /// transaction runs on it; the failed one was rolled back by the server.
     fn reconnect_if_closed(&mut self) -> Result<(), Error> {
-        if self.client.is_closed() {
+        if self.broken || self.client.is_closed() {
             self.client = session(&self.config, self.durability, self.lock_timeout)?;
             self.statements.clear();
+            self.broken = false;
         }
         Ok(())
     }
 
     pub(crate) fn durability(&mut self) -> Result<Durability, Error> {
         self.reconnect_if_closed()?;
-        let row = self
-            .client
-            .query_one("SHOW synchronous_commit", &[])
-            .map_err(Error::db("reading synchronous_commit"))?;
+        let row = match self.client.query_one("SHOW synchronous_commit", &[]) {
+            Ok(row) => row,
+            Err(e) => return Err(failed(&mut self.broken, "reading synchronous_commit", e)),
+        };
         let level: String = row
             .try_get(0)
             .map_err(Error::db("reading synchronous_commit"))?;
@@ -87,21 +92,29 @@ impl Pg {
         } else {
             (IsolationLevel::RepeatableRead, true)
         };
-        let tx = self
+        let started = self
             .client
             .build_transaction()
             .isolation_level(isolation)
             .read_only(read_only)
-            .start()
-            .map_err(Error::db("beginning a transaction"))?;
+            .start();
+        let tx = match started {
+            Ok(tx) => tx,
+            Err(e) => return Err(failed(&mut self.broken, "beginning a transaction", e)),
+        };
         let mut pg = PgTx {
             tx,
             statements: &mut self.statements,
+            broken: &mut self.broken,
         };
         // On `Err` (or a panic) the transaction drops and rolls back.
         let out = f(&mut pg)?;
-        pg.tx.commit().map_err(Error::db("committing"))?;
-        Ok(out)
+        // A connection lost here leaves the commit unknown (Error::Database says so): the
+        // caller reloads; compare-and-swap writes make a retry safe.
+        match pg.tx.commit() {
+            Ok(()) => Ok(out),
+            Err(e) => Err(failed(pg.broken, "committing", e)),
+        }
     }
 }
 
@@ -143,6 +156,20 @@ pub(crate) fn placeholders(sql: &str) -> String {
 struct PgTx<'a> {
     tx: postgres::Transaction<'a>,
     statements: &'a mut HashMap<String, Statement>,
+    broken: &'a mut bool,
+}
+
+/// The store's error for a failed call; marks the connection broken when the failure was the
+/// connection's (no SQL error from the server, or a FATAL one ending the session).
+fn failed(broken: &mut bool, doing: &'static str, e: postgres::Error) -> Error {
+    let lost = e.is_closed()
+        || e.as_db_error()
+            .is_none_or(|db| matches!(db.severity(), "FATAL" | "PANIC"));
+    *broken |= lost;
+    Error::Database {
+        doing,
+        source: Box::new(e),
+    }
 }
 
 impl PgTx<'_> {
@@ -150,10 +177,10 @@ impl PgTx<'_> {
         if let Some(s) = self.statements.get(sql) {
             return Ok(s.clone());
         }
-        let s = self
-            .tx
-            .prepare(&placeholders(sql))
-            .map_err(Error::db("preparing a statement"))?;
+        let s = match self.tx.prepare(&placeholders(sql)) {
+            Ok(s) => s,
+            Err(e) => return Err(failed(self.broken, "preparing a statement", e)),
+        };
         self.statements.insert(sql.to_owned(), s.clone());
         Ok(s)
     }
@@ -235,21 +262,28 @@ impl Tx for PgTx<'_> {
         let stmt = self.statement(sql)?;
         let values = bind(stmt.params(), params)?;
         let refs: Vec<&(dyn ToSql + Sync)> = values.iter().map(|b| b.as_ref()).collect();
-        self.tx.execute(&stmt, &refs).map_err(Error::db("writing"))
+        match self.tx.execute(&stmt, &refs) {
+            Ok(n) => Ok(n),
+            Err(e) => Err(failed(self.broken, "writing", e)),
+        }
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, Error> {
         let stmt = self.statement(sql)?;
         let values = bind(stmt.params(), params)?;
         let refs: Vec<&(dyn ToSql + Sync)> = values.iter().map(|b| b.as_ref()).collect();
-        let rows = self.tx.query(&stmt, &refs).map_err(Error::db("reading"))?;
+        let rows = match self.tx.query(&stmt, &refs) {
+            Ok(rows) => rows,
+            Err(e) => return Err(failed(self.broken, "reading", e)),
+        };
         rows.iter().map(row).collect()
     }
 
     fn batch(&mut self, sql: &str) -> Result<(), Error> {
-        self.tx
-            .batch_execute(sql)
-            .map_err(Error::db("migrating the schema"))
+        match self.tx.batch_execute(sql) {
+            Ok(()) => Ok(()),
+            Err(e) => Err(failed(self.broken, "migrating the schema", e)),
+        }
     }
 }
 
