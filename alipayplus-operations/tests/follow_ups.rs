@@ -13,12 +13,18 @@ use alipayplus_client::refund::{RefundFollower, refund_request};
 use alipayplus_client::resend::{Action, Final, ResendPolicy};
 use alipayplus_client::time::{Clock, SystemClock};
 use alipayplus_client::transport::{Request, Response, Transport};
+use alipayplus_client::transport_async::AsyncTransport;
 use alipayplus_operations::customs::{DeclarationLedger, DeclareFollowUp, declarable_amount};
+use alipayplus_operations::registration::{
+    Action as RegistrationAction, Final as RegistrationFinal, RegistrationApi,
+    RegistrationFollowUp, RegistrationPolicy,
+};
+use alipayplus_reqwest::ReqwestTransport;
 use alipayplus_sign::PublicKeys;
 use alipayplus_sim::{Fault, FaultRule, Simulator, keys};
 use alipayplus_types::{
     Amount, Currency, DeclareRequest, Env, Merchant, PayRequest, PaymentFactor, PaymentMethod,
-    StrBool, TerminalType,
+    RegistrationRequest, StrBool, TerminalType,
 };
 use alipayplus_ureq::UreqTransport;
 use serde_json::json;
@@ -251,4 +257,126 @@ fn a_declaration_whose_answer_is_lost_is_sent_again_until_s_and_resumes_alone() 
         .collect();
     assert_eq!(statuses.len(), 3);
     assert_eq!(statuses[2].1.as_deref(), Some("S"));
+}
+
+fn registration(id: &str) -> RegistrationRequest {
+    serde_json::from_value(json!({
+        "registrationRequestId": id,
+        "productCodes": ["CASHIER_PAYMENT"],
+        "merchantInfo": {
+            "referenceMerchantId": format!("M-{id}"),
+            "merchantDisplayName": "Sim Shop",
+            "merchantMCC": "5817",
+            "websites": [{"url": "https://shop.example.com", "websiteType": "WEB"}],
+            "registrationDetail": {"legalName": "Sim Shop Ltd", "registrationType": "ENTERPRISE_REGISTRATION_NO", "registrationNo": "2025-1"}
+        }
+    }))
+    .unwrap()
+}
+
+fn quick_registration_policy() -> RegistrationPolicy {
+    let mut policy = RegistrationPolicy::default();
+    policy.retry_delay = Duration::from_millis(20);
+    policy.max_retry_delay = Duration::from_millis(100);
+    policy.first_inquiry_after = Duration::from_millis(30);
+    policy.inquiry_interval = Duration::from_millis(50);
+    policy
+}
+
+/// The registration on the machine shape: a lost answer, the same bytes again (`S`:
+/// accepted), an inquiry (PENDING), the bound; stored, resumed from its bytes alone after the
+/// wallets reviewed, and followed to COMPLETED by the async loop.
+#[test]
+fn a_registration_whose_answer_is_lost_is_sent_again_and_resumes_alone() {
+    let sim = Simulator::start_bundled().unwrap();
+    let sent = Sent::default();
+    let client = Client::new(config(&sim), recording(sent.clone()));
+    sim.add_fault(FaultRule::once(
+        "registration",
+        Fault::HttpStatus { status: 502 },
+    ));
+    let request = registration("REG-FU-1");
+    let mut follow =
+        RegistrationFollowUp::new(&request, SystemClock.now(), quick_registration_policy())
+            .unwrap();
+    let followed = follow
+        .run(&client, Limit::calls(3), std::thread::sleep)
+        .unwrap();
+    assert!(followed.keep_following(), "{:?}", followed.final_state);
+    assert_eq!((followed.attempts, followed.inquiries), (2, 1));
+    assert_eq!(
+        followed.state.overall(),
+        Some(&alipayplus_types::RegistrationStatus::Pending)
+    );
+    let bodies = bodies_to(&sent, "/merchants/registration");
+    assert_eq!(
+        bodies.len(),
+        2,
+        "the lost answer, then the same request again"
+    );
+    assert_eq!(bodies[0], bodies[1], "identical bytes");
+    let stored = followed.state.to_bytes();
+    drop(follow);
+
+    sim.review_registration("REG-FU-1", None, true).unwrap();
+    let mut resumed = RegistrationFollowUp::from_bytes(&stored).unwrap();
+    assert!(resumed.is_sent() && resumed.is_accepted());
+    let reqwest = ReqwestTransport::new().unwrap();
+    let seen = sent.clone();
+    let async_client = Client::new(config(&sim), move |request: Request| {
+        seen.lock()
+            .unwrap()
+            .push((request.path().to_string(), request.body.clone()));
+        let reqwest = reqwest.clone();
+        async move { AsyncTransport::send(&reqwest, request).await }
+    });
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let deadline = SystemClock.now() + Duration::from_secs(20);
+    let done = runtime
+        .block_on(resumed.run_async(&async_client, Limit::until(deadline), tokio::time::sleep))
+        .unwrap();
+    assert_eq!(done.final_state, Some(RegistrationFinal::Completed));
+    assert!(resumed.is_approved_by("ALIPAY_CN", &alipayplus_types::ProductCode::CashierPayment));
+    assert_eq!(
+        bodies_to(&sent, "/merchants/registration").len(),
+        2,
+        "accepted: never registered again"
+    );
+}
+
+/// The write-ahead mark: a follow-up stored right after the poll that returned the
+/// registration knows it may have been registered; resumed alone it counts the unanswered
+/// send, waits, and sends the same bytes again.
+#[test]
+fn a_registration_stored_after_poll_knows_it_was_sent() {
+    let now = SystemClock.now();
+    let mut follow =
+        RegistrationFollowUp::new(&registration("REG-FU-2"), now, quick_registration_policy())
+            .unwrap();
+    let RegistrationAction::Send(first) = follow.poll(now) else {
+        panic!("the first poll sends the registration");
+    };
+    assert_eq!(first.api(), RegistrationApi::Registration);
+    let stored = follow.to_bytes();
+    drop(follow);
+    let mut resumed = RegistrationFollowUp::from_bytes(&stored).unwrap();
+    assert!(resumed.is_sent());
+    assert_eq!(resumed.attempts(), 1);
+    let later = now + Duration::from_secs(1);
+    let RegistrationAction::WaitUntil(at) = resumed.poll(later) else {
+        panic!("the unanswered send counts as no answer: a back-off first");
+    };
+    let RegistrationAction::Send(again) = resumed.poll(at) else {
+        panic!("then the same registration again");
+    };
+    assert_eq!(again, first, "the same bytes");
+    assert_eq!(resumed.attempts(), 2);
+    // A stored follow-up whose request was changed to another merchant does not resume.
+    let tampered = String::from_utf8(stored)
+        .unwrap()
+        .replacen("\"M-REG-FU-2\"", "\"M-OTHER\"", 1);
+    assert!(RegistrationFollowUp::from_bytes(tampered.as_bytes()).is_err());
 }
