@@ -245,6 +245,28 @@ impl<R: Api> Call<R> {
     pub fn sign(&self, config: &ClientConfig) -> Result<Prepared, RequestError> {
         config.sign_body::<R>(self.body.clone())
     }
+
+    /// Signs the body with the client's config and sends it: the typed answer (not fed).
+    ///
+    /// # Errors
+    /// [`RequestError::Sign`]: nothing was sent.
+    pub fn transmit<T: Transport>(
+        &self,
+        client: &Client<T>,
+    ) -> Result<Outcome<R::Response>, RequestError> {
+        Ok(client.send::<R>(self.sign(client.config())?))
+    }
+
+    /// The async twin of [`Call::transmit`].
+    ///
+    /// # Errors
+    /// [`RequestError::Sign`]: nothing was sent.
+    pub async fn transmit_async<T: AsyncTransport>(
+        &self,
+        client: &Client<T>,
+    ) -> Result<Outcome<R::Response>, RequestError> {
+        Ok(client.send_async::<R>(self.sign(client.config())?).await)
+    }
 }
 
 impl<R> Clone for Call<R> {
@@ -500,7 +522,7 @@ where
         wait: impl FnMut(Duration),
     ) -> Result<Followed<R>, RequestError> {
         follow::run(self, client.config(), limit, wait, |call| {
-            Ok(client.send::<R>(call.sign(client.config())?))
+            call.transmit(client)
         })
     }
 
@@ -519,10 +541,7 @@ where
         T: AsyncTransport,
         S: Future<Output = ()>,
     {
-        let transmit = |call: Call<R>| async move {
-            let prepared = call.sign(client.config())?;
-            Ok(client.send_async::<R>(prepared).await)
-        };
+        let transmit = |call: Call<R>| async move { call.transmit_async(client).await };
         follow::run_async(self, client.config(), limit, sleep, transmit).await
     }
 
@@ -537,7 +556,7 @@ where
         call: &Call<R>,
         sent_at: Timestamp,
     ) -> Result<Update, RequestError> {
-        let answer = call.sign(client.config()).map(|p| client.send::<R>(p));
+        let answer = call.transmit(client);
         let at = CallTimes::new(sent_at, client.config().now());
         self.answered(at, answer)
     }

@@ -795,7 +795,7 @@ impl DeclareFollowUp {
         wait: impl FnMut(Duration),
     ) -> Result<DeclareFollowed, RequestError> {
         follow::run(self, client.config(), limit, wait, |call| {
-            Ok(client.send::<DeclareRequest>(call.sign(client.config())?))
+            call.transmit(client)
         })
     }
 
@@ -814,10 +814,8 @@ impl DeclareFollowUp {
         T: AsyncTransport,
         S: Future<Output = ()>,
     {
-        let transmit = |call: Call<DeclareRequest>| async move {
-            let prepared = call.sign(client.config())?;
-            Ok(client.send_async::<DeclareRequest>(prepared).await)
-        };
+        let transmit =
+            |call: Call<DeclareRequest>| async move { call.transmit_async(client).await };
         follow::run_async(self, client.config(), limit, sleep, transmit).await
     }
 

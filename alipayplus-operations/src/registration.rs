@@ -1112,19 +1112,7 @@ impl RegistrationFollowUp {
         S: Future<Output = W>,
         W: Into<Wake>,
     {
-        let transmit = |call: Call| async move {
-            let prepared = call.sign(client.config())?;
-            Ok(match call.api {
-                RegistrationApi::Registration => {
-                    Answer::Registration(client.send_async::<RegistrationRequest>(prepared).await)
-                }
-                RegistrationApi::InquiryRegistrationStatus => Answer::Inquiry(
-                    client
-                        .send_async::<InquiryRegistrationStatusRequest>(prepared)
-                        .await,
-                ),
-            })
-        };
+        let transmit = |call: Call| async move { Self::transmit_async(client, &call).await };
         let mut run = Run::new(self);
         follow::run_async(&mut run, client.config(), limit, sleep, transmit).await
     }
@@ -1142,6 +1130,27 @@ impl RegistrationFollowUp {
             RegistrationApi::InquiryRegistrationStatus => {
                 Answer::Inquiry(client.send::<InquiryRegistrationStatusRequest>(prepared))
             }
+        })
+    }
+
+    /// The async twin of [`RegistrationFollowUp::transmit`].
+    ///
+    /// # Errors
+    /// [`RequestError::Sign`]: nothing was sent.
+    pub async fn transmit_async<T: AsyncTransport>(
+        client: &Client<T>,
+        call: &Call,
+    ) -> Result<Answer, RequestError> {
+        let prepared = call.sign(client.config())?;
+        Ok(match call.api {
+            RegistrationApi::Registration => {
+                Answer::Registration(client.send_async::<RegistrationRequest>(prepared).await)
+            }
+            RegistrationApi::InquiryRegistrationStatus => Answer::Inquiry(
+                client
+                    .send_async::<InquiryRegistrationStatusRequest>(prepared)
+                    .await,
+            ),
         })
     }
 
