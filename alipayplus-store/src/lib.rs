@@ -67,7 +67,7 @@
 //! # Several processes: leases
 //!
 //! Several worker processes (instances behind a load balancer, a rolling deploy) share the
-//! follow-ups of one database, each follow-up driven by one [`Worker`] at a time:
+//! follow-ups of one database, each follow-up driven by one [`LeaseHolder`] at a time:
 //! [`Store::claim_due`] leases due follow-ups to a worker (PostgreSQL: `FOR UPDATE SKIP
 //! LOCKED`; SQLite: the write lock), [`Store::save_leased`] re-checks and renews the lease in
 //! the transaction that records each send, and a worker that lost its lease gets
@@ -130,7 +130,7 @@ pub use error::Error;
 pub use followup::{DueFollowUp, Next, StoredFollowUp};
 pub use ids::{Kind, Seq, Version};
 pub use inbox::{Appended, Inbound, InboxEntry, Source};
-pub use lease::{Claimed, Held, Worker};
+pub use lease::{Claimed, Held, LeaseHolder};
 pub use records::StoredRecord;
 pub use seal::SealingKey;
 pub use store::{Options, Store};
