@@ -158,8 +158,10 @@ impl Backend {
             Durability::Normal => "NORMAL",
             Durability::Full => "FULL",
         };
-        retry_busy(busy_timeout, || conn.pragma_update(None, "synchronous", sync))
-            .map_err(Error::db("setting synchronous"))?;
+        retry_busy(busy_timeout, || {
+            conn.pragma_update(None, "synchronous", sync)
+        })
+        .map_err(Error::db("setting synchronous"))?;
         Ok(Backend::Sqlite(Mutex::new(conn)))
     }
 

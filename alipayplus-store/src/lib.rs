@@ -64,6 +64,11 @@
 //! [`Error::Stale`] instead of overwriting. Each rule has a test killing a writer process
 //! with `SIGKILL` (`tests/crash.rs`).
 //!
+//! The [`Worker`] keeps these rules for the payment follow-ups (`cashier.pay`,
+//! `autodebit.pay`): it resumes every unfinished one after a restart and drives it at its
+//! machine's cadence, blocking or async (see [`worker`]; its tests check each rule at the
+//! instant it matters, `tests/worker.rs`).
+//!
 //! # Durability
 //!
 //! The database runs in WAL mode with [`Durability::Normal`] (`synchronous=NORMAL`) by
@@ -111,6 +116,7 @@ mod records;
 pub mod schema;
 mod seal;
 mod store;
+pub mod worker;
 
 #[cfg(feature = "operations")]
 pub use dispute::{DisputeReceived, StoredDispute};
@@ -120,3 +126,4 @@ pub use inbox::{Appended, Inbound, InboxEntry, Seq, Source};
 pub use records::StoredRecord;
 pub use seal::SealingKey;
 pub use store::{Durability, Options, Store};
+pub use worker::Worker;
