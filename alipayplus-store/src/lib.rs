@@ -64,6 +64,11 @@
 //! [`Error::Stale`] instead of overwriting. Each rule has a test killing a writer process
 //! with `SIGKILL` (`tests/crash.rs`).
 //!
+//! The [`Worker`] keeps these rules for the payment follow-ups (`cashier.pay`,
+//! `autodebit.pay`): it resumes every unfinished one after a restart and drives it at its
+//! machine's cadence, blocking or async (see [`worker`]; its tests check each rule at the
+//! instant it matters, `tests/worker.rs`).
+//!
 //! # Several processes: leases
 //!
 //! Several worker processes (instances behind a load balancer, a rolling deploy) share the
@@ -122,6 +127,7 @@ mod records;
 pub mod schema;
 mod seal;
 mod store;
+pub mod worker;
 
 pub use backend::Durability;
 #[cfg(feature = "operations")]
@@ -134,3 +140,4 @@ pub use lease::{Claimed, Held, LeaseHolder};
 pub use records::StoredRecord;
 pub use seal::SealingKey;
 pub use store::{Options, Store};
+pub use worker::Worker;
