@@ -196,6 +196,46 @@ impl Store {
         })
     }
 
+    /// Leases one follow-up to `worker` (or renews its own live lease) when it is unfinished
+    /// and no other worker holds a live lease on it, due or not: the way a process drives a
+    /// follow-up it is waiting on. `None` when another worker holds it, it is final, or it is
+    /// not stored.
+    ///
+    /// # Errors
+    /// [`Error::Database`].
+    pub fn acquire(
+        &self,
+        worker: &LeaseHolder,
+        kind: Kind,
+        id: &str,
+        now: Timestamp,
+    ) -> Result<Option<Held>, Error> {
+        let until = worker.until(now);
+        self.backend.transact(|tx| {
+            let rows = tx.query(
+                "UPDATE follow_ups SET lease_owner = ?1, lease_until = ?2 \
+                 WHERE kind = ?3 AND id = ?4 AND is_final = ?5 \
+                 AND (lease_owner IS NULL OR lease_owner = ?1 OR lease_until <= ?6) RETURNING version",
+                &[
+                    worker.id.as_str().into(),
+                    until.into(),
+                    kind.name().into(),
+                    id.into(),
+                    false.into(),
+                    now.unix_millis().into(),
+                ],
+            )?;
+            rows.first()
+                .map(|r| {
+                    Ok(Held {
+                        version: Version(r.int(0)?),
+                        lease_until: Timestamp::from_unix_millis(until),
+                    })
+                })
+                .transpose()
+        })
+    }
+
     /// [`Store::create`] with the new follow-up leased to `worker` at once: the creating
     /// process sends its first call without another worker claiming the row in between.
     ///
@@ -363,11 +403,21 @@ impl Store {
     /// # Errors
     /// [`Error::Database`].
     pub fn release(&self, worker: &LeaseHolder, kind: Kind, id: &str) -> Result<bool, Error> {
+        self.release_named(worker, kind.name(), id)
+    }
+
+    /// [`Store::release`] by the kind's stored name.
+    pub(crate) fn release_named(
+        &self,
+        worker: &LeaseHolder,
+        kind: &str,
+        id: &str,
+    ) -> Result<bool, Error> {
         self.backend.transact(|tx| {
             let n = tx.execute(
                 "UPDATE follow_ups SET lease_owner = NULL, lease_until = NULL \
                  WHERE kind = ?1 AND id = ?2 AND lease_owner = ?3",
-                &[kind.name().into(), id.into(), worker.id.as_str().into()],
+                &[kind.into(), id.into(), worker.id.as_str().into()],
             )?;
             Ok(n == 1)
         })

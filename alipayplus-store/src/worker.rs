@@ -18,8 +18,12 @@
 //!
 //! One writer per follow-up: a follow-up is claimed in the process while it is driven (two
 //! threads of one worker never drive the same one), and every save is a compare-and-swap on
-//! its version, so a second writer by mistake fails before it sends anything. (The
-//! PostgreSQL backend replaces the in-process claim with a lease in the database.)
+//! its version, so a second writer by mistake fails before it sends anything. Several
+//! processes on one database (PostgreSQL, or one SQLite file) give each worker a lease
+//! holder ([`Worker::with_lease`]): a follow-up is then also leased in the database while it
+//! is driven (claimed with [`Store::claim_due`] / [`Store::acquire`], every save through
+//! [`Store::save_leased`], released when the drive stops), and a drive that lost its lease
+//! stops before its next send.
 //!
 //! After a restart nothing needs replaying: a send whose answer never came is stored with the
 //! call pending and due at once; the machine counts it as unanswered at its next `poll` and
@@ -65,6 +69,7 @@ use crate::error::Error;
 use crate::followup::Next;
 use crate::ids::{Kind, Seq, Version};
 use crate::inbox::{Appended, Inbound, Source};
+use crate::lease::LeaseHolder;
 use crate::store::Store;
 
 /// Something a drive did that the caller may want to log or act on (the redirect).
@@ -110,6 +115,7 @@ pub struct Worker<'a, T> {
     claims: Mutex<HashSet<(&'static str, String)>>,
     batch: u32,
     idle: Duration,
+    lease: Option<LeaseHolder>,
 }
 
 impl<T> core::fmt::Debug for Worker<'_, T> {
@@ -118,6 +124,7 @@ impl<T> core::fmt::Debug for Worker<'_, T> {
             .field("kinds", &self.kinds)
             .field("batch", &self.batch)
             .field("idle", &self.idle)
+            .field("lease", &self.lease)
             .finish_non_exhaustive()
     }
 }
@@ -166,7 +173,19 @@ impl<'a, T> Worker<'a, T> {
             claims: Mutex::new(HashSet::new()),
             batch: 64,
             idle: Duration::from_millis(50),
+            lease: None,
         }
+    }
+
+    /// Shares the follow-ups with workers of other processes through leases held by `holder`
+    /// (its id unique per running process; see [`LeaseHolder`]): [`Worker::begin`] creates
+    /// under the lease, a drive acquires the follow-up's lease first (and does nothing while
+    /// another worker holds it), saves through it, and releases it when it stops; a pass
+    /// claims what is due ([`Store::claim_due`]). A drive whose lease was lost (it stalled past
+    /// it and another worker took over) stops at its next save, before the send.
+    pub fn with_lease(mut self, holder: LeaseHolder) -> Self {
+        self.lease = Some(holder);
+        self
     }
 
     /// The longest [`Worker::run`] sleeps between passes (50 ms by default): how soon a
@@ -198,13 +217,42 @@ impl<'a, T> Worker<'a, T> {
     /// stored one stands: never start a payment twice); as [`Store::create`].
     pub fn begin(&self, kind: Kind, follower: &PaymentFollower) -> Result<Version, Error> {
         let now = self.now();
-        self.store.create(
-            kind,
-            follower.payment_request_id(),
-            follower.state(),
-            Next::At(now),
-            now,
-        )
+        let id = follower.payment_request_id();
+        match &self.lease {
+            Some(holder) => self
+                .store
+                .create_leased(holder, kind, id, follower.state(), Next::At(now), now)
+                .map(|held| held.version),
+            None => self
+                .store
+                .create(kind, id, follower.state(), Next::At(now), now),
+        }
+    }
+
+    /// With a lease holder: leases (kind, id) for this drive; `false` when another worker
+    /// holds it.
+    fn acquire(&self, kind: Kind, id: &str) -> Result<bool, Error> {
+        match &self.lease {
+            Some(holder) => Ok(self.store.acquire(holder, kind, id, self.now())?.is_some()),
+            None => Ok(true),
+        }
+    }
+
+    /// With a lease holder: gives the lease up when a drive stops (it is due again later, or
+    /// final); a lost lease is left to its new holder. A lost or lost-lease drive is `None`.
+    fn finish(
+        &self,
+        kind: Kind,
+        id: &str,
+        result: Result<Option<Driven>, Error>,
+    ) -> Result<Option<Driven>, Error> {
+        if let Some(holder) = &self.lease {
+            let _ = self.store.release(holder, kind, id);
+        }
+        match result {
+            Err(Error::LeaseLost { .. }) => Ok(None),
+            other => other,
+        }
     }
 
     fn claim(&self, kind: Kind, id: &str) -> Option<Claim<'_>> {
@@ -296,15 +344,32 @@ impl<'a, T> Worker<'a, T> {
     }
 
     fn save(&self, drive: &mut Drive, next: Next, now: Timestamp) -> Result<(), Error> {
-        drive.version = self.store.save_consuming(
-            drive.kind,
-            &drive.id,
-            drive.version,
-            drive.follower.state(),
-            next,
-            &drive.consumed,
-            now,
-        )?;
+        drive.version = match &self.lease {
+            // The lease is checked (and renewed) in the transaction recording the send.
+            Some(holder) => {
+                self.store
+                    .save_leased(
+                        holder,
+                        drive.kind,
+                        &drive.id,
+                        drive.version,
+                        drive.follower.state(),
+                        next,
+                        &drive.consumed,
+                        now,
+                    )?
+                    .version
+            }
+            None => self.store.save_consuming(
+                drive.kind,
+                &drive.id,
+                drive.version,
+                drive.follower.state(),
+                next,
+                &drive.consumed,
+                now,
+            )?,
+        };
         drive.consumed.clear();
         Ok(())
     }
@@ -318,12 +383,25 @@ impl<'a, T> Worker<'a, T> {
 
     /// Lists the follow-ups due now (or with unconsumed inbox entries) of this worker's kinds.
     fn due(&self, now: Timestamp) -> Result<Vec<(Kind, String)>, Error> {
-        Ok(self
-            .store
-            .list_due(now, self.batch)?
-            .into_iter()
-            .filter_map(|d| self.kind(&d.kind).map(|k| (k, d.id)))
-            .collect())
+        let Some(holder) = &self.lease else {
+            return Ok(self
+                .store
+                .list_due(now, self.batch)?
+                .into_iter()
+                .filter_map(|d| self.kind(&d.kind).map(|k| (k, d.id)))
+                .collect());
+        };
+        let mut out = Vec::new();
+        for c in self.store.claim_due(holder, now, self.batch)? {
+            match self.kind(&c.kind) {
+                Some(k) => out.push((k, c.id)),
+                // Another worker's kind: handed back at once.
+                None => {
+                    self.store.release_named(holder, &c.kind, &c.id)?;
+                }
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -339,18 +417,24 @@ impl<T: Transport> Worker<'_, T> {
         let Some(_claim) = self.claim(kind, id) else {
             return Ok(None);
         };
-        let Some(mut drive) = self.start(kind, id, self.now())? else {
+        if !self.acquire(kind, id)? {
             return Ok(None);
-        };
-        loop {
-            match self.step(&mut drive, self.now())? {
-                Step::Send(call, at) => {
-                    let answered = drive.follower.send(self.client, &call, at);
-                    Self::answered(&mut drive, answered);
-                }
-                Step::Stop(driven) => return Ok(Some(driven)),
-            }
         }
+        let result = (|| {
+            let Some(mut drive) = self.start(kind, id, self.now())? else {
+                return Ok(None);
+            };
+            loop {
+                match self.step(&mut drive, self.now())? {
+                    Step::Send(call, at) => {
+                        let answered = drive.follower.send(self.client, &call, at);
+                        Self::answered(&mut drive, answered);
+                    }
+                    Step::Stop(driven) => return Ok(Some(driven)),
+                }
+            }
+        })();
+        self.finish(kind, id, result)
     }
 
     /// One pass: drives every follow-up due now (or woken by a stored notification), at most
@@ -364,7 +448,7 @@ impl<T: Transport> Worker<'_, T> {
         for (kind, id) in self.due(self.now())? {
             match self.drive(kind, &id) {
                 Ok(Some(d)) => out.push(d),
-                Ok(None) | Err(Error::Stale { .. }) => {}
+                Ok(None) | Err(Error::Stale { .. } | Error::LeaseLost { .. }) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -400,18 +484,25 @@ impl<T: AsyncTransport> Worker<'_, T> {
         let Some(_claim) = self.claim(kind, id) else {
             return Ok(None);
         };
-        let Some(mut drive) = self.start(kind, id, self.now())? else {
+        if !self.acquire(kind, id)? {
             return Ok(None);
-        };
-        loop {
-            match self.step(&mut drive, self.now())? {
-                Step::Send(call, at) => {
-                    let answered = drive.follower.send_async(self.client, &call, at).await;
-                    Self::answered(&mut drive, answered);
+        }
+        let result = async {
+            let Some(mut drive) = self.start(kind, id, self.now())? else {
+                return Ok(None);
+            };
+            loop {
+                match self.step(&mut drive, self.now())? {
+                    Step::Send(call, at) => {
+                        let answered = drive.follower.send_async(self.client, &call, at).await;
+                        Self::answered(&mut drive, answered);
+                    }
+                    Step::Stop(driven) => return Ok(Some(driven)),
                 }
-                Step::Stop(driven) => return Ok(Some(driven)),
             }
         }
+        .await;
+        self.finish(kind, id, result)
     }
 
     /// The async twin of [`Worker::tick`].
@@ -423,7 +514,7 @@ impl<T: AsyncTransport> Worker<'_, T> {
         for (kind, id) in self.due(self.now())? {
             match self.drive_async(kind, &id).await {
                 Ok(Some(d)) => out.push(d),
-                Ok(None) | Err(Error::Stale { .. }) => {}
+                Ok(None) | Err(Error::Stale { .. } | Error::LeaseLost { .. }) => {}
                 Err(e) => return Err(e),
             }
         }

@@ -402,3 +402,41 @@ fn worker_ids_and_lease_lengths_are_checked() {
     ));
     let _ = Kind::new("unused");
 }
+
+#[test]
+fn acquire_takes_one_follow_up_unless_another_worker_holds_it() {
+    for db in dbs("acquire") {
+        let store = db.open();
+        let v1 = store
+            .create(PAY, "P", &1u32, Next::At(t(100)), t(0))
+            .unwrap();
+        let (a, b) = (worker("a", 30), worker("b", 30));
+        // Not due, still acquired (its flow waits on it); again by a: renewed.
+        let held = store.acquire(&a, PAY, "P", t(0)).unwrap().unwrap();
+        assert_eq!((held.version, held.lease_until), (v1, t(30)));
+        assert_eq!(
+            store
+                .acquire(&a, PAY, "P", t(10))
+                .unwrap()
+                .unwrap()
+                .lease_until,
+            t(40)
+        );
+        assert_eq!(
+            store.acquire(&b, PAY, "P", t(39)).unwrap(),
+            None,
+            "a holds it"
+        );
+        let taken = store.acquire(&b, PAY, "P", t(40)).unwrap().unwrap();
+        assert_eq!(taken.lease_until, t(70), "expired: b takes it");
+        assert!(matches!(
+            store.save_leased(&a, PAY, "P", v1, &2u32, Next::Final, &[], t(41)),
+            Err(Error::LeaseLost { .. })
+        ));
+        store
+            .save_leased(&b, PAY, "P", taken.version, &2u32, Next::Final, &[], t(41))
+            .unwrap();
+        assert_eq!(store.acquire(&a, PAY, "P", t(500)).unwrap(), None, "final");
+        assert_eq!(store.acquire(&a, PAY, "NONE", t(500)).unwrap(), None);
+    }
+}
