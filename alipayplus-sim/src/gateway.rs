@@ -32,6 +32,12 @@ pub(crate) fn serve(shared: &Shared, request: &HttpRequest) -> HttpResponse {
     let route = api::find(path);
     let api_name = route.map_or(path, |r| r.name).to_owned();
     let payment_request_id = body_field(&request.body, "paymentRequestId");
+    // A harness running several merchant processes names each in `Sim-Caller`: two callers'
+    // calls for one payment in flight at once are counted (Simulator::overlapping_calls).
+    let _in_flight = request
+        .header("Sim-Caller")
+        .zip(payment_request_id.as_deref())
+        .map(|(caller, payment)| shared.enter_call(&api_name, payment, caller));
     let (answer, fault) = match admit(shared, request, route) {
         Err(refusal) => (refusal, None),
         Ok(route) => {

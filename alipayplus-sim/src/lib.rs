@@ -80,7 +80,7 @@ pub use fault::{Fault, FaultRule, NotifyFaults};
 pub use notify::{Delivery, DeliveryKind, DeliveryOutcome, NotificationStatus};
 pub use operations::{DisputeView, OpenDispute, OperationsConfig, OperationsView};
 pub use payment::{PaymentStatus, PaymentView};
-pub use state::CallRecord;
+pub use state::{CallRecord, Overlap};
 
 use state::{Shared, lock};
 
@@ -368,6 +368,14 @@ impl Simulator {
     /// Every API call answered so far.
     pub fn calls(&self) -> Vec<CallRecord> {
         lock(&self.shared.calls).clone()
+    }
+
+    /// Calls that arrived while another caller's call for the same `paymentRequestId` was
+    /// still being answered (delays included). A caller is the `Sim-Caller` request header a
+    /// harness sets, one value per merchant process; calls without it are not tracked. Empty
+    /// when no payment was ever driven by two processes at once.
+    pub fn overlapping_calls(&self) -> Vec<Overlap> {
+        lock(&self.shared.overlaps).clone()
     }
 
     /// Moves the protocol clock forward (expiry, cancel and refund windows), then closes

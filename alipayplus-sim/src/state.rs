@@ -99,6 +99,10 @@ pub(crate) struct Shared {
     pub faults: Mutex<FaultPlan>,
     pub notify_faults: Mutex<NotifyFaults>,
     pub calls: Mutex<Vec<CallRecord>>,
+    /// Calls being answered now, per `paymentRequestId`: the `Sim-Caller` of each.
+    pub in_flight: Mutex<BTreeMap<String, Vec<String>>>,
+    /// Calls that arrived while another caller's call for the same payment was in flight.
+    pub overlaps: Mutex<Vec<Overlap>>,
     pub notify: NotifyQueue,
     /// The Auto Debit books ([`crate::autodebit`]).
     pub autodebit: Mutex<AutoDebitBooks>,
@@ -131,6 +135,8 @@ impl Shared {
             faults: Mutex::new(FaultPlan::new(config.faults)),
             notify_faults: Mutex::new(config.notify_faults),
             calls: Mutex::new(Vec::new()),
+            in_flight: Mutex::new(BTreeMap::new()),
+            overlaps: Mutex::new(Vec::new()),
             notify: NotifyQueue::new(config.notify_schedule),
             autodebit: Mutex::new(AutoDebitBooks::default()),
             operations: Mutex::new(OperationsBooks::default()),
@@ -188,4 +194,64 @@ impl Shared {
     pub(crate) fn record(&self, call: CallRecord) {
         lock(&self.calls).push(call);
     }
+
+    /// A call of `caller` for `payment` starts: counted as an overlap when a call of another
+    /// caller for the same payment is being answered; the guard ends it (after the answer,
+    /// delays included).
+    pub(crate) fn enter_call<'a>(&'a self, api: &str, payment: &str, caller: &str) -> InFlight<'a> {
+        let mut map = lock(&self.in_flight);
+        let callers = map.entry(payment.to_owned()).or_default();
+        if let Some(other) = callers.iter().find(|c| *c != caller) {
+            lock(&self.overlaps).push(Overlap {
+                payment_request_id: payment.to_owned(),
+                api: api.to_owned(),
+                caller: caller.to_owned(),
+                other: other.clone(),
+            });
+        }
+        callers.push(caller.to_owned());
+        InFlight {
+            shared: self,
+            payment: payment.to_owned(),
+            caller: caller.to_owned(),
+        }
+    }
+}
+
+/// A call being answered (see [`Shared::enter_call`]).
+pub(crate) struct InFlight<'a> {
+    shared: &'a Shared,
+    payment: String,
+    caller: String,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        let mut map = lock(&self.shared.in_flight);
+        if let Some(callers) = map.get_mut(&self.payment) {
+            if let Some(i) = callers.iter().position(|c| *c == self.caller) {
+                callers.remove(i);
+            }
+            if callers.is_empty() {
+                map.remove(&self.payment);
+            }
+        }
+    }
+}
+
+/// A call that arrived while a call of another caller (another merchant process: the
+/// `Sim-Caller` request header a test harness sets) for the same `paymentRequestId` was still
+/// being answered: two processes driving one payment at once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct Overlap {
+    /// The payment.
+    pub payment_request_id: String,
+    /// The API of the call that arrived.
+    pub api: String,
+    /// Its caller.
+    pub caller: String,
+    /// The caller whose call was in flight.
+    pub other: String,
 }

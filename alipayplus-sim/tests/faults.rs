@@ -312,3 +312,50 @@ fn faults_aimed_at_one_payment_can_be_dropped_when_it_is_done() {
     );
     assert_eq!(sim.faults().len(), 1);
 }
+
+/// Several merchant processes name themselves in `Sim-Caller`: a call for a payment arriving
+/// while another caller's call for it is still being answered is an overlap; the same caller,
+/// calls one after the other, or calls without the header are not.
+#[test]
+fn calls_for_one_payment_in_flight_from_two_callers_are_counted() {
+    let sim = sim();
+    let acqp = Acqp::new(&sim);
+    let body = pay_body("OV-1", 100, None).to_string();
+    let send = |caller: &str, path: &str, body: &str| {
+        acqp.send(
+            path,
+            body.as_bytes(),
+            body.as_bytes(),
+            &acqp.key,
+            &[("Sim-Caller", caller)],
+        )
+    };
+    send("w1", PAY, &body);
+    let inquiry = json!({"paymentRequestId": "OV-1"}).to_string();
+    send("w2", INQUIRY, &inquiry);
+    send("w1", INQUIRY, &inquiry);
+    assert!(sim.overlapping_calls().is_empty(), "one after the other");
+
+    // w1's inquiry is held for 600 ms; w2's inquiry arrives meanwhile.
+    sim.add_fault(FaultRule::once("inquiryPayment", Fault::Delay { ms: 600 }).for_payment("OV-1"));
+    std::thread::scope(|s| {
+        s.spawn(|| send("w1", INQUIRY, &inquiry));
+        std::thread::sleep(Duration::from_millis(200));
+        send("w1", INQUIRY, &inquiry); // the same caller: not an overlap
+        send("w2", INQUIRY, &inquiry);
+        acqp.call(INQUIRY, &json!({"paymentRequestId": "OV-1"})); // no caller: not tracked
+    });
+    let overlaps = sim.overlapping_calls();
+    assert_eq!(overlaps.len(), 1, "{overlaps:?}");
+    assert_eq!(
+        (
+            overlaps[0].payment_request_id.as_str(),
+            overlaps[0].api.as_str()
+        ),
+        ("OV-1", "inquiryPayment")
+    );
+    assert_eq!(
+        (overlaps[0].caller.as_str(), overlaps[0].other.as_str()),
+        ("w2", "w1")
+    );
+}
