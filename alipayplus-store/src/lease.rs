@@ -119,8 +119,11 @@ pub struct Held {
 
 impl Store {
     /// Claims up to `limit` unfinished follow-ups that are due at `now` (or hold unconsumed
-    /// inbox entries) and that no worker holds a live lease on, earliest due first; each is
-    /// leased to `worker` until `now + worker.lease_for()`. Concurrent claimers (threads,
+    /// inbox entries) and that no other worker holds a live lease on, earliest due first; each
+    /// is leased to `worker` until `now + worker.lease_for()`. The worker's own live leases are
+    /// renewed and listed again (a follow-up stays with its worker while that worker lives; the
+    /// caller keeps one driver per follow-up within its process, as
+    /// [`Worker`](crate::worker::Worker) does). Concurrent claimers (threads,
     /// processes, hosts) never get the same row: PostgreSQL skips the rows another claim has
     /// locked (`FOR UPDATE SKIP LOCKED`), SQLite serialises the claims. A follow-up whose
     /// lease expired is taken over ([`Claimed::taken_over_from`]).
@@ -162,7 +165,7 @@ impl Store {
         };
         let sql = format!(
             "SELECT f.kind, f.id, f.due_at, f.version, f.lease_owner FROM follow_ups f \
-             WHERE f.is_final = ?1 AND (f.lease_owner IS NULL OR f.lease_until <= ?2) \
+             WHERE f.is_final = ?1 AND (f.lease_owner IS NULL OR f.lease_owner = ?4 OR f.lease_until <= ?2) \
              AND (f.due_at <= ?2 OR EXISTS ( \
                SELECT 1 FROM inbox i WHERE i.follow_kind = f.kind AND i.follow_id = f.id \
                AND i.consumed_at IS NULL)) \
@@ -176,6 +179,7 @@ impl Store {
                     false.into(),
                     now.unix_millis().into(),
                     i64::from(limit).into(),
+                    worker.id.as_str().into(),
                 ],
             )?;
             let mut claimed = Vec::with_capacity(rows.len());

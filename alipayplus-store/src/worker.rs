@@ -180,9 +180,11 @@ impl<'a, T> Worker<'a, T> {
     /// Shares the follow-ups with workers of other processes through leases held by `holder`
     /// (its id unique per running process; see [`LeaseHolder`]): [`Worker::begin`] creates
     /// under the lease, a drive acquires the follow-up's lease first (and does nothing while
-    /// another worker holds it), saves through it, and releases it when it stops; a pass
-    /// claims what is due ([`Store::claim_due`]). A drive whose lease was lost (it stalled past
-    /// it and another worker took over) stops at its next save, before the send.
+    /// another worker holds it), saves through it, and keeps it when it stops (the follow-up
+    /// stays with this worker while it lives; choose the lease longer than a call may stay in
+    /// the acquirer's hands after a timeout); a pass claims what is due ([`Store::claim_due`]).
+    /// A drive whose lease was lost (it stalled past it and another worker took over) stops at
+    /// its next save, before the send. Release leases on shutdown with [`Store::release`].
     pub fn with_lease(mut self, holder: LeaseHolder) -> Self {
         self.lease = Some(holder);
         self
@@ -238,17 +240,12 @@ impl<'a, T> Worker<'a, T> {
         }
     }
 
-    /// With a lease holder: gives the lease up when a drive stops (it is due again later, or
-    /// final); a lost lease is left to its new holder. A lost or lost-lease drive is `None`.
-    fn finish(
-        &self,
-        kind: Kind,
-        id: &str,
-        result: Result<Option<Driven>, Error>,
-    ) -> Result<Option<Driven>, Error> {
-        if let Some(holder) = &self.lease {
-            let _ = self.store.release(holder, kind, id);
-        }
+    /// A drive that lost its lease is `None` (another worker drives the follow-up now). A
+    /// drive that stops keeps its lease (renewed by its last save): the follow-up stays with
+    /// this worker while it lives, so no other process inquires while a call of this one may
+    /// still be in the acquirer's hands (a timed-out call); another worker takes it over once
+    /// the lease has run out.
+    fn finish(result: Result<Option<Driven>, Error>) -> Result<Option<Driven>, Error> {
         match result {
             Err(Error::LeaseLost { .. }) => Ok(None),
             other => other,
@@ -434,7 +431,7 @@ impl<T: Transport> Worker<'_, T> {
                 }
             }
         })();
-        self.finish(kind, id, result)
+        Self::finish(result)
     }
 
     /// One pass: drives every follow-up due now (or woken by a stored notification), at most
@@ -502,7 +499,7 @@ impl<T: AsyncTransport> Worker<'_, T> {
             }
         }
         .await;
-        self.finish(kind, id, result)
+        Self::finish(result)
     }
 
     /// The async twin of [`Worker::tick`].

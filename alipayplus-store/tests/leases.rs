@@ -44,7 +44,15 @@ fn claims_are_exclusive_until_their_lease_expires_then_taken_over() {
             ["P-4", "P-5"],
             "only what a does not hold, only what is due"
         );
-        assert!(store.claim_due(&a, t(20), 10).unwrap().is_empty());
+        // a's own live leases: renewed (to t(40) from t(10)) and listed again; one driver per
+        // follow-up within its process is a's business.
+        let again = store.claim_due(&a, t(10), 10).unwrap();
+        assert_eq!(ids(&again), ["P-1", "P-2", "P-3"]);
+        assert!(
+            again
+                .iter()
+                .all(|m| m.lease_until == t(40) && m.taken_over_from.is_none())
+        );
         assert!(
             store.claim_due(&c, t(39), 10).unwrap().is_empty(),
             "leases live to t(40)"
@@ -258,8 +266,8 @@ fn renewals_keep_a_follow_up_and_release_hands_it_on() {
             .unwrap();
         assert_eq!(
             ids(&store.claim_due(&a, t(1), 10).unwrap()),
-            ["OLD"],
-            "NEW is a's already"
+            ["NEW", "OLD"],
+            "NEW is a's already: renewed and listed"
         );
         assert!(
             store.claim_due(&b, t(1), 10).unwrap().is_empty(),
