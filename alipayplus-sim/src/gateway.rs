@@ -59,6 +59,7 @@ pub(crate) fn serve(shared: &Shared, request: &HttpRequest) -> HttpResponse {
         result_status: Some(answer.status.clone()),
         result_code: Some(answer.code.clone()),
         fault: fault.map(|r| r.fault.name().to_owned()),
+        caller: request.header("Sim-Caller").map(str::to_owned),
         tolerated: answer.tolerated,
     });
     response

@@ -72,6 +72,9 @@ pub struct CallRecord {
     pub result_code: Option<String>,
     /// Fault applied, if any.
     pub fault: Option<String>,
+    /// The `Sim-Caller` request header (a harness's name for the merchant process), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caller: Option<String>,
     /// Problems with the request that break only rules the API description marks uncertain,
     /// which the simulator let pass (e.g. `settlementStrategy.settlementCurrency: missing`).
     #[serde(skip_serializing_if = "Vec::is_empty")]

@@ -358,4 +358,14 @@ fn calls_for_one_payment_in_flight_from_two_callers_are_counted() {
         (overlaps[0].caller.as_str(), overlaps[0].other.as_str()),
         ("w2", "w1")
     );
+    // The call log names each call's caller.
+    let callers: Vec<_> = sim.calls().iter().map(|c| c.caller.clone()).collect();
+    assert_eq!(
+        callers
+            .iter()
+            .filter(|c| c.as_deref() == Some("w2"))
+            .count(),
+        2
+    );
+    assert!(callers.contains(&None));
 }

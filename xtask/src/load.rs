@@ -80,8 +80,7 @@ const FLOW_GUARD: Duration = Duration::from_secs(120);
 /// up on it: see [`scaled`].
 const LANDING: Duration = Duration::from_secs(5);
 
-const USAGE: &str =
-    "usage: cargo xtask load --flows N --concurrency C [--seed S] [--store sqlite:PATH [--crash]]";
+const USAGE: &str = "usage: cargo xtask load --flows N --concurrency C [--seed S] [--store sqlite:PATH|postgres://URL [--crash [--workers K]]]";
 
 pub(crate) struct Args {
     pub(crate) flows: usize,
@@ -91,6 +90,11 @@ pub(crate) struct Args {
     pub(crate) store: Option<String>,
     /// `--crash`: the merchant side runs as a child process, killed and restarted.
     pub(crate) crash: bool,
+    /// `--workers K` (with `--crash`): K merchant processes share the store through leases
+    /// (`load_workers`); 1: the single child of `load_crash`.
+    pub(crate) workers: usize,
+    /// A merchant child's share of the flows: those `n` with `n % of == index`.
+    pub(crate) part: (usize, usize),
 }
 
 fn parse(args: &[String]) -> Res<Args> {
@@ -100,6 +104,8 @@ fn parse(args: &[String]) -> Res<Args> {
         seed: 1,
         store: None,
         crash: false,
+        workers: 1,
+        part: (0, 1),
     };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
@@ -113,8 +119,19 @@ fn parse(args: &[String]) -> Res<Args> {
             "--flows" => out.flows = value.parse().map_err(bad)?,
             "--concurrency" => out.concurrency = value.parse().map_err(bad)?,
             "--seed" => out.seed = value.parse().map_err(bad)?,
-            "--store" if value.starts_with("sqlite:") => out.store = Some(value.clone()),
-            "--store" => return Err(format!("--store {value}: use sqlite:PATH")),
+            "--store"
+                if value.starts_with("sqlite:")
+                    || value.starts_with("postgres://")
+                    || value.starts_with("postgresql://") =>
+            {
+                out.store = Some(value.clone());
+            }
+            "--store" => {
+                return Err(format!(
+                    "--store {value}: use sqlite:PATH or postgres://URL"
+                ));
+            }
+            "--workers" => out.workers = value.parse().map_err(bad)?,
             other => return Err(format!("unknown option {other}")),
         }
     }
@@ -123,6 +140,9 @@ fn parse(args: &[String]) -> Res<Args> {
     }
     if out.crash && out.store.is_none() {
         return Err("--crash needs --store sqlite:PATH (the merchant side resumes from it)".into());
+    }
+    if out.workers == 0 || (out.workers > 1 && !out.crash) {
+        return Err("--workers K needs --crash (K merchant processes, at least 1)".into());
     }
     Ok(out)
 }
@@ -152,7 +172,9 @@ pub fn main(args: &[String]) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let outcome = if args.crash {
+    let outcome = if args.crash && args.workers > 1 {
+        crate::load_workers::run(&args)
+    } else if args.crash {
         crate::load_crash::run(&args)
     } else {
         run(&args)
@@ -525,6 +547,9 @@ pub(crate) fn run_flows<T: Transport + Sync>(ctx: &Ctx<'_, T>, args: &Args) -> V
                     let n = next.fetch_add(1, Ordering::SeqCst);
                     if n >= args.flows {
                         break;
+                    }
+                    if n % args.part.1 != args.part.0 {
+                        continue; // another merchant process's flow
                     }
                     let record = flow(ctx, args.seed, n);
                     if let Ok(mut r) = records.lock() {
@@ -970,6 +995,11 @@ fn pay_stored<T: Transport>(
     let mut next_due = now;
     loop {
         let driven = stored.worker.drive(kind, id).map_err(|e| e.to_string())?;
+        // Driven by another merchant process (its lease): look again shortly.
+        let mut floor = Duration::from_millis(1);
+        if driven.is_none() {
+            floor = Duration::from_millis(20);
+        }
         if let Some(d) = driven {
             for event in &d.events {
                 match event {
@@ -1010,7 +1040,7 @@ fn pay_stored<T: Transport>(
         }
         // A notification stored by the listener wakes the follow-up (the worker reads it from
         // the store, not from this channel).
-        let _ = rx.recv_timeout(wait.max(Duration::from_millis(1)));
+        let _ = rx.recv_timeout(wait.max(floor));
     }
 }
 
@@ -1477,6 +1507,23 @@ mod tests {
             "--crash needs a store"
         );
         assert!(args(&["--flows", "5", "--concurrency", "1", "--store", "pg:x"]).is_err());
+        let a = args(&[
+            "--flows",
+            "40",
+            "--concurrency",
+            "4",
+            "--store",
+            "postgres://postgres@127.0.0.1:5432/postgres",
+            "--crash",
+            "--workers",
+            "3",
+        ])
+        .unwrap();
+        assert_eq!((a.workers, a.crash), (3, true));
+        assert!(
+            args(&["--flows", "5", "--concurrency", "1", "--workers", "2"]).is_err(),
+            "--workers needs --crash"
+        );
     }
 
     #[test]

@@ -30,7 +30,7 @@ use alipayplus_client::client::{Client, ClientConfig, Host};
 use alipayplus_client::transport::{Request, Response, Transport};
 use alipayplus_sign::PublicKeys;
 use alipayplus_sim::{AutoDebitConfig, Fault, FaultRule, NotifyFaults, SimConfig, Simulator, keys};
-use alipayplus_store::{Options as StoreOptions, Store, Worker};
+use alipayplus_store::{LeaseHolder, Options as StoreOptions, Store, Worker};
 use alipayplus_types::{Secret, Timestamp};
 use alipayplus_ureq::UreqTransport;
 
@@ -41,19 +41,19 @@ use crate::load::{
 };
 
 /// The environment variable carrying the Auto Debit access token to the child.
-const TOKEN_VAR: &str = "ALIPAYPLUS_LOAD_TOKEN";
+pub(crate) const TOKEN_VAR: &str = "ALIPAYPLUS_LOAD_TOKEN";
 /// How long the simulator holds an answer while the parent kills the child (real time).
-const HOLD: Duration = Duration::from_secs(3);
+pub(crate) const HOLD: Duration = Duration::from_secs(3);
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Window {
+pub(crate) enum Window {
     SendStored,
     AnswerHeld,
     NotifyStored,
     Random,
 }
 
-const WINDOWS: [Window; 4] = [
+pub(crate) const WINDOWS: [Window; 4] = [
     Window::SendStored,
     Window::AnswerHeld,
     Window::NotifyStored,
@@ -61,7 +61,7 @@ const WINDOWS: [Window; 4] = [
 ];
 
 impl Window {
-    fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Window::SendStored => "send stored, bytes not sent",
             Window::AnswerHeld => "sent, answer held by the simulator",
@@ -82,7 +82,7 @@ pub(crate) fn pause(what: &str) -> ! {
     }
 }
 
-fn unix_ms() -> i64 {
+pub(crate) fn unix_ms() -> i64 {
     SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
@@ -324,7 +324,7 @@ pub(crate) fn run(args: &Args) -> Res<bool> {
 }
 
 /// The client's records as the store holds them.
-fn records_from_store(store: &Store, args: &Args) -> Res<Vec<OrderRecord>> {
+pub(crate) fn records_from_store(store: &Store, args: &Args) -> Res<Vec<OrderRecord>> {
     let mut records = Vec::with_capacity(args.flows);
     for n in 0..args.flows {
         let order = format!("LOAD-{}-{n}", args.seed);
@@ -381,6 +381,8 @@ fn parse_child(argv: &[String]) -> Res<ChildArgs> {
             seed: 1,
             store: None,
             crash: true,
+            workers: 1,
+            part: (0, 1),
         },
         sim: String::new(),
         client_id: String::new(),
@@ -405,6 +407,15 @@ fn parse_child(argv: &[String]) -> Res<ChildArgs> {
                 let (b, s) = value.split_once(':').ok_or("--clock BASE:START")?;
                 out.base_ms = num(b)?;
                 out.start_unix = num(s)?;
+            }
+            "--part" => {
+                let (i, k) = value.split_once('/').ok_or("--part I/K")?;
+                let (i, k) = (num(i)? as usize, num(k)? as usize);
+                if k == 0 || i >= k {
+                    return Err(format!("--part {value}: I below K"));
+                }
+                out.load.part = (i, k);
+                out.load.workers = k;
             }
             "--pause" => {
                 out.pause = match value.split_once(':') {
@@ -452,8 +463,15 @@ fn merchant(argv: &[String]) -> Res<()> {
         .map_err(|e| e.to_string())?;
     let sends = AtomicUsize::new(0);
     let (window, k) = (a.pause.0.as_str(), a.pause.1);
+    // Several merchant processes (--workers): this one's name, for its leases and for the
+    // simulator's count of calls in flight for one payment from two processes.
+    let (index, of) = a.load.part;
+    let caller = format!("w{index}.{}", std::process::id());
     // The worker saved the state before calling this: the windows around the bytes leaving.
-    let transport = |request: Request| -> Result<Response, alipayplus_ureq::Error> {
+    let transport = |mut request: Request| -> Result<Response, alipayplus_ureq::Error> {
+        if of > 1 {
+            request.headers.insert("Sim-Caller", caller.clone());
+        }
         let n = sends.fetch_add(1, Ordering::SeqCst) + 1;
         if n == k && (window == "send" || window == "inflight") {
             let api = request.uri.rsplit('/').next().unwrap_or("").to_owned();
@@ -487,7 +505,12 @@ fn merchant(argv: &[String]) -> Res<()> {
         listener = Listener::start(&addr, config()?, Arc::clone(&inbox));
     }
     let listener = listener?;
-    let worker = Worker::new(&store, &client, &KINDS);
+    let mut worker = Worker::new(&store, &client, &KINDS);
+    if of > 1 {
+        let holder = LeaseHolder::new(caller.clone(), crate::load_workers::LEASE)
+            .map_err(|e| e.to_string())?;
+        worker = worker.with_lease(holder);
+    }
     // On start: every follow-up left due (a send stored without its answer, a notification
     // stored and not fed) is driven first.
     worker.tick().map_err(|e| e.to_string())?;
@@ -506,14 +529,28 @@ fn merchant(argv: &[String]) -> Res<()> {
             refunds: false,
         }),
     };
-    let _ = run_flows(&ctx, &a.load);
-    {
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "FLOWS DONE");
-        let _ = out.flush();
-    }
-    // Keep acknowledging notifications until the parent closes stdin.
-    let _ = std::io::stdin().read_to_end(&mut Vec::new());
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        if of > 1 {
+            // Several processes: this one also takes over what is due and unheld (another
+            // process's follow-ups once their lease ran out).
+            s.spawn(|| {
+                while !stop.load(Ordering::SeqCst) {
+                    let _ = worker.tick();
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            });
+        }
+        let _ = run_flows(&ctx, &a.load);
+        {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "FLOWS DONE");
+            let _ = out.flush();
+        }
+        // Keep acknowledging notifications until the parent closes stdin.
+        let _ = std::io::stdin().read_to_end(&mut Vec::new());
+        stop.store(true, Ordering::SeqCst);
+    });
     drop(listener);
     Ok(())
 }

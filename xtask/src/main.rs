@@ -15,6 +15,7 @@ mod demo_reconcile;
 mod fuzz;
 mod load;
 mod load_crash;
+mod load_workers;
 mod sim;
 
 const USAGE: &str = "usage: cargo xtask <command>
@@ -29,12 +30,14 @@ commands:
                      the release `reconcile` example against DuckDB on one generated cycle of
                      N rows (default 1,000,000), best of 3 at one (taskset -c 0) and two threads
   demo               the main job: the Cashier and Auto Debit flows against the simulator over HTTP
-  load --flows N --concurrency C [--seed S] [--store sqlite:PATH [--crash]]
+  load --flows N --concurrency C [--seed S] [--store sqlite:PATH|postgres://URL [--crash [--workers K]]]
                      load and fault run against the simulator with money invariants
                      (a release build: re-runs itself with cargo run --release);
                      --store: follow-ups and notifications kept in SQLite by the resuming
                      worker; --crash: the merchant side in a child process killed (SIGKILL)
-                     in each dangerous window and restarted
+                     in each dangerous window and restarted; --workers K: K merchant
+                     processes sharing the store through leases, one killed and restarted,
+                     the simulator counting calls in flight for one payment from two of them
   sim [--port N] [--tls] [--wallets A,B] [--no-connect-wallet] [--notify-url URL]
       [--auth-notify-url URL] [--consult-unbinding-url URL]
                      run the Alipay+ simulator on 127.0.0.1 (see alipayplus-sim); --tls:
