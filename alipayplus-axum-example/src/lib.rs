@@ -36,6 +36,10 @@
 //! not stored again) or conflict (another `paymentRequestId`: signed `F`
 //! `REPEAT_REQ_INCONSISTENT`).
 //!
+//! [`StoreMerchant`] implements both traits on `alipayplus-store`: every verified event is
+//! committed to the durable store (inbox, dispute records) before the route acknowledges it,
+//! and a duplicate dispute is recognised across restarts.
+//!
 //! ```no_run
 //! use std::sync::Arc;
 //! use alipayplus_client::client::InboundClientId;
@@ -86,6 +90,9 @@ use axum::extract::{OriginalUri, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::any;
+
+pub mod store;
+pub use store::StoreMerchant;
 
 /// Largest inbound body read; a longer one is refused (413) before verification. Alipay+
 /// notifications are a few kilobytes.
