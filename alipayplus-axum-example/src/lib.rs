@@ -67,6 +67,8 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod stored;
+
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
