@@ -24,6 +24,12 @@
 //!   and the time and says what to do next, and the readers of outcomes into its reports;
 //!   [`driver`]: the poll-style [`PaymentFollower`](driver::PaymentFollower) machine around it
 //!   (returns what to do next; its stored state resumes alone) and its blocking loop.
+//! * [`follow`]: the two bounded loops every follow-up machine shares
+//!   ([`follow::run`], [`follow::run_async`], a [`Limit`](follow::Limit) on both) and the
+//!   [`FollowUp`](follow::FollowUp) trait a machine implements to run on them.
+//! * [`resend`]: the same-bytes follow-up ([`Resender`](resend::Resender)) for an API with an
+//!   idempotency key and no inquiry: the stored body re-sent unchanged until a verified
+//!   answer; [`RefundFollower`](refund::RefundFollower) is refund's.
 //! * The payment APIs both products use: [`inquiry`] (inquiryPayment), [`cancel`]
 //!   (cancelPayment), [`refund`] (refund), [`notify`] (the notifyPayment handler).
 //! * [`error`]: every error type of the crate.
@@ -93,12 +99,14 @@ pub mod client_async;
 pub mod driver;
 pub mod driver_async;
 pub mod error;
+pub mod follow;
 #[cfg(feature = "http")]
 pub mod http_conv;
 pub mod inbound;
 pub mod inquiry;
 pub mod notify;
 pub mod refund;
+pub mod resend;
 pub mod time;
 #[cfg(feature = "tracing")]
 pub mod trace;

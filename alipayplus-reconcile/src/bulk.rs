@@ -17,7 +17,7 @@ use std::vec::Vec;
 
 use alipayplus_types::SignedAmount;
 
-use crate::job::read_some;
+use crate::fetch::read_some;
 use crate::ledger::parse_ledger;
 use crate::matcher::Judged;
 use crate::report::{BlockSum, Head, RowSchema, TxLite, parse_tx};

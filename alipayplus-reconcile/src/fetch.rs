@@ -4,6 +4,7 @@
 //! reconcile what an SFTP mirror (or a test) put into a folder. An SFTP fetcher is a later step.
 
 use std::fs;
+use std::io::Read;
 use std::path::PathBuf;
 use std::string::{String, ToString};
 use std::vec::Vec;
@@ -13,7 +14,7 @@ use crate::Error;
 /// A source of report files.
 pub trait Fetch {
     /// The reader of one file.
-    type Reader: std::io::Read;
+    type Reader: Read;
 
     /// The names of the files available (not only report names; the caller sorts them out).
     fn list(&self) -> Result<Vec<String>, Error>;
@@ -83,5 +84,24 @@ impl Fetch for LocalDir {
 
     fn location(&self) -> String {
         self.path.display().to_string()
+    }
+}
+
+/// Reads what is there into `buf` (retrying an interrupted read); an I/O error names `file`.
+pub(crate) fn read_some<R: Read>(
+    reader: &mut R,
+    buf: &mut [u8],
+    file: &str,
+) -> Result<usize, Error> {
+    loop {
+        match reader.read(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            r => {
+                return r.map_err(|source| Error::Io {
+                    file: file.to_string(),
+                    source,
+                });
+            }
+        }
     }
 }

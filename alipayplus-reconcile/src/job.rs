@@ -38,7 +38,7 @@ use std::vec::Vec;
 use alipayplus_types::SignedAmount;
 
 use crate::bulk;
-use crate::fetch::Fetch;
+use crate::fetch::{Fetch, read_some};
 use crate::{
     ClearingDate, CycleMatcher, CycleResult, Error, Event, Finding, LedgerParser, LedgerRecord,
     ReportKind, ReportName, ReportOptions, ReportParser, Row, RowTotals, Summary,
@@ -226,24 +226,6 @@ pub fn read_ledger<R: Read>(
                 Some(None) if n == 0 => return Err(Error::malformed(file, 0, "unexpected end")),
                 Some(None) => break,
                 None => return Ok(()),
-            }
-        }
-    }
-}
-
-pub(crate) fn read_some<R: Read>(
-    reader: &mut R,
-    buf: &mut [u8],
-    file: &str,
-) -> Result<usize, Error> {
-    loop {
-        match reader.read(buf) {
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            r => {
-                return r.map_err(|source| Error::Io {
-                    file: file.to_string(),
-                    source,
-                });
             }
         }
     }

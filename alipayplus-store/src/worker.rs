@@ -62,8 +62,9 @@ use alipayplus_client::transport_async::AsyncTransport;
 use alipayplus_types::{NotifyPaymentRequest, Timestamp};
 
 use crate::error::Error;
-use crate::followup::{Kind, Next, Version};
-use crate::inbox::{Appended, Inbound, Seq, Source};
+use crate::followup::Next;
+use crate::ids::{Kind, Seq, Version};
+use crate::inbox::{Appended, Inbound, Source};
 use crate::store::Store;
 
 /// Something a drive did that the caller may want to log or act on (the redirect).
