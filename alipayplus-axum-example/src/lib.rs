@@ -91,8 +91,8 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::any;
 
-pub mod store;
-pub use store::StoreMerchant;
+pub mod stored;
+pub use stored::StoreMerchant;
 
 /// Largest inbound body read; a longer one is refused (413) before verification. Alipay+
 /// notifications are a few kilobytes.

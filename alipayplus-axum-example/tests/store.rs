@@ -9,17 +9,17 @@ use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use alipayplus_axum_example::stored::CASHIER_PAY;
 use alipayplus_axum_example::{StoreMerchant, inbound_routes};
 use alipayplus_client::client::{ClientConfig, Host, InboundClientId};
 use alipayplus_client::time::{Clock, SystemClock};
 use alipayplus_operations::dispute::DisputeKind;
 use alipayplus_sign::{PublicKeys, message};
 use alipayplus_sim::keys;
-use alipayplus_store::{Kind, Next, Options, SealingKey, Source, Store};
+use alipayplus_store::{Next, Options, SealingKey, Source, Store};
 use serde_json::{Value, json};
 
 const OURS: &str = "SANDBOX_AXUM_STORE";
-const CASHIER_PAY: Kind = Kind::new("cashier.pay");
 const KEY: [u8; 32] = [0x5a; 32];
 
 fn config() -> ClientConfig {

@@ -4,7 +4,7 @@
 //!
 //! | call | stored (committed before the route answers) |
 //! |---|---|
-//! | notifyPayment | the store's inbox (source `notifyPayment`, key `paymentRequestId`), for the follow-up of one of [`StoreMerchant::with_payment_kinds`] holding that id |
+//! | notifyPayment | the store's inbox (source `notifyPayment`, key `paymentRequestId`), for the follow-up of the kind holding that id ([`CASHIER_PAY`], [`AUTODEBIT_PAY`] unless [`StoreMerchant::with_payment_kinds`] says otherwise): the store's [`Worker`](alipayplus_store::Worker) feeds it to the machine |
 //! | authNotify | the inbox (source `authNotify`), **sealed** under the store's [`SealingKey`](alipayplus_store::SealingKey), keyed by the SHA-256 of the event's identity (its type and code or token), never by a token |
 //! | notifyRegistrationStatus | the inbox (source `notifyRegistrationStatus`, key: the merchant, store and status) |
 //! | initiateRetrieval / initiateEscalation | the store's dispute records ([`Store::insert_dispute`]), the reference of the new / duplicate / conflict decision across restarts |
@@ -37,6 +37,11 @@ use sha2::Digest;
 
 use crate::{Merchant, MerchantOperations, Unavailable};
 
+/// The follow-up kind of a Cashier payment (the name agreed across the SDK).
+pub const CASHIER_PAY: Kind = Kind::new("cashier.pay");
+/// The follow-up kind of an Auto Debit agreement payment (its body holds the access token).
+pub const AUTODEBIT_PAY: Kind = Kind::holding_secrets("autodebit.pay");
+
 /// What decides a consultUnbinding (`Err(reason)` refuses it).
 type UnbindingPolicy = dyn Fn(&ConsultUnbindingRequest) -> Result<(), String> + Send + Sync;
 
@@ -48,16 +53,15 @@ type UnbindingPolicy = dyn Fn(&ConsultUnbindingRequest) -> Result<(), String> + 
 /// use std::sync::Arc;
 /// use alipayplus_axum_example::StoreMerchant;
 /// use alipayplus_client::client::InboundClientId;
-/// use alipayplus_store::{Kind, Options, SealingKey, Store};
+/// use alipayplus_store::{Options, SealingKey, Store};
 ///
 /// # fn key_from_your_secret_manager() -> [u8; 32] { [0; 32] }
 /// # async fn serve(config: alipayplus_client::client::ClientConfig) -> Result<(), Box<dyn std::error::Error>> {
-/// const CASHIER_PAY: Kind = Kind::new("cashier.pay");
-/// const AUTODEBIT_PAY: Kind = Kind::holding_secrets("autodebit.pay");
 /// // authNotify bodies hold tokens: without a sealing key they are never acknowledged.
 /// let options = Options::default().with_sealing_key(SealingKey::from_bytes(key_from_your_secret_manager()));
 /// let store = Arc::new(Store::open("sqlite:/var/lib/shop/alipayplus.sqlite", options)?);
-/// let merchant = StoreMerchant::new(store).with_payment_kinds(&[CASHIER_PAY, AUTODEBIT_PAY]);
+/// // Payment notifications link to the follow-ups of `cashier.pay` and `autodebit.pay`.
+/// let merchant = StoreMerchant::new(store);
 /// let inbound = alipayplus_axum_example::inbound_routes(config, Arc::new(merchant), InboundClientId::Refuse);
 /// let app = axum::Router::new().nest("/alipayplus", inbound);
 /// let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await?;
@@ -82,20 +86,21 @@ impl core::fmt::Debug for StoreMerchant {
 
 impl StoreMerchant {
     /// On this store (shared: the worker driving the follow-ups may use the same `Store`, or
-    /// its own on the same file). No payment kinds: notifications are stored linked to no
-    /// follow-up until [`StoreMerchant::with_payment_kinds`].
+    /// its own on the same file), linking payment notifications to the follow-ups of
+    /// [`CASHIER_PAY`] and [`AUTODEBIT_PAY`]; consultUnbinding allowed.
     pub fn new(store: Arc<Store>) -> Self {
         StoreMerchant {
             store,
-            payment_kinds: Vec::new(),
+            payment_kinds: vec![CASHIER_PAY, AUTODEBIT_PAY],
             unbinding: Box::new(|_| Ok(())),
         }
     }
 
-    /// The follow-up kinds a notifyPayment may be for (e.g. `cashier.pay`,
-    /// `autodebit.pay`): its entry is linked to the one of them holding a follow-up with its
-    /// `paymentRequestId`, for that follow-up's worker to consume. A notification for none of
-    /// them is stored too, linked to nothing ([`Store::stray_inbox`]).
+    /// The follow-up kinds a notifyPayment may be for (by default [`CASHIER_PAY`] and
+    /// [`AUTODEBIT_PAY`]): its entry is linked to the one of them holding a follow-up with its
+    /// `paymentRequestId`, for that follow-up's worker to consume
+    /// ([`Store::append_payment_notification`]). A notification for none of them is stored
+    /// too, linked to nothing ([`Store::stray_inbox`]).
     pub fn with_payment_kinds(mut self, kinds: &[Kind]) -> Self {
         self.payment_kinds = kinds.to_vec();
         self
@@ -136,17 +141,6 @@ impl StoreMerchant {
             }
         }
     }
-}
-
-/// Which of `kinds` holds a follow-up with this id (its state is not decoded; a sealed one
-/// is opened, so a secret kind needs the store's sealing key).
-fn kind_of(store: &Store, kinds: &[Kind], id: &str) -> Result<Option<Kind>, Error> {
-    for kind in kinds {
-        if store.load::<serde::de::IgnoredAny>(*kind, id)?.is_some() {
-            return Ok(Some(*kind));
-        }
-    }
-    Ok(None)
 }
 
 fn to_json(value: &impl Serialize, what: &'static str) -> Result<Vec<u8>, Unavailable> {
@@ -228,16 +222,19 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// The inbox key of a registration notification: the merchant, the store and the collective
-/// status as JSON (a later status of the same registration is a new event); its SHA-256 when
-/// longer than a store key may be.
+/// The inbox key of a registration notification: the merchant and store, then the collective
+/// status, as JSON (as `ops listen --store` keys them; a later status of the same registration
+/// is a new event); its SHA-256 when longer than a store key may be.
 fn registration_key(event: &RegistrationEvent) -> Result<String, Unavailable> {
-    let key = to_json(&(&event.key, &event.overall), "notifyRegistrationStatus")?;
-    match String::from_utf8(key) {
-        Ok(key) if key.len() <= 256 => Ok(key),
-        Ok(key) => Ok(sha256_hex(key.as_bytes())),
-        Err(_) => Err(Unavailable),
-    }
+    let what = "notifyRegistrationStatus";
+    let merchant = String::from_utf8(to_json(&event.key, what)?).map_err(|_| Unavailable)?;
+    let status = String::from_utf8(to_json(&event.overall, what)?).map_err(|_| Unavailable)?;
+    let key = format!("{merchant}:{status}");
+    Ok(if key.len() <= 256 {
+        key
+    } else {
+        sha256_hex(key.as_bytes())
+    })
 }
 
 impl Merchant for StoreMerchant {
@@ -254,13 +251,11 @@ impl Merchant for StoreMerchant {
             Vec::new()
         };
         let now = SystemClock.now();
+        if !client_id_is_ours {
+            eprintln!("notifyPayment for {id} signed for another Client-Id: kept unlinked");
+        }
         self.blocking("notifyPayment", move |store| {
-            let kind = kind_of(store, &kinds, &id)?;
-            let mut event = Inbound::new(Source::NotifyPayment, &id, &body);
-            if let Some(kind) = kind {
-                event = event.for_follow_up(kind, &id);
-            }
-            store.append(&event, now)
+            store.append_payment_notification(&kinds, &id, &body, now)
         })
         .await
         .map(drop)
