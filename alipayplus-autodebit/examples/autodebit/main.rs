@@ -10,7 +10,7 @@
 //! autodebit pay --access-token T --currency USD --value 1000 --request-id ID [--order-id ID]
 //!               [--merchant-id ID] [--description TEXT] [--notify-url URL] [--follow yes]
 //! autodebit redirect --url URL --state STATE
-//! autodebit listen --port N
+//! autodebit listen --port N [--store sqlite:PATH]
 //! ```
 //!
 //! Environment (as the cashier example): `ALIPAYPLUS_BASE_URL` (https, or http to
@@ -37,7 +37,11 @@
 //!   documented in `alipayplus_client::inbound` (signed once the caller verified) and a line on
 //!   stderr. A verified call signed for another `Client-Id` is refused (`INVALID_CLIENT`) unless
 //!   `ALIPAYPLUS_FOREIGN_CLIENT_ID=report` (then printed, with a note on stderr). It serves
-//!   until killed.
+//!   until killed. With `--store sqlite:PATH` authNotify and notifyPayment are committed to
+//!   `alipayplus-store`'s inbox before they are acknowledged (re-deliveries recognised, also
+//!   after a restart); authNotify holds tokens, so `--store` needs the sealing key in
+//!   `ALIPAYPLUS_STORE_KEY` (64 hex digits, never printed): without it the listener refuses
+//!   to start (exit 64).
 
 mod cli;
 mod listen;

@@ -50,12 +50,15 @@ fn handle(config: &ClientConfig, store: Option<&Store>, request: &Request) -> Re
             if let Some(store) = store {
                 let id = &accepted.body.payment_request_id;
                 // Stored before the acknowledgement (the store's write-ahead rule 3).
-                match store.append_payment_notification(
-                    &[CASHIER_PAY],
-                    id,
-                    &request.body,
-                    SystemClock.now(),
-                ) {
+                // Another Client-Id's notification (accepted only under `report`) feeds no
+                // follow-up: stored unlinked, for a person to look at (`Store::stray_inbox`).
+                let kinds: &[Kind] = if accepted.client_id_is_ours {
+                    &[CASHIER_PAY]
+                } else {
+                    &[]
+                };
+                match store.append_payment_notification(kinds, id, &request.body, SystemClock.now())
+                {
                     Ok(Appended::Duplicate { same_body, .. }) => {
                         eprintln!(
                             "re-delivery of the notification for {id} (same body: {same_body})"

@@ -9,7 +9,7 @@
 //! cashier cancel --request-id ID
 //! cashier refund --request-id ID --refund-request-id RID --currency USD --value 500 [--reason TEXT]
 //! cashier consult --currency USD --value 1000 [--user-region KR]
-//! cashier listen --port N
+//! cashier listen --port N [--store sqlite:PATH]
 //! ```
 //!
 //! Environment: `ALIPAYPLUS_BASE_URL` (https, or http to 127.0.0.1/localhost),
@@ -28,7 +28,11 @@
 //! `alipayplus_cashier::inbound` (signed once the caller verified) and a line on stderr. A
 //! verified notification signed for another `Client-Id` is refused (`INVALID_CLIENT`) unless
 //! `ALIPAYPLUS_FOREIGN_CLIENT_ID=report` (then printed, with a note on stderr). It serves until
-//! killed.
+//! killed. With `--store sqlite:PATH` each verified notification is committed to
+//! `alipayplus-store`'s inbox (for the `cashier.pay` follow-up of its `paymentRequestId`)
+//! before the acknowledgement goes out: not stored, not acknowledged (HTTP 500, Alipay+
+//! delivers again); a re-delivery, also after a restart on the same file, is recognised,
+//! acknowledged again and not printed twice. Without `--store` nothing is kept.
 
 mod cli;
 mod listen;

@@ -8,7 +8,7 @@
 //! ops respond-escalation --request FILE
 //! ops declare --request FILE
 //! ops inquire-declarations --declaration-request-id ID [--declaration-request-id ID ...]
-//! ops listen --port N
+//! ops listen --port N [--store sqlite:PATH]
 //! ```
 //!
 //! FILE holds the API's request body as JSON (registration, responseRetrieval,
@@ -40,7 +40,10 @@
 //! unparsable body, a dispute id reused for another payment, a call signed for another
 //! `Client-Id`) get a line on stderr. A foreign `Client-Id` is refused unless
 //! `ALIPAYPLUS_FOREIGN_CLIENT_ID=report` (then accepted, with `"clientIdIsOurs":false` and a
-//! note on stderr). It serves until killed.
+//! note on stderr). It serves until killed. Disputes are remembered in memory by default;
+//! with `--store sqlite:PATH` registration notifications go to `alipayplus-store`'s inbox and
+//! disputes to its dispute records, each committed before the signed answer, so a dispute
+//! re-delivered after a restart on the same file is still a duplicate (or a conflict).
 
 mod cli;
 mod listen;
