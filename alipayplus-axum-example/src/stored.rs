@@ -10,6 +10,10 @@
 //! | initiateRetrieval / initiateEscalation | the store's dispute records ([`Store::insert_dispute`]), the reference of the new / duplicate / conflict decision across restarts |
 //! | consultUnbinding | nothing: a question, answered by [`StoreMerchant::with_unbinding`] (allowed by default) |
 //!
+//! The routes hand the application parsed values, so the inbox holds them re-encoded as JSON
+//! (the API's field names; fields this SDK version does not know are not kept), not the bytes
+//! as received (`cashier listen --store` and `autodebit listen --store` keep those).
+//!
 //! A re-delivery is recognised by its key and acknowledged again, nothing stored twice. The
 //! listener only appends: the worker driving a follow-up consumes its entries
 //! ([`Store::unconsumed`], [`Store::save_consuming`]). An event signed for another `Client-Id`

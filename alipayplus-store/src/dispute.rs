@@ -194,6 +194,11 @@ impl Store {
     /// assert!(store.insert_dispute(&dispute, &body, t)?.is_none());
     /// let first = store.insert_dispute(&dispute, &body, t)?.expect("stored before");
     /// assert_eq!(first.dispute, dispute);
+    /// // The same id for another payment stores nothing: the first is the reference.
+    /// let mut other = dispute.clone();
+    /// other.payment_request_id = "PAY-2".into();
+    /// let first = store.insert_dispute(&other, &body, t)?.expect("stored before");
+    /// assert_eq!(first.dispute.payment_request_id, "PAY-1");
     /// assert!(store.dispute(DisputeKind::Retrieval, "D-1")?.is_some());
     /// # Ok::<(), alipayplus_store::Error>(())
     /// ```
