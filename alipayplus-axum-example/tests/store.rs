@@ -258,9 +258,16 @@ fn every_event_is_in_the_store_when_its_acknowledgement_arrives() {
 }
 
 #[test]
-fn without_a_sealing_key_auth_notify_is_not_acknowledged() {
+fn without_a_sealing_key_auth_notify_is_not_acknowledged_and_unbinding_follows_the_policy() {
     let (_, url) = db("nokey");
-    let server = Server::start(StoreMerchant::new(Arc::new(open(&url, false))));
+    let server = Server::start(
+        StoreMerchant::new(Arc::new(open(&url, false))).with_unbinding(|c| {
+            match c.access_token.as_ref().map(|t| t.expose()) {
+                Some("AT-OWING") => Err("outstanding fares".into()),
+                _ => Ok(()),
+            }
+        }),
+    );
     let token = json!({"authorizationNotifyType": "TOKEN_CANCELED", "authClientId": "M1",
         "accessToken": "AT-NOKEY"});
     let (status, headers, _) = signed(server.addr, "authNotify", &token);
@@ -282,6 +289,18 @@ fn without_a_sealing_key_auth_notify_is_not_acknowledged() {
             .unwrap()
             .is_some()
     );
+    // consultUnbinding stores nothing (a question): the policy answers it.
+    let ask = |token: &str| {
+        let body = json!({"accessToken": token, "authClientId": "M1"});
+        acknowledged(
+            "consultUnbinding",
+            &signed(server.addr, "consultUnbinding", &body),
+        )
+    };
+    assert_eq!(ask("AT-FREE")["result"]["resultStatus"], "S");
+    let refused = ask("AT-OWING");
+    assert_eq!(refused["result"]["resultCode"], "PROCESS_FAIL");
+    assert_eq!(refused["result"]["resultMessage"], "outstanding fares");
 }
 
 #[test]
