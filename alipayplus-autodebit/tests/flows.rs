@@ -940,7 +940,9 @@ fn auth_notify_and_consult_unbinding_carry_the_client_id_flag() {
     assert!(c.client_id_is_ours);
     let c = handle_consult_unbinding(&config, &foreign("/cu", &ask)).unwrap();
     assert!(!c.client_id_is_ours);
-    let strict = config.with_inbound_client_id(InboundClientId::Refuse);
+    let strict = config.with_inbound(
+        alipayplus_client::InboundPolicy::new().with_client_id(InboundClientId::Refuse),
+    );
     let refused = handle_auth_notify(&strict, &foreign("/authNotify", &cancel)).unwrap_err();
     assert_eq!(
         verify_answer("/authNotify", &refused.answer)["result"]["resultCode"],

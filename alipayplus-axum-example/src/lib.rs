@@ -241,7 +241,9 @@ pub fn inbound_routes<M: Merchant + MerchantOperations>(
 
 fn state<M>(config: ClientConfig, merchant: Arc<M>, client_ids: InboundClientId) -> Inbound<M> {
     Inbound {
-        config: Arc::new(config.with_inbound_client_id(client_ids)),
+        config: Arc::new(
+            config.with_inbound(alipayplus_client::InboundPolicy::new().with_client_id(client_ids)),
+        ),
         merchant,
     }
 }

@@ -46,7 +46,7 @@ fn lenient_config(inbound_uri: InboundUri) -> ClientConfig {
         now,
     )
     .unwrap()
-    .with_inbound_uri(inbound_uri)
+    .with_inbound(alipayplus_client::InboundPolicy::new().with_uri(inbound_uri))
 }
 
 struct Rng(u64);

@@ -82,10 +82,13 @@ use alipayplus_types::{
 };
 
 use crate::cancel::cancel_request;
-use crate::client::{Client, ClientConfig, Outcome, Prepared};
+use crate::client::{Client, Prepared};
+use crate::config::ClientConfig;
 use crate::error::{NotificationMismatch, RequestError};
-use crate::inquiry::{PaymentRef, inquiry_request};
+use crate::inquiry::inquiry_request;
 use crate::notify::check_notification;
+use crate::outcome::Outcome;
+use crate::payment_ref::PaymentRef;
 use crate::tracker::{
     BodyDigest, CallTimes, CancelReport, Final, InquiryReport, PaymentTracker, Report,
     ShopperRedirect, Step, Update,

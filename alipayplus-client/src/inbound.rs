@@ -13,7 +13,7 @@
 //! | signature missing, malformed, unknown keyVersion or wrong | `INVALID_SIGNATURE` / `F` | **no** | nothing in it is trusted; Alipay+ re-sends while the ack is not `S`, so a genuine notification is not lost while keys are fixed |
 //! | correctly signed for another `Client-Id`, with [`InboundClientId::Refuse`] | `INVALID_CLIENT` / `F` | yes | by default it is accepted and reported ([`Accepted::client_id_is_ours`]) |
 //! | correctly signed, but its `Client-Id` is no plain token (empty, control or non-ASCII bytes) | `INVALID_CLIENT` / `F` | yes | it cannot be echoed in a header; answered with our own client id (found by fuzzing) |
-//! | correctly signed, `Request-Time` outside the window (only with [`ClientConfig::with_inbound_window`]; off by default) | `PARAM_ILLEGAL` / `F` | yes | Alipay+ re-sends with a fresh time |
+//! | correctly signed, `Request-Time` outside the window (only with [`InboundPolicy::with_window`](crate::config::InboundPolicy::with_window); off by default) | `PARAM_ILLEGAL` / `F` | yes | Alipay+ re-sends with a fresh time |
 //! | verified but the body does not parse | `PARAM_ILLEGAL` / `F` | yes | not processed; Alipay+ re-sends; the raw body is kept in the error for investigation |
 //!
 //! **Unsigned refusals** depart from common §1.4 (every answer signed) on purpose: a caller
@@ -35,7 +35,7 @@
 //!
 //! Request URI: Alipay+ signs the path it called. Whether a query string is part of it is
 //! UNCERTAIN (common §2.2): by default the path alone is checked; with
-//! [`InboundUri::PathThenPathAndQuery`](crate::client::InboundUri) the path and query are
+//! [`InboundUri::PathThenPathAndQuery`](crate::config::InboundUri) the path and query are
 //! tried next (the spec's recommended fallback, behind an explicit option).
 
 use alloc::format;
@@ -46,10 +46,10 @@ use alipayplus_sign::message::header_name as header;
 use alipayplus_sign::{SignContent, message};
 use serde::de::DeserializeOwned;
 
-use crate::client::{CONTENT_TYPE_JSON, ClientConfig, InboundClientId, InboundUri, fresh};
-use crate::error::InboundError;
-use crate::time::Timestamp;
-use crate::transport::{Request, Response};
+use crate::config::{ClientConfig, InboundClientId, InboundUri};
+use crate::error::{InboundError, parse_message};
+use crate::time::{Timestamp, check_fresh};
+use crate::transport::{CONTENT_TYPE_JSON, Request, Response};
 
 /// The acknowledgement body (spec common §3.5), byte for byte.
 pub const ACK_SUCCESS: &str =
@@ -112,13 +112,20 @@ impl ClientConfig {
         let path = request.path();
         let target = request.path_and_query();
         let headers = || request.headers.iter().map(|(n, v)| (n, v.as_bytes()));
-        let first =
-            message::verify_request(self.public_keys(), "POST", path, headers(), &request.body);
+        let first = message::verify_request(
+            self.identity().public_keys(),
+            "POST",
+            path,
+            headers(),
+            &request.body,
+        );
         let (verified, signed_uri) = match first {
             Ok(v) => (v, path.to_string()),
-            Err(e) if target != path && self.inbound_uri() == InboundUri::PathThenPathAndQuery => {
+            Err(e)
+                if target != path && self.inbound().uri() == InboundUri::PathThenPathAndQuery =>
+            {
                 match message::verify_request(
-                    self.public_keys(),
+                    self.identity().public_keys(),
                     "POST",
                     target,
                     headers(),
@@ -133,7 +140,7 @@ impl ClientConfig {
         let checked = Checked {
             client_id: verified.client_id.to_string(),
             key_version: verified.key_version,
-            request_time: fresh(verified.time, self.now(), None).ok(),
+            request_time: check_fresh(verified.time, self.now(), None).ok(),
             signed_uri,
         };
         if checked.client_id != self.client_id() {
@@ -148,12 +155,12 @@ impl ClientConfig {
                 };
                 return Err((InboundError::ClientIdMismatch, Some(checked)));
             }
-            if self.inbound_client_id() == InboundClientId::Refuse {
+            if self.inbound().client_id() == InboundClientId::Refuse {
                 return Err((InboundError::ClientIdMismatch, Some(checked)));
             }
         }
-        if let Some(window) = self.inbound_window()
-            && let Err(skew) = fresh(verified.time, self.now(), Some(window))
+        if let Some(window) = self.inbound().window()
+            && let Err(skew) = check_fresh(verified.time, self.now(), Some(window))
         {
             return Err((InboundError::Stale(skew), Some(checked)));
         }
@@ -172,7 +179,7 @@ impl ClientConfig {
     ) -> Result<Accepted<N>, Refused> {
         let result = self.accept_inbound_untraced(request);
         #[cfg(feature = "tracing")]
-        crate::trace::inbound(self, request, &result);
+        self.trace_inbound(request, &result);
         result
     }
 
@@ -208,13 +215,36 @@ impl ClientConfig {
             }),
             Err(e) => {
                 let error = InboundError::Parse {
-                    error: crate::client::parse_message(&e),
+                    error: parse_message(&e),
                     body: request.body.clone(),
                 };
                 let answer = self.refusal(&checked.signed_uri, &checked.client_id, &error);
                 Err(Refused { error, answer })
             }
         }
+    }
+
+    #[cfg(feature = "tracing")]
+    fn trace_inbound<N>(&self, request: &Request, result: &Result<Accepted<N>, Refused>) {
+        use alipayplus_sign::message::header_name::CLIENT_ID;
+        let seen = match result {
+            Ok(accepted) => crate::trace::InboundSeen {
+                refused: None,
+                key_version: Some(accepted.key_version),
+                client_id_ours: Some(accepted.client_id_is_ours),
+                answer: &accepted.answer,
+            },
+            Err(refused) => crate::trace::InboundSeen {
+                refused: Some(&refused.error),
+                key_version: None,
+                client_id_ours: refused.error.caller_verified().then(|| {
+                    !matches!(refused.error, InboundError::ClientIdMismatch)
+                        && request.headers.get(CLIENT_ID) == Some(self.client_id())
+                }),
+                answer: &refused.answer,
+            },
+        };
+        crate::trace::inbound::<N>(request, &seen);
     }
 
     fn refusal(&self, uri: &str, client_id: &str, error: &InboundError) -> Response {
@@ -228,9 +258,9 @@ impl ClientConfig {
     /// If our signer fails (a remote KMS unreachable), the answer goes out unsigned: Alipay+
     /// then treats it as not acknowledged and re-sends, which is the safe outcome.
     pub fn signed_answer(&self, uri: &str, client_id: &str, body: Vec<u8>) -> Response {
-        let time = self.time_header();
+        let time = self.identity().time_header();
         let content = SignContent::response("POST", uri, client_id, &time, &body);
-        let signature = message::sign_content(self.signer(), self.key_version(), &content);
+        let signature = self.identity().sign(&content);
         let mut response = Response::new(200, body);
         let h = &mut response.headers;
         h.insert("Content-Type", CONTENT_TYPE_JSON);
@@ -267,6 +297,6 @@ fn unsigned_refusal(config: &ClientConfig, error: &InboundError) -> Response {
     let h = &mut response.headers;
     h.insert("Content-Type", CONTENT_TYPE_JSON);
     h.insert(header::CLIENT_ID, config.client_id());
-    h.insert(header::RESPONSE_TIME, config.time_header());
+    h.insert(header::RESPONSE_TIME, config.identity().time_header());
     response
 }

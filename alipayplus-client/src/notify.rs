@@ -13,7 +13,7 @@
 
 use alipayplus_types::{Amount, NotifyPaymentRequest, ResultStatus};
 
-use crate::client::ClientConfig;
+use crate::config::ClientConfig;
 use crate::error::NotificationMismatch;
 use crate::inbound::{Accepted, Refused};
 use crate::transport::Request;

@@ -8,14 +8,14 @@
 
 use alipayplus_types::{Amount, RefundRequest};
 
-use crate::inquiry::PaymentRef;
+use crate::payment_ref::PaymentRef;
 
 /// The refund request of `amount` of `payment` under the idempotency key
 /// `refund_request_id`; set `refundReason` on it if needed and send it with
 /// [`Client::call`](crate::client::Client::call).
 ///
 /// ```
-/// use alipayplus_client::inquiry::PaymentRef;
+/// use alipayplus_client::PaymentRef;
 /// use alipayplus_client::refund::refund_request;
 /// use alipayplus_types::{Amount, Currency};
 /// let amount = Amount::new(Currency::SGD, 300);

@@ -86,7 +86,9 @@ fn absolute_uris_and_query_strings() {
         NOTIFY,
     );
     assert!(config().accept_inbound::<serde_json::Value>(&req).is_err());
-    let lenient = config().with_inbound_uri(InboundUri::PathThenPathAndQuery);
+    let lenient = config().with_inbound(
+        alipayplus_client::InboundPolicy::new().with_uri(InboundUri::PathThenPathAndQuery),
+    );
     let ok = lenient.accept_inbound::<serde_json::Value>(&req).unwrap();
     assert!(answer_verifies(&ok.answer, "/alipay/notify?tenant=7"));
     // Still nothing forged gets through with the option.
@@ -201,8 +203,10 @@ fn a_call_signed_for_another_client_id_is_reported_or_refused() {
     assert!(!accepted.client_id_is_ours);
     assert_eq!(accepted.client_id, other);
     assert!(answer_verifies(&accepted.answer, "/n"));
-    let strict =
-        config().with_inbound_client_id(alipayplus_client::client::InboundClientId::Refuse);
+    let strict = config().with_inbound(
+        alipayplus_client::InboundPolicy::new()
+            .with_client_id(alipayplus_client::InboundClientId::Refuse),
+    );
     let refused = strict.handle_notify_payment(&req).unwrap_err();
     assert!(
         matches!(refused.error, InboundError::ClientIdMismatch),

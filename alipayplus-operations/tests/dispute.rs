@@ -373,7 +373,9 @@ fn every_inbound_event_carries_the_client_id_flag() {
     let registration = json!({"referenceMerchantId": "M1",
         "registrationResult": {"registrationStatus": "PENDING"}});
     let report = config();
-    let refuse = config().with_inbound_client_id(InboundClientId::Refuse);
+    let refuse = config().with_inbound(
+        alipayplus_client::InboundPolicy::new().with_client_id(InboundClientId::Refuse),
+    );
     for (config, ours) in [(&report, true), (&refuse, true), (&report, false)] {
         let call = |path: &str, body: &Value| {
             if ours {

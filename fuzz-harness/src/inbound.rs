@@ -61,7 +61,9 @@ pub fn config(inbound_uri: InboundUri) -> ClientConfig {
         PublicKeys::single(1, AcceptAll),
         clock,
     ) {
-        Ok(config) => config.with_inbound_uri(inbound_uri),
+        Ok(config) => {
+            config.with_inbound(alipayplus_client::InboundPolicy::new().with_uri(inbound_uri))
+        }
         Err(e) => panic!("the fuzz configuration is valid: {e}"),
     }
 }
