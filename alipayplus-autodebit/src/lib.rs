@@ -61,7 +61,7 @@ pub mod unbinding;
 pub use alipayplus_client::client::Client;
 pub use alipayplus_client::driver::Followed;
 pub use error::Error;
-pub use notify::{AuthEvent, AuthNotification, handle_auth_notify};
+pub use notify::{AuthEvent, AuthNotice, AuthNotification, handle_auth_notify};
 pub use payment::{
     agreement_follower, agreement_pay_request, agreement_payment_factor, agreement_tracker,
     follow_agreement_payment, follow_agreement_payment_async, pay_request,
@@ -71,4 +71,6 @@ pub use token::{
     RebindReason, TokenDecision, TokenLifecycle, TokenSet, TokenUpdate, code_token_request,
     refresh_request,
 };
-pub use unbinding::{UnbindingConsultation, cancel_token_request, handle_consult_unbinding};
+pub use unbinding::{
+    UnbindingConsultation, cancel_token_request, handle_consult_unbinding, unbinding_refusal,
+};

@@ -92,14 +92,17 @@ impl MerchantOperations for Shop {
         if down(&self.disputes_down_for) {
             return Err(Unavailable);
         }
-        let (kind, id) = delivery.dispute.store_key();
+        let (kind, id) = delivery.body.dispute.store_key();
         let key = (kind, id.to_string());
         let mut disputes = self.disputes.lock().unwrap();
         if let Some((first, _)) = disputes.get(&key) {
             return Ok(Some(first.clone()));
         }
         self.inserted.fetch_add(1, Ordering::SeqCst);
-        disputes.insert(key, (delivery.dispute.clone(), delivery.body.clone()));
+        disputes.insert(
+            key,
+            (delivery.body.dispute.clone(), delivery.body.request.clone()),
+        );
         Ok(None)
     }
 }

@@ -443,9 +443,11 @@ const NOTIFY_S: &str = r#"{"paymentResult":{"resultCode":"SUCCESS","resultStatus
 #[test]
 fn notify_handler_accepts_a_good_notification_and_refuses_a_bad_one() {
     let cfg = config();
-    let accepted = cfg
-        .handle_notify_payment(&notification(NOTIFY_S, "/alipay/notify"))
-        .unwrap();
+    let accepted = alipayplus_client::notify::handle_notify_payment(
+        &cfg,
+        &notification(NOTIFY_S, "/alipay/notify"),
+    )
+    .unwrap();
     let n = &accepted.body;
     assert_eq!(n.payment_request_id, "pay-1");
     assert_eq!(notification_report(n), Report::Success);
@@ -470,12 +472,12 @@ fn notify_handler_accepts_a_good_notification_and_refuses_a_bad_one() {
     // Forged (tampered amount) and unparsable notifications are refused.
     let mut forged = notification(NOTIFY_S, "/alipay/notify");
     forged.body = NOTIFY_S.replace("1000", "1").into_bytes();
-    let refused = cfg.handle_notify_payment(&forged).unwrap_err();
+    let refused = alipayplus_client::notify::handle_notify_payment(&cfg, &forged).unwrap_err();
     assert!(String::from_utf8_lossy(&refused.answer.body).contains("INVALID_SIGNATURE"));
     let missing_id = r#"{"paymentResult":{"resultCode":"SUCCESS","resultStatus":"S"}}"#;
-    let refused = cfg
-        .handle_notify_payment(&notification(missing_id, "/n"))
-        .unwrap_err();
+    let refused =
+        alipayplus_client::notify::handle_notify_payment(&cfg, &notification(missing_id, "/n"))
+            .unwrap_err();
     assert!(String::from_utf8_lossy(&refused.answer.body).contains("PARAM_ILLEGAL"));
     assert!(
         refused.error.to_string().contains("paymentRequestId"),
@@ -583,9 +585,11 @@ fn tracker_with_the_client_success_by_notification_after_a_lost_pay_answer() {
     let (end, log) = drive(&client, &mut tracker, &req, now(), |at, t| {
         if at >= now() + Duration::from_secs(20) {
             fake.lock().unwrap().order = Some("S");
-            let n = cfg
-                .handle_notify_payment(&notification(NOTIFY_S, "/alipay/notify"))
-                .unwrap();
+            let n = alipayplus_client::notify::handle_notify_payment(
+                &cfg,
+                &notification(NOTIFY_S, "/alipay/notify"),
+            )
+            .unwrap();
             t.on_notify_payment(at, &n.body);
             t.on_notify_payment(at, &n.body); // duplicate delivery
         }

@@ -17,12 +17,15 @@
 //! | `latency_ms` | from handing the request to the transport to the classified outcome |
 //!
 //! **Inbound**: one span `alipayplus.inbound` per request given to
-//! [`ClientConfig::accept_inbound`](crate::config::ClientConfig::accept_inbound) (every handler: notifyPayment, authNotify,
-//! consultUnbinding, notifyRegistrationStatus, initiateRetrieval, initiateEscalation):
+//! [`ClientConfig::accept_inbound`](crate::config::ClientConfig::accept_inbound) or
+//! [`ClientConfig::accept_inbound_deferred`](crate::config::ClientConfig::accept_inbound_deferred)
+//! (every handler: notifyPayment, authNotify, consultUnbinding, notifyRegistrationStatus,
+//! initiateRetrieval, initiateEscalation):
 //! `api` (from the body type: `notifyPayment`, `authNotify`, ...), `verified`, `refused` (why:
 //! `method`, `signature`, `client_id_mismatch`, `stale`, `parse`), `client_id_ours` (once
 //! verified), `key_version`, `request_id` / `request_id_field` (once verified), `answered`
-//! (`S` acknowledged, `F` refused) and `answer_signed`.
+//! (`S` acknowledged, `F` refused, `deferred` for a call whose answer the merchant decides)
+//! and `answer_signed`.
 //!
 //! **Follow-up decisions**: events with target `alipayplus.follow` from the payment follower's
 //! loops ([`PaymentFollower::run`](crate::driver::PaymentFollower::run) and `run_async`):
@@ -198,8 +201,8 @@ pub(crate) struct InboundSeen<'a> {
     pub key_version: Option<u32>,
     /// Whether the caller's `Client-Id` is ours (known once verified).
     pub client_id_ours: Option<bool>,
-    /// The answer sent back.
-    pub answer: &'a Response,
+    /// The answer sent back (`None`: it waits for the merchant's decision).
+    pub answer: Option<&'a Response>,
 }
 
 /// Records one inbound call and what was answered.
@@ -222,6 +225,7 @@ pub(crate) fn inbound<N>(request: &Request, seen: &InboundSeen<'_>) {
     span.record("api", inbound_api::<N>().as_str());
     let verified = seen.refused.is_none_or(InboundError::caller_verified);
     match seen.refused {
+        None if seen.answer.is_none() => span.record("answered", "deferred"),
         None => span.record("answered", "S"),
         Some(error) => {
             span.record("refused", inbound_error_kind(error));
@@ -238,12 +242,13 @@ pub(crate) fn inbound<N>(request: &Request, seen: &InboundSeen<'_>) {
     if verified {
         record_id(&span, &request.body);
     }
-    let signed = seen
-        .answer
-        .headers
-        .get(alipayplus_sign::message::header_name::SIGNATURE)
-        .is_some();
-    span.record("answer_signed", signed);
+    if let Some(answer) = seen.answer {
+        let signed = answer
+            .headers
+            .get(alipayplus_sign::message::header_name::SIGNATURE)
+            .is_some();
+        span.record("answer_signed", signed);
+    }
     // One event in the complete span, so a plain fmt subscriber prints it with its fields.
     tracing::info!(parent: &span, "alipayplus inbound call answered");
 }

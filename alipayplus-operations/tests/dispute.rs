@@ -50,10 +50,10 @@ fn retrieval_good_duplicate_and_conflict() {
     let mut store = MemoryDisputeStore::new();
     let body = retrieval_body("DSP-1", "PAY-1");
     let first = handle_initiate_retrieval(&config, &inbound(RETRIEVAL, &body)).unwrap();
-    assert_eq!(first.dispute.kind, DisputeKind::Retrieval);
-    assert_eq!(first.dispute.payment_request_id, "PAY-1");
+    assert_eq!(first.body.dispute.kind, DisputeKind::Retrieval);
+    assert_eq!(first.body.dispute.payment_request_id, "PAY-1");
     assert_eq!(
-        first.body["disputeReasonCode"], "4853",
+        first.body.request["disputeReasonCode"], "4853",
         "unknown fields are kept"
     );
     let received = store.receive(&config, &first);
@@ -100,7 +100,7 @@ fn escalation_good_duplicate_conflict_and_separate_key_space() {
     let body = escalation_body("DSP-1", "PAY-1", "1000");
     let first = handle_initiate_escalation(&config, &inbound(ESCALATION, &body)).unwrap();
     assert_eq!(
-        first.dispute.escalation_amount,
+        first.body.dispute.escalation_amount,
         Some(Amount::new(Currency::SGD, 1000))
     );
     assert!(store.receive(&config, &first).is_new());

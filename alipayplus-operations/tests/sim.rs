@@ -60,14 +60,14 @@ fn answer(config: &ClientConfig, request: &Request, state: &Shared) -> Response 
     if path.ends_with("/notifyRegistrationStatus") {
         return match handle_notify_registration_status(config, request) {
             Ok(n) => {
-                state.registrations.push(n.event);
+                state.registrations.push(n.body.event);
                 n.answer
             }
             Err(r) => r.answer,
         };
     }
     if path.ends_with("/notifyPayment") {
-        return match config.handle_notify_payment(request) {
+        return match alipayplus_client::notify::handle_notify_payment(config, request) {
             Ok(n) => {
                 state.payments.push(n.body);
                 n.answer
@@ -83,7 +83,9 @@ fn answer(config: &ClientConfig, request: &Request, state: &Shared) -> Response 
     match delivery {
         Ok(d) => {
             let received = state.disputes.receive(config, &d);
-            state.decisions.push((d.dispute.kind, received.decision));
+            state
+                .decisions
+                .push((d.body.dispute.kind, received.decision));
             received.answer
         }
         Err(r) => r.answer,

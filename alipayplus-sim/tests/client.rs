@@ -10,7 +10,7 @@ use alipayplus_cashier::cashier::cashier_payment_factor;
 use alipayplus_cashier::cashier::pay_request as cashier_pay_request;
 use alipayplus_cashier::client::{Client, ClientConfig, Host, Outcome};
 use alipayplus_cashier::inquiry::PaymentRef;
-use alipayplus_cashier::notify::check_notification;
+use alipayplus_cashier::notify::{check_notification, handle_notify_payment};
 use alipayplus_cashier::refund::refund_request;
 use alipayplus_cashier::time::{Clock, SystemClock};
 use alipayplus_cashier::tracker::{Final, PaymentTracker, TrackerPolicy, Update};
@@ -150,7 +150,7 @@ fn merchant_endpoint(
                 headers,
                 body,
             };
-            let answer = match config.handle_notify_payment(&request) {
+            let answer = match handle_notify_payment(&config, &request) {
                 Ok(accepted) => {
                     tx.send(accepted.body).unwrap();
                     accepted.answer

@@ -497,7 +497,7 @@ fn serve(
         headers,
         body,
     };
-    let answer = match config.handle_notify_payment(&request) {
+    let answer = match alipayplus_cashier::notify::handle_notify_payment(config, &request) {
         Ok(accepted) => {
             if !accepted.client_id_is_ours {
                 // Only with ALIPAYPLUS_FOREIGN_CLIENT_ID=report; refused otherwise.

@@ -89,7 +89,7 @@ fn answer(config: &ClientConfig, request: &Request, inbox: &Shared) -> Response 
     if api == "notifyRegistrationStatus" {
         return match handle_notify_registration_status(config, request) {
             Ok(n) => {
-                let psp = n.event.psp_statuses.first();
+                let psp = n.body.event.psp_statuses.first();
                 step(
                     "",
                     "notifyRegistrationStatus",
@@ -101,7 +101,9 @@ fn answer(config: &ClientConfig, request: &Request, inbox: &Shared) -> Response 
                         foreign_note(n.client_id_is_ours)
                     ),
                 );
-                inbox.registrations.push((n.event, n.client_id_is_ours));
+                inbox
+                    .registrations
+                    .push((n.body.event, n.client_id_is_ours));
                 n.answer
             }
             Err(r) => r.answer,
@@ -124,8 +126,8 @@ fn answer(config: &ClientConfig, request: &Request, inbox: &Shared) -> Response 
                 &format!("{api} received"),
                 format!(
                     "{} for {} ({decision}; signed answer sent{})",
-                    d.dispute.dispute_request_id,
-                    d.dispute.payment_request_id,
+                    d.body.dispute.dispute_request_id,
+                    d.body.dispute.payment_request_id,
                     foreign_note(d.client_id_is_ours)
                 ),
             );

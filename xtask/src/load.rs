@@ -1031,7 +1031,7 @@ fn serve(config: &ClientConfig, inbox: &Inbox, mut http: tiny_http::Request) {
         headers,
         body,
     };
-    let answer = match config.handle_notify_payment(&request) {
+    let answer = match alipayplus_client::notify::handle_notify_payment(config, &request) {
         Ok(accepted) => {
             inbox.accepted.fetch_add(1, Ordering::Relaxed);
             // Hand it to its flow (if still following), then acknowledge.

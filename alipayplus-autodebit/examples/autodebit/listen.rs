@@ -89,7 +89,12 @@ fn dispatch(config: &ClientConfig, request: &Request) -> Response {
     let path = request.path();
     if path.ends_with("consultUnbinding") {
         return match handle_consult_unbinding(config, request) {
-            Ok(c) => accepted(&c.body, &c.client_id, c.client_id_is_ours, c.allow(config)),
+            Ok(c) => accepted(
+                &c.body,
+                &c.client_id,
+                c.client_id_is_ours,
+                c.answer.acknowledge(config),
+            ),
             Err(r) => refused(request, r),
         };
     }
@@ -101,7 +106,7 @@ fn dispatch(config: &ClientConfig, request: &Request) -> Response {
         Ok(verified) if verified.body.get("authorizationNotifyType").is_some() => {
             auth_notify(config, request)
         }
-        Ok(_) => match config.handle_notify_payment(request) {
+        Ok(_) => match alipayplus_client::notify::handle_notify_payment(config, request) {
             Ok(n) => accepted(&n.body, &n.client_id, n.client_id_is_ours, n.answer),
             Err(r) => refused(request, r),
         },
@@ -111,7 +116,7 @@ fn dispatch(config: &ClientConfig, request: &Request) -> Response {
 
 fn auth_notify(config: &ClientConfig, request: &Request) -> Response {
     match handle_auth_notify(config, request) {
-        Ok(n) => accepted(&n.body, &n.client_id, n.client_id_is_ours, n.answer),
+        Ok(n) => accepted(&n.body.request, &n.client_id, n.client_id_is_ours, n.answer),
         Err(r) => refused(request, r),
     }
 }

@@ -21,7 +21,7 @@ pub fn serve_notifications(config: &ClientConfig, port: u16) -> ExitCode {
 }
 
 fn handle(config: &ClientConfig, request: &Request) -> Response {
-    match config.handle_notify_payment(request) {
+    match alipayplus_cashier::notify::handle_notify_payment(config, request) {
         Ok(accepted) => {
             if !accepted.client_id_is_ours {
                 eprintln!(

@@ -74,7 +74,7 @@ fn dispatch(state: &Listener<'_>, request: &Request) -> Response {
         "notifyRegistrationStatus" => {
             return match handle_notify_registration_status(config, request) {
                 Ok(n) => {
-                    print(api, &n.event, &n.client_id, n.client_id_is_ours);
+                    print(api, &n.body.event, &n.client_id, n.client_id_is_ours);
                     n.answer
                 }
                 Err(r) => refused(request, r),
@@ -101,19 +101,19 @@ fn dispatch(state: &Listener<'_>, request: &Request) -> Response {
     match &received.decision {
         Decision::New => print(
             api,
-            &delivery.dispute,
+            &delivery.body.dispute,
             &delivery.client_id,
             delivery.client_id_is_ours,
         ),
         Decision::Duplicate => eprintln!(
             "{api} {} again: acknowledged again",
-            delivery.dispute.dispute_request_id
+            delivery.body.dispute.dispute_request_id
         ),
         Decision::Conflict {
             stored_payment_request_id,
         } => eprintln!(
             "refused {api} {}: received before for payment {stored_payment_request_id}, now for {} (REPEAT_REQ_INCONSISTENT)",
-            delivery.dispute.dispute_request_id, delivery.dispute.payment_request_id
+            delivery.body.dispute.dispute_request_id, delivery.body.dispute.payment_request_id
         ),
         _ => {}
     }

@@ -13,7 +13,8 @@
 //!    [`Decision::Duplicate`] (same `paymentRequestId`: acknowledged again, reported once) or
 //!    [`Decision::Conflict`] (another `paymentRequestId`: answered `F`
 //!    `REPEAT_REQ_INCONSISTENT`, dispute.md §3, §5);
-//! 4. [`DisputeDelivery::answer`] gives the signed answer for the decision.
+//! 4. the delivery's [`Deferred`] answer, completed with [`Decision::verdict`], is the signed
+//!    answer: `delivery.answer.complete(config, decision.verdict())`.
 //!
 //! [`MemoryDisputeStore`] does 2–4 in memory for tests and examples.
 //!
@@ -34,10 +35,12 @@ mod store;
 
 use alloc::string::String;
 
-use alipayplus_client::client::ClientConfig;
 use alipayplus_client::error::RequestError;
-use alipayplus_client::inbound::{ACK_SUCCESS, Accepted, Refused};
-use alipayplus_client::transport::{Request, Response};
+use alipayplus_client::inbound::{Accepted, Deferred, Handled, Refusal};
+use alipayplus_client::{ClientConfig, Request};
+
+#[cfg(doc)]
+use alipayplus_client::inbound::Refused;
 use alipayplus_types::validate::Path;
 use alipayplus_types::{
     Amount, Attachment, AttachmentType, Currency, DateTime, InitiateEscalationRequest,
@@ -149,42 +152,39 @@ pub fn decide(incoming: &Dispute, stored: Option<&Dispute>) -> Decision {
     }
 }
 
-/// A verified, parsed initiateRetrieval / initiateEscalation, waiting for the decision.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct DisputeDelivery {
-    /// The dispute.
-    pub dispute: Dispute,
-    /// The body as received (unknown fields kept: reason, deadline, ...).
-    pub body: serde_json::Value,
-    /// keyVersion of the Alipay+ key that verified the request.
-    pub key_version: u32,
-    /// The request's `Client-Id` (echoed in the answer).
-    pub client_id: String,
-    /// Whether [`client_id`](Self::client_id) is our client id
-    /// ([`Accepted::client_id_is_ours`](alipayplus_client::inbound::Accepted::client_id_is_ours)):
-    /// `false` only when the configuration reports a foreign Client-Id instead of refusing it
-    /// ([`InboundClientId`](alipayplus_client::client::InboundClientId)); log it, and decide
-    /// before acting.
-    pub client_id_is_ours: bool,
-    signed_uri: String,
-}
-
-impl DisputeDelivery {
-    /// The signed answer for `decision`: the acknowledgement (`SUCCESS` / `S`) for a new or
-    /// duplicate dispute, `F` / `REPEAT_REQ_INCONSISTENT` for a conflict.
-    pub fn answer(&self, config: &ClientConfig, decision: &Decision) -> Response {
-        let body = match decision {
-            Decision::New | Decision::Duplicate => ACK_SUCCESS.into(),
-            Decision::Conflict { .. } => alloc::format!(
-                r#"{{"result":{{"resultCode":"{REPEAT_REQ_INCONSISTENT}","resultStatus":"F","resultMessage":"this disputeRequestId was received for another paymentRequestId"}}}}"#
-            ),
-        };
-        config.signed_answer(&self.signed_uri, &self.client_id, body.into_bytes())
+impl Decision {
+    /// What the answer says for this decision: acknowledged (`Ok`) for a new or duplicate
+    /// dispute, refused with `F` / `REPEAT_REQ_INCONSISTENT` for a conflict. Complete the
+    /// delivery's [`Deferred`] answer with it.
+    pub fn verdict(&self) -> Result<(), Refusal> {
+        match self {
+            Decision::New | Decision::Duplicate => Ok(()),
+            Decision::Conflict { .. } => Err(Refusal::new(
+                REPEAT_REQ_INCONSISTENT,
+                "this disputeRequestId was received for another paymentRequestId",
+            )),
+        }
     }
 }
 
-/// Verifies and parses an initiateRetrieval received at any URL.
+/// What a verified initiateRetrieval / initiateEscalation says: the dispute and the body as
+/// received.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct DisputeNotice {
+    /// The dispute.
+    pub dispute: Dispute,
+    /// The body as received (unknown fields kept: reason, deadline, ...).
+    pub request: serde_json::Value,
+}
+
+/// A verified initiateRetrieval / initiateEscalation waiting for the decision: the client
+/// core's [`Accepted`] of a [`DisputeNotice`] with a [`Deferred`] answer, completed by
+/// `delivery.answer.complete(config, decision.verdict())`.
+pub type DisputeDelivery = Accepted<DisputeNotice, Deferred>;
+
+/// Verifies and parses an initiateRetrieval received at any URL (the inbound handler shape
+/// of [`alipayplus_client::inbound`]); the answer waits for the [`decide`] decision.
 ///
 /// # Errors
 /// [`Refused`] with the refusal to send back, unsigned when the caller is not verified (see
@@ -192,16 +192,14 @@ impl DisputeDelivery {
 pub fn handle_initiate_retrieval(
     config: &ClientConfig,
     request: &Request,
-) -> Result<DisputeDelivery, Refused> {
-    let accepted = config.accept_inbound::<InitiateRetrievalRequest>(request)?;
-    Ok(delivery(
-        Dispute::retrieval(&accepted.body),
-        request,
-        accepted,
-    ))
+) -> Handled<DisputeNotice, Deferred> {
+    let accepted = config.accept_inbound_deferred::<InitiateRetrievalRequest>(request)?;
+    let dispute = Dispute::retrieval(&accepted.body);
+    Ok(notice(dispute, request, accepted))
 }
 
-/// Verifies and parses an initiateEscalation received at any URL.
+/// Verifies and parses an initiateEscalation received at any URL (the inbound handler shape
+/// of [`alipayplus_client::inbound`]); the answer waits for the [`decide`] decision.
 ///
 /// # Errors
 /// [`Refused`] with the refusal to send back, unsigned when the caller is not verified (see
@@ -209,26 +207,23 @@ pub fn handle_initiate_retrieval(
 pub fn handle_initiate_escalation(
     config: &ClientConfig,
     request: &Request,
-) -> Result<DisputeDelivery, Refused> {
-    let accepted = config.accept_inbound::<InitiateEscalationRequest>(request)?;
-    Ok(delivery(
-        Dispute::escalation(&accepted.body),
-        request,
-        accepted,
-    ))
+) -> Handled<DisputeNotice, Deferred> {
+    let accepted = config.accept_inbound_deferred::<InitiateEscalationRequest>(request)?;
+    let dispute = Dispute::escalation(&accepted.body);
+    Ok(notice(dispute, request, accepted))
 }
 
-fn delivery<N>(dispute: Dispute, request: &Request, accepted: Accepted<N>) -> DisputeDelivery {
+fn notice<N>(
+    dispute: Dispute,
+    request: &Request,
+    accepted: Accepted<N, Deferred>,
+) -> DisputeDelivery {
     // The body parsed as the typed request just above, so it is JSON.
     let body = serde_json::from_slice(&request.body).unwrap_or(serde_json::Value::Null);
-    DisputeDelivery {
+    accepted.map(|_| DisputeNotice {
         dispute,
-        body,
-        key_version: accepted.key_version,
-        client_id: accepted.client_id,
-        client_id_is_ours: accepted.client_id_is_ours,
-        signed_uri: accepted.signed_uri,
-    }
+        request: body,
+    })
 }
 
 /// Validates a responseRetrieval answering `retrieval` (the dispute stored when it came): the

@@ -46,7 +46,7 @@ pub fn on_notify_payment(
     config: &ClientConfig,
     request: &Request,
 ) -> (Option<NotifyPaymentRequest>, Response) {
-    match config.handle_notify_payment(request) {
+    match alipayplus_cashier::notify::handle_notify_payment(config, request) {
         // A real shop stores the result here, before it acknowledges.
         Ok(accepted) => (Some(accepted.body), accepted.answer),
         Err(refused) => (None, refused.answer),
