@@ -1,9 +1,12 @@
 //! The seam between the store's logic and a database: SQL text with `?1, ?2 ...` parameters,
 //! a handful of value types, one transaction at a time.
 //!
-//! The store's SQL is portable (see [`crate::schema::Dialect`] for the differences); a backend
-//! only runs it. PostgreSQL (issue 23) adds a variant to [`Backend`] and implements [`Tx`],
-//! rewriting `?N` to `$N`.
+//! The store's SQL is portable (see [`Dialect`] for the differences); a backend
+//! only runs it. SQLite is always there; PostgreSQL (feature `postgres`, module `pg`) rewrites
+//! `?N` to `$N`.
+
+#[cfg(feature = "postgres")]
+pub(crate) mod pg;
 
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -13,8 +16,30 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 use crate::error::Error;
-use crate::schema::Dialect;
-use crate::store::Durability;
+
+/// The SQL flavour of a backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Dialect {
+    /// SQLite 3.35 or later (the bundled one).
+    Sqlite,
+    /// PostgreSQL 12 or later (feature `postgres`).
+    Postgres,
+}
+
+/// How hard a commit is pushed to the disk (SQLite `synchronous`, in WAL mode; PostgreSQL
+/// `synchronous_commit`: `Full` sets it `on` for the session, `Normal` keeps the server's
+/// setting, and [`Store::durability`](crate::Store::durability) reads `off` as `Normal`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Durability {
+    /// `synchronous=NORMAL`: a commit survives the process being killed, not a power loss or
+    /// a kernel crash (the last commits may be lost; the database stays consistent).
+    #[default]
+    Normal,
+    /// `synchronous=FULL`: the log is synced at every commit; a commit survives a power loss.
+    Full,
+}
 
 /// A parameter or a column value.
 #[derive(Clone, PartialEq)]
@@ -125,6 +150,15 @@ pub(crate) trait Tx {
 /// A database the store runs on.
 pub(crate) enum Backend {
     Sqlite(Mutex<Connection>),
+    // Boxed: the client's config is large, and one Store holds one backend.
+    #[cfg(feature = "postgres")]
+    Postgres(Box<Mutex<pg::Pg>>),
+}
+
+/// A mutex whose holder panicked: the transaction it ran was rolled back (dropped), so the
+/// connection is consistent and the lock is taken anyway.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Backend {
@@ -158,16 +192,34 @@ impl Backend {
             Durability::Normal => "NORMAL",
             Durability::Full => "FULL",
         };
-        retry_busy(busy_timeout, || conn.pragma_update(None, "synchronous", sync))
-            .map_err(Error::db("setting synchronous"))?;
+        retry_busy(busy_timeout, || {
+            conn.pragma_update(None, "synchronous", sync)
+        })
+        .map_err(Error::db("setting synchronous"))?;
         Ok(Backend::Sqlite(Mutex::new(conn)))
+    }
+
+    /// Connects to the PostgreSQL server of `url` (`postgres://user@host:port/db?...`).
+    #[cfg(feature = "postgres")]
+    pub(crate) fn open_postgres(
+        url: &str,
+        durability: Durability,
+        lock_timeout: Duration,
+    ) -> Result<Self, Error> {
+        Ok(Backend::Postgres(Box::new(Mutex::new(pg::Pg::connect(
+            url,
+            durability,
+            lock_timeout,
+        )?))))
     }
 
     /// The durability in force on the connection (read back, not remembered).
     pub(crate) fn durability(&self) -> Result<Durability, Error> {
         match self {
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(pg) => lock(pg).durability(),
             Backend::Sqlite(conn) => {
-                let conn = conn.lock().unwrap_or_else(|p| p.into_inner());
+                let conn = lock(conn);
                 let level: i64 = conn
                     .query_row("PRAGMA synchronous", [], |r| r.get(0))
                     .map_err(Error::db("reading synchronous"))?;
@@ -185,6 +237,8 @@ impl Backend {
     pub(crate) fn dialect(&self) -> Dialect {
         match self {
             Backend::Sqlite(_) => Dialect::Sqlite,
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(_) => Dialect::Postgres,
         }
     }
 
@@ -194,7 +248,11 @@ impl Backend {
         &self,
         f: impl FnOnce(&mut dyn Tx) -> Result<T, Error>,
     ) -> Result<T, Error> {
-        self.run(TransactionBehavior::Immediate, f)
+        match self {
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(pg) => lock(pg).run(true, f),
+            Backend::Sqlite(conn) => run_sqlite(conn, TransactionBehavior::Immediate, f),
+        }
     }
 
     /// Runs `f` in one read transaction (a consistent snapshot; does not take the write lock).
@@ -202,32 +260,29 @@ impl Backend {
         &self,
         f: impl FnOnce(&mut dyn Tx) -> Result<T, Error>,
     ) -> Result<T, Error> {
-        self.run(TransactionBehavior::Deferred, f)
-    }
-
-    fn run<T>(
-        &self,
-        behavior: TransactionBehavior,
-        f: impl FnOnce(&mut dyn Tx) -> Result<T, Error>,
-    ) -> Result<T, Error> {
         match self {
-            Backend::Sqlite(conn) => {
-                // A panic in another thread's transaction rolled it back (the rusqlite
-                // transaction's drop): the connection is consistent, so poisoning is ignored.
-                let mut conn = conn.lock().unwrap_or_else(|p| p.into_inner());
-                // Writes are IMMEDIATE: the write lock at BEGIN, so a read-then-write
-                // transaction never fails half-way on a lock upgrade (busy_timeout covers the
-                // wait).
-                let tx = conn
-                    .transaction_with_behavior(behavior)
-                    .map_err(Error::db("beginning a transaction"))?;
-                let mut sqlite = SqliteTx(&tx);
-                let out = f(&mut sqlite)?;
-                tx.commit().map_err(Error::db("committing"))?;
-                Ok(out)
-            }
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(pg) => lock(pg).run(false, f),
+            Backend::Sqlite(conn) => run_sqlite(conn, TransactionBehavior::Deferred, f),
         }
     }
+}
+
+fn run_sqlite<T>(
+    conn: &Mutex<Connection>,
+    behavior: TransactionBehavior,
+    f: impl FnOnce(&mut dyn Tx) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let mut conn = lock(conn);
+    // Writes are IMMEDIATE: the write lock at BEGIN, so a read-then-write transaction never
+    // fails half-way on a lock upgrade (busy_timeout covers the wait).
+    let tx = conn
+        .transaction_with_behavior(behavior)
+        .map_err(Error::db("beginning a transaction"))?;
+    let mut sqlite = SqliteTx(&tx);
+    let out = f(&mut sqlite)?;
+    tx.commit().map_err(Error::db("committing"))?;
+    Ok(out)
 }
 
 /// Runs `f` again while SQLite answers "busy", for at most `timeout`. Switching a fresh file

@@ -74,9 +74,11 @@ impl Store {
             let stored = rows.first().map(stored_dispute).transpose()?;
             let decision = decide(incoming, stored.as_ref().map(|s| &s.dispute));
             if decision == Decision::New {
-                tx.execute(
+                // ON CONFLICT: on PostgreSQL (READ COMMITTED) a concurrent delivery of the same
+                // dispute may insert between the SELECT and here; then decide against its row.
+                let n = tx.execute(
                     "INSERT INTO disputes (kind, dispute_request_id, payment_request_id, record, body, received_at) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (kind, dispute_request_id) DO NOTHING",
                     &[
                         kind.api().into(),
                         id.into(),
@@ -86,6 +88,14 @@ impl Store {
                         now.unix_millis().into(),
                     ],
                 )?;
+                if n == 0 {
+                    let rows = tx.query(
+                        &format!("SELECT {COLUMNS} FROM disputes WHERE kind = ?1 AND dispute_request_id = ?2"),
+                        &[kind.api().into(), id.into()],
+                    )?;
+                    let stored = rows.first().map(stored_dispute).transpose()?;
+                    return Ok(decide(incoming, stored.as_ref().map(|s| &s.dispute)));
+                }
             }
             Ok(decision)
         })?;

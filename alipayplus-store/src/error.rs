@@ -8,22 +8,29 @@ use std::error::Error as StdError;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The store URL is not understood. Use `sqlite:PATH` or `sqlite::memory:`.
-    #[error("store URL not understood ({reason}); use sqlite:PATH or sqlite::memory:")]
+    /// The store URL is not understood. Use `sqlite:PATH`, `sqlite::memory:` or
+    /// `postgres://USER@HOST:PORT/DB`.
+    #[error(
+        "store URL not understood ({reason}); use sqlite:PATH, sqlite::memory: or postgres://USER@HOST:PORT/DB"
+    )]
     Url {
         /// What is wrong with it.
         reason: &'static str,
     },
-    /// The URL names a backend this build does not have (PostgreSQL is a later backend).
+    /// The URL names a backend this build does not have: `postgres://` needs the crate's
+    /// feature `postgres`.
     #[error(
-        "the {scheme} backend is not available in this version of alipayplus-store; use sqlite:PATH"
+        "the {scheme} backend is not compiled in; enable feature \"{scheme}\" of alipayplus-store or use sqlite:PATH"
     )]
     BackendUnavailable {
         /// The URL's scheme.
         scheme: String,
     },
-    /// The database failed (I/O, locked past the busy timeout, disk full, ...). The
-    /// transaction was rolled back: nothing of this call was stored.
+    /// The database failed (I/O, locked past the busy timeout, disk full, the server
+    /// unreachable, ...). The transaction was rolled back: nothing of this call was stored;
+    /// except that on PostgreSQL a connection lost while `committing` leaves it unknown whether
+    /// the commit happened: reload before deciding again (compare-and-swap writes make a retry
+    /// safe). The next call opens a new connection.
     #[error("database error while {doing}")]
     Database {
         /// What the store was doing.
@@ -106,6 +113,27 @@ pub enum Error {
         /// The stored version, `None` when there is no row.
         found: Option<i64>,
     },
+    /// This worker no longer holds the follow-up's lease (it expired, or another worker took
+    /// the follow-up over after it expired, or it was released): **stop driving it**. Nothing
+    /// was written, and no send may follow; its holder resumes it from the stored state.
+    #[error(
+        "lease of follow-up {key} lost by worker {worker} (expired or taken over): stop driving it, nothing was written"
+    )]
+    LeaseLost {
+        /// The follow-up.
+        key: String,
+        /// The worker that lost it.
+        worker: String,
+    },
+    /// A worker holds the follow-up's lease until `until`: write it through that worker's
+    /// lease ([`Store::save_leased`](crate::Store::save_leased)), or after the lease expires.
+    #[error("follow-up {key} is leased to a worker until {until:?}; nothing was written")]
+    Leased {
+        /// The follow-up.
+        key: String,
+        /// When the lease expires.
+        until: alipayplus_types::Timestamp,
+    },
     /// No row with this key is stored.
     #[error("no {what} {key} is stored")]
     NotFound {
@@ -134,7 +162,9 @@ pub enum Error {
 }
 
 impl Error {
-    pub(crate) fn db(doing: &'static str) -> impl FnOnce(rusqlite::Error) -> Error {
+    pub(crate) fn db<E: StdError + Send + Sync + 'static>(
+        doing: &'static str,
+    ) -> impl FnOnce(E) -> Error {
         move |e| Error::Database {
             doing,
             source: Box::new(e),

@@ -7,68 +7,11 @@ use serde::de::DeserializeOwned;
 
 use crate::backend::{Row, Tx, Value};
 use crate::error::Error;
-use crate::inbox::Seq;
+use crate::ids::{Kind, Seq, Version};
 use crate::store::{Store, check_name};
 
-const TABLE: &str = "follow_ups";
-const WHAT: &str = "follow-up state";
-
-/// A kind of follow-up: its name in the store, and whether its state holds secrets.
-///
-/// Kinds are constants of the caller (one per machine type); the name is stored, so keep it
-/// stable. A kind holding secrets (the Auto Debit pay body carries the access token) is
-/// sealed with the store's [`SealingKey`](crate::SealingKey).
-///
-/// ```
-/// use alipayplus_store::Kind;
-///
-/// const CASHIER_PAY: Kind = Kind::new("cashier.pay");
-/// const AGREEMENT_PAY: Kind = Kind::holding_secrets("autodebit.pay");
-/// assert!(!CASHIER_PAY.secret() && AGREEMENT_PAY.secret());
-/// assert_eq!(AGREEMENT_PAY.name(), "autodebit.pay");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Kind {
-    name: &'static str,
-    secret: bool,
-}
-
-impl Kind {
-    /// A kind whose state holds no secret (stored as JSON in clear).
-    pub const fn new(name: &'static str) -> Self {
-        Kind {
-            name,
-            secret: false,
-        }
-    }
-
-    /// A kind whose state holds secrets (sealed; needs the store's sealing key).
-    pub const fn holding_secrets(name: &'static str) -> Self {
-        Kind { name, secret: true }
-    }
-
-    /// The stored name.
-    pub const fn name(self) -> &'static str {
-        self.name
-    }
-
-    /// Whether its state is sealed.
-    pub const fn secret(self) -> bool {
-        self.secret
-    }
-}
-
-/// A row's version, for compare-and-swap writes: 1 at [`Store::create`], one more at each
-/// write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Version(pub(crate) i64);
-
-impl Version {
-    /// The number (1, 2, ...).
-    pub fn get(self) -> i64 {
-        self.0
-    }
-}
+pub(crate) const TABLE: &str = "follow_ups";
+pub(crate) const WHAT: &str = "follow-up state";
 
 /// When a follow-up is next due.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,8 +51,8 @@ pub struct DueFollowUp {
     pub version: Version,
 }
 
-fn key_text(kind: Kind, id: &str) -> String {
-    format!("{}/{id}", kind.name)
+pub(crate) fn key_text(kind: Kind, id: &str) -> String {
+    format!("{}/{id}", kind.name())
 }
 
 impl Store {
@@ -128,16 +71,16 @@ impl Store {
         next: Next,
         now: Timestamp,
     ) -> Result<Version, Error> {
-        check_name("follow-up kind", kind.name)?;
+        check_name("follow-up kind", kind.name())?;
         check_name("follow-up id", id)?;
-        let (bytes, sealed) = self.encode(state, kind.secret, (TABLE, kind.name, id), WHAT)?;
+        let (bytes, sealed) = self.encode(state, kind.secret(), (TABLE, kind.name(), id), WHAT)?;
         let (is_final, due) = split(next);
         self.backend.transact(|tx| {
             let n = tx.execute(
                 "INSERT INTO follow_ups (kind, id, state, sealed, is_final, due_at, version, created_at, updated_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?7) ON CONFLICT (kind, id) DO NOTHING",
                 &[
-                    kind.name.into(),
+                    kind.name().into(),
                     id.into(),
                     bytes.into(),
                     sealed.into(),
@@ -169,14 +112,19 @@ impl Store {
         let rows = self.backend.read(|tx| {
             tx.query(
                 "SELECT state, sealed, is_final, due_at, version FROM follow_ups WHERE kind = ?1 AND id = ?2",
-                &[kind.name.into(), id.into()],
+                &[kind.name().into(), id.into()],
             )
         })?;
         let Some(row) = rows.into_iter().next() else {
             return Ok(None);
         };
         Ok(Some(StoredFollowUp {
-            state: self.decode(row.bytes(0)?, row.boolean(1)?, (TABLE, kind.name, id), WHAT)?,
+            state: self.decode(
+                row.bytes(0)?,
+                row.boolean(1)?,
+                (TABLE, kind.name(), id),
+                WHAT,
+            )?,
             is_final: row.boolean(2)?,
             due_at: row.opt_int(3)?.map(Timestamp::from_unix_millis),
             version: Version(row.int(4)?),
@@ -202,9 +150,13 @@ impl Store {
     /// # Ok::<(), Error>(())
     /// ```
     ///
+    /// Several processes share the follow-ups through leases: a row a worker holds a live
+    /// lease on is written only through that lease ([`Store::save_leased`]).
+    ///
     /// # Errors
     /// [`Error::Stale`] when the row is at another version or missing (nothing written);
-    /// [`Error::SealingKeyMissing`], [`Error::Serialize`], [`Error::Database`].
+    /// [`Error::Leased`] while a worker holds its lease; [`Error::SealingKeyMissing`],
+    /// [`Error::Serialize`], [`Error::Database`].
     pub fn save<S: Serialize + ?Sized>(
         &self,
         kind: Kind,
@@ -254,26 +206,27 @@ impl Store {
         consumed: &[Seq],
         now: Timestamp,
     ) -> Result<Version, Error> {
-        let (bytes, sealed) = self.encode(state, kind.secret, (TABLE, kind.name, id), WHAT)?;
+        let (bytes, sealed) = self.encode(state, kind.secret(), (TABLE, kind.name(), id), WHAT)?;
         let (is_final, due) = split(next);
         self.backend.transact(|tx| {
             let n = tx.execute(
                 "UPDATE follow_ups SET state = ?1, sealed = ?2, is_final = ?3, due_at = ?4, \
                  version = version + 1, updated_at = ?5 \
-                 WHERE kind = ?6 AND id = ?7 AND version = ?8 AND (?2 OR NOT sealed)",
+                 WHERE kind = ?6 AND id = ?7 AND version = ?8 AND (?2 OR NOT sealed) \
+                 AND (lease_owner IS NULL OR lease_until <= ?5)",
                 &[
                     bytes.into(),
                     sealed.into(),
                     is_final.into(),
                     due.into(),
                     now.unix_millis().into(),
-                    kind.name.into(),
+                    kind.name().into(),
                     id.into(),
                     expected.0.into(),
                 ],
             )?;
             if n != 1 {
-                return Err(stale(tx, kind, id, expected));
+                return Err(stale(tx, kind, id, expected, now));
             }
             consume(tx, kind, id, consumed, now)?;
             Ok(Version(expected.0 + 1))
@@ -299,7 +252,7 @@ impl Store {
     /// ```
     ///
     /// # Errors
-    /// [`Error::Stale`], [`Error::Database`].
+    /// [`Error::Stale`], [`Error::Leased`] while a worker holds its lease, [`Error::Database`].
     pub fn mark_final(
         &self,
         kind: Kind,
@@ -310,17 +263,18 @@ impl Store {
         self.backend.transact(|tx| {
             let n = tx.execute(
                 "UPDATE follow_ups SET is_final = ?1, due_at = NULL, version = version + 1, updated_at = ?2 \
-                 WHERE kind = ?3 AND id = ?4 AND version = ?5",
+                 WHERE kind = ?3 AND id = ?4 AND version = ?5 \
+                 AND (lease_owner IS NULL OR lease_until <= ?2)",
                 &[
                     true.into(),
                     now.unix_millis().into(),
-                    kind.name.into(),
+                    kind.name().into(),
                     id.into(),
                     expected.0.into(),
                 ],
             )?;
             if n != 1 {
-                return Err(stale(tx, kind, id, expected));
+                return Err(stale(tx, kind, id, expected, now));
             }
             Ok(Version(expected.0 + 1))
         })
@@ -394,25 +348,33 @@ fn due_row(row: &Row) -> Result<DueFollowUp, Error> {
     })
 }
 
-fn split(next: Next) -> (bool, Option<i64>) {
+pub(crate) fn split(next: Next) -> (bool, Option<i64>) {
     match next {
         Next::At(t) => (false, Some(t.unix_millis())),
         Next::Final => (true, None),
     }
 }
 
-/// Why a compare-and-swap failed: [`Error::Stale`] with the version found, or a sealed state
-/// that a kind without secrets would have written back in clear.
-fn stale(tx: &mut dyn Tx, kind: Kind, id: &str, expected: Version) -> Error {
+/// Why a compare-and-swap failed: [`Error::Leased`] when a worker holds the row's lease,
+/// [`Error::Stale`] with the version found, or a sealed state that a kind without secrets
+/// would have written back in clear.
+fn stale(tx: &mut dyn Tx, kind: Kind, id: &str, expected: Version, now: Timestamp) -> Error {
     let row = tx
         .query(
-            "SELECT version, sealed FROM follow_ups WHERE kind = ?1 AND id = ?2",
-            &[kind.name.into(), id.into()],
+            "SELECT version, sealed, lease_owner, lease_until FROM follow_ups WHERE kind = ?1 AND id = ?2",
+            &[kind.name().into(), id.into()],
         )
         .ok()
         .and_then(|rows| rows.into_iter().next());
     let found = row.as_ref().and_then(|r| r.int(0).ok());
-    if found == Some(expected.0) && !kind.secret {
+    let leased_until = row.as_ref().and_then(|r| r.opt_int(3).ok().flatten());
+    if let Some(until) = leased_until.filter(|u| *u > now.unix_millis()) {
+        return Error::Leased {
+            key: key_text(kind, id),
+            until: Timestamp::from_unix_millis(until),
+        };
+    }
+    if found == Some(expected.0) && !kind.secret() {
         return Error::InvalidInput {
             what: "follow-up kind",
             reason: "its stored state is sealed (it holds secrets): use Kind::holding_secrets, never write it back in clear",
@@ -426,7 +388,7 @@ fn stale(tx: &mut dyn Tx, kind: Kind, id: &str, expected: Version) -> Error {
     }
 }
 
-fn consume(
+pub(crate) fn consume(
     tx: &mut dyn Tx,
     kind: Kind,
     id: &str,
@@ -440,7 +402,7 @@ fn consume(
             &[
                 now.unix_millis().into(),
                 seq.0.into(),
-                kind.name.into(),
+                kind.name().into(),
                 Value::from(id),
             ],
         )?;

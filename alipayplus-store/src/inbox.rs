@@ -7,7 +7,7 @@ use alipayplus_types::Timestamp;
 
 use crate::backend::Row;
 use crate::error::Error;
-use crate::followup::Kind;
+use crate::ids::{Kind, Seq};
 use crate::store::{Store, check_name};
 
 const TABLE: &str = "inbox";
@@ -58,17 +58,6 @@ impl Source {
         ]
         .into_iter()
         .find(|s| s.api() == api)
-    }
-}
-
-/// An inbox entry's number: increasing in the order entries were stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Seq(pub(crate) i64);
-
-impl Seq {
-    /// The number.
-    pub fn get(self) -> i64 {
-        self.0
     }
 }
 

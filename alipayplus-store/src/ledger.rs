@@ -5,7 +5,7 @@ use alipayplus_operations::customs::DeclarationLedger;
 use alipayplus_types::Timestamp;
 
 use crate::error::Error;
-use crate::followup::Version;
+use crate::ids::Version;
 use crate::records::StoredRecord;
 use crate::store::Store;
 

@@ -1,4 +1,4 @@
-//! Durable state for an Alipay+ acquirer, on SQLite: the follow-ups that may still lead to a
+//! Durable state for an Alipay+ acquirer, on SQLite or PostgreSQL: the follow-ups that may still lead to a
 //! send, the inbound events acknowledged, dispute records, customs declaration ledgers and
 //! Auto Debit token sets.
 //!
@@ -64,6 +64,16 @@
 //! [`Error::Stale`] instead of overwriting. Each rule has a test killing a writer process
 //! with `SIGKILL` (`tests/crash.rs`).
 //!
+//! # Several processes: leases
+//!
+//! Several worker processes (instances behind a load balancer, a rolling deploy) share the
+//! follow-ups of one database, each follow-up driven by one [`Worker`] at a time:
+//! [`Store::claim_due`] leases due follow-ups to a worker (PostgreSQL: `FOR UPDATE SKIP
+//! LOCKED`; SQLite: the write lock), [`Store::save_leased`] re-checks and renews the lease in
+//! the transaction that records each send, and a worker that lost its lease gets
+//! [`Error::LeaseLost`] and stops. A dead worker's leases expire and another worker takes its
+//! follow-ups over. Plain [`Store::save`] refuses a row under a live lease ([`Error::Leased`]).
+//!
 //! # Durability
 //!
 //! The database runs in WAL mode with [`Durability::Normal`] (`synchronous=NORMAL`) by
@@ -84,12 +94,11 @@
 //!
 //! # Backends
 //!
-//! [`Store::open`] takes a URL: `sqlite:PATH` (or `sqlite::memory:`) today; `postgres://...`
-//! is reserved for the PostgreSQL backend (several processes sharing the follow-ups with
-//! leases) and fails with [`Error::BackendUnavailable`] until it lands. The schema
-//! ([`schema::MIGRATIONS`]) is written once for both, with the few differences spelled out in
-//! [`schema::Dialect`]; the `lease_owner` / `lease_until` columns of `follow_ups` are that
-//! backend's room and stay empty on SQLite (one process, one worker).
+//! [`Store::open`] takes a URL: `sqlite:PATH` (or `sqlite::memory:`), or with feature
+//! `postgres` `postgres://USER@HOST:PORT/DB` (several processes sharing the follow-ups, see
+//! the crate README). Same API on both; the schema ([`schema::MIGRATIONS`]) is written once,
+//! with the few differences spelled out in [`schema::Dialect`]. Without the feature a
+//! `postgres://` URL fails with [`Error::BackendUnavailable`].
 // docs.rs (`--cfg docsrs`, nightly): feature-gated items show the feature they need.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
@@ -104,7 +113,9 @@ mod backend;
 mod dispute;
 mod error;
 mod followup;
+mod ids;
 mod inbox;
+mod lease;
 #[cfg(feature = "operations")]
 mod ledger;
 mod records;
@@ -112,11 +123,14 @@ pub mod schema;
 mod seal;
 mod store;
 
+pub use backend::Durability;
 #[cfg(feature = "operations")]
 pub use dispute::{DisputeReceived, StoredDispute};
 pub use error::Error;
-pub use followup::{DueFollowUp, Kind, Next, StoredFollowUp, Version};
-pub use inbox::{Appended, Inbound, InboxEntry, Seq, Source};
+pub use followup::{DueFollowUp, Next, StoredFollowUp};
+pub use ids::{Kind, Seq, Version};
+pub use inbox::{Appended, Inbound, InboxEntry, Source};
+pub use lease::{Claimed, Held, Worker};
 pub use records::StoredRecord;
 pub use seal::SealingKey;
-pub use store::{Durability, Options, Store};
+pub use store::{Options, Store};

@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::Error;
-use crate::followup::Version;
+use crate::ids::Version;
 use crate::store::{Store, check_name};
 
 const TABLE: &str = "records";

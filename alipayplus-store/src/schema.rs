@@ -13,7 +13,9 @@
 //! `BOOLEAN` (SQLite stores 0 / 1), composite primary keys, `ON CONFLICT DO NOTHING`,
 //! `RETURNING`. Statement parameters are written `?1, ?2 ...` (the PostgreSQL backend rewrites
 //! them to `$1, $2 ...`). Transactions begin with SQLite's `BEGIN IMMEDIATE` (the write lock
-//! at once); PostgreSQL's backend will take row locks (`FOR UPDATE`) instead.
+//! at once); PostgreSQL's backend runs them at READ COMMITTED, with compare-and-swap writes and
+//! row locks (`FOR UPDATE SKIP LOCKED` when claiming follow-ups), and migrates under an advisory
+//! lock.
 //!
 //! ```
 //! use alipayplus_store::schema::{Dialect, MIGRATIONS, SCHEMA_VERSION};
@@ -23,18 +25,9 @@
 //! assert!(!MIGRATIONS[0].sql(Dialect::Sqlite).contains('{'));
 //! ```
 
+pub use crate::backend::Dialect;
 use crate::backend::{Backend, Tx};
 use crate::error::Error;
-
-/// The SQL flavour of a backend.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Dialect {
-    /// SQLite 3.35 or later (the bundled one).
-    Sqlite,
-    /// PostgreSQL 12 or later (the later backend).
-    Postgres,
-}
 
 /// One step of the schema.
 #[derive(Debug, Clone, Copy)]
@@ -125,11 +118,20 @@ CREATE TABLE records (
     },
 ];
 
+/// The PostgreSQL advisory lock key held while migrating (any fixed number; "alipay+" in
+/// ASCII).
+const MIGRATION_LOCK: i64 = 0x616c_6970_6179_2b00;
+
 /// Brings the database to [`SCHEMA_VERSION`] in one transaction (a concurrent opener waits on
 /// the write lock, then finds it done).
 pub(crate) fn migrate(backend: &Backend) -> Result<i64, Error> {
     let dialect = backend.dialect();
     backend.transact(|tx| {
+        if dialect == Dialect::Postgres {
+            // Concurrent openers queue here (SQLite's write lock does this at BEGIN): two
+            // `CREATE TABLE IF NOT EXISTS` racing would otherwise collide in the catalog.
+            tx.execute("SELECT pg_advisory_xact_lock(?1)", &[MIGRATION_LOCK.into()])?;
+        }
         tx.batch("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")?;
         let found = current(tx)?;
         if found > SCHEMA_VERSION {

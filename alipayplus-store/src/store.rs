@@ -6,22 +6,10 @@ use std::time::Duration;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::backend::Backend;
+use crate::backend::{Backend, Durability};
 use crate::error::Error;
 use crate::schema;
 use crate::seal::{SealingKey, row_aad};
-
-/// How hard a commit is pushed to the disk (SQLite `synchronous`, in WAL mode).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum Durability {
-    /// `synchronous=NORMAL`: a commit survives the process being killed, not a power loss or
-    /// a kernel crash (the last commits may be lost; the database stays consistent).
-    #[default]
-    Normal,
-    /// `synchronous=FULL`: the log is synced at every commit; a commit survives a power loss.
-    Full,
-}
 
 /// How to open a [`Store`].
 ///
@@ -101,13 +89,17 @@ impl Store {
     /// [`schema::SCHEMA_VERSION`].
     ///
     /// `url`: `sqlite:PATH` (relative or absolute; `sqlite:///abs/path` also works) or
-    /// `sqlite::memory:` (private to this `Store`, gone when it drops). `postgres://...` is
-    /// the later PostgreSQL backend.
+    /// `sqlite::memory:` (private to this `Store`, gone when it drops), or, with feature
+    /// `postgres`, `postgres://USER@HOST:PORT/DB` (any parameter of libpq's URL form that the
+    /// `postgres` crate reads, e.g. `?options=-c%20search_path%3Dshop`; `postgresql://` too).
+    /// A `Store` holds one connection; open one per worker thread that should run in parallel.
+    /// [`Options::busy_timeout`] is the PostgreSQL session's `lock_timeout`.
     ///
     /// ```
     /// use alipayplus_store::{Error, Options, Store};
     ///
     /// let store = Store::open("sqlite::memory:", Options::default())?;
+    /// # #[cfg(not(feature = "postgres"))]
     /// assert!(matches!(
     ///     Store::open("postgres://localhost/shop", Options::default()),
     ///     Err(Error::BackendUnavailable { .. })
@@ -117,8 +109,9 @@ impl Store {
     /// ```
     ///
     /// # Errors
-    /// [`Error::Url`], [`Error::BackendUnavailable`], [`Error::Database`] (the file cannot be
-    /// opened or is not a database), [`Error::SchemaTooNew`].
+    /// [`Error::Url`], [`Error::BackendUnavailable`] (a `postgres://` URL without feature
+    /// `postgres`), [`Error::Database`] (the file cannot be opened or is not a database, the
+    /// server cannot be reached or refuses the login), [`Error::SchemaTooNew`].
     pub fn open(url: &str, options: Options) -> Result<Self, Error> {
         let backend = match parse_url(url)? {
             Target::SqliteMemory => {
@@ -126,6 +119,16 @@ impl Store {
             }
             Target::SqliteFile(path) => {
                 Backend::open_sqlite(Some(path), options.durability, options.busy_timeout)?
+            }
+            #[cfg(feature = "postgres")]
+            Target::Postgres(url) => {
+                Backend::open_postgres(url, options.durability, options.busy_timeout)?
+            }
+            #[cfg(not(feature = "postgres"))]
+            Target::Postgres(_) => {
+                return Err(Error::BackendUnavailable {
+                    scheme: String::from("postgres"),
+                });
             }
         };
         schema::migrate(&backend)?;
@@ -226,12 +229,15 @@ impl Store {
     }
 }
 
-enum Target {
+enum Target<'a> {
     SqliteMemory,
     SqliteFile(PathBuf),
+    // The URL is read only with feature `postgres`.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    Postgres(&'a str),
 }
 
-fn parse_url(url: &str) -> Result<Target, Error> {
+fn parse_url(url: &str) -> Result<Target<'_>, Error> {
     let Some((scheme, rest)) = url.split_once(':') else {
         return Err(Error::Url {
             reason: "no scheme (sqlite:PATH)",
@@ -250,9 +256,7 @@ fn parse_url(url: &str) -> Result<Target, Error> {
             }
             Ok(Target::SqliteFile(PathBuf::from(path)))
         }
-        "postgres" | "postgresql" => Err(Error::BackendUnavailable {
-            scheme: String::from("postgres"),
-        }),
+        "postgres" | "postgresql" => Ok(Target::Postgres(url)),
         _ => Err(Error::Url {
             reason: "unknown scheme",
         }),

@@ -30,96 +30,103 @@ fn tokens() -> TokenSet {
 
 #[test]
 fn without_a_key_secrets_are_refused_and_nothing_is_stored() {
-    let path = db_path("nokey");
-    let store = open(&path);
-    for result in [
-        store
-            .create(AGREEMENT, "PAY-1", &pay(), Next::At(t(0)), t(0))
-            .map(|_| ()),
-        store.save_tokens("B-1", None, &tokens(), t(0)).map(|_| ()),
-        store
-            .append(
-                &Inbound::new(Source::AuthNotify, "A-1", TOKEN.as_bytes()),
-                t(0),
-            )
-            .map(|_| ()),
-    ] {
+    for db in dbs("nokey") {
+        let store = db.open();
+        for result in [
+            store
+                .create(AGREEMENT, "PAY-1", &pay(), Next::At(t(0)), t(0))
+                .map(|_| ()),
+            store.save_tokens("B-1", None, &tokens(), t(0)).map(|_| ()),
+            store
+                .append(
+                    &Inbound::new(Source::AuthNotify, "A-1", TOKEN.as_bytes()),
+                    t(0),
+                )
+                .map(|_| ()),
+        ] {
+            assert!(
+                matches!(result, Err(Error::SealingKeyMissing { .. })),
+                "{result:?}"
+            );
+        }
+        assert!(matches!(
+            store.tokens::<TokenSet>("B-1"),
+            Err(Error::SealingKeyMissing { .. })
+        ));
         assert!(
-            matches!(result, Err(Error::SealingKeyMissing { .. })),
-            "{result:?}"
+            store
+                .load::<AgreementPay>(AGREEMENT, "PAY-1")
+                .unwrap()
+                .is_none()
         );
+        assert!(store.inbound(Source::AuthNotify, "A-1").unwrap().is_none());
+        // A kind without secrets needs no key.
+        store.create(PAY, "PAY-2", &1u8, Next::Final, t(0)).unwrap();
     }
-    assert!(matches!(
-        store.tokens::<TokenSet>("B-1"),
-        Err(Error::SealingKeyMissing { .. })
-    ));
-    assert!(
-        store
-            .load::<AgreementPay>(AGREEMENT, "PAY-1")
-            .unwrap()
-            .is_none()
-    );
-    assert!(store.inbound(Source::AuthNotify, "A-1").unwrap().is_none());
-    // A kind without secrets needs no key.
-    store.create(PAY, "PAY-2", &1u8, Next::Final, t(0)).unwrap();
 }
 
 #[test]
 fn sealed_values_round_trip_and_never_reach_the_file_in_clear() {
-    let path = db_path("sealed");
-    let store = open_sealed(&path);
-    let v1 = store
-        .create(AGREEMENT, "PAY-1", &pay(), Next::At(t(0)), t(0))
-        .unwrap();
-    let tv1 = store.save_tokens("B-1", None, &tokens(), t(0)).unwrap();
-    store
-        .append(
-            &Inbound::new(
-                Source::AuthNotify,
-                "A-1",
-                format!(r#"{{"accessToken":"{TOKEN}"}}"#).as_bytes(),
-            ),
-            t(0),
-        )
-        .unwrap();
-    drop(store);
-    let raw = raw_bytes(&path);
-    assert!(raw.len() > 4096, "the database was written");
-    assert!(
-        !contains(&raw, TOKEN.as_bytes()),
-        "access token in clear in the file"
-    );
-    assert!(
-        !contains(&raw, REFRESH.as_bytes()),
-        "refresh token in clear in the file"
-    );
+    for db in dbs("sealed") {
+        let store = db.open_sealed();
+        let v1 = store
+            .create(AGREEMENT, "PAY-1", &pay(), Next::At(t(0)), t(0))
+            .unwrap();
+        let tv1 = store.save_tokens("B-1", None, &tokens(), t(0)).unwrap();
+        store
+            .append(
+                &Inbound::new(
+                    Source::AuthNotify,
+                    "A-1",
+                    format!(r#"{{"accessToken":"{TOKEN}"}}"#).as_bytes(),
+                ),
+                t(0),
+            )
+            .unwrap();
+        drop(store);
+        // The SQLite file's bytes (PostgreSQL: the same sealing code wrote the same bytes).
+        let raw = db
+            .path
+            .as_deref()
+            .map(raw_bytes)
+            .unwrap_or_else(|| vec![0; 4097]);
+        assert!(raw.len() > 4096, "the database was written");
+        assert!(
+            !contains(&raw, TOKEN.as_bytes()),
+            "access token in clear in the file"
+        );
+        assert!(
+            !contains(&raw, REFRESH.as_bytes()),
+            "refresh token in clear in the file"
+        );
 
-    let store = open_sealed(&path);
-    let row = store
-        .load::<AgreementPay>(AGREEMENT, "PAY-1")
-        .unwrap()
-        .unwrap();
-    assert_eq!((row.state, row.version), (pay(), v1));
-    let back = store.tokens::<TokenSet>("B-1").unwrap().unwrap();
-    assert_eq!((back.value, back.version), (tokens(), tv1));
-    let entry = store.inbound(Source::AuthNotify, "A-1").unwrap().unwrap();
-    assert!(contains(&entry.body, TOKEN.as_bytes()));
+        let store = db.open_sealed();
+        let row = store
+            .load::<AgreementPay>(AGREEMENT, "PAY-1")
+            .unwrap()
+            .unwrap();
+        assert_eq!((row.state, row.version), (pay(), v1));
+        let back = store.tokens::<TokenSet>("B-1").unwrap().unwrap();
+        assert_eq!((back.value, back.version), (tokens(), tv1));
+        let entry = store.inbound(Source::AuthNotify, "A-1").unwrap().unwrap();
+        assert!(contains(&entry.body, TOKEN.as_bytes()));
 
-    // A refresh replaces the set (compare-and-swap), a cancel removes it.
-    let refreshed = TokenSet::new(Secret::new("AT-2"), None);
-    let tv2 = store
-        .save_tokens("B-1", Some(tv1), &refreshed, t(10))
-        .unwrap();
-    assert!(matches!(
-        store.save_tokens("B-1", Some(tv1), &tokens(), t(11)),
-        Err(Error::Stale { .. })
-    ));
-    assert!(matches!(
-        store.save_tokens("B-1", None, &tokens(), t(11)),
-        Err(Error::Exists { .. })
-    ));
-    store.remove_tokens("B-1", tv2).unwrap();
-    assert!(store.tokens::<TokenSet>("B-1").unwrap().is_none());
+        // A refresh replaces the set (compare-and-swap), a cancel removes it.
+        let refreshed = TokenSet::new(Secret::new("AT-2"), None);
+        let tv2 = store
+            .save_tokens("B-1", Some(tv1), &refreshed, t(10))
+            .unwrap();
+        assert!(matches!(
+            store.save_tokens("B-1", Some(tv1), &tokens(), t(11)),
+            Err(Error::Stale { .. })
+        ));
+        assert!(matches!(
+            store.save_tokens("B-1", None, &tokens(), t(11)),
+            Err(Error::Exists { .. })
+        ));
+        store.remove_tokens("B-1", tv2).unwrap();
+        assert!(store.tokens::<TokenSet>("B-1").unwrap().is_none());
+    }
 }
 
 #[test]
@@ -208,30 +215,33 @@ fn debug_and_errors_show_no_key_and_no_token() {
 
 #[test]
 fn a_sealed_state_is_never_written_back_in_clear() {
-    let path = db_path("downgrade");
-    let store = open_sealed(&path);
-    let v1 = store
-        .create(AGREEMENT, "PAY-1", &pay(), Next::At(t(0)), t(0))
-        .unwrap();
-    // The same name without the secret flag (a caller's mistake): refused, nothing written.
-    let careless = alipayplus_store::Kind::new(AGREEMENT.name());
-    let row = store
-        .load::<AgreementPay>(careless, "PAY-1")
-        .unwrap()
-        .unwrap();
-    match store.save(careless, "PAY-1", row.version, &pay(), Next::Final, t(1)) {
-        Err(Error::InvalidInput {
-            what: "follow-up kind",
-            ..
-        }) => {}
-        other => panic!("{other:?}"),
+    for db in dbs("downgrade") {
+        let store = db.open_sealed();
+        let v1 = store
+            .create(AGREEMENT, "PAY-1", &pay(), Next::At(t(0)), t(0))
+            .unwrap();
+        // The same name without the secret flag (a caller's mistake): refused, nothing written.
+        let careless = alipayplus_store::Kind::new(AGREEMENT.name());
+        let row = store
+            .load::<AgreementPay>(careless, "PAY-1")
+            .unwrap()
+            .unwrap();
+        match store.save(careless, "PAY-1", row.version, &pay(), Next::Final, t(1)) {
+            Err(Error::InvalidInput {
+                what: "follow-up kind",
+                ..
+            }) => {}
+            other => panic!("{other:?}"),
+        }
+        drop(store);
+        if let Some(path) = &db.path {
+            assert!(!contains(&raw_bytes(path), TOKEN.as_bytes()));
+        }
+        let store = db.open_sealed();
+        let row = store
+            .load::<AgreementPay>(AGREEMENT, "PAY-1")
+            .unwrap()
+            .unwrap();
+        assert_eq!((row.version, row.is_final), (v1, false));
     }
-    drop(store);
-    assert!(!contains(&raw_bytes(&path), TOKEN.as_bytes()));
-    let store = open_sealed(&path);
-    let row = store
-        .load::<AgreementPay>(AGREEMENT, "PAY-1")
-        .unwrap()
-        .unwrap();
-    assert_eq!((row.version, row.is_final), (v1, false));
 }
