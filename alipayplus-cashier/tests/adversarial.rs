@@ -9,11 +9,11 @@
 
 mod common;
 
-use alipayplus_cashier::client::{ClientConfig, Host, InboundUri, Outcome};
-use alipayplus_cashier::error::InboundError;
-use alipayplus_cashier::error::ResponseError;
-use alipayplus_cashier::inbound::{ACK_SUCCESS, Refused};
-use alipayplus_cashier::transport::{Request, Response};
+use alipayplus_cashier::InboundError;
+use alipayplus_cashier::ResponseError;
+use alipayplus_cashier::{ACK_SUCCESS, Refused};
+use alipayplus_cashier::{ClientConfig, Host, InboundUri, Outcome};
+use alipayplus_cashier::{Request, Response};
 use alipayplus_sign::{
     ContentSigner, ContentVerifier, Error as SignError, PublicKeys, RsaSignature, SignContent,
     message,

@@ -8,25 +8,25 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use alipayplus_cashier::cancel::cancel_request;
+use alipayplus_cashier::Outcome;
+use alipayplus_cashier::PaymentRef;
+use alipayplus_cashier::Timestamp;
+use alipayplus_cashier::cancel_report;
+use alipayplus_cashier::cancel_request;
 use alipayplus_cashier::cashier::cashier_payment_factor;
+use alipayplus_cashier::cashier::checked_pay as cashier_pay_request;
 use alipayplus_cashier::cashier::consult_request;
-use alipayplus_cashier::cashier::pay_request as cashier_pay_request;
-use alipayplus_cashier::client::Outcome;
-use alipayplus_cashier::error::{RequestError, ResponseError};
-use alipayplus_cashier::inquiry::PaymentRef;
-use alipayplus_cashier::inquiry::inquiry_request;
-use alipayplus_cashier::notify::check_notification;
-use alipayplus_cashier::refund::refund_request;
-use alipayplus_cashier::time::Timestamp;
-use alipayplus_cashier::tracker::cancel_report;
-use alipayplus_cashier::tracker::inquiry_report;
-use alipayplus_cashier::tracker::notification_report;
-use alipayplus_cashier::tracker::{
+use alipayplus_cashier::check_notification;
+use alipayplus_cashier::inquiry_report;
+use alipayplus_cashier::inquiry_request;
+use alipayplus_cashier::notification_report;
+use alipayplus_cashier::refund_request;
+use alipayplus_cashier::{
     CancelReport, Final, InquiryReport, PaymentTracker, Report, ShopperRedirect, Step,
     TrackerPolicy,
 };
-use alipayplus_cashier::transport::{Request, Response};
+use alipayplus_cashier::{Request, Response};
+use alipayplus_cashier::{RequestError, ResponseError};
 use alipayplus_client::tracker::{pay_report, shopper_redirect};
 use alipayplus_sign::message;
 use alipayplus_types::{
@@ -181,7 +181,7 @@ fn pay_checks_the_cashier_env_before_sending() {
         .and_then(|r| client.call(&r))
         .unwrap_err();
     assert!(matches!(err, RequestError::Invalid { .. }), "{err:?}");
-    assert!(err.to_string().contains("order.env.terminalType"), "{err}");
+    assert!(err.to_string().contains("order.env: missing"), "{err}");
     req.order.env = Some(Env::new(TerminalType::App));
     let err = cashier_pay_request(&req)
         .and_then(|r| client.call(&r))
@@ -532,7 +532,7 @@ fn stateful(fake: Arc<Mutex<Fake>>) -> impl Fn(Request) -> Result<Response, std:
 }
 
 fn drive(
-    client: &alipayplus_cashier::client::Client<impl alipayplus_cashier::transport::Transport>,
+    client: &alipayplus_cashier::Client<impl alipayplus_cashier::Transport>,
     tracker: &mut PaymentTracker,
     req: &PayRequest,
     mut now: Timestamp,

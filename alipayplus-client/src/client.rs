@@ -22,7 +22,9 @@ use alloc::vec::Vec;
 
 use alipayplus_sign::SignContent;
 use alipayplus_sign::message::{self, header_name as header};
-use alipayplus_types::{Api, CommonResultCode, Direction, HasResult, ResultEnvelope, ResultStatus};
+use alipayplus_types::{
+    Api, CommonResultCode, Direction, HasResult, ResultEnvelope, ResultStatus, ValidationErrors,
+};
 
 use crate::error::{RequestError, ResponseError, TransportError, parse_message};
 use crate::time::check_fresh;
@@ -43,6 +45,29 @@ pub struct Prepared {
     pub signed_uri: String,
 }
 
+/// Checks `request` against every rule of its API ([`Api::validate`]: the generated rules of
+/// the description and the product rules beside them in `alipayplus-types`) and the `context`
+/// rules a flow adds (e.g. that a dispute answer answers the stored dispute): the one place a
+/// request's problems become [`RequestError::Invalid`]. [`Client::call`] and
+/// [`ClientConfig::sign_request`] run it with no context; call it to learn of a problem before
+/// anything is stored or sent.
+///
+/// # Errors
+/// [`RequestError::Invalid`] listing every problem: nothing may be sent.
+pub fn check_request<A: Api>(
+    request: &A,
+    context: impl FnOnce(&A, &mut ValidationErrors),
+) -> Result<(), RequestError> {
+    let mut errors = request.validate().err().unwrap_or_default();
+    context(request, &mut errors);
+    errors
+        .into_result()
+        .map_err(|errors| RequestError::Invalid {
+            api: A::NAME,
+            errors,
+        })
+}
+
 impl ClientConfig {
     /// Checks, serializes and signs `request`: the first sans-IO half of [`Client::call`].
     /// Send [`Prepared::request`] with any HTTP stack and read the answer with
@@ -54,10 +79,7 @@ impl ClientConfig {
         if A::DIRECTION != Direction::Outbound {
             return Err(RequestError::InboundApi(A::NAME));
         }
-        request.validate().map_err(|errors| RequestError::Invalid {
-            api: A::NAME,
-            errors,
-        })?;
+        check_request(request, |_, _| {})?;
         let body =
             serde_json::to_vec(request).map_err(|e| RequestError::Serialize(e.to_string()))?;
         self.sign_body::<A>(body)

@@ -480,9 +480,7 @@ impl PaymentFollower {
     /// first sent (e.g. rebuilt with another amount or expiry): resume from the stored
     /// [`FollowerState`] instead.
     pub fn new(request: PayRequest, tracker: PaymentTracker) -> Result<Self, RequestError> {
-        request
-            .validate()
-            .map_err(|errors| RequestError::Invalid { api: "pay", errors })?;
+        crate::client::check_request(&request, |_, _| {})?;
         let body =
             serde_json::to_string(&request).map_err(|e| RequestError::Serialize(e.to_string()))?;
         let state = FollowerState {

@@ -119,7 +119,7 @@ pub mod transport_async;
 mod url;
 
 // The main types at the root: one `use alipayplus_client::{...}` for a typical integration.
-pub use client::{Client, Prepared};
+pub use client::{Client, Prepared, check_request};
 pub use config::{
     ClientConfig, Host, Identity, InboundClientId, InboundPolicy, InboundUri, OutboundPolicy,
 };

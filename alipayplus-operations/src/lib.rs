@@ -58,24 +58,15 @@ pub mod registration;
 
 pub use error::Error;
 
-/// Checks `request` with its generated `validate()` plus the product rules `extra` adds, and
-/// turns the problems into the client core's [`RequestError::Invalid`](alipayplus_client::error::RequestError::Invalid).
+/// Checks `request` against every rule of its API (`validate()`: the description's rules and
+/// the product rules beside them in `alipayplus-types`) plus the `context` rules a flow adds
+/// (the dispute a response answers), through the client core's
+/// [`check_request`](alipayplus_client::check_request), and clones it.
 #[cfg(any(feature = "registration", feature = "dispute", feature = "customs"))]
 pub(crate) fn checked<A: alipayplus_types::Api + Clone>(
     request: &A,
-    extra: impl FnOnce(&A, &mut alipayplus_types::ValidationErrors),
+    context: impl FnOnce(&A, &mut alipayplus_types::ValidationErrors),
 ) -> Result<A, alipayplus_client::error::RequestError> {
-    let mut errors = match request.validate() {
-        Ok(()) => alipayplus_types::ValidationErrors::new(),
-        Err(e) => e,
-    };
-    extra(request, &mut errors);
-    if errors.is_empty() {
-        Ok(request.clone())
-    } else {
-        Err(alipayplus_client::error::RequestError::Invalid {
-            api: A::NAME,
-            errors,
-        })
-    }
+    alipayplus_client::check_request(request, context)?;
+    Ok(request.clone())
 }

@@ -12,7 +12,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use alipayplus_cashier::cashier::{cashier_payment_factor, pay_request};
+use alipayplus_cashier::cashier::{cashier_payment_factor, checked_pay};
 use alipayplus_client::client::{Client, ClientConfig, Host};
 use alipayplus_client::inquiry::{PaymentRef, inquiry_request};
 use alipayplus_client::time::{Clock, SystemClock};
@@ -296,7 +296,7 @@ fn paid(
         cashier_payment_factor(None),
     );
     pay.payment_redirect_url = Some("https://demo-merchant.example/return".into());
-    let pay = pay_request(&pay).map_err(|e| e.to_string())?;
+    let pay = checked_pay(&pay).map_err(|e| e.to_string())?;
     let outcome = client.call(&pay).map_err(|e| e.to_string())?;
     check(outcome.is_unknown(), "pay did not wait for the shopper")?;
     sim.approve(id).map_err(|e| e.to_string())?;

@@ -6,9 +6,9 @@
 
 use std::process::ExitCode;
 
-use alipayplus_cashier::client::ClientConfig;
-use alipayplus_cashier::error::InboundError;
-use alipayplus_cashier::transport::{Request, Response};
+use alipayplus_cashier::ClientConfig;
+use alipayplus_cashier::InboundError;
+use alipayplus_cashier::{Request, Response};
 use alipayplus_listen::{Limits, serve};
 
 pub fn serve_notifications(config: &ClientConfig, port: u16) -> ExitCode {
@@ -21,7 +21,7 @@ pub fn serve_notifications(config: &ClientConfig, port: u16) -> ExitCode {
 }
 
 fn handle(config: &ClientConfig, request: &Request) -> Response {
-    match alipayplus_cashier::notify::handle_notify_payment(config, request) {
+    match alipayplus_cashier::handle_notify_payment(config, request) {
         Ok(accepted) => {
             if !accepted.client_id_is_ours {
                 eprintln!(

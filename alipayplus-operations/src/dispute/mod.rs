@@ -43,9 +43,8 @@ use alipayplus_client::{ClientConfig, Request};
 use alipayplus_client::inbound::Refused;
 use alipayplus_types::validate::Path;
 use alipayplus_types::{
-    Amount, Attachment, AttachmentType, Currency, DateTime, InitiateEscalationRequest,
-    InitiateRetrievalRequest, OrderStatus, Problem, ProofOfDelivery, RefundType,
-    ResponseEscalationRequest, ResponseRetrievalRequest, TransactionReceipt, ValidationErrors,
+    Amount, Currency, DateTime, InitiateEscalationRequest, InitiateRetrievalRequest, Problem,
+    RefundType, ResponseEscalationRequest, ResponseRetrievalRequest, ValidationErrors,
 };
 use serde::{Deserialize, Serialize};
 
@@ -242,7 +241,6 @@ pub fn response_retrieval_request(
             DisputeKind::Retrieval,
             errors,
         );
-        retrieval_rules(r, errors);
     })
 }
 
@@ -254,33 +252,7 @@ pub fn response_retrieval_request(
 pub fn check_response_retrieval(
     request: &ResponseRetrievalRequest,
 ) -> Result<ResponseRetrievalRequest, RequestError> {
-    crate::checked(request, retrieval_rules)
-}
-
-fn retrieval_rules(r: &ResponseRetrievalRequest, errors: &mut ValidationErrors) {
-    if let OrderStatus::Unrecognized(_) = r.response_code {
-        let rule = Problem::Rule("not a responseCode (OrderStatus) value this version knows");
-        errors.push(&Path::ROOT.field("responseCode"), rule);
-    }
-    evidence(
-        r.transaction_receipt.as_ref(),
-        r.proof_of_delivery.as_ref(),
-        errors,
-    );
-    if let Some(docs) = &r.other_documentation {
-        let path = Path::ROOT.field("otherDocumentation");
-        if docs.is_empty() {
-            let problem = Problem::ItemCount {
-                min: 1,
-                max: None,
-                actual: 0,
-            };
-            errors.push(&path, problem);
-        }
-        for (i, a) in docs.iter().enumerate() {
-            attachment(a, &path.index(i), errors);
-        }
-    }
+    crate::checked(request, |_, _| {})
 }
 
 /// Validates a responseEscalation answering `escalation` (the dispute stored when it came)
@@ -303,7 +275,6 @@ pub fn response_escalation_request(
             errors,
         );
         refund(r, escalation, payment_currency, errors);
-        escalation_rules(r, errors);
     })
 }
 
@@ -317,19 +288,7 @@ pub fn response_escalation_request(
 pub fn check_response_escalation(
     request: &ResponseEscalationRequest,
 ) -> Result<ResponseEscalationRequest, RequestError> {
-    crate::checked(request, escalation_rules)
-}
-
-fn escalation_rules(r: &ResponseEscalationRequest, errors: &mut ValidationErrors) {
-    refund_shape(r, errors);
-    evidence(
-        r.transaction_receipt.as_ref(),
-        r.proof_of_delivery.as_ref(),
-        errors,
-    );
-    if let Some(a) = &r.other_documentation {
-        attachment(a, &Path::ROOT.field("otherDocumentation"), errors);
-    }
+    crate::checked(request, |_, _| {})
 }
 
 fn answers(id: &str, dispute: &Dispute, kind: DisputeKind, errors: &mut ValidationErrors) {
@@ -346,25 +305,6 @@ fn answers(id: &str, dispute: &Dispute, kind: DisputeKind, errors: &mut Validati
             &path,
             Problem::Rule("not the disputeRequestId of the dispute answered"),
         );
-    }
-}
-
-/// The refund rules that need no context.
-fn refund_shape(r: &ResponseEscalationRequest, errors: &mut ValidationErrors) {
-    let path = Path::ROOT.field("refundAmount");
-    match (&r.refund_type, &r.refund_amount) {
-        (RefundType::RefuseRefund, Some(_)) => {
-            errors.push(&path, Problem::Rule("not sent when refusing the refund"));
-        }
-        (RefundType::RefuseRefund, None) if r.planned_refund_time.is_some() => {
-            let rule = Problem::Rule("no refund is planned when refusing it");
-            errors.push(&Path::ROOT.field("plannedRefundTime"), rule);
-        }
-        (RefundType::Unrecognized(_), _) => {
-            let rule = Problem::Rule("not a refundType this version knows");
-            errors.push(&Path::ROOT.field("refundType"), rule);
-        }
-        _ => {}
     }
 }
 
@@ -411,64 +351,5 @@ fn refund(
             "the escalationAmount is in another currency than the payment: check the escalation with Alipay+",
         );
         errors.push(&path, rule);
-    }
-}
-
-fn evidence(
-    receipt: Option<&TransactionReceipt>,
-    delivery: Option<&ProofOfDelivery>,
-    errors: &mut ValidationErrors,
-) {
-    if let Some(t) = receipt {
-        let empty = t.reference_order_id.is_none()
-            && t.order_amount.is_none()
-            && t.order_status.is_none()
-            && t.goods.is_none();
-        if empty {
-            let names = &["referenceOrderId", "orderAmount", "orderStatus", "goods"];
-            errors.push(
-                &Path::ROOT.field("transactionReceipt"),
-                Problem::MissingOneOf(names),
-            );
-        }
-    }
-    if let Some(d) = delivery
-        && d.delivery_tracking_no.is_none()
-        && d.shipping.is_none()
-    {
-        let names = &["deliveryTrackingNo", "shipping"];
-        errors.push(
-            &Path::ROOT.field("proofOfDelivery"),
-            Problem::MissingOneOf(names),
-        );
-    }
-}
-
-fn attachment(a: &Attachment, path: &Path<'_>, errors: &mut ValidationErrors) {
-    if a.content.is_none() && a.file.is_none() {
-        errors.push(path, Problem::MissingOneOf(&["content", "file"]));
-    }
-    let dispute_type = matches!(
-        a.attachment_type,
-        AttachmentType::TransactionReceipt
-            | AttachmentType::ProofOfDelivery
-            | AttachmentType::MerchantInformation
-            | AttachmentType::EndUserInformation
-            | AttachmentType::OtherDocumentation
-            | AttachmentType::MerchantNotRefundRecords
-            | AttachmentType::SupportingDocumentation
-    );
-    if !dispute_type {
-        let rule = Problem::Rule("not a dispute attachment type (e.g. TRANSACTION_RECEIPT)");
-        errors.push(&path.field("attachmentType"), rule);
-    }
-    if let Some(ct) = &a.content_type {
-        let ok = ct.split_once('/').is_some_and(|(t, s)| {
-            !t.is_empty() && !s.is_empty() && !ct.contains(char::is_whitespace)
-        });
-        if !ok {
-            let rule = Problem::Rule("not a MIME type (e.g. application/pdf)");
-            errors.push(&path.field("contentType"), rule);
-        }
     }
 }
