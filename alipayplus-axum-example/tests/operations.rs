@@ -13,7 +13,7 @@ use alipayplus_axum_example::{MerchantOperations, Unavailable, operations_routes
 use alipayplus_client::client::{Client, ClientConfig, Host, InboundClientId};
 use alipayplus_client::time::{Clock, SystemClock};
 use alipayplus_operations::dispute::{
-    Dispute, DisputeDelivery, DisputeKind, response_escalation_request, response_retrieval_request,
+    Dispute, DisputeDelivery, DisputeKind, checked_response_escalation, checked_response_retrieval,
 };
 use alipayplus_operations::registration::{
     Final, RegistrationEvent, RegistrationFollowUp, RegistrationPolicy, registration_request,
@@ -423,14 +423,14 @@ async fn disputes_are_stored_once_and_answered_new_duplicate_or_conflict() {
         order_amount: Some(amount),
         ..TransactionReceipt::new()
     });
-    let answer = response_retrieval_request(&answer, &stored).unwrap();
+    let answer = checked_response_retrieval(&answer, &stored).unwrap();
     let outcome = w.client.call_async(&answer).await.unwrap();
     assert!(outcome.is_success(), "{:?}", outcome.code());
     let mut decision = ResponseEscalationRequest::new(escalation, RefundType::AcceptPartialRefund);
     decision.refund_amount = Some(Amount::new(Currency::USD, 1600));
-    assert!(response_escalation_request(&decision, &escalated, Currency::USD).is_err());
+    assert!(checked_response_escalation(&decision, &escalated, Currency::USD).is_err());
     decision.refund_amount = Some(Amount::new(Currency::USD, 700));
-    let decision = response_escalation_request(&decision, &escalated, Currency::USD).unwrap();
+    let decision = checked_response_escalation(&decision, &escalated, Currency::USD).unwrap();
     let outcome = w.client.call_async(&decision).await.unwrap();
     assert!(outcome.is_success(), "{:?}", outcome.code());
     assert!(

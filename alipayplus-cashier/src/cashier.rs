@@ -33,7 +33,7 @@ pub fn cashier_payment_factor(presentment_mode: Option<PresentmentMode>) -> Paym
 /// set where missing (`isCashierPayment=true`, `isInStorePayment=false`). Send it with
 /// [`Client::call`](alipayplus_client::client::Client::call); show only options with `enabled` true,
 /// in the order returned.
-pub fn consult_request(request: &ConsultPaymentRequest) -> ConsultPaymentRequest {
+pub fn consult_with_cashier_flags(request: &ConsultPaymentRequest) -> ConsultPaymentRequest {
     let mut request = request.clone();
     set_cashier_flags(&mut request.payment_factor);
     request

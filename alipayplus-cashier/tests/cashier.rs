@@ -15,7 +15,7 @@ use alipayplus_cashier::cancel_report;
 use alipayplus_cashier::cancel_request;
 use alipayplus_cashier::cashier::cashier_payment_factor;
 use alipayplus_cashier::cashier::checked_pay as cashier_pay_request;
-use alipayplus_cashier::cashier::consult_request;
+use alipayplus_cashier::cashier::consult_with_cashier_flags;
 use alipayplus_cashier::check_notification;
 use alipayplus_cashier::inquiry_report;
 use alipayplus_cashier::inquiry_request;
@@ -116,7 +116,7 @@ fn consult_payment_is_shaped_and_parsed() {
     let client = client_with(transport);
     let mut req = ConsultPaymentRequest::new(usd(0), Default::default());
     req.user_region = Some("KR".into());
-    let outcome = client.call(&consult_request(&req)).unwrap();
+    let outcome = client.call(&consult_with_cashier_flags(&req)).unwrap();
     let Outcome::Success(reply) = outcome else {
         panic!("{outcome:?}")
     };
@@ -377,7 +377,7 @@ fn every_api_rejects_tampered_unsigned_and_wrongly_keyed_answers() {
         let client = client_with(transport);
         let id = PaymentRef::RequestId("pay-1".into());
         let consult = client
-            .call(&consult_request(&ConsultPaymentRequest::new(
+            .call(&consult_with_cashier_flags(&ConsultPaymentRequest::new(
                 usd(0),
                 Default::default(),
             )))

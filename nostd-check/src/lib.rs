@@ -133,7 +133,7 @@ fn touch_cashier() -> usize {
         alipayplus_types::Amount::new(alipayplus_types::Currency::USD, 1),
         alipayplus_types::PaymentFactor::new(),
     );
-    let flags = alipayplus_cashier::cashier::consult_request(&consult).payment_factor;
+    let flags = alipayplus_cashier::cashier::consult_with_cashier_flags(&consult).payment_factor;
     total + usize::from(flags.is_cashier_payment.is_some())
 }
 

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use alipayplus_cashier::PaymentRef;
 use alipayplus_cashier::cashier::cashier_payment_factor;
 use alipayplus_cashier::cashier::checked_pay as cashier_pay_request;
-use alipayplus_cashier::cashier::consult_request;
+use alipayplus_cashier::cashier::consult_with_cashier_flags;
 use alipayplus_cashier::check_notification;
 use alipayplus_cashier::inquiry_request;
 use alipayplus_cashier::refund_request;
@@ -111,7 +111,7 @@ fn run() -> Res<()> {
     // 1. consultPayment
     let usd = |minor| Amount::new(Currency::USD, minor);
     let consult = client
-        .call(&consult_request(&ConsultPaymentRequest::new(
+        .call(&consult_with_cashier_flags(&ConsultPaymentRequest::new(
             usd(1000),
             cashier_payment_factor(None),
         )))

@@ -18,11 +18,11 @@ use alipayplus_client::inquiry::{PaymentRef, inquiry_request};
 use alipayplus_client::time::{Clock, SystemClock};
 use alipayplus_client::transport::{Request, Response};
 use alipayplus_operations::customs::{
-    DeclarationLedger, declarable_amount, declare_request, inquire_declarations_request,
+    DeclarationLedger, checked_declare, declarable_amount, inquire_declarations_request,
 };
 use alipayplus_operations::dispute::{
-    Decision, Dispute, DisputeKind, MemoryDisputeStore, handle_initiate_escalation,
-    handle_initiate_retrieval, response_escalation_request, response_retrieval_request,
+    Decision, Dispute, DisputeKind, MemoryDisputeStore, checked_response_escalation,
+    checked_response_retrieval, handle_initiate_escalation, handle_initiate_retrieval,
 };
 use alipayplus_operations::registration::{
     Final, RegistrationEvent, RegistrationFollowUp, RegistrationPolicy, Step,
@@ -350,7 +350,7 @@ fn disputes(sim: &Simulator, client: &Client<UreqTransport>, inbox: &Shared) -> 
         content_type: Some("application/pdf".into()),
         ..Attachment::new(AttachmentType::ProofOfDelivery)
     }]);
-    let answer = response_retrieval_request(&answer, &retrieval).map_err(|e| e.to_string())?;
+    let answer = checked_response_retrieval(&answer, &retrieval).map_err(|e| e.to_string())?;
     let outcome = client.call(&answer).map_err(|e| e.to_string())?;
     check(outcome.is_success(), "responseRetrieval was not accepted")?;
     step(
@@ -373,7 +373,7 @@ fn disputes(sim: &Simulator, client: &Client<UreqTransport>, inbox: &Shared) -> 
         RefundType::AcceptPartialRefund,
     );
     decision.refund_amount = Some(Amount::new(Currency::USD, 1600));
-    let refused = response_escalation_request(&decision, &escalation, amount.currency);
+    let refused = checked_response_escalation(&decision, &escalation, amount.currency);
     check(
         refused.is_err(),
         "a refund above the escalation amount was let through",
@@ -385,7 +385,7 @@ fn disputes(sim: &Simulator, client: &Client<UreqTransport>, inbox: &Shared) -> 
     );
     decision.refund_amount = Some(Amount::new(Currency::USD, 1000));
     decision.remarks = Some("One item was not delivered".into());
-    let decision = response_escalation_request(&decision, &escalation, amount.currency)
+    let decision = checked_response_escalation(&decision, &escalation, amount.currency)
         .map_err(|e| e.to_string())?;
     let outcome = client.call(&decision).map_err(|e| e.to_string())?;
     check(outcome.is_success(), "responseEscalation was not accepted")?;
@@ -452,7 +452,7 @@ fn customs(sim: &Simulator, client: &Client<UreqTransport>) -> Result<(), String
             .record_send(&request, sent_at)
             .map_err(|e| e.to_string())?;
         let outcome = client
-            .call(&declare_request(&request).map_err(|e| e.to_string())?)
+            .call(&checked_declare(&request).map_err(|e| e.to_string())?)
             .map_err(|e| e.to_string())?;
         ledger.on_declare_outcome(&request, sent_at, SystemClock.now(), &outcome);
         check(outcome.is_success(), "declare was not accepted")?;

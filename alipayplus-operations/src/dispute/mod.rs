@@ -18,7 +18,7 @@
 //!
 //! [`MemoryDisputeStore`] does 2–4 in memory for tests and examples.
 //!
-//! Answering: [`response_retrieval_request`] and [`response_escalation_request`] check the
+//! Answering: [`checked_response_retrieval`] and [`checked_response_escalation`] check the
 //! answer against the dispute it answers before anything is sent: the id, the evidence shapes
 //! and, for an escalation, the refund (not above `escalationAmount`, in the payment's currency,
 //! present exactly when the decision needs one).
@@ -225,12 +225,12 @@ fn notice<N>(
     })
 }
 
-/// Validates a responseRetrieval answering `retrieval` (the dispute stored when it came): the
-/// id and kind, plus everything [`check_response_retrieval`] checks.
+/// Checks a responseRetrieval against `retrieval` (the dispute stored when it came: the id and
+/// kind) and every rule of the request ([`check_response_retrieval`]), and clones it.
 ///
 /// # Errors
 /// [`RequestError::Invalid`] listing every problem: nothing may be sent.
-pub fn response_retrieval_request(
+pub fn checked_response_retrieval(
     request: &ResponseRetrievalRequest,
     retrieval: &Dispute,
 ) -> Result<ResponseRetrievalRequest, RequestError> {
@@ -255,14 +255,14 @@ pub fn check_response_retrieval(
     crate::checked(request, |_, _| {})
 }
 
-/// Validates a responseEscalation answering `escalation` (the dispute stored when it came)
-/// for a payment in `payment_currency`: the id and kind, the refund bound of dispute.md §6
-/// (not above `escalationAmount`, in the payment's currency), plus everything
-/// [`check_response_escalation`] checks.
+/// Checks a responseEscalation against `escalation` (the dispute stored when it came) for a
+/// payment in `payment_currency`: the id and kind, the refund bound of dispute.md §6 (not
+/// above `escalationAmount`, in the payment's currency), plus every rule of the request
+/// ([`check_response_escalation`]), and clones it.
 ///
 /// # Errors
 /// [`RequestError::Invalid`] listing every problem: nothing may be sent.
-pub fn response_escalation_request(
+pub fn checked_response_escalation(
     request: &ResponseEscalationRequest,
     escalation: &Dispute,
     payment_currency: Currency,
@@ -281,7 +281,7 @@ pub fn response_escalation_request(
 /// Validates a responseEscalation on its own, when the stored escalation is not at hand: the
 /// generated rules (`refundAmount` for `ACCEPT_PARTIAL_REFUND`, lengths), a known
 /// `refundType`, no refund with `REFUSE_REFUND`, and the evidence shapes. The refund bound
-/// needs the escalation: prefer [`response_escalation_request`].
+/// needs the escalation: prefer [`checked_response_escalation`].
 ///
 /// # Errors
 /// [`RequestError::Invalid`] listing every problem: nothing may be sent.
