@@ -160,7 +160,7 @@ impl<T, A> Accepted<T, A> {
 /// (consultUnbinding, initiateRetrieval, initiateEscalation): [`Deferred::complete`] turns the
 /// decision into the signed answer, over the request URI that verified, echoing the caller's
 /// `Client-Id`. It holds no secret and may be stored (e.g. while a person decides).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Deferred {
     signed_uri: String,
     client_id: String,
