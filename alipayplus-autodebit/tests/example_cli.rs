@@ -408,3 +408,76 @@ fn listen_answers_auth_notify_consult_unbinding_and_notify_payment() {
     );
     assert!(line.get("authorizationNotifyType").is_none());
 }
+
+/// `listen --store sqlite:PATH`: authNotify stored sealed (the token never in the file in
+/// clear), notifyPayment stored, each before its acknowledgement; without the sealing key the
+/// listener refuses to start.
+#[test]
+fn listen_with_a_store_keeps_auth_notify_sealed_and_notify_payment() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let path = dir.join(format!("autodebit-listen-{}.sqlite", std::process::id()));
+    for s in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{s}", path.display()));
+    }
+    let url = format!("sqlite:{}", path.display());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let no_key = command("http://127.0.0.1:9")
+        .env_remove("ALIPAYPLUS_STORE_KEY")
+        .args(["listen", "--port", &port.to_string(), "--store", &url])
+        .output()
+        .unwrap();
+    assert!(!no_key.status.success(), "no sealing key: no listener");
+    let hex = "5a".repeat(32);
+    let _child = Child(
+        command("http://127.0.0.1:9")
+            .env("ALIPAYPLUS_STORE_KEY", &hex)
+            .args(["listen", "--port", &port.to_string(), "--store", &url])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "the listener did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let token = json!({"authorizationNotifyType": "TOKEN_CREATED", "authClientId": AUTH_CLIENT_ID,
+        "accessToken": "AT-SEALED-1", "accessTokenExpiryTime": "2025-07-01T12:00:00+08:00"});
+    let a = post_http(
+        &base,
+        &inbound("/alipayplus/authNotify", &token, &alipay_key()),
+    );
+    verify_answer("/alipayplus/authNotify", &a);
+    let paid = json!({"paymentResult": {"resultCode": "SUCCESS", "resultStatus": "S"},
+        "paymentRequestId": "EX-ST-1", "paymentId": "P-EX-1",
+        "paymentAmount": {"currency": "USD", "value": "1000"}, "paymentTime": "2025-06-01T08:00:00+08:00"});
+    let a = post_http(&base, &inbound("/notifyPayment", &paid, &alipay_key()));
+    verify_answer("/notifyPayment", &a);
+    let key = alipayplus_store::SealingKey::from_bytes([0x5a; 32]);
+    let store = alipayplus_store::Store::open(
+        &url,
+        alipayplus_store::Options::default().with_sealing_key(key),
+    )
+    .unwrap();
+    let entries = store.stray_inbox(10).unwrap();
+    assert_eq!(entries.len(), 2, "both acknowledged, both stored");
+    let auth = entries
+        .iter()
+        .find(|e| e.source == alipayplus_store::Source::AuthNotify)
+        .unwrap();
+    assert!(String::from_utf8_lossy(&auth.body).contains("AT-SEALED-1"));
+    assert!(!auth.key.contains("AT-SEALED-1"), "keyed by a digest");
+    drop(store);
+    let mut raw = std::fs::read(&path).unwrap();
+    raw.extend(std::fs::read(format!("{}-wal", path.display())).unwrap_or_default());
+    assert!(
+        !raw.windows(11).any(|w| w == b"AT-SEALED-1"),
+        "the token is sealed in the file"
+    );
+}

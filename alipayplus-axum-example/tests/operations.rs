@@ -234,9 +234,9 @@ async fn a_registration_approved_by_the_wallets_is_notified_to_the_route() {
     let mut follow =
         RegistrationFollowUp::new(&request, SystemClock.now(), RegistrationPolicy::default())
             .unwrap();
-    follow.record_send(SystemClock.now());
+    follow.poll(SystemClock.now());
     let outcome = w.client.call_async(follow.request()).await.unwrap();
-    follow.on_registration_outcome(SystemClock.now(), &outcome);
+    follow.on_registration(SystemClock.now().into(), &outcome);
     assert!(follow.is_accepted(), "{:?}", outcome.code());
 
     let wallets = w.sim.review_registration("REG-AX-1", None, true).unwrap();

@@ -376,3 +376,72 @@ fn listen_cuts_a_trickling_client_at_the_request_deadline() {
         "the connection was held for {took:?}"
     );
 }
+
+/// `listen --store sqlite:PATH`: every acknowledged notification is in the store, a
+/// re-delivery is stored once.
+#[test]
+fn listen_with_a_store_keeps_each_notification_it_acknowledges() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let path = dir.join(format!("cashier-listen-{}.sqlite", std::process::id()));
+    for s in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{s}", path.display()));
+    }
+    let url = format!("sqlite:{}", path.display());
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = command("https://unused.example")
+        .args(["listen", "--port", &port.to_string(), "--store", &url])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _guard = Killed(child);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "listener did not start");
+        thread::sleep(Duration::from_millis(50));
+    }
+    let body = r#"{"paymentResult":{"resultCode":"SUCCESS","resultStatus":"S","resultMessage":"success"},"paymentRequestId":"ID-STORED","paymentId":"P1","paymentAmount":{"currency":"USD","value":"1000"}}"#;
+    let notify = || {
+        let time = "2025-02-20T08:53:00Z";
+        let sig = message::sign_request(
+            &alipay_key(),
+            1,
+            "POST",
+            "/hooks/alipay",
+            CLIENT_ID,
+            time,
+            body.as_bytes(),
+        )
+        .unwrap();
+        let mut r = Request::post(
+            format!("http://127.0.0.1:{port}/hooks/alipay"),
+            body.as_bytes().to_vec(),
+        );
+        r.headers.insert("Content-Type", "application/json");
+        r.headers.insert("Signature", sig.as_str());
+        r.headers.insert("Client-Id", CLIENT_ID);
+        r.headers.insert("Request-Time", time);
+        UreqTransport::new().send(r).unwrap()
+    };
+    assert_eq!(notify().status, 200);
+    assert_eq!(notify().status, 200, "a re-delivery is acknowledged again");
+    let store = alipayplus_store::Store::open(&url, alipayplus_store::Options::default()).unwrap();
+    let entry = store
+        .inbound(alipayplus_store::Source::NotifyPayment, "ID-STORED")
+        .unwrap()
+        .expect("acknowledged, so stored");
+    assert_eq!(
+        entry.body,
+        body.as_bytes(),
+        "the verified bytes as received"
+    );
+    assert_eq!(
+        store.stray_inbox(10).unwrap().len(),
+        1,
+        "stored once (no follow-up of it in this store: kept, listed)"
+    );
+}

@@ -85,6 +85,7 @@ use crate::cancel::cancel_request;
 use crate::client::{Client, Prepared};
 use crate::config::ClientConfig;
 use crate::error::{NotificationMismatch, RequestError};
+use crate::follow::{self, Decision, FollowUp, Polled};
 use crate::inquiry::inquiry_request;
 use crate::notify::check_notification;
 use crate::outcome::Outcome;
@@ -94,10 +95,6 @@ use crate::tracker::{
     ShopperRedirect, Step, Update,
 };
 use crate::transport::Transport;
-
-/// The shortest wait handed to a wait function: a step due now (or past) is retried after a
-/// millisecond rather than in a busy loop.
-pub(crate) const MIN_WAIT: Duration = Duration::from_millis(1);
 
 /// The API of a [`Call`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -266,46 +263,7 @@ impl core::fmt::Debug for Redacted {
     }
 }
 
-/// Where a run stops at the latest ([`PaymentFollower::run`], `run_async`): a deadline of the
-/// config's clock and/or a number of calls. At the bound the run returns with
-/// `final_state: None` ([`Followed::keep_following`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Limit {
-    /// No call is made and no wait goes past this instant.
-    pub until: Option<Timestamp>,
-    /// At most this many calls in the run.
-    pub calls: Option<u32>,
-}
-
-impl Limit {
-    /// No bound but the tracker's own (it always ends: see [`TrackerPolicy::call_budget`] and
-    /// the cancel deadline).
-    ///
-    /// [`TrackerPolicy::call_budget`]: crate::tracker::TrackerPolicy::call_budget
-    pub fn none() -> Self {
-        Limit::default()
-    }
-
-    /// Until `at` at the latest.
-    pub fn until(at: Timestamp) -> Self {
-        Limit {
-            until: Some(at),
-            calls: None,
-        }
-    }
-
-    /// At most `calls` calls.
-    pub fn calls(calls: u32) -> Self {
-        Limit {
-            until: None,
-            calls: Some(calls),
-        }
-    }
-
-    fn reached(&self, now: Timestamp, calls: u32) -> bool {
-        self.until.is_some_and(|u| now >= u) || self.calls.is_some_and(|c| calls >= c)
-    }
-}
+pub use crate::follow::Limit;
 
 /// What a wait function's output says happened meanwhile: the time passed, or a verified
 /// notifyPayment arrived. `()` (a plain sleep) and `Option<NotifyPaymentRequest>` (a channel
@@ -381,10 +339,15 @@ impl Followed {
     }
 }
 
-/// An answer to a [`Call`], typed by its API (the loops' common path).
-pub(crate) enum Answer {
+/// An answer to a [`Call`], typed by its API ([`PaymentFollower::transmit`]).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Answer {
+    /// The answer to pay.
     Pay(Outcome<PayResponse>),
+    /// The answer to inquiryPayment.
     Inquiry(Outcome<InquiryPaymentResponse>),
+    /// The answer to cancelPayment.
     Cancel(Outcome<CancelPaymentResponse>),
 }
 
@@ -448,13 +411,6 @@ pub struct Answered {
     pub at: CallTimes,
     /// What the answer changed.
     pub update: Update,
-}
-
-/// What a run loop does next.
-pub(crate) enum Next {
-    Send(Call),
-    Wait(Duration),
-    Return(Box<Followed>),
 }
 
 /// Follows one payment to a final state: a poll-style machine (see the module docs).
@@ -693,10 +649,11 @@ impl PaymentFollower {
     }
 
     /// Runs until the payment is final, the `limit` is reached, or a redirect is to be handed
-    /// to the shopper ([`Followed::redirect`]: send the shopper there, then run again). Every
-    /// call goes through `client`, the time comes from its config's clock. `wait` is called
-    /// with how long to wait (e.g. `std::thread::sleep`, or a channel's `recv_timeout`
-    /// returning a verified notification that arrives first: see [`Wake`]).
+    /// to the shopper ([`Followed::redirect`]: send the shopper there, then run again): the
+    /// shared blocking loop ([`follow::run`]). Every call goes through `client`, the time
+    /// comes from its config's clock. `wait` is called with how long to wait (e.g.
+    /// `std::thread::sleep`, or a channel's `recv_timeout` returning a verified notification
+    /// that arrives first: see [`Wake`]).
     ///
     /// # Errors
     /// [`RequestError`] only when the **first** pay could not be signed: nothing reached
@@ -705,20 +662,23 @@ impl PaymentFollower {
         &mut self,
         client: &Client<T>,
         limit: Limit,
-        mut wait: impl FnMut(Duration) -> W,
+        wait: impl FnMut(Duration) -> W,
     ) -> Result<Followed, RequestError> {
-        let config = client.config();
-        let mut calls = 0;
-        loop {
-            let sent_at = config.now();
-            match self.next(sent_at, limit, &mut calls) {
-                Next::Return(followed) => return Ok(*followed),
-                Next::Wait(d) => self.woke(config.now(), wait(d).into()),
-                Next::Send(call) => {
-                    self.send(client, &call, sent_at)?;
-                }
-            }
-        }
+        follow::run(self, client.config(), limit, wait, |call| {
+            Self::transmit(client, call)
+        })
+    }
+
+    /// Signs `call` with the client's config and sends it: its typed answer (not fed).
+    ///
+    /// # Errors
+    /// [`RequestError::Sign`]: nothing was sent.
+    pub fn transmit<T: Transport>(client: &Client<T>, call: &Call) -> Result<Answer, RequestError> {
+        call.sign(client.config()).map(|p| match call.api {
+            Api::Pay => Answer::Pay(client.send::<PayRequest>(p)),
+            Api::InquiryPayment => Answer::Inquiry(client.send::<InquiryPaymentRequest>(p)),
+            Api::CancelPayment => Answer::Cancel(client.send::<CancelPaymentRequest>(p)),
+        })
     }
 
     /// Signs `call` (returned by [`PaymentFollower::poll`] at `sent_at`) with the client's
@@ -733,61 +693,9 @@ impl PaymentFollower {
         call: &Call,
         sent_at: Timestamp,
     ) -> Result<Answered, RequestError> {
-        let config = client.config();
-        let answer = call.sign(config).map(|p| match call.api {
-            Api::Pay => Answer::Pay(client.send::<PayRequest>(p)),
-            Api::InquiryPayment => Answer::Inquiry(client.send::<InquiryPaymentRequest>(p)),
-            Api::CancelPayment => Answer::Cancel(client.send::<CancelPaymentRequest>(p)),
-        });
-        self.answered(call.api, CallTimes::new(sent_at, config.now()), answer)
-    }
-
-    /// The loops' common step: return (final, bound, redirect), wait, or send.
-    pub(crate) fn next(&mut self, now: Timestamp, limit: Limit, calls: &mut u32) -> Next {
-        if let Some(state) = self.final_state().cloned() {
-            self.trace_final(&state);
-            return Next::Return(Box::new(self.followed(Some(state), None)));
-        }
-        if limit.reached(now, *calls) {
-            #[cfg(feature = "tracing")]
-            tracing::info!(
-                target: "alipayplus.follow",
-                payment_request_id = self.payment_request_id(),
-                calls = *calls,
-                "bound reached before a final state: unresolved, store the state and keep following"
-            );
-            return Next::Return(Box::new(self.followed(None, None)));
-        }
-        match self.poll(now) {
-            Action::Send(call) => {
-                *calls = calls.saturating_add(1);
-                #[cfg(feature = "tracing")]
-                tracing::debug!(
-                    target: "alipayplus.follow",
-                    payment_request_id = self.payment_request_id(),
-                    next = call.api.name(),
-                    budget_left = limit.calls.map(|c| c.saturating_sub(*calls)),
-                    "next step: send"
-                );
-                Next::Send(call)
-            }
-            Action::Redirect(to) => Next::Return(Box::new(self.followed(None, Some(to)))),
-            Action::WaitUntil(at) => {
-                let at = limit.until.map_or(at, |u| at.min(u));
-                #[cfg(feature = "tracing")]
-                tracing::debug!(
-                    target: "alipayplus.follow",
-                    payment_request_id = self.payment_request_id(),
-                    until = ?at,
-                    "next step: wait"
-                );
-                Next::Wait(at.since(now).max(MIN_WAIT))
-            }
-            Action::Done(state) => {
-                self.trace_final(&state);
-                Next::Return(Box::new(self.followed(Some(state), None)))
-            }
-        }
+        let answer = Self::transmit(client, call);
+        let at = CallTimes::new(sent_at, client.config().now());
+        self.answered(call.api, at, answer)
     }
 
     /// The follow-up decision that ends a loop (feature `tracing`): the final state, which
@@ -800,15 +708,6 @@ impl PaymentFollower {
             final_state = ?_state,
             "payment final"
         );
-    }
-
-    /// Feeds what a wait brought.
-    pub(crate) fn woke(&mut self, now: Timestamp, wake: Wake) {
-        if let Wake::Notification(n) = wake
-            && let Notified::Mismatch(m) = self.on_notification(now, &n)
-        {
-            self.mismatches.push(m);
-        }
     }
 
     /// Feeds a call's answer; `Err` only when the first pay could not be signed.
@@ -857,6 +756,77 @@ impl PaymentFollower {
             cancels: self.state.cancels,
             mismatches: self.mismatches.clone(),
             state: self.state.clone(),
+        }
+    }
+}
+
+impl FollowUp for PaymentFollower {
+    type Call = Call;
+    type Answer = Answer;
+    type Wake = Wake;
+    type Ended = Followed;
+
+    fn finished(&mut self) -> Option<Followed> {
+        let state = self.final_state().cloned()?;
+        self.trace_final(&state);
+        Some(self.followed(Some(state), None))
+    }
+
+    fn unresolved(&mut self) -> Followed {
+        self.followed(None, None)
+    }
+
+    fn step(&mut self, now: Timestamp) -> Polled<Call, Followed> {
+        match self.poll(now) {
+            Action::Send(call) => Polled::Send(call),
+            Action::Redirect(to) => Polled::Return(self.followed(None, Some(to))),
+            Action::WaitUntil(at) => Polled::WaitUntil(at),
+            Action::Done(state) => {
+                self.trace_final(&state);
+                Polled::Return(self.followed(Some(state), None))
+            }
+        }
+    }
+
+    fn feed(
+        &mut self,
+        call: &Call,
+        at: CallTimes,
+        answer: Result<Answer, RequestError>,
+    ) -> Result<(), RequestError> {
+        self.answered(call.api, at, answer).map(|_| ())
+    }
+
+    fn woke(&mut self, now: Timestamp, wake: Wake) {
+        if let Wake::Notification(n) = wake
+            && let Notified::Mismatch(m) = self.on_notification(now, &n)
+        {
+            self.mismatches.push(m);
+        }
+    }
+
+    fn trace(&self, _decision: Decision<'_, Call>) {
+        #[cfg(feature = "tracing")]
+        match _decision {
+            Decision::Send { call, budget_left } => tracing::debug!(
+                target: "alipayplus.follow",
+                payment_request_id = self.payment_request_id(),
+                next = call.api.name(),
+                budget_left,
+                "next step: send"
+            ),
+            Decision::Wait(until) => tracing::debug!(
+                target: "alipayplus.follow",
+                payment_request_id = self.payment_request_id(),
+                until = ?until,
+                "next step: wait"
+            ),
+            Decision::Bound(calls) => tracing::info!(
+                target: "alipayplus.follow",
+                payment_request_id = self.payment_request_id(),
+                calls,
+                "bound reached before a final state: unresolved, store the state and keep following"
+            ),
         }
     }
 }

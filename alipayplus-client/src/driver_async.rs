@@ -45,16 +45,18 @@ use core::time::Duration;
 use alipayplus_types::{CancelPaymentRequest, InquiryPaymentRequest, PayRequest};
 
 use crate::client::Client;
-use crate::driver::{Answer, Answered, Api, Call, Followed, Limit, Next, PaymentFollower, Wake};
+use crate::driver::{Answer, Answered, Api, Call, Followed, Limit, PaymentFollower, Wake};
 use crate::error::RequestError;
+use crate::follow;
 use crate::time::Timestamp;
 use crate::tracker::CallTimes;
 use crate::transport_async::AsyncTransport;
 
 impl PaymentFollower {
-    /// The async twin of [`PaymentFollower::run`]: runs until the payment is final, the
-    /// `limit` is reached, or a redirect is to be handed to the shopper. Waits by awaiting
-    /// `sleep(duration)`, whose output converts to a [`Wake`].
+    /// The async twin of [`PaymentFollower::run`] (the shared loop [`follow::run_async`]):
+    /// runs until the payment is final, the `limit` is reached, or a redirect is to be handed
+    /// to the shopper. Waits by awaiting `sleep(duration)`, whose output converts to a
+    /// [`Wake`].
     ///
     /// The future is `Send` when the transport's futures, the sleep futures and `sleep` are
     /// (with a `Sync` client), so it can be spawned on a multi-threaded executor.
@@ -66,28 +68,36 @@ impl PaymentFollower {
         &mut self,
         client: &Client<T>,
         limit: Limit,
-        mut sleep: impl FnMut(Duration) -> S,
+        sleep: impl FnMut(Duration) -> S,
     ) -> Result<Followed, RequestError>
     where
         T: AsyncTransport,
         S: Future<Output = W>,
         W: Into<Wake>,
     {
-        let config = client.config();
-        let mut calls = 0;
-        loop {
-            let sent_at = config.now();
-            match self.next(sent_at, limit, &mut calls) {
-                Next::Return(followed) => return Ok(*followed),
-                Next::Wait(d) => {
-                    let wake = sleep(d).await.into();
-                    self.woke(config.now(), wake);
-                }
-                Next::Send(call) => {
-                    self.send_async(client, &call, sent_at).await?;
-                }
+        let transmit = |call: Call| async move { Self::transmit_async(client, &call).await };
+        follow::run_async(self, client.config(), limit, sleep, transmit).await
+    }
+
+    /// The async twin of [`PaymentFollower::transmit`]: signs `call` and sends it; its typed
+    /// answer (not fed).
+    ///
+    /// # Errors
+    /// [`RequestError::Sign`]: nothing was sent.
+    pub async fn transmit_async<T: AsyncTransport>(
+        client: &Client<T>,
+        call: &Call,
+    ) -> Result<Answer, RequestError> {
+        let p = call.sign(client.config())?;
+        Ok(match call.api() {
+            Api::Pay => Answer::Pay(client.send_async::<PayRequest>(p).await),
+            Api::InquiryPayment => {
+                Answer::Inquiry(client.send_async::<InquiryPaymentRequest>(p).await)
             }
-        }
+            Api::CancelPayment => {
+                Answer::Cancel(client.send_async::<CancelPaymentRequest>(p).await)
+            }
+        })
     }
 
     /// The async twin of [`PaymentFollower::send`]: signs `call` (returned by
@@ -101,19 +111,8 @@ impl PaymentFollower {
         call: &Call,
         sent_at: Timestamp,
     ) -> Result<Answered, RequestError> {
-        let config = client.config();
-        let answer = match call.sign(config) {
-            Ok(p) => Ok(match call.api() {
-                Api::Pay => Answer::Pay(client.send_async::<PayRequest>(p).await),
-                Api::InquiryPayment => {
-                    Answer::Inquiry(client.send_async::<InquiryPaymentRequest>(p).await)
-                }
-                Api::CancelPayment => {
-                    Answer::Cancel(client.send_async::<CancelPaymentRequest>(p).await)
-                }
-            }),
-            Err(e) => Err(e),
-        };
-        self.answered(call.api(), CallTimes::new(sent_at, config.now()), answer)
+        let answer = Self::transmit_async(client, call).await;
+        let at = CallTimes::new(sent_at, client.config().now());
+        self.answered(call.api(), at, answer)
     }
 }

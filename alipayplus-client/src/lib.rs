@@ -31,6 +31,12 @@
 //!   what to do next (its policy, its reports, the machine); [`driver`]: the poll-style
 //!   [`PaymentFollower`] machine around it (returns what to do next; its stored state resumes
 //!   alone) and its blocking loop.
+//! * [`follow`]: the two bounded loops every follow-up machine shares
+//!   ([`follow::run`], [`follow::run_async`], a [`Limit`] on both) and the
+//!   [`FollowUp`](follow::FollowUp) trait a machine implements to run on them.
+//! * [`resend`]: the same-bytes follow-up ([`Resender`](resend::Resender)) for an API with an
+//!   idempotency key and no inquiry: the stored body re-sent unchanged until a verified
+//!   answer; [`RefundFollower`](refund::RefundFollower) is refund's.
 //! * The payment APIs both products use: [`inquiry`] (inquiryPayment), [`cancel`]
 //!   (cancelPayment), [`refund`] (refund), [`notify`] (the notifyPayment handler), all about
 //!   a [`PaymentRef`].
@@ -102,6 +108,7 @@ pub mod config;
 pub mod driver;
 pub mod driver_async;
 pub mod error;
+pub mod follow;
 #[cfg(feature = "http")]
 pub mod http_conv;
 pub mod inbound;
@@ -110,6 +117,7 @@ pub mod notify;
 pub mod outcome;
 pub mod payment_ref;
 pub mod refund;
+pub mod resend;
 pub mod time;
 #[cfg(feature = "tracing")]
 pub mod trace;
@@ -123,8 +131,9 @@ pub use client::{Client, Prepared, check_request};
 pub use config::{
     ClientConfig, Host, Identity, InboundClientId, InboundPolicy, InboundUri, OutboundPolicy,
 };
-pub use driver::{Action, Followed, FollowerState, Limit, PaymentFollower};
+pub use driver::{Action, Followed, FollowerState, PaymentFollower};
 pub use error::{ConfigError, InboundError, RequestError, ResponseError};
+pub use follow::Limit;
 pub use outcome::{Outcome, Reply};
 pub use payment_ref::PaymentRef;
 #[cfg(feature = "std")]

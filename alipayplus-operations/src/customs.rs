@@ -14,6 +14,12 @@
 //!   stores the attempt before it leaves, [`DeclarationLedger::on_declare_outcome`] and
 //!   [`DeclarationLedger::on_inquiry_outcome`] fold the answers in.
 //!
+//! [`DeclareFollowUp`] follows one declaration to a verified answer on the shape of every
+//! follow-up: `poll` records the send (in the ledger and the same-bytes state) before it is
+//! returned, the stored body goes again unchanged under its `customsDeclarationRequestId`
+//! after an answer that proves nothing (`U`, a timeout, no verified response), until `S`, a
+//! verified `F` or the run's bound; its stored [`DeclareState`] resumes alone.
+//!
 //! Money first: every attempt without a verified answer about the declaration may stand, so
 //! the ledger keeps each such amount ([`Declared::unsettled`]) and counts the highest of them
 //! (and the confirmed one) until a verified answer about that declaration settles it:
@@ -43,11 +49,16 @@
 
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
+use core::future::Future;
 use core::time::Duration;
 
-use alipayplus_client::client::Outcome;
+use alipayplus_client::client::{Client, Outcome};
 use alipayplus_client::error::RequestError;
-use alipayplus_client::tracker::TrackerPolicy;
+use alipayplus_client::follow::{self, FollowUp, Limit, Polled};
+use alipayplus_client::resend::{Action, Call, Final, ResendPolicy, ResendState, Resender, Update};
+use alipayplus_client::tracker::{CallTimes, TrackerPolicy};
+use alipayplus_client::transport::Transport;
+use alipayplus_client::transport_async::AsyncTransport;
 use alipayplus_types::{
     Amount, CodeAbout, Currency, DeclareRequest, DeclareResponse,
     InquireDeclarationRequestsRequest, InquireDeclarationRequestsResponse, InquiryPaymentResponse,
@@ -538,4 +549,308 @@ impl DeclarationLedger {
         self.declarations
             .retain(|d| d.confirmed.is_some() || d.is_unsettled());
     }
+}
+
+/// Everything needed to resume a [`DeclareFollowUp`]: the payment's ledger and the same-bytes
+/// state of the declaration (its exact body). Store it after each `poll` that returns a send
+/// (before sending) and after each answer. `Debug` redacts the body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeclareState {
+    ledger: DeclarationLedger,
+    resend: ResendState,
+}
+
+impl DeclareState {
+    /// The state as bytes to store (JSON).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// A state stored with [`DeclareState::to_bytes`].
+    ///
+    /// # Errors
+    /// [`RequestError::StoredState`] when the bytes are not a stored state.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, RequestError> {
+        serde_json::from_slice(bytes).map_err(|e| RequestError::StoredState(e.to_string()))
+    }
+
+    /// The payment's ledger.
+    pub fn ledger(&self) -> &DeclarationLedger {
+        &self.ledger
+    }
+
+    /// The declaration's same-bytes state.
+    pub fn resend(&self) -> &ResendState {
+        &self.resend
+    }
+}
+
+/// How a run of a [`DeclareFollowUp`] ended.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct DeclareFollowed {
+    /// The final state; `None` when the run reached its [`Limit`] first: unresolved, keep
+    /// following (the amount keeps counting in the ledger).
+    pub final_state: Option<Final>,
+    /// The last verified declare answer, if any.
+    pub response: Option<DeclareResponse>,
+    /// `customsDeclarationRequestId` of every attempt.
+    pub customs_declaration_request_id: String,
+    /// Attempts issued (always the same body).
+    pub attempts: u32,
+    /// Where it stands: store it while [`DeclareFollowed::keep_following`] and resume with
+    /// [`DeclareFollowUp::resume`].
+    pub state: DeclareState,
+}
+
+impl DeclareFollowed {
+    /// Unresolved, keep following: the run returned before a final state.
+    pub fn keep_following(&self) -> bool {
+        self.final_state.is_none()
+    }
+}
+
+/// The same-bytes follow-up of one declaration of a payment, with the payment's
+/// [`DeclarationLedger`]: the declare body is sent unchanged under its
+/// `customsDeclarationRequestId` until `S`, a verified `F` or the run's [`Limit`] (the shape of
+/// every follow-up: [`Resender`], the payment follower).
+///
+/// * [`DeclareFollowUp::poll`] records each send in the ledger (the amount counts from then
+///   on) and in the same-bytes state **before** it returns it: store
+///   [`DeclareFollowUp::state`], then send.
+/// * Answers fold into both ([`DeclareFollowUp::on_answer`]): `S` confirms the amount, an `F`
+///   about the declaration settles the attempt, anything else keeps it counted and the same
+///   bytes go again after a back-off. An `F` ends the follow-up; whether it proves the
+///   declaration was not applied: [`Final::proves_not_applied`] (the ledger keeps an
+///   unproven amount counted until an inquiry settles it).
+/// * [`DeclareFollowUp::run`] / [`DeclareFollowUp::run_async`]: the shared bounded loops.
+/// * Declare the next part with the ledger back ([`DeclareFollowUp::into_ledger`]).
+///
+/// ```
+/// use alipayplus_client::resend::{Action, ResendPolicy};
+/// use alipayplus_operations::customs::{DeclarationLedger, DeclareFollowUp};
+/// use alipayplus_types::{Amount, Currency, DeclareRequest, Timestamp};
+///
+/// let ledger = DeclarationLedger::new("PAY-1", Amount::new(Currency::CNY, 10_000)).unwrap();
+/// let body = r#"{"paymentRequestId":"PAY-1","customsDeclarationRequestId":"DCL-1",
+///   "customs":{"customsCode":"HANGZHOU","region":"CN"},
+///   "merchantCustomsInfo":{"merchantCustomsCode":"C1","merchantCustomsName":"Shop"},
+///   "declarationAmount":{"currency":"CNY","value":"6000"},"isSplit":"true","referenceOrderId":"O-1"}"#;
+/// let request: DeclareRequest = serde_json::from_str(body).unwrap();
+/// let now = Timestamp::from_unix_secs(1_750_000_000);
+/// let mut follow = DeclareFollowUp::new(ledger, &request, now, ResendPolicy::default()).unwrap();
+/// let Action::Send(call) = follow.poll(now) else { unreachable!() };
+/// // Recorded before it leaves: the amount counts, the attempt is stored.
+/// assert_eq!(follow.ledger().total().minor(), 6000);
+/// let stored = follow.state().to_bytes(); // store, then sign and send `call.body()`
+/// # let _ = (call, stored);
+/// ```
+#[derive(Debug, Clone)]
+pub struct DeclareFollowUp {
+    ledger: DeclarationLedger,
+    resend: Resender<DeclareRequest>,
+    request: DeclareRequest,
+}
+
+impl DeclareFollowUp {
+    /// Follows `request` (checked against `ledger`: [`DeclarationLedger::check`]) from `now`.
+    ///
+    /// # Errors
+    /// As [`DeclarationLedger::check`]; [`Error::Request`] when the request cannot be
+    /// serialized.
+    pub fn new(
+        ledger: DeclarationLedger,
+        request: &DeclareRequest,
+        now: Timestamp,
+        policy: ResendPolicy,
+    ) -> Result<Self, Error> {
+        ledger.check(request)?;
+        let resend = Resender::new(request, now, policy)?;
+        Ok(DeclareFollowUp {
+            ledger,
+            resend,
+            request: request.clone(),
+        })
+    }
+
+    /// Resumes from a stored state alone.
+    ///
+    /// # Errors
+    /// [`RequestError::StoredState`] when the same-bytes state does not resume
+    /// ([`Resender::resume`]) or its declaration is another payment's.
+    pub fn resume(state: DeclareState) -> Result<Self, RequestError> {
+        let resend = Resender::<DeclareRequest>::resume(state.resend)?;
+        let request = resend
+            .request()
+            .ok_or_else(|| RequestError::StoredState("the declare body does not parse".into()))?;
+        if request.payment_request_id != state.ledger.payment_request_id {
+            return Err(RequestError::StoredState(
+                "the declaration is another payment's than its ledger".into(),
+            ));
+        }
+        Ok(DeclareFollowUp {
+            ledger: state.ledger,
+            resend,
+            request,
+        })
+    }
+
+    /// Resumes from bytes stored with [`DeclareState::to_bytes`].
+    ///
+    /// # Errors
+    /// As [`DeclareState::from_bytes`] and [`DeclareFollowUp::resume`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, RequestError> {
+        Self::resume(DeclareState::from_bytes(bytes)?)
+    }
+
+    /// Everything needed to resume.
+    pub fn state(&self) -> DeclareState {
+        DeclareState {
+            ledger: self.ledger.clone(),
+            resend: self.resend.state().clone(),
+        }
+    }
+
+    /// The payment's ledger.
+    pub fn ledger(&self) -> &DeclarationLedger {
+        &self.ledger
+    }
+
+    /// The ledger back (to declare the next part, or to inquire unsettled attempts).
+    pub fn into_ledger(self) -> DeclarationLedger {
+        self.ledger
+    }
+
+    /// The declaration every attempt sends.
+    pub fn request(&self) -> &DeclareRequest {
+        &self.request
+    }
+
+    /// The exact body every attempt sends.
+    pub fn body(&self) -> &[u8] {
+        self.resend.body()
+    }
+
+    /// The final state, once reached.
+    pub fn final_state(&self) -> Option<&Final> {
+        self.resend.final_state()
+    }
+
+    /// What to do next at `now` ([`Action`]); a send is recorded in the ledger and the
+    /// same-bytes state before it is returned.
+    pub fn poll(&mut self, now: Timestamp) -> Action<DeclareRequest> {
+        let action = self.resend.poll(now);
+        if let Action::Send(_) = action {
+            // Checked at `new`: the same id and amount again never changes the total.
+            self.ledger
+                .entry(&self.request)
+                .add_attempt(self.request.declaration_amount.minor(), now);
+        }
+        action
+    }
+
+    /// Feeds the answer to the pending declare into the same-bytes state and the ledger.
+    pub fn on_answer(&mut self, at: CallTimes, outcome: &Outcome<DeclareResponse>) -> Update {
+        let update = self.resend.on_answer(at, outcome);
+        if update != Update::Ignored {
+            self.ledger
+                .on_declare_outcome(&self.request, at.sent_at, at.answered_at, outcome);
+        }
+        update
+    }
+
+    /// The pending declare could not be sent or its answer was lost: no answer (its amount
+    /// keeps counting).
+    pub fn on_unsent(&mut self, at: CallTimes) -> Update {
+        self.resend.on_unsent(at)
+    }
+
+    /// Runs until a verified answer or the `limit` (the shared loop
+    /// [`follow::run`]); the time comes from the client's
+    /// config.
+    ///
+    /// # Errors
+    /// [`RequestError`] only when the first attempt could not be signed (nothing was sent;
+    /// its amount stays counted in the ledger until an inquiry settles it).
+    pub fn run<T: Transport>(
+        &mut self,
+        client: &Client<T>,
+        limit: Limit,
+        wait: impl FnMut(Duration),
+    ) -> Result<DeclareFollowed, RequestError> {
+        follow::run(self, client.config(), limit, wait, |call| {
+            call.transmit(client)
+        })
+    }
+
+    /// The async twin of [`DeclareFollowUp::run`]
+    /// ([`follow::run_async`]).
+    ///
+    /// # Errors
+    /// As [`DeclareFollowUp::run`].
+    pub async fn run_async<T, S>(
+        &mut self,
+        client: &Client<T>,
+        limit: Limit,
+        sleep: impl FnMut(Duration) -> S,
+    ) -> Result<DeclareFollowed, RequestError>
+    where
+        T: AsyncTransport,
+        S: Future<Output = ()>,
+    {
+        let transmit =
+            |call: Call<DeclareRequest>| async move { call.transmit_async(client).await };
+        follow::run_async(self, client.config(), limit, sleep, transmit).await
+    }
+
+    fn followed(&self) -> DeclareFollowed {
+        DeclareFollowed {
+            final_state: self.resend.final_state().cloned(),
+            response: self.resend.response().cloned(),
+            customs_declaration_request_id: self.request.customs_declaration_request_id.clone(),
+            attempts: self.resend.state().attempts(),
+            state: self.state(),
+        }
+    }
+}
+
+impl FollowUp for DeclareFollowUp {
+    type Call = Call<DeclareRequest>;
+    type Answer = Outcome<DeclareResponse>;
+    type Wake = ();
+    type Ended = DeclareFollowed;
+
+    fn finished(&mut self) -> Option<DeclareFollowed> {
+        self.final_state().is_some().then(|| self.followed())
+    }
+
+    fn unresolved(&mut self) -> DeclareFollowed {
+        self.followed()
+    }
+
+    fn step(&mut self, now: Timestamp) -> Polled<Self::Call, DeclareFollowed> {
+        match self.poll(now) {
+            Action::Send(call) => Polled::Send(call),
+            Action::WaitUntil(at) => Polled::WaitUntil(at),
+            _ => Polled::Return(self.followed()),
+        }
+    }
+
+    fn feed(
+        &mut self,
+        call: &Self::Call,
+        at: CallTimes,
+        answer: Result<Outcome<DeclareResponse>, RequestError>,
+    ) -> Result<(), RequestError> {
+        match answer {
+            Ok(outcome) => {
+                self.on_answer(at, &outcome);
+                Ok(())
+            }
+            Err(e) => self.resend.feed(call, at, Err(e)),
+        }
+    }
+
+    fn woke(&mut self, _now: Timestamp, (): ()) {}
 }

@@ -8,12 +8,18 @@
 //!   notifyRegistrationStatus and returns a [`RegistrationEvent`] with the signed
 //!   acknowledgement. It is idempotent: a re-delivery is acknowledged again, and the
 //!   follow-up ignores what it already knows.
-//! * [`RegistrationFollowUp`] is the sans-IO follow-up (serde-storable, like the payment
-//!   tracker): it says what to do next ([`Step`]) and takes the outcomes and notifications.
-//!   Before each send of the registration, [`RegistrationFollowUp::record_send`] marks it sent
-//!   (store the follow-up, then send): answers alone cannot tell a crash between the send and
-//!   the answer, and nothing finishes a follow-up that was never marked sent
-//!   ([`Update::NotSent`]).
+//! * [`RegistrationFollowUp`] is the poll-style follow-up machine, the shape of every
+//!   follow-up (the payment follower, refund and declare): [`RegistrationFollowUp::poll`] says
+//!   what to do next ([`Action`]: send this [`Call`], wait until, done) and takes the answers
+//!   typed per API with their [`CallTimes`] ([`RegistrationFollowUp::on_registration`],
+//!   [`RegistrationFollowUp::on_inquiry`]) and the notifications. When `poll` returns the
+//!   registration, it has **already marked it sent**: store the follow-up
+//!   ([`RegistrationFollowUp::to_bytes`]), then send. Answers alone cannot tell a crash between
+//!   the send and the answer, and nothing finishes a follow-up that was never marked sent
+//!   ([`Update::NotSent`]). [`RegistrationFollowUp::run`] and
+//!   [`RegistrationFollowUp::run_async`] are the shared bounded loops
+//!   ([`follow::run`]); the stored follow-up resumes alone
+//!   ([`RegistrationFollowUp::from_bytes`]).
 //!
 //! Rules it follows (registration.md §1 workflow, §2 business rules):
 //!
@@ -49,17 +55,22 @@
 //! acknowledged, in no promised order): its collective status is ignored, its wallets' final
 //! answers are merged as always. After a refusal (`F`), any status is a contradiction.
 
+use alloc::boxed::Box;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
+use core::future::Future;
 use core::time::Duration;
 
-use alipayplus_client::client::{ClientConfig, Outcome};
+use alipayplus_client::client::{Client, ClientConfig, Outcome, Prepared};
 use alipayplus_client::error::RequestError;
+use alipayplus_client::follow::{self, FollowUp, Limit, Polled};
 #[cfg(doc)]
 use alipayplus_client::inbound::Refused;
 use alipayplus_client::inbound::{Accepted, Handled};
-use alipayplus_client::transport::Request;
+use alipayplus_client::tracker::CallTimes;
+use alipayplus_client::transport::{Request, Transport};
+use alipayplus_client::transport_async::AsyncTransport;
 use alipayplus_types::validate::Path;
 use alipayplus_types::{
     InquiryRegistrationStatusRequest, InquiryRegistrationStatusResponse,
@@ -336,7 +347,8 @@ impl Default for RegistrationPolicy {
     }
 }
 
-/// What to do next.
+/// What is due ([`RegistrationFollowUp::next_step`], a read-only preview of what
+/// [`RegistrationFollowUp::poll`] does).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Step {
@@ -388,7 +400,7 @@ pub enum Update {
     },
     /// The notification is about another registration.
     NotThisRegistration,
-    /// Nothing was marked sent ([`RegistrationFollowUp::record_send`]): the input is ignored
+    /// Nothing was marked sent (by [`RegistrationFollowUp::poll`]): the input is ignored
     /// (a report cannot be about a registration this follow-up never sent).
     NotSent,
     /// The registration is final and this report says otherwise: it is not merged (a final
@@ -440,6 +452,10 @@ pub struct RegistrationFollowUp {
     inquiries: u32,
     overall: Option<RegistrationStatus>,
     psp_statuses: Vec<PspStatus>,
+    /// The call `poll` issued and no answer was fed for yet (a crash between send and answer
+    /// is seen at the next `poll`).
+    #[serde(default)]
+    pending: Option<Pending>,
 }
 
 impl RegistrationFollowUp {
@@ -466,6 +482,7 @@ impl RegistrationFollowUp {
             inquiries: 0,
             overall: None,
             psp_statuses: Vec::new(),
+            pending: None,
         })
     }
 
@@ -536,7 +553,8 @@ impl RegistrationFollowUp {
         }
     }
 
-    /// What to do at `now`.
+    /// What is due at `now`: a read-only preview ([`RegistrationFollowUp::poll`] does it and
+    /// records the send).
     pub fn next_step(&self, now: Timestamp) -> Step {
         match &self.phase {
             Phase::Done(f) => Step::Finished(f.clone()),
@@ -546,26 +564,96 @@ impl RegistrationFollowUp {
         }
     }
 
-    /// Marks the registration sent at `now`: call it when [`Step::Register`] is due, store the
-    /// follow-up, then send [`RegistrationFollowUp::request`]. Until the first mark, no answer,
-    /// inquiry or notification changes the follow-up ([`Update::NotSent`]). Returns
-    /// [`Update::Unchanged`] when no send is due (accepted or final).
-    pub fn record_send(&mut self, now: Timestamp) -> Update {
-        if !matches!(self.phase, Phase::Sending) {
-            return Update::Unchanged;
-        }
+    /// Marks the registration sent at `now` (by `poll`, before it returns the send).
+    fn mark_sent(&mut self, now: Timestamp) {
         self.attempts += 1;
         self.first_sent_at.get_or_insert(now);
-        Update::Changed
     }
 
-    /// Whether the registration was marked sent ([`RegistrationFollowUp::record_send`]).
+    /// Whether the registration was marked sent (by [`RegistrationFollowUp::poll`]).
     pub fn is_sent(&self) -> bool {
         self.first_sent_at.is_some()
     }
 
-    /// The answer to the registration call (marked sent before, answered at about `now`).
-    pub fn on_registration_outcome(
+    /// What to do next at `now` (see [`Action`]). When it returns the registration, the
+    /// follow-up has already marked it sent: store it, then send. A call still pending from
+    /// an earlier `poll` (its answer never fed: a crash, a dropped future) counts as
+    /// unanswered first.
+    pub fn poll(&mut self, now: Timestamp) -> Action {
+        if let Some(p) = self.pending {
+            self.on_unsent(CallTimes::new(p.sent_at, now));
+        }
+        let call = match self.next_step(now) {
+            Step::Register => {
+                self.mark_sent(now);
+                Call {
+                    api: RegistrationApi::Registration,
+                    body: body_of(&self.request),
+                }
+            }
+            Step::Inquire => Call {
+                api: RegistrationApi::InquiryRegistrationStatus,
+                body: body_of(&self.inquiry_request()),
+            },
+            Step::WaitUntil(at) => return Action::WaitUntil(at),
+            Step::Finished(f) => return Action::Done(f),
+        };
+        self.pending = Some(Pending {
+            api: call.api,
+            sent_at: now,
+        });
+        Action::Send(call)
+    }
+
+    /// Clears the pending call when it is `api`'s.
+    fn answers(&mut self, api: RegistrationApi) {
+        if self.pending.is_some_and(|p| p.api == api) {
+            self.pending = None;
+        }
+    }
+
+    /// The answer to the registration call (sent at `at.sent_at`, answered at
+    /// `at.answered_at`; the back-off runs from the answer).
+    pub fn on_registration(
+        &mut self,
+        at: CallTimes,
+        outcome: &Outcome<RegistrationResponse>,
+    ) -> Update {
+        self.answers(RegistrationApi::Registration);
+        self.on_registration_outcome(at.answered_at, outcome)
+    }
+
+    /// The answer to [`RegistrationFollowUp::inquiry_request`] (yours, or one `poll` issued).
+    /// An `S` answer merges its statuses (and proves the registration exists, should the
+    /// registration answer have been lost); anything else only schedules the next inquiry.
+    pub fn on_inquiry(
+        &mut self,
+        at: CallTimes,
+        outcome: &Outcome<InquiryRegistrationStatusResponse>,
+    ) -> Update {
+        self.answers(RegistrationApi::InquiryRegistrationStatus);
+        self.on_inquiry_outcome(at.answered_at, outcome)
+    }
+
+    /// The pending call could not be sent (e.g. the signer failed) or its answer was lost: no
+    /// answer (the registration may have reached Alipay+: it is sent again with the same id).
+    pub fn on_unsent(&mut self, at: CallTimes) -> Update {
+        let Some(pending) = self.pending.take() else {
+            return Update::Unchanged;
+        };
+        let now = at.answered_at;
+        match pending.api {
+            RegistrationApi::Registration if matches!(self.phase, Phase::Sending) => {
+                self.registration_unknown(now)
+            }
+            RegistrationApi::InquiryRegistrationStatus if !matches!(self.phase, Phase::Done(_)) => {
+                self.inquiry_failed(now)
+            }
+            _ => Update::Unchanged,
+        }
+    }
+
+    fn on_registration_outcome(
         &mut self,
         now: Timestamp,
         outcome: &Outcome<RegistrationResponse>,
@@ -589,18 +677,28 @@ impl RegistrationFollowUp {
                 });
                 Update::Changed
             }
-            _ => {
-                self.unknown_attempts += 1;
-                self.next_at = now + self.backoff(self.unknown_attempts);
-                Update::Unchanged
-            }
+            _ => self.registration_unknown(now),
         }
     }
 
-    /// The answer to [`RegistrationFollowUp::inquiry_request`]. An `S` answer merges its
-    /// statuses (and proves the registration exists, should the registration answer have been
-    /// lost); anything else only schedules the next inquiry.
-    pub fn on_inquiry_outcome(
+    /// No verified `S` / `F` to the registration: send it again after a back-off.
+    fn registration_unknown(&mut self, now: Timestamp) -> Update {
+        self.unknown_attempts += 1;
+        self.next_at = now + self.backoff(self.unknown_attempts);
+        Update::Unchanged
+    }
+
+    /// No verified `S` to an inquiry: the next one sooner than the daily cadence.
+    fn inquiry_failed(&mut self, now: Timestamp) -> Update {
+        self.failed_inquiries += 1;
+        let wait = self
+            .backoff(self.failed_inquiries)
+            .min(self.policy.inquiry_interval);
+        self.next_at = now + wait;
+        Update::Unchanged
+    }
+
+    fn on_inquiry_outcome(
         &mut self,
         now: Timestamp,
         outcome: &Outcome<InquiryRegistrationStatusResponse>,
@@ -627,14 +725,7 @@ impl RegistrationFollowUp {
                 self.report(now, overall, psps)
             }
             _ if matches!(self.phase, Phase::Done(_)) => Update::Unchanged,
-            _ => {
-                self.failed_inquiries += 1;
-                let wait = self
-                    .backoff(self.failed_inquiries)
-                    .min(self.policy.inquiry_interval);
-                self.next_at = now + wait;
-                Update::Unchanged
-            }
+            _ => self.inquiry_failed(now),
         }
     }
 
@@ -812,4 +903,366 @@ impl RegistrationFollowUp {
         }
         update
     }
+}
+
+/// The API of a registration [`Call`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum RegistrationApi {
+    /// registration (the same body and `registrationRequestId` on every attempt).
+    Registration,
+    /// inquiryRegistrationStatus (by `registrationRequestId`).
+    InquiryRegistrationStatus,
+}
+
+impl RegistrationApi {
+    /// The API name as Alipay+ spells it.
+    pub fn name(self) -> &'static str {
+        use alipayplus_types::Api as _;
+        match self {
+            RegistrationApi::Registration => RegistrationRequest::NAME,
+            RegistrationApi::InquiryRegistrationStatus => InquiryRegistrationStatusRequest::NAME,
+        }
+    }
+}
+
+/// A call to send now: the API and the exact body. Sign it at send time ([`Call::sign`]),
+/// send it, and feed the answer to [`RegistrationFollowUp::on_registration`] or
+/// [`RegistrationFollowUp::on_inquiry`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    api: RegistrationApi,
+    body: Vec<u8>,
+}
+
+impl Call {
+    /// The API to call.
+    pub fn api(&self) -> RegistrationApi {
+        self.api
+    }
+
+    /// The exact body to send.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// Signs the body unchanged with `config` (its clock gives the `Request-Time`).
+    ///
+    /// # Errors
+    /// [`RequestError::Sign`]: nothing was sent; report it with
+    /// [`RegistrationFollowUp::on_unsent`].
+    pub fn sign(&self, config: &ClientConfig) -> Result<Prepared, RequestError> {
+        let body = self.body.clone();
+        match self.api {
+            RegistrationApi::Registration => config.sign_body::<RegistrationRequest>(body),
+            RegistrationApi::InquiryRegistrationStatus => {
+                config.sign_body::<InquiryRegistrationStatusRequest>(body)
+            }
+        }
+    }
+}
+
+/// What to do next ([`RegistrationFollowUp::poll`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Action {
+    /// Send this call now (the registration is already marked sent: store the follow-up
+    /// first), then feed its answer.
+    Send(Call),
+    /// Nothing to do before this instant: wait, or feed a verified notification that arrives
+    /// first, then poll again.
+    WaitUntil(Timestamp),
+    /// The registration has its final result.
+    Done(Final),
+}
+
+/// A call issued by `poll` and not answered yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct Pending {
+    api: RegistrationApi,
+    sent_at: Timestamp,
+}
+
+/// An answer to a [`Call`], typed by its API.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Answer {
+    /// The answer to registration.
+    Registration(Outcome<RegistrationResponse>),
+    /// The answer to inquiryRegistrationStatus.
+    Inquiry(Outcome<InquiryRegistrationStatusResponse>),
+}
+
+/// What a wait function's output says happened meanwhile: the time passed, or a verified
+/// notifyRegistrationStatus arrived. `()` and `Option<RegistrationEvent>` convert to it.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Wake {
+    /// The time passed.
+    Elapsed,
+    /// A verified notification arrived ([`handle_notify_registration_status`]).
+    Notification(Box<RegistrationEvent>),
+}
+
+impl From<()> for Wake {
+    fn from((): ()) -> Self {
+        Wake::Elapsed
+    }
+}
+
+impl From<Option<RegistrationEvent>> for Wake {
+    fn from(event: Option<RegistrationEvent>) -> Self {
+        event.map_or(Wake::Elapsed, |e| Wake::Notification(Box::new(e)))
+    }
+}
+
+/// How a run ended ([`RegistrationFollowUp::run`]).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Followed {
+    /// The final result; `None` when the run reached its [`Limit`] first: unresolved, keep
+    /// following (store [`Followed::state`]).
+    pub final_state: Option<Final>,
+    /// Attempts of the registration call so far.
+    pub attempts: u32,
+    /// Successful inquiries so far.
+    pub inquiries: u32,
+    /// What notifications received during the run's waits said that needs a look: a wallet's
+    /// final answer reversed, or a report contradicting the final state (not merged).
+    pub attention: Vec<Update>,
+    /// The follow-up as it stands: store it (e.g. [`RegistrationFollowUp::to_bytes`]).
+    pub state: RegistrationFollowUp,
+}
+
+impl Followed {
+    /// Unresolved, keep following: the run returned before a final result.
+    pub fn keep_following(&self) -> bool {
+        self.final_state.is_none()
+    }
+}
+
+impl RegistrationFollowUp {
+    /// The follow-up as bytes to store (JSON).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// Resumes from bytes stored with [`RegistrationFollowUp::to_bytes`] alone.
+    ///
+    /// # Errors
+    /// [`RequestError::StoredState`] when the bytes are not a stored follow-up, or its request
+    /// no longer validates or is not the registration of its merchant key.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, RequestError> {
+        let follow: RegistrationFollowUp =
+            serde_json::from_slice(bytes).map_err(|e| RequestError::StoredState(e.to_string()))?;
+        registration_request(&follow.request)
+            .map_err(|e| RequestError::StoredState(e.to_string()))?;
+        if RegistrationKey::of(&follow.request) != follow.key {
+            return Err(RequestError::StoredState(
+                "the merchant key is not the request's".into(),
+            ));
+        }
+        Ok(follow)
+    }
+
+    /// Runs until the registration is final or the `limit` is reached: the shared blocking
+    /// loop ([`follow::run`]). Every call goes through `client`; the time comes from its
+    /// config's clock. `wait` is called with how long to wait (the accepted registration is
+    /// inquired daily by default: bound the run, store [`Followed::state`] and run again
+    /// later), and may return a verified notification that arrives first ([`Wake`]).
+    ///
+    /// # Errors
+    /// [`RequestError`] only when the **first** registration could not be signed: nothing
+    /// reached Alipay+. Later failures to send count as "no answer".
+    pub fn run<T: Transport, W: Into<Wake>>(
+        &mut self,
+        client: &Client<T>,
+        limit: Limit,
+        wait: impl FnMut(Duration) -> W,
+    ) -> Result<Followed, RequestError> {
+        let mut run = Run::new(self);
+        follow::run(&mut run, client.config(), limit, wait, |call| {
+            Self::transmit(client, call)
+        })
+    }
+
+    /// The async twin of [`RegistrationFollowUp::run`] ([`follow::run_async`]): waits by
+    /// awaiting `sleep(duration)`, whose output converts to a [`Wake`].
+    ///
+    /// # Errors
+    /// As [`RegistrationFollowUp::run`].
+    pub async fn run_async<T, S, W>(
+        &mut self,
+        client: &Client<T>,
+        limit: Limit,
+        sleep: impl FnMut(Duration) -> S,
+    ) -> Result<Followed, RequestError>
+    where
+        T: AsyncTransport,
+        S: Future<Output = W>,
+        W: Into<Wake>,
+    {
+        let transmit = |call: Call| async move { Self::transmit_async(client, &call).await };
+        let mut run = Run::new(self);
+        follow::run_async(&mut run, client.config(), limit, sleep, transmit).await
+    }
+
+    /// Signs `call` with the client's config and sends it: its typed answer (not fed).
+    ///
+    /// # Errors
+    /// [`RequestError::Sign`]: nothing was sent.
+    pub fn transmit<T: Transport>(client: &Client<T>, call: &Call) -> Result<Answer, RequestError> {
+        let prepared = call.sign(client.config())?;
+        Ok(match call.api {
+            RegistrationApi::Registration => {
+                Answer::Registration(client.send::<RegistrationRequest>(prepared))
+            }
+            RegistrationApi::InquiryRegistrationStatus => {
+                Answer::Inquiry(client.send::<InquiryRegistrationStatusRequest>(prepared))
+            }
+        })
+    }
+
+    /// The async twin of [`RegistrationFollowUp::transmit`].
+    ///
+    /// # Errors
+    /// [`RequestError::Sign`]: nothing was sent.
+    pub async fn transmit_async<T: AsyncTransport>(
+        client: &Client<T>,
+        call: &Call,
+    ) -> Result<Answer, RequestError> {
+        let prepared = call.sign(client.config())?;
+        Ok(match call.api {
+            RegistrationApi::Registration => {
+                Answer::Registration(client.send_async::<RegistrationRequest>(prepared).await)
+            }
+            RegistrationApi::InquiryRegistrationStatus => Answer::Inquiry(
+                client
+                    .send_async::<InquiryRegistrationStatusRequest>(prepared)
+                    .await,
+            ),
+        })
+    }
+
+    /// Signs `call` (returned by [`RegistrationFollowUp::poll`] at `sent_at`), sends it, and
+    /// feeds the answer: one step of a caller's own loop.
+    ///
+    /// # Errors
+    /// As [`RegistrationFollowUp::run`].
+    pub fn send<T: Transport>(
+        &mut self,
+        client: &Client<T>,
+        call: &Call,
+        sent_at: Timestamp,
+    ) -> Result<Update, RequestError> {
+        let answer = Self::transmit(client, call);
+        let at = CallTimes::new(sent_at, client.config().now());
+        self.answered(at, answer)
+    }
+
+    /// Feeds an answer; `Err` only when the first registration could not be signed (nothing
+    /// was sent: the mark is taken back).
+    fn answered(
+        &mut self,
+        at: CallTimes,
+        answer: Result<Answer, RequestError>,
+    ) -> Result<Update, RequestError> {
+        match answer {
+            Ok(Answer::Registration(o)) => Ok(self.on_registration(at, &o)),
+            Ok(Answer::Inquiry(o)) => Ok(self.on_inquiry(at, &o)),
+            Err(e) if self.first_registration_pending() => {
+                self.pending = None;
+                self.attempts = 0;
+                self.first_sent_at = None;
+                Err(e)
+            }
+            Err(_) => Ok(self.on_unsent(at)),
+        }
+    }
+
+    /// The pending call is the first registration: nothing reached Alipay+ before it.
+    fn first_registration_pending(&self) -> bool {
+        self.pending
+            .is_some_and(|p| p.api == RegistrationApi::Registration)
+            && self.attempts <= 1
+            && self.unknown_attempts == 0
+    }
+
+    fn followed(&self, attention: Vec<Update>) -> Followed {
+        Followed {
+            final_state: self.final_state().cloned(),
+            attempts: self.attempts,
+            inquiries: self.inquiries,
+            attention,
+            state: self.clone(),
+        }
+    }
+}
+
+/// A run of a follow-up: the machine and what the run's waits brought that needs a look.
+struct Run<'a> {
+    follow: &'a mut RegistrationFollowUp,
+    attention: Vec<Update>,
+}
+
+impl<'a> Run<'a> {
+    fn new(follow: &'a mut RegistrationFollowUp) -> Self {
+        Run {
+            follow,
+            attention: Vec::new(),
+        }
+    }
+
+    fn ended(&self) -> Followed {
+        self.follow.followed(self.attention.clone())
+    }
+}
+
+impl FollowUp for Run<'_> {
+    type Call = Call;
+    type Answer = Answer;
+    type Wake = Wake;
+    type Ended = Followed;
+
+    fn finished(&mut self) -> Option<Followed> {
+        self.follow.final_state().is_some().then(|| self.ended())
+    }
+
+    fn unresolved(&mut self) -> Followed {
+        self.ended()
+    }
+
+    fn step(&mut self, now: Timestamp) -> Polled<Call, Followed> {
+        match self.follow.poll(now) {
+            Action::Send(call) => Polled::Send(call),
+            Action::WaitUntil(at) => Polled::WaitUntil(at),
+            Action::Done(_) => Polled::Return(self.ended()),
+        }
+    }
+
+    fn feed(
+        &mut self,
+        _call: &Call,
+        at: CallTimes,
+        answer: Result<Answer, RequestError>,
+    ) -> Result<(), RequestError> {
+        self.follow.answered(at, answer).map(|_| ())
+    }
+
+    fn woke(&mut self, now: Timestamp, wake: Wake) {
+        if let Wake::Notification(event) = wake {
+            let update = self.follow.on_notification(now, &event);
+            if matches!(
+                update,
+                Update::Reversed { .. } | Update::Contradicted { .. }
+            ) {
+                self.attention.push(update);
+            }
+        }
+    }
+}
+
+/// The JSON body of a request (plain strings: serializing cannot fail).
+fn body_of<T: Serialize>(request: &T) -> Vec<u8> {
+    serde_json::to_vec(request).unwrap_or_default()
 }

@@ -137,7 +137,7 @@ fn follow_up() -> RegistrationFollowUp {
         RegistrationPolicy::default(),
     )
     .unwrap();
-    follow.record_send(Timestamp::from_unix_secs(0));
+    follow.poll(Timestamp::from_unix_secs(0));
     follow
 }
 

@@ -101,7 +101,11 @@ impl Listening {
 
     /// With `ALIPAYPLUS_FOREIGN_CLIENT_ID` set to `foreign` (unset: `None`).
     fn start_with(base: &str, foreign: Option<&str>) -> Self {
-        let port = free_port();
+        Self::start_on(base, foreign, free_port(), &[])
+    }
+
+    /// On `port`, with more `listen` options.
+    fn start_on(base: &str, foreign: Option<&str>, port: u16, extra: &[&str]) -> Self {
         let mut cmd = command(base);
         match foreign {
             Some(v) => cmd.env("ALIPAYPLUS_FOREIGN_CLIENT_ID", v),
@@ -109,6 +113,7 @@ impl Listening {
         };
         let mut child = cmd
             .args(["listen", "--port", &port.to_string()])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -647,4 +652,58 @@ fn listen_refuses_a_foreign_client_id_unless_told_to_report_it() {
         .unwrap();
     assert_eq!(out.status.code(), Some(64), "{}", stderr(&out));
     assert!(stderr(&out).contains("ALIPAYPLUS_FOREIGN_CLIENT_ID"));
+}
+
+/// `listen --store sqlite:PATH`: the dispute decision survives a restart of the listener (the
+/// stored dispute is the reference), and what was acknowledged is in the store.
+#[test]
+fn disputes_through_listen_with_a_store_survive_a_restart() {
+    let sim = Simulator::start_bundled().unwrap();
+    let base = sim.base_url().to_string();
+    let dir = temp_dir("listen-store");
+    let path = dir.join("ops.sqlite");
+    for s in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{s}", path.display()));
+    }
+    let url = format!("sqlite:{}", path.display());
+    let port = free_port();
+    let listening = Listening::start_on(&base, None, port, &["--store", &url]);
+    sim.set_operations_config(OperationsConfig {
+        registration_notify_url: None,
+        dispute_url: Some(format!("{}/acqp", listening.url())),
+    });
+    for id in ["PAY-ST-1", "PAY-ST-2"] {
+        paid(&sim, id, Amount::new(Currency::SGD, 1000), "SIMWALLET");
+    }
+    let retrieval = sim
+        .open_dispute(&OpenDispute {
+            kind: "retrieval".into(),
+            payment_request_id: "PAY-ST-1".into(),
+            escalation_amount: None,
+            dispute_request_id: None,
+        })
+        .unwrap();
+    assert_eq!(listening.line()["api"], "initiateRetrieval");
+    drop(listening);
+    // A new listener process on the same file: the same id for another payment is still a
+    // conflict (in memory it would have been new).
+    let listening = Listening::start_on(&base, None, port, &["--store", &url]);
+    sim.open_dispute(&OpenDispute {
+        kind: "retrieval".into(),
+        payment_request_id: "PAY-ST-2".into(),
+        escalation_amount: None,
+        dispute_request_id: Some(retrieval.dispute_request_id.clone()),
+    })
+    .unwrap();
+    let refused = listening.error_line();
+    assert!(refused.contains("REPEAT_REQ_INCONSISTENT"), "{refused}");
+    let store = alipayplus_store::Store::open(&url, alipayplus_store::Options::default()).unwrap();
+    let stored = store
+        .dispute(
+            alipayplus_operations::dispute::DisputeKind::Retrieval,
+            &retrieval.dispute_request_id,
+        )
+        .unwrap()
+        .expect("acknowledged, so stored");
+    assert_eq!(stored.dispute.payment_request_id, "PAY-ST-1");
 }

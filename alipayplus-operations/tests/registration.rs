@@ -9,8 +9,8 @@ use std::time::Duration;
 use alipayplus_client::error::{InboundError, RequestError};
 use alipayplus_operations::Error;
 use alipayplus_operations::registration::{
-    Final, RegistrationFollowUp, RegistrationKey, RegistrationPolicy, RegistrationRef, Step,
-    Update, handle_notify_registration_status, inquiry_registration_status_request,
+    Action, Final, RegistrationFollowUp, RegistrationKey, RegistrationPolicy, RegistrationRef,
+    Step, Update, handle_notify_registration_status, inquiry_registration_status_request,
     registration_request,
 };
 use alipayplus_types::{
@@ -227,8 +227,8 @@ fn accepted_follow_up() -> RegistrationFollowUp {
     let ok = outcome::<RegistrationRequest>(
         r#"{"result":{"resultCode":"SUCCESS","resultStatus":"S","resultMessage":"success"}}"#,
     );
-    assert_eq!(follow.record_send(t(1)), Update::Changed);
-    assert_eq!(follow.on_registration_outcome(t(1), &ok), Update::Changed);
+    assert!(matches!(follow.poll(t(1)), Action::Send(_)));
+    assert_eq!(follow.on_registration(t(1).into(), &ok), Update::Changed);
     follow
 }
 
@@ -239,12 +239,12 @@ fn unknown_is_resent_with_the_same_id_and_s_is_accepted_not_approved() {
     let u = outcome::<RegistrationRequest>(
         r#"{"result":{"resultCode":"UNKNOWN_EXCEPTION","resultStatus":"U"}}"#,
     );
-    follow.record_send(t(0));
-    follow.on_registration_outcome(t(0), &u);
+    follow.poll(t(0));
+    follow.on_registration(t(0).into(), &u);
     assert_eq!(follow.next_step(t(1)), Step::WaitUntil(t(10)));
     assert_eq!(follow.next_step(t(10)), Step::Register);
-    follow.record_send(t(10));
-    follow.on_registration_outcome(t(10), &lost::<RegistrationRequest>());
+    follow.poll(t(10));
+    follow.on_registration(t(10).into(), &lost::<RegistrationRequest>());
     assert_eq!(
         follow.next_step(t(11)),
         Step::WaitUntil(t(30)),
@@ -258,8 +258,8 @@ fn unknown_is_resent_with_the_same_id_and_s_is_accepted_not_approved() {
 
     let ok =
         outcome::<RegistrationRequest>(r#"{"result":{"resultCode":"SUCCESS","resultStatus":"S"}}"#);
-    follow.record_send(t(30));
-    follow.on_registration_outcome(t(30), &ok);
+    follow.poll(t(30));
+    follow.on_registration(t(30).into(), &ok);
     assert!(follow.is_accepted());
     assert_eq!(follow.attempts(), 3);
     assert!(
@@ -285,8 +285,8 @@ fn f_is_final_and_says_when_an_earlier_attempt_was_unknown() {
     let f = outcome::<RegistrationRequest>(
         r#"{"result":{"resultCode":"PARAM_ILLEGAL","resultStatus":"F"}}"#,
     );
-    follow.record_send(t(0));
-    follow.on_registration_outcome(t(0), &f);
+    follow.poll(t(0));
+    follow.on_registration(t(0).into(), &f);
     assert_eq!(
         follow.next_step(t(1)),
         Step::Finished(Final::Refused {
@@ -295,10 +295,10 @@ fn f_is_final_and_says_when_an_earlier_attempt_was_unknown() {
         })
     );
     let mut follow = RegistrationFollowUp::new(&example(), t(0), policy()).unwrap();
-    follow.record_send(t(0));
-    follow.on_registration_outcome(t(0), &lost::<RegistrationRequest>());
-    follow.record_send(t(10));
-    follow.on_registration_outcome(t(10), &f);
+    follow.poll(t(0));
+    follow.on_registration(t(0).into(), &lost::<RegistrationRequest>());
+    follow.poll(t(10));
+    follow.on_registration(t(10).into(), &f);
     assert!(matches!(
         follow.final_state(),
         Some(Final::Refused {
@@ -367,7 +367,7 @@ fn several_notifications_merge_per_wallet_and_the_inquiry_completes() {
     let completed = outcome::<InquiryRegistrationStatusRequest>(&data(
         "registration-inquiryRegistrationStatus-response.json",
     ));
-    assert_eq!(follow.on_inquiry_outcome(next, &completed), Update::Changed);
+    assert_eq!(follow.on_inquiry(next.into(), &completed), Update::Changed);
     assert_eq!(follow.next_step(next), Step::Finished(Final::Completed));
     assert_eq!(follow.inquiries(), 1);
 
@@ -380,19 +380,19 @@ fn several_notifications_merge_per_wallet_and_the_inquiry_completes() {
 #[test]
 fn a_failed_inquiry_is_retried_sooner_and_an_inquiry_can_prove_acceptance() {
     let mut follow = RegistrationFollowUp::new(&example(), t(0), policy()).unwrap();
-    follow.record_send(t(0));
-    follow.on_registration_outcome(t(0), &lost::<RegistrationRequest>());
+    follow.poll(t(0));
+    follow.on_registration(t(0).into(), &lost::<RegistrationRequest>());
     // The registration answer was lost, but an inquiry shows the registration exists.
     let pending = outcome::<InquiryRegistrationStatusRequest>(
         r#"{"result":{"resultCode":"SUCCESS","resultStatus":"S"},"registrationResult":{"registrationStatus":"PENDING"}}"#,
     );
-    assert_eq!(follow.on_inquiry_outcome(t(5), &pending), Update::Changed);
+    assert_eq!(follow.on_inquiry(t(5).into(), &pending), Update::Changed);
     assert!(follow.is_accepted());
     assert_eq!(
         follow.next_step(t(6)),
         Step::WaitUntil(t(5) + Duration::from_secs(86_400))
     );
-    follow.on_inquiry_outcome(t(100), &lost::<InquiryRegistrationStatusRequest>());
+    follow.on_inquiry(t(100).into(), &lost::<InquiryRegistrationStatusRequest>());
     assert_eq!(follow.next_step(t(101)), Step::WaitUntil(t(110)));
 }
 
@@ -420,7 +420,7 @@ fn updates_wait_30_minutes_unless_processed() {
     let completed = outcome::<InquiryRegistrationStatusRequest>(&data(
         "registration-inquiryRegistrationStatus-response.json",
     ));
-    done.on_inquiry_outcome(t(2), &completed);
+    done.on_inquiry(t(2).into(), &completed);
     assert!(done.update_request(&update, t(3)).is_ok());
 
     // Same id: a retry, not an update. Another merchant: not an update.
@@ -492,7 +492,7 @@ fn a_notification_matches_only_the_same_merchant_and_store() {
     r.product_codes = vec![ProductCode::InStorePayment];
     r.store_info = Some(StoreRegistrationInfo::new("S1".into()));
     let mut in_store = RegistrationFollowUp::new(&r, t(0), policy()).unwrap();
-    in_store.record_send(t(0));
+    in_store.poll(t(0));
     let merchant_only = json!({
         "referenceMerchantId": "M202400001",
         "registrationResult": {"registrationStatus": "COMPLETED"}
@@ -532,10 +532,10 @@ fn nothing_finishes_a_follow_up_before_it_is_marked_sent() {
     let inquiry = outcome::<InquiryRegistrationStatusRequest>(&data(
         "registration-inquiryRegistrationStatus-response.json",
     ));
-    assert_eq!(follow.on_inquiry_outcome(t(1), &inquiry), Update::NotSent);
+    assert_eq!(follow.on_inquiry(t(1).into(), &inquiry), Update::NotSent);
     let ok =
         outcome::<RegistrationRequest>(r#"{"result":{"resultCode":"SUCCESS","resultStatus":"S"}}"#);
-    assert_eq!(follow.on_registration_outcome(t(1), &ok), Update::NotSent);
+    assert_eq!(follow.on_registration(t(1).into(), &ok), Update::NotSent);
     assert!(follow.final_state().is_none());
     assert!(!follow.is_sent());
     assert_eq!(follow.attempts(), 0);
@@ -543,7 +543,7 @@ fn nothing_finishes_a_follow_up_before_it_is_marked_sent() {
 
     // Marked sent (and stored) before the send: a crash between the send and the answer
     // leaves a follow-up that knows it may have been registered.
-    assert_eq!(follow.record_send(t(2)), Update::Changed);
+    assert!(matches!(follow.poll(t(2)), Action::Send(_)));
     let stored: RegistrationFollowUp =
         serde_json::from_str(&serde_json::to_string(&follow).unwrap()).unwrap();
     let mut follow = stored;
@@ -552,8 +552,8 @@ fn nothing_finishes_a_follow_up_before_it_is_marked_sent() {
     assert_eq!(follow.on_notification(t(3), &n.body.event), Update::Changed);
     assert_eq!(follow.final_state(), Some(&Final::Completed));
     assert_eq!(
-        follow.record_send(t(4)),
-        Update::Unchanged,
+        follow.poll(t(4)),
+        Action::Done(Final::Completed),
         "nothing to send"
     );
 }
@@ -567,10 +567,7 @@ fn a_final_state_never_goes_back() {
     let completed = outcome::<InquiryRegistrationStatusRequest>(&data(
         "registration-inquiryRegistrationStatus-response.json",
     ));
-    assert_eq!(
-        follow.on_inquiry_outcome(t(10), &completed),
-        Update::Changed
-    );
+    assert_eq!(follow.on_inquiry(t(10).into(), &completed), Update::Changed);
     assert_eq!(follow.final_state(), Some(&Final::Completed));
     let before = follow.clone();
     for status in ["IN_REVIEW", "SOMETHING_NEW", "CANCELLED"] {
@@ -613,18 +610,18 @@ fn a_final_state_never_goes_back() {
         r#"{"result":{"resultCode":"SUCCESS","resultStatus":"S"},"registrationResult":{"registrationStatus":"IN_REVIEW"}}"#,
     );
     assert!(matches!(
-        follow.on_inquiry_outcome(t(30), &in_review),
+        follow.on_inquiry(t(30).into(), &in_review),
         Update::Contradicted { .. }
     ));
     assert_eq!(follow, before);
 
     // A refused registration: a later status about it is surfaced, not merged.
     let mut refused = RegistrationFollowUp::new(&example(), t(0), policy()).unwrap();
-    refused.record_send(t(0));
+    refused.poll(t(0));
     let f = outcome::<RegistrationRequest>(
         r#"{"result":{"resultCode":"PARAM_ILLEGAL","resultStatus":"F"}}"#,
     );
-    refused.on_registration_outcome(t(1), &f);
+    refused.on_registration(t(1).into(), &f);
     let n = handle_notify_registration_status(
         &config,
         &inbound(NOTIFY, &notification(json!([]), "COMPLETED")),

@@ -205,10 +205,10 @@ fn registration_pending_then_each_wallet_notifies_and_the_update_rule_holds() {
         RegistrationFollowUp::new(&request, SystemClock.now(), RegistrationPolicy::default())
             .unwrap();
     assert_eq!(follow.next_step(SystemClock.now()), Step::Register);
-    follow.record_send(SystemClock.now());
+    follow.poll(SystemClock.now());
     let outcome = client.call(follow.request()).unwrap();
     assert!(outcome.is_success());
-    follow.on_registration_outcome(SystemClock.now(), &outcome);
+    follow.on_registration(SystemClock.now().into(), &outcome);
     assert!(follow.is_accepted());
     // Idempotent: the same id again gets the same answer.
     assert!(client.call(follow.request()).unwrap().is_success());

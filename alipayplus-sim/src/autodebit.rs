@@ -33,9 +33,6 @@
 //! acknowledgement check and faults; they appear in the notification statuses under the key
 //! `authNotify#N`).
 
-use std::collections::{BTreeMap, VecDeque};
-
-use alipayplus_sign::message;
 use alipayplus_types::{
     ApplyTokenRequest, ApplyTokenResponse, AuthNotifyRequest, AuthScope, AuthorizationNotifyType,
     CancelTokenRequest, CancelTokenResponse, ConsultUnbindingResultCode, GrantType, PayRequest,
@@ -44,72 +41,14 @@ use alipayplus_types::{
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
-use crate::api::{customer_id, result};
+use crate::acqp;
+use crate::answer::result;
+pub use crate::autodebit_books::{AgreementScript, AutoDebitConfig, TokenView};
+use crate::autodebit_books::{Books, Code, Grant, GrantState, Ticket};
 use crate::clock::datetime;
 use crate::http::{HttpRequest, HttpResponse};
-use crate::payment::{Payment, Phase};
+use crate::payment::{Payment, Phase, customer_id};
 use crate::state::{Shared, lock};
-
-/// Auto Debit settings (`PUT /sim/autodebit/config`, [`crate::Simulator::set_autodebit_config`]).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct AutoDebitConfig {
-    /// Where authNotify is pushed (none: not pushed).
-    pub auth_notify_url: Option<String>,
-    /// Where consultUnbinding is asked before a wallet-side unbinding (none: not asked).
-    pub consult_unbinding_url: Option<String>,
-    /// Lifetime of an access token, in seconds.
-    pub access_token_ttl_secs: i64,
-    /// Lifetime of a refresh token, in seconds.
-    pub refresh_token_ttl_secs: i64,
-    /// Lifetime of an auth code, in seconds.
-    pub auth_code_ttl_secs: i64,
-    /// Push `AUTHCODE_CREATED` on consent.
-    pub notify_auth_code: bool,
-    /// Push `TOKEN_CREATED` when applyToken issues tokens.
-    pub notify_token_created: bool,
-    /// Push `TOKEN_CANCELED` when a token is revoked.
-    pub notify_token_canceled: bool,
-}
-
-impl Default for AutoDebitConfig {
-    fn default() -> Self {
-        AutoDebitConfig {
-            auth_notify_url: None,
-            consult_unbinding_url: None,
-            access_token_ttl_secs: 3600,
-            refresh_token_ttl_secs: 30 * 86_400,
-            auth_code_ttl_secs: 300,
-            notify_auth_code: true,
-            notify_token_created: true,
-            notify_token_canceled: true,
-        }
-    }
-}
-
-/// How the next agreement payment ends (`POST /sim/autodebit/pay-script`,
-/// [`crate::Simulator::script_agreement_payment`]).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AgreementScript {
-    /// Seconds (simulator clock) the payment stays `U` / `PAYMENT_IN_PROCESS`; 0: the result
-    /// is answered at once.
-    #[serde(default)]
-    pub pending_secs: i64,
-    /// `SUCCESS`, a payment failure code (e.g. `USER_BALANCE_NOT_ENOUGH`), or `NEVER` (stays
-    /// `U` until cancelled).
-    pub result: String,
-}
-
-impl AgreementScript {
-    /// Paid at once (the default).
-    pub fn success() -> Self {
-        AgreementScript {
-            pending_secs: 0,
-            result: "SUCCESS".into(),
-        }
-    }
-}
 
 /// A consent given on the authorization page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -131,99 +70,6 @@ pub struct Unbinding {
     pub consult_result: Option<String>,
 }
 
-/// What the control API shows of a token pair.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TokenView {
-    /// The access token.
-    pub access_token: String,
-    /// The refresh token.
-    pub refresh_token: String,
-    /// The merchant.
-    pub auth_client_id: String,
-    /// `ACTIVE`, `CANCELLED` (cancelToken / unbinding) or `ROTATED` (refreshed).
-    pub state: &'static str,
-    /// Unix seconds.
-    pub access_token_expires_at: i64,
-    /// Unix seconds.
-    pub refresh_token_expires_at: i64,
-}
-
-#[derive(Clone, Debug)]
-struct Ticket {
-    request: PrepareRequest,
-}
-
-#[derive(Clone, Debug)]
-struct Code {
-    ticket: String,
-    issued_at: i64,
-    used: bool,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum GrantState {
-    Active,
-    Cancelled,
-    Rotated,
-}
-
-#[derive(Clone, Debug)]
-struct Grant {
-    ticket: String,
-    refresh_token: String,
-    access_expires: i64,
-    refresh_expires: i64,
-    state: GrantState,
-}
-
-/// The Auto Debit books.
-#[derive(Default)]
-pub(crate) struct Books {
-    config: AutoDebitConfig,
-    tickets: BTreeMap<String, Ticket>,
-    prepare_keys: BTreeMap<(String, String), String>,
-    codes: BTreeMap<String, Code>,
-    /// By access token.
-    grants: BTreeMap<String, Grant>,
-    /// Refresh token → access token.
-    refresh: BTreeMap<String, String>,
-    scripts: VecDeque<AgreementScript>,
-    /// Agreement payments in process: paymentRequestId → (due unix seconds, result).
-    pending: BTreeMap<String, (i64, String)>,
-    notify_seq: u64,
-}
-
-impl Books {
-    fn views(&self) -> Vec<TokenView> {
-        self.grants
-            .iter()
-            .map(|(access, g)| TokenView {
-                access_token: access.clone(),
-                refresh_token: g.refresh_token.clone(),
-                auth_client_id: self
-                    .tickets
-                    .get(&g.ticket)
-                    .map(|t| t.request.auth_client_id.clone())
-                    .unwrap_or_default(),
-                state: match g.state {
-                    GrantState::Active => "ACTIVE",
-                    GrantState::Cancelled => "CANCELLED",
-                    GrantState::Rotated => "ROTATED",
-                },
-                access_token_expires_at: g.access_expires,
-                refresh_token_expires_at: g.refresh_expires,
-            })
-            .collect()
-    }
-
-    fn auth_client_of(&self, ticket: &str) -> &str {
-        self.tickets
-            .get(ticket)
-            .map_or("", |t| t.request.auth_client_id.as_str())
-    }
-}
-
 /// authNotify bodies to push once the books are unlocked.
 type Pushes = Vec<AuthNotifyRequest>;
 
@@ -235,7 +81,7 @@ fn push_all(shared: &Shared, pushes: Pushes) {
             (books.config.auth_notify_url.clone(), books.notify_seq)
         };
         let Some(url) = url else { return };
-        let pending = crate::notify::Pending {
+        let pending = crate::notify_queue::Pending {
             payment_request_id: format!("authNotify#{n}"),
             url,
             // Serializing plain data into a Vec cannot fail.
@@ -243,7 +89,7 @@ fn push_all(shared: &Shared, pushes: Pushes) {
             result_status: "S".into(),
         };
         let faults = lock(&shared.notify_faults).clone();
-        shared.notify.enqueue(shared, pending, &faults);
+        shared.notify.enqueue(pending, &faults);
     }
 }
 
@@ -629,52 +475,10 @@ pub(crate) fn unbind(shared: &Shared, access: &str) -> Result<Unbinding, Error> 
 
 /// Asks the ACQP (signed POST); its verified `resultCode`, or `None` without a verified answer.
 fn consult(shared: &Shared, url: &str, body: &[u8]) -> Option<String> {
-    let path = url
-        .split_once("://")
-        .map_or(url, |(_, rest)| rest.find('/').map_or("/", |i| &rest[i..]));
-    let path = path.split(['?', '#']).next().unwrap_or("/");
-    let time = shared.clock.now_header();
-    let signature = message::sign_request(
-        &shared.sim_key,
-        shared.key_version,
-        "POST",
-        path,
-        &shared.client_id,
-        &time,
-        body,
-    )
-    .ok()?;
-    let agent = ureq::Agent::new_with_config(
-        ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .proxy(None)
-            .timeout_global(Some(shared.notify_timeout))
-            .build(),
-    );
-    let mut response = agent
-        .post(url)
-        .header("Content-Type", "application/json; charset=UTF-8")
-        .header("Client-Id", &shared.client_id)
-        .header("Request-Time", &time)
-        .header("Signature", signature.as_str())
-        .send(body)
-        .ok()?;
-    if response.status().as_u16() != 200 {
-        return None;
-    }
-    let answer = response
-        .body_mut()
-        .with_config()
-        .limit(64 * 1024)
-        .read_to_vec()
-        .ok()?;
-    let pairs = response
-        .headers()
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_bytes()));
-    message::verify_response(&shared.acqp_keys, "POST", path, pairs, &answer).ok()?;
-    let env: ResultEnvelope<ConsultUnbindingResultCode> = serde_json::from_slice(&answer).ok()?;
+    let agent = acqp::agent(shared.notify_timeout);
+    let answer = acqp::call(shared, &agent, url, body, false).ok()?;
+    let env: ResultEnvelope<ConsultUnbindingResultCode> =
+        serde_json::from_slice(&answer.body).ok()?;
     Some(env.result.code_str().to_owned())
 }
 
@@ -831,7 +635,7 @@ pub(crate) fn settle_due(shared: &Shared) {
                 };
             }
         }
-        shared.payment_final(&id);
+        crate::notify::payment_final(shared, &id);
     }
 }
 

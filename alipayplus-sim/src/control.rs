@@ -106,7 +106,7 @@ pub(crate) fn serve(shared: &Shared, request: &HttpRequest) -> HttpResponse {
         ("GET", "/sim/calls") => HttpResponse::json(200, &*lock(&shared.calls)),
         ("POST", "/sim/clock/advance") => body(parse::<Advance>(request).map(|a| {
             shared.clock.advance_ms(a.seconds.saturating_mul(1000));
-            shared.sweep_expired();
+            crate::worker::sweep_expired(shared);
             HttpResponse::json(
                 200,
                 &serde_json::json!({ "now": shared.clock.now_header() }),

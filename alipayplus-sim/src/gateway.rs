@@ -20,7 +20,8 @@
 use alipayplus_sign::message;
 use alipayplus_types::DateTime;
 
-use crate::api::{self, Answer};
+use crate::answer::{Answer, Route};
+use crate::api;
 use crate::fault::{Fault, FaultRule};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::state::{CallRecord, Shared, lock};
@@ -61,8 +62,8 @@ pub(crate) fn serve(shared: &Shared, request: &HttpRequest) -> HttpResponse {
 fn admit(
     shared: &Shared,
     request: &HttpRequest,
-    route: Option<&'static api::Route>,
-) -> Result<&'static api::Route, Answer> {
+    route: Option<&'static Route>,
+) -> Result<&'static Route, Answer> {
     let refuse = |code: &str, message: &str| Answer::result(code, "F", message);
     let route = route.ok_or_else(|| {
         refuse(

@@ -45,8 +45,11 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+mod acqp;
+mod answer;
 mod api;
 pub mod autodebit;
+mod autodebit_books;
 pub mod clock;
 pub mod config;
 pub mod control;
@@ -56,7 +59,9 @@ mod gateway;
 mod http;
 pub mod keys;
 pub mod notify;
+mod notify_queue;
 pub mod operations;
+mod operations_books;
 pub mod payment;
 pub mod reports;
 mod server;
@@ -64,7 +69,9 @@ pub mod shopper;
 #[cfg(unix)]
 pub mod sshd;
 mod state;
+mod sync;
 pub mod tls;
+mod worker;
 
 pub use autodebit::{AgreementScript, AutoDebitConfig, Consent, TokenView, Unbinding};
 pub use config::SimConfig;
@@ -198,7 +205,7 @@ impl Simulator {
                 let shared = Arc::clone(&shared);
                 std::thread::Builder::new()
                     .name("alipayplus-sim-notify".into())
-                    .spawn(move || notify::run(&shared))?
+                    .spawn(move || worker::run(&shared))?
             };
             list.push(notifier);
             if let Some((tls, listener)) = front {
@@ -369,7 +376,7 @@ impl Simulator {
         self.shared
             .clock
             .advance_ms(i64::try_from(by.as_millis()).unwrap_or(i64::MAX));
-        self.shared.sweep_expired();
+        worker::sweep_expired(&self.shared);
     }
 
     /// Waits until no notification is queued or being delivered (held ones excepted), at most

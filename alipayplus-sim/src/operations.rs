@@ -38,79 +38,19 @@
 use std::collections::BTreeMap;
 
 use alipayplus_types::{
-    Amount, Currency, DeclareRequest, InitiateEscalationRequest, InitiateRetrievalRequest,
-    NotifyRegistrationStatusRequest, ProductCode, PspRegistrationResult, RegistrationRequest,
-    RegistrationResult, RegistrationStatus,
+    Amount, InitiateEscalationRequest, InitiateRetrievalRequest, NotifyRegistrationStatusRequest,
+    ProductCode, RegistrationRequest, RegistrationStatus,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
 use crate::http::{HttpRequest, HttpResponse};
-use crate::payment::{Payment, Phase};
+use crate::operations_books::status;
+pub use crate::operations_books::{DisputeView, OperationsConfig};
+use crate::payment::Phase;
 use crate::state::{Shared, lock};
 
-/// The wallet whose payments can be declared to customs.
-pub const CUSTOMS_WALLET: &str = "ALIPAY_CN";
-
-/// Settings (`PUT /sim/operations/config`, [`crate::Simulator::set_operations_config`]).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct OperationsConfig {
-    /// Where notifyRegistrationStatus goes when the registration names no
-    /// `registrationNotifyUrl`.
-    pub registration_notify_url: Option<String>,
-    /// Base URL of the acquirer's dispute endpoint: initiateRetrieval goes to
-    /// `{disputeUrl}/initiateRetrieval`, initiateEscalation to `{disputeUrl}/initiateEscalation`.
-    pub dispute_url: Option<String>,
-}
-
-/// One registration request.
-#[derive(Clone, Debug)]
-pub(crate) struct Registration {
-    pub request: RegistrationRequest,
-    pub key: String,
-    pub created_at: i64,
-    /// Per wallet.
-    pub psps: BTreeMap<String, RegistrationStatus>,
-}
-
-impl Registration {
-    fn overall(&self) -> RegistrationStatus {
-        if self
-            .psps
-            .values()
-            .all(|s| *s != RegistrationStatus::Pending)
-        {
-            RegistrationStatus::Completed
-        } else {
-            RegistrationStatus::Pending
-        }
-    }
-
-    pub(crate) fn result(&self) -> (RegistrationResult, Vec<PspRegistrationResult>) {
-        let overall = status(self.overall());
-        let list = self
-            .psps
-            .iter()
-            .map(|(psp, s)| self.psp_entry(psp, s))
-            .collect();
-        (overall, list)
-    }
-
-    fn psp_entry(&self, psp: &str, s: &RegistrationStatus) -> PspRegistrationResult {
-        let mut entry = PspRegistrationResult::new();
-        entry.psp_name = Some(psp.to_owned());
-        entry.product_codes = Some(self.request.product_codes.clone());
-        entry.registration_result = Some(status(s.clone()));
-        entry
-    }
-}
-
-fn status(s: RegistrationStatus) -> RegistrationResult {
-    let mut r = RegistrationResult::new();
-    r.registration_status = Some(s);
-    r
-}
+pub use crate::payment::CUSTOMS_WALLET;
 
 /// The update key of a registration (registration.md §2).
 pub(crate) fn registration_key(request: &RegistrationRequest) -> String {
@@ -125,68 +65,20 @@ pub(crate) fn registration_key(request: &RegistrationRequest) -> String {
     }
 }
 
-/// A dispute opened by the simulated wallet.
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DisputeView {
-    /// `retrieval` or `escalation`.
-    pub kind: String,
-    /// Alipay+'s id.
-    pub dispute_request_id: String,
-    /// The disputed payment.
-    pub payment_request_id: String,
-    /// Escalations: the amount.
-    pub escalation_amount: Option<Amount>,
-    /// The acquirer's responseRetrieval / responseEscalation body, once received.
-    pub response: Option<serde_json::Value>,
-}
-
-/// A declaration.
-#[derive(Clone, Debug)]
-pub(crate) struct Declaration {
-    pub request: DeclareRequest,
-    pub psp_declaration_request_id: String,
-    pub modified_at: i64,
-}
-
-/// The books of these operations.
-#[derive(Default)]
-pub(crate) struct Books {
-    pub config: OperationsConfig,
-    /// By registrationRequestId.
-    pub registrations: BTreeMap<String, Registration>,
-    /// Update key → latest registrationRequestId.
-    pub latest: BTreeMap<String, String>,
-    /// By disputeRequestId.
-    pub disputes: BTreeMap<String, DisputeView>,
-    /// By customsDeclarationRequestId.
-    pub declarations: BTreeMap<String, Declaration>,
-    pub seq: u64,
-}
-
-/// The `customsDeclarationAmount` of a payment: the paid amount of a paid AlipayCN payment in
-/// CNY.
-pub(crate) fn customs_declaration_amount(payment: &Payment) -> Option<Amount> {
-    let declarable = payment.phase == Phase::Succeeded
-        && payment.request.payment_method.payment_method_type == CUSTOMS_WALLET
-        && payment.amount().currency == Currency::CNY;
-    declarable.then(|| payment.amount())
-}
-
 fn push(shared: &Shared, api: &str, url: String, body: Vec<u8>) {
     let n = {
         let mut books = lock(&shared.operations);
         books.seq += 1;
         books.seq
     };
-    let pending = crate::notify::Pending {
+    let pending = crate::notify_queue::Pending {
         payment_request_id: format!("{api}#{n}"),
         url,
         body,
         result_status: "S".into(),
     };
     let faults = lock(&shared.notify_faults).clone();
-    shared.notify.enqueue(shared, pending, &faults);
+    shared.notify.enqueue(pending, &faults);
 }
 
 /// A wallet reviews a registration (all wallets when `psp` is `None`); one notification per

@@ -294,6 +294,23 @@ impl Payment {
     }
 }
 
+/// The wallet whose payments can be declared to customs.
+pub const CUSTOMS_WALLET: &str = "ALIPAY_CN";
+
+/// The wallet user id of a paid payment (stable per payment).
+pub(crate) fn customer_id(payment: &Payment) -> String {
+    format!("SIMUSER{}", payment.payment_id.get(6..).unwrap_or_default())
+}
+
+/// The `customsDeclarationAmount` of a payment: the paid amount of a paid AlipayCN payment in
+/// CNY.
+pub(crate) fn customs_declaration_amount(payment: &Payment) -> Option<Amount> {
+    let declarable = payment.phase == Phase::Succeeded
+        && payment.request.payment_method.payment_method_type == CUSTOMS_WALLET
+        && payment.amount().currency == alipayplus_types::Currency::CNY;
+    declarable.then(|| payment.amount())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -53,7 +53,7 @@ fn act(
         (result, request_id)
     };
     // Approved, declined, or found expired: in each case the payment may now be final.
-    shared.payment_final(&request_id);
+    crate::notify::payment_final(shared, &request_id);
     result
 }
 

@@ -4,18 +4,22 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
 use alipayplus_sign::{PrivateKey, PublicKeys};
 use alipayplus_types::{Amount, RefundResponse};
 use serde::Serialize;
 
+pub(crate) use crate::sync::lock;
+
+use crate::autodebit_books::Books as AutoDebitBooks;
 use crate::clock::SimClock;
 use crate::config::SimConfig;
 use crate::fault::{FaultPlan, NotifyFaults};
-use crate::notify::NotifyQueue;
-use crate::payment::{Payment, Phase};
+use crate::notify_queue::NotifyQueue;
+use crate::operations_books::Books as OperationsBooks;
+use crate::payment::Payment;
 
 /// A refund the simulator answered (S or F after processing), kept for idempotent repeats.
 #[derive(Clone, Debug)]
@@ -86,7 +90,6 @@ pub(crate) struct Shared {
     pub wallets: Vec<String>,
     pub connect_wallet: bool,
     pub default_notify_url: Option<String>,
-    pub notify_schedule: Vec<Duration>,
     pub notify_timeout: Duration,
     pub max_body_bytes: usize,
     pub clock: SimClock,
@@ -98,19 +101,13 @@ pub(crate) struct Shared {
     pub calls: Mutex<Vec<CallRecord>>,
     pub notify: NotifyQueue,
     /// The Auto Debit books ([`crate::autodebit`]).
-    pub autodebit: Mutex<crate::autodebit::Books>,
+    pub autodebit: Mutex<AutoDebitBooks>,
     /// Registration, dispute and customs books ([`crate::operations`]).
-    pub operations: Mutex<crate::operations::Books>,
+    pub operations: Mutex<OperationsBooks>,
     ids: AtomicU64,
     stopping: AtomicBool,
     stop_lock: Mutex<()>,
     stop_cv: Condvar,
-}
-
-/// Locks a mutex, recovering the data if a worker panicked while holding it (the books stay
-/// usable; a panic is a simulator bug that the failing request already reported).
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Shared {
@@ -126,7 +123,6 @@ impl Shared {
             wallets: config.wallets,
             connect_wallet: config.connect_wallet,
             default_notify_url: config.default_notify_url,
-            notify_schedule: config.notify_schedule,
             notify_timeout: config.notify_timeout,
             max_body_bytes: config.max_body_bytes,
             clock: SimClock::new(config.clock),
@@ -135,9 +131,9 @@ impl Shared {
             faults: Mutex::new(FaultPlan::new(config.faults)),
             notify_faults: Mutex::new(config.notify_faults),
             calls: Mutex::new(Vec::new()),
-            notify: NotifyQueue::default(),
-            autodebit: Mutex::new(crate::autodebit::Books::default()),
-            operations: Mutex::new(crate::operations::Books::default()),
+            notify: NotifyQueue::new(config.notify_schedule),
+            autodebit: Mutex::new(AutoDebitBooks::default()),
+            operations: Mutex::new(OperationsBooks::default()),
             ids: AtomicU64::new(1),
             stopping: AtomicBool::new(false),
             stop_lock: Mutex::new(()),
@@ -169,7 +165,7 @@ impl Shared {
         let _guard = lock(&self.stop_lock);
         self.stopping.store(true, Ordering::SeqCst);
         self.stop_cv.notify_all();
-        self.notify.wake();
+        self.notify.stop();
     }
 
     /// Sleeps `d`, returning early when the simulator stops (delays never hold up shutdown).
@@ -191,44 +187,5 @@ impl Shared {
     /// Records an answered call.
     pub(crate) fn record(&self, call: CallRecord) {
         lock(&self.calls).push(call);
-    }
-
-    /// Closes in-process payments whose expiry has passed and queues their notifications.
-    pub(crate) fn sweep_expired(&self) {
-        crate::autodebit::settle_due(self);
-        let now = self.clock.now_secs();
-        let expired: Vec<String> = {
-            let mut store = lock(&self.store);
-            store
-                .payments
-                .values_mut()
-                .filter_map(|p| p.expire_if_due(now).then(|| p.payment_request_id.clone()))
-                .collect()
-        };
-        for id in expired {
-            self.payment_final(&id);
-        }
-    }
-
-    /// A payment reached a final state by the wallet's doing: notify the ACQP (once).
-    pub(crate) fn payment_final(&self, payment_request_id: &str) {
-        let pending = {
-            let mut store = lock(&self.store);
-            let Some(p) = store.payments.get_mut(payment_request_id) else {
-                return;
-            };
-            // Only the wallet's outcomes are notified; a cancel was the ACQP's own call.
-            let wallet_final = matches!(p.phase, Phase::Succeeded | Phase::Failed { .. });
-            if p.notified || !wallet_final {
-                return;
-            }
-            p.notified = true;
-            match p.notify_url.clone() {
-                Some(url) => crate::notify::pending(self, p, url),
-                None => return,
-            }
-        };
-        let faults = lock(&self.notify_faults).clone();
-        self.notify.enqueue(self, pending, &faults);
     }
 }

@@ -37,21 +37,21 @@ use crate::store::{Store, check_name};
 ///
 /// ```
 /// use std::time::Duration;
-/// use alipayplus_store::Worker;
+/// use alipayplus_store::LeaseHolder;
 ///
-/// let worker = Worker::new(format!("shop-1/{}", std::process::id()), Duration::from_secs(30))?;
+/// let worker = LeaseHolder::new(format!("shop-1/{}", std::process::id()), Duration::from_secs(30))?;
 /// assert_eq!(worker.lease_for(), Duration::from_secs(30));
-/// assert!(Worker::new("", Duration::from_secs(30)).is_err());
-/// assert!(Worker::new("w", Duration::ZERO).is_err());
+/// assert!(LeaseHolder::new("", Duration::from_secs(30)).is_err());
+/// assert!(LeaseHolder::new("w", Duration::ZERO).is_err());
 /// # Ok::<(), alipayplus_store::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Worker {
+pub struct LeaseHolder {
     id: String,
     lease_for: Duration,
 }
 
-impl Worker {
+impl LeaseHolder {
     /// A worker with this id, whose claims and saves hold a follow-up for `lease_for`.
     ///
     /// Choose `lease_for` longer than a call's timeout plus the time a state takes to save
@@ -70,7 +70,7 @@ impl Worker {
                 reason: "must be between 1 ms and a year",
             });
         }
-        Ok(Worker { id, lease_for })
+        Ok(LeaseHolder { id, lease_for })
     }
 
     /// The id, as stored in `lease_owner`.
@@ -127,15 +127,15 @@ impl Store {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use alipayplus_store::{Error, Kind, Next, Options, Store, Worker};
+    /// use alipayplus_store::{Error, Kind, LeaseHolder, Next, Options, Store};
     /// use alipayplus_types::Timestamp;
     ///
     /// const PAY: Kind = Kind::new("cashier.pay");
     /// let store = Store::open("sqlite::memory:", Options::default())?;
     /// let t = Timestamp::from_unix_secs(1_751_000_000);
     /// store.create(PAY, "PAY-1", &"inquiring", Next::At(t), t)?;
-    /// let a = Worker::new("a", Duration::from_secs(30))?;
-    /// let b = Worker::new("b", Duration::from_secs(30))?;
+    /// let a = LeaseHolder::new("a", Duration::from_secs(30))?;
+    /// let b = LeaseHolder::new("b", Duration::from_secs(30))?;
     /// let mine = store.claim_due(&a, t, 10)?;
     /// assert_eq!(mine.len(), 1);
     /// assert!(store.claim_due(&b, t, 10)?.is_empty(), "a holds it");
@@ -152,7 +152,7 @@ impl Store {
     /// [`Error::Database`].
     pub fn claim_due(
         &self,
-        worker: &Worker,
+        worker: &LeaseHolder,
         now: Timestamp,
         limit: u32,
     ) -> Result<Vec<Claimed>, Error> {
@@ -203,7 +203,7 @@ impl Store {
     /// As [`Store::create`].
     pub fn create_leased<S: Serialize + ?Sized>(
         &self,
-        worker: &Worker,
+        worker: &LeaseHolder,
         kind: Kind,
         id: &str,
         state: &S,
@@ -259,7 +259,7 @@ impl Store {
     #[allow(clippy::too_many_arguments)]
     pub fn save_leased<S: Serialize + ?Sized>(
         &self,
-        worker: &Worker,
+        worker: &LeaseHolder,
         kind: Kind,
         id: &str,
         expected: Version,
@@ -308,7 +308,7 @@ impl Store {
     /// it); [`Error::Database`].
     pub fn renew(
         &self,
-        worker: &Worker,
+        worker: &LeaseHolder,
         kind: Kind,
         id: &str,
         now: Timestamp,
@@ -340,7 +340,7 @@ impl Store {
     ///
     /// # Errors
     /// [`Error::Database`].
-    pub fn renew_all(&self, worker: &Worker, now: Timestamp) -> Result<u64, Error> {
+    pub fn renew_all(&self, worker: &LeaseHolder, now: Timestamp) -> Result<u64, Error> {
         let until = worker.until(now);
         self.backend.transact(|tx| {
             tx.execute(
@@ -362,7 +362,7 @@ impl Store {
     ///
     /// # Errors
     /// [`Error::Database`].
-    pub fn release(&self, worker: &Worker, kind: Kind, id: &str) -> Result<bool, Error> {
+    pub fn release(&self, worker: &LeaseHolder, kind: Kind, id: &str) -> Result<bool, Error> {
         self.backend.transact(|tx| {
             let n = tx.execute(
                 "UPDATE follow_ups SET lease_owner = NULL, lease_until = NULL \
@@ -374,7 +374,7 @@ impl Store {
     }
 }
 
-fn claimed_row(row: &Row, worker: &Worker, until: i64) -> Result<Claimed, Error> {
+fn claimed_row(row: &Row, worker: &LeaseHolder, until: i64) -> Result<Claimed, Error> {
     Ok(Claimed {
         kind: row.text(0)?,
         id: row.text(1)?,
@@ -390,7 +390,7 @@ fn claimed_row(row: &Row, worker: &Worker, until: i64) -> Result<Claimed, Error>
 /// on), then the version, then a sealed state a kind without secrets would write in clear.
 fn why_not_held(
     tx: &mut dyn Tx,
-    worker: &Worker,
+    worker: &LeaseHolder,
     kind: Kind,
     id: &str,
     expected: Option<Version>,

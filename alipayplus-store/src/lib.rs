@@ -64,10 +64,15 @@
 //! [`Error::Stale`] instead of overwriting. Each rule has a test killing a writer process
 //! with `SIGKILL` (`tests/crash.rs`).
 //!
+//! The [`Worker`] keeps these rules for the payment follow-ups (`cashier.pay`,
+//! `autodebit.pay`): it resumes every unfinished one after a restart and drives it at its
+//! machine's cadence, blocking or async (see [`worker`]; its tests check each rule at the
+//! instant it matters, `tests/worker.rs`).
+//!
 //! # Several processes: leases
 //!
 //! Several worker processes (instances behind a load balancer, a rolling deploy) share the
-//! follow-ups of one database, each follow-up driven by one [`Worker`] at a time:
+//! follow-ups of one database, each follow-up driven by one [`LeaseHolder`] at a time:
 //! [`Store::claim_due`] leases due follow-ups to a worker (PostgreSQL: `FOR UPDATE SKIP
 //! LOCKED`; SQLite: the write lock), [`Store::save_leased`] re-checks and renews the lease in
 //! the transaction that records each send, and a worker that lost its lease gets
@@ -122,6 +127,7 @@ mod records;
 pub mod schema;
 mod seal;
 mod store;
+pub mod worker;
 
 pub use backend::Durability;
 #[cfg(feature = "operations")]
@@ -130,7 +136,8 @@ pub use error::Error;
 pub use followup::{DueFollowUp, Next, StoredFollowUp};
 pub use ids::{Kind, Seq, Version};
 pub use inbox::{Appended, Inbound, InboxEntry, Source};
-pub use lease::{Claimed, Held, Worker};
+pub use lease::{Claimed, Held, LeaseHolder};
 pub use records::StoredRecord;
 pub use seal::SealingKey;
 pub use store::{Options, Store};
+pub use worker::Worker;

@@ -13,7 +13,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use alipayplus_store::{Error, Next, Options, Store, Worker};
+use alipayplus_store::{Error, LeaseHolder, Next, Options, Store};
 use alipayplus_types::Timestamp;
 use common::*;
 
@@ -55,7 +55,7 @@ fn child(spec: &str) -> ! {
         parts.next().unwrap(),
     );
     let store = Store::open(url, Options::default()).unwrap();
-    let me = Worker::new(id, LEASE).unwrap();
+    let me = LeaseHolder::new(id, LEASE).unwrap();
     let mut out = std::io::stdout().lock();
     let deadline = Instant::now() + Duration::from_secs(90);
     while Instant::now() < deadline {
@@ -82,7 +82,7 @@ fn child(spec: &str) -> ! {
     panic!("{id}: follow-ups still unfinished after 90 s");
 }
 
-fn drive(store: &Store, me: &Worker, id: &str, log: &str) {
+fn drive(store: &Store, me: &LeaseHolder, id: &str, log: &str) {
     let row = store.load::<u32>(PAY, id).unwrap().unwrap();
     let (mut sends, mut version) = (row.state, row.version);
     while sends < SENDS {

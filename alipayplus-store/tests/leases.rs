@@ -8,11 +8,11 @@ mod common;
 use std::collections::HashSet;
 use std::time::Duration;
 
-use alipayplus_store::{Error, Inbound, Kind, Next, Source, Worker};
+use alipayplus_store::{Error, Inbound, Kind, LeaseHolder, Next, Source};
 use common::*;
 
-fn worker(id: &str, secs: u64) -> Worker {
-    Worker::new(id, Duration::from_secs(secs)).unwrap()
+fn worker(id: &str, secs: u64) -> LeaseHolder {
+    LeaseHolder::new(id, Duration::from_secs(secs)).unwrap()
 }
 
 fn ids(claimed: &[alipayplus_store::Claimed]) -> Vec<&str> {
@@ -387,14 +387,14 @@ fn concurrent_claimers_never_get_the_same_row() {
 #[test]
 fn worker_ids_and_lease_lengths_are_checked() {
     assert!(matches!(
-        Worker::new("a\nb", Duration::from_secs(1)),
+        LeaseHolder::new("a\nb", Duration::from_secs(1)),
         Err(Error::InvalidInput {
             what: "worker id",
             ..
         })
     ));
     assert!(matches!(
-        Worker::new("a", Duration::from_micros(10)),
+        LeaseHolder::new("a", Duration::from_micros(10)),
         Err(Error::InvalidInput {
             what: "lease duration",
             ..

@@ -25,6 +25,7 @@ pub mod operations;
 pub mod reconcile;
 pub mod response;
 pub mod sign;
+pub mod state;
 
 /// A harness function: the fuzzer's bytes in, a panic on a broken invariant.
 pub type Harness = fn(&[u8]);
@@ -52,6 +53,7 @@ pub const TARGETS: &[(&str, Harness)] = &[
     ("ledger", reconcile::ledger),
     ("report_place", reconcile::report_place),
     ("reconcile_job", reconcile::reconcile_job),
+    ("stored_state", state::stored_state),
 ];
 
 /// The harness function of the target `name`.

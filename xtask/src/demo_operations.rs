@@ -25,8 +25,8 @@ use alipayplus_operations::dispute::{
     checked_response_retrieval, handle_initiate_escalation, handle_initiate_retrieval,
 };
 use alipayplus_operations::registration::{
-    Final, RegistrationEvent, RegistrationFollowUp, RegistrationPolicy, Step,
-    handle_notify_registration_status,
+    Action as RegistrationAction, Final, RegistrationApi, RegistrationEvent, RegistrationFollowUp,
+    RegistrationPolicy, handle_notify_registration_status,
 };
 use alipayplus_reconcile::LedgerRecord;
 use alipayplus_sign::PublicKeys;
@@ -193,23 +193,25 @@ fn register(
     let mut follow =
         RegistrationFollowUp::new(&request, SystemClock.now(), RegistrationPolicy::default())
             .map_err(|e| e.to_string())?;
+    // The machine's poll marks the registration sent before it returns it (store the
+    // follow-up then, in an application), and the answer goes back typed.
+    let sent_at = SystemClock.now();
+    let RegistrationAction::Send(call) = follow.poll(sent_at) else {
+        return Err("the follow-up does not start with registration".into());
+    };
     check(
-        follow.next_step(SystemClock.now()) == Step::Register,
-        "the follow-up does not start with registration",
+        call.api() == RegistrationApi::Registration && follow.is_sent(),
+        "the registration was not marked sent before it left",
     )?;
-    // Marked sent (and stored, in an application) before it leaves.
-    follow.record_send(SystemClock.now());
-    let outcome = client.call(follow.request()).map_err(|e| e.to_string())?;
-    follow.on_registration_outcome(SystemClock.now(), &outcome);
-    check(
-        outcome.is_success() && follow.is_accepted(),
-        "registration was not accepted",
-    )?;
+    follow
+        .send(client, &call, sent_at)
+        .map_err(|e| e.to_string())?;
+    check(follow.is_accepted(), "registration was not accepted")?;
     step("O1", "registration", "S: accepted (not yet approved)");
     let inquiry = client
         .call(&follow.inquiry_request())
         .map_err(|e| e.to_string())?;
-    follow.on_inquiry_outcome(SystemClock.now(), &inquiry);
+    follow.on_inquiry(SystemClock.now().into(), &inquiry);
     let overall = follow
         .overall()
         .map(|s| s.as_str().to_owned())

@@ -25,6 +25,13 @@
 //! close the round trips came to what RSA allows on this machine (measured in the same run);
 //! exits non-zero if an invariant broke.
 //!
+//! `--store sqlite:PATH`: the same flows with the follow-ups kept in alipayplus-store and
+//! driven by its resuming worker (each send stored before it leaves, each answer before the
+//! next send), and every verified notification stored before it is acknowledged; the checks
+//! add the store's invariants (no follow-up lost, no acknowledged notification missing).
+//! `--crash` (with `--store`): the merchant side runs as a child process killed and restarted
+//! (see `load_crash`).
+//!
 //! The run is a release build: started from a debug build (`cargo xtask load`), it re-runs
 //! itself with `cargo run --release`.
 
@@ -43,7 +50,7 @@ use alipayplus_autodebit::{
 use alipayplus_cashier::cashier::{cashier_payment_factor, checked_pay as cashier_pay_request};
 use alipayplus_client::cancel::cancel_request;
 use alipayplus_client::client::{Client, ClientConfig, Host, Outcome};
-use alipayplus_client::driver::{Action, Notified, PaymentFollower};
+use alipayplus_client::driver::{Action, FollowerState, Notified, PaymentFollower};
 use alipayplus_client::inquiry::PaymentRef;
 use alipayplus_client::refund::refund_request;
 use alipayplus_client::time::Timestamp;
@@ -53,30 +60,37 @@ use alipayplus_sign::{PublicKeys, message};
 use alipayplus_sim::{
     AutoDebitConfig, Fault, FaultRule, NotifyFaults, PaymentStatus, SimConfig, Simulator, keys,
 };
+use alipayplus_store::worker::Event;
+use alipayplus_store::{Kind, Options as StoreOptions, SealingKey, Source, Store, Worker};
 use alipayplus_types::{
     Amount, Currency, DateTime, Env, HasResult, Merchant, NotifyPaymentRequest, Order, PayRequest,
     PaymentMethod, Secret, TerminalType,
 };
 use alipayplus_ureq::UreqTransport;
 
-type Res<T> = Result<T, String>;
+pub(crate) type Res<T> = Result<T, String>;
 
 /// Protocol time runs this many times faster than real time.
-const SCALE: u32 = 120;
+pub(crate) const SCALE: u32 = 120;
 /// The client's whole-request timeout (real time): 48 s of protocol time.
-const TIMEOUT: Duration = Duration::from_millis(400);
+pub(crate) const TIMEOUT: Duration = Duration::from_millis(400);
 /// A flow still open after this much real time is stopped (and counted without a final state).
 const FLOW_GUARD: Duration = Duration::from_secs(120);
 /// How long (real time) a pay may still wait in the simulator's queue after the client gave
 /// up on it: see [`scaled`].
 const LANDING: Duration = Duration::from_secs(5);
 
-const USAGE: &str = "usage: cargo xtask load --flows N --concurrency C [--seed S]";
+const USAGE: &str =
+    "usage: cargo xtask load --flows N --concurrency C [--seed S] [--store sqlite:PATH [--crash]]";
 
-struct Args {
-    flows: usize,
-    concurrency: usize,
-    seed: u64,
+pub(crate) struct Args {
+    pub(crate) flows: usize,
+    pub(crate) concurrency: usize,
+    pub(crate) seed: u64,
+    /// `--store sqlite:PATH`: the follow-ups and notifications go through alipayplus-store.
+    pub(crate) store: Option<String>,
+    /// `--crash`: the merchant side runs as a child process, killed and restarted.
+    pub(crate) crash: bool,
 }
 
 fn parse(args: &[String]) -> Res<Args> {
@@ -84,20 +98,31 @@ fn parse(args: &[String]) -> Res<Args> {
         flows: 0,
         concurrency: 0,
         seed: 1,
+        store: None,
+        crash: false,
     };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
+        if flag == "--crash" {
+            out.crash = true;
+            continue;
+        }
         let value = it.next().ok_or(format!("{flag} needs a value"))?;
         let bad = |e: std::num::ParseIntError| format!("{flag} {value}: {e}");
         match flag.as_str() {
             "--flows" => out.flows = value.parse().map_err(bad)?,
             "--concurrency" => out.concurrency = value.parse().map_err(bad)?,
             "--seed" => out.seed = value.parse().map_err(bad)?,
+            "--store" if value.starts_with("sqlite:") => out.store = Some(value.clone()),
+            "--store" => return Err(format!("--store {value}: use sqlite:PATH")),
             other => return Err(format!("unknown option {other}")),
         }
     }
     if out.flows == 0 || out.concurrency == 0 {
         return Err("--flows and --concurrency are required (at least 1)".into());
+    }
+    if out.crash && out.store.is_none() {
+        return Err("--crash needs --store sqlite:PATH (the merchant side resumes from it)".into());
     }
     Ok(out)
 }
@@ -127,7 +152,12 @@ pub fn main(args: &[String]) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match run(&args) {
+    let outcome = if args.crash {
+        crate::load_crash::run(&args)
+    } else {
+        run(&args)
+    };
+    match outcome {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => {
             eprintln!("\nload FAILED: an invariant broke (see above)");
@@ -141,7 +171,7 @@ pub fn main(args: &[String]) -> ExitCode {
 }
 
 /// splitmix64: a small seeded generator (the run's faults and choices follow the seed).
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
@@ -152,7 +182,7 @@ impl Rng {
         z ^ (z >> 31)
     }
 
-    fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
     }
 
@@ -163,9 +193,9 @@ impl Rng {
 
 /// The protocol clock of the run, shared by the simulator and the client.
 #[derive(Clone)]
-struct ScaledClock {
-    base_ms: i64,
-    start: Instant,
+pub(crate) struct ScaledClock {
+    pub(crate) base_ms: i64,
+    pub(crate) start: Instant,
 }
 
 impl ScaledClock {
@@ -212,17 +242,23 @@ impl Metrics {
     }
 }
 
-/// Notifications verified by the merchant's listener, handed to the flow of their payment.
+/// Notifications verified by the merchant's listener, handed to the flow of their payment
+/// (with a store: stored first, the flow only woken).
 #[derive(Default)]
-struct Inbox {
-    routes: Mutex<HashMap<String, mpsc::Sender<NotifyPaymentRequest>>>,
-    accepted: AtomicUsize,
-    refused: AtomicUsize,
+pub(crate) struct Inbox {
+    pub(crate) routes: Mutex<HashMap<String, mpsc::Sender<NotifyPaymentRequest>>>,
+    pub(crate) accepted: AtomicUsize,
+    pub(crate) refused: AtomicUsize,
+    /// `--store`: each verified notification is stored before it is acknowledged.
+    pub(crate) store: Option<Arc<Store>>,
+    /// `--crash` child: stop for good (to be killed) between storing the n-th notification and
+    /// acknowledging it (0: never).
+    pub(crate) pause_at: usize,
 }
 
 /// How one payment (one `paymentRequestId`) of an order ended on the client's side.
 #[derive(Debug, Clone)]
-struct Attempt {
+pub(crate) struct Attempt {
     id: String,
     final_state: Option<Final>,
     /// Refunded, as the client was told (`S` refund answers).
@@ -233,22 +269,113 @@ struct Attempt {
     reversed: bool,
 }
 
-#[derive(Debug, Clone)]
-struct OrderRecord {
-    order: String,
-    auto_debit: bool,
-    attempts: Vec<Attempt>,
-    mismatches: u32,
+impl Attempt {
+    /// A payment with this final state, not refunded nor reversed.
+    pub(crate) fn of(id: String, final_state: Option<Final>) -> Self {
+        Attempt {
+            id,
+            final_state,
+            refunded: 0,
+            refund_unknown: None,
+            reversed: false,
+        }
+    }
 }
 
-struct Ctx<'a, T: Transport> {
-    client: &'a Client<T>,
-    sim: &'a Simulator,
-    clock: &'a ScaledClock,
-    inbox: &'a Inbox,
-    notify_url: String,
-    token: Secret,
-    calls: &'a AtomicU64,
+#[derive(Debug, Clone)]
+pub(crate) struct OrderRecord {
+    pub(crate) order: String,
+    pub(crate) auto_debit: bool,
+    pub(crate) attempts: Vec<Attempt>,
+    pub(crate) mismatches: u32,
+}
+
+/// The simulator as the merchant side reaches it: in this process, or over its control API
+/// (the `--crash` child; the shopper and the aimed faults go through HTTP).
+pub(crate) enum Sim<'a> {
+    Local(&'a Simulator),
+    Remote(String),
+}
+
+impl Sim<'_> {
+    fn control(base: &str, path: &str, body: &str) -> Res<()> {
+        ureq::post(format!("{base}{path}"))
+            .header("Content-Type", "application/json")
+            .send(body)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    fn approve(&self, id: &str) -> Res<()> {
+        match self {
+            Sim::Local(sim) => sim.approve(id).map(|_| ()).map_err(|e| e.to_string()),
+            Sim::Remote(base) => Self::control(
+                base,
+                "/sim/shopper/approve",
+                &serde_json::json!({ "id": id }).to_string(),
+            ),
+        }
+    }
+
+    fn decline(&self, id: &str, code: &str) -> Res<()> {
+        match self {
+            Sim::Local(sim) => sim.decline(id, code).map(|_| ()).map_err(|e| e.to_string()),
+            Sim::Remote(base) => Self::control(
+                base,
+                "/sim/shopper/decline",
+                &serde_json::json!({ "id": id, "code": code }).to_string(),
+            ),
+        }
+    }
+
+    pub(crate) fn add_fault(&self, rule: FaultRule) {
+        match self {
+            Sim::Local(sim) => sim.add_fault(rule),
+            Sim::Remote(base) => {
+                let body = serde_json::to_string(&rule).unwrap_or_default();
+                if let Err(e) = Self::control(base, "/sim/faults", &body) {
+                    eprintln!("  could not add a fault: {e}");
+                }
+            }
+        }
+    }
+
+    fn remove_faults_for(&self, id: &str) {
+        // Remote: the rules hit a given number of calls; what is left of them hits nothing
+        // once the payment is final.
+        if let Sim::Local(sim) = self {
+            sim.remove_faults_for(id);
+        }
+    }
+}
+
+/// The store side of a `--store` run.
+pub(crate) struct Stored<'a, T> {
+    pub(crate) store: &'a Store,
+    pub(crate) worker: &'a Worker<'a, T>,
+    /// Refunds and reversals after a paid order (not kept in the store: off in `--crash`).
+    pub(crate) refunds: bool,
+}
+
+pub(crate) struct Ctx<'a, T: Transport> {
+    pub(crate) client: &'a Client<T>,
+    pub(crate) sim: Sim<'a>,
+    pub(crate) clock: &'a ScaledClock,
+    pub(crate) inbox: &'a Inbox,
+    pub(crate) notify_url: String,
+    pub(crate) token: Secret,
+    pub(crate) calls: &'a AtomicU64,
+    pub(crate) stored: Option<Stored<'a, T>>,
+}
+
+/// The follow-up kinds of the load (the names agreed for the flows).
+pub(crate) const CASHIER_PAY: Kind = Kind::new("cashier.pay");
+pub(crate) const AUTODEBIT_PAY: Kind = Kind::holding_secrets("autodebit.pay");
+pub(crate) const KINDS: [Kind; 2] = [CASHIER_PAY, AUTODEBIT_PAY];
+
+/// The sealing key of the load's stores (a test key: the tokens are the simulator's).
+pub(crate) fn sealing_key() -> SealingKey {
+    SealingKey::from_bytes([0x4c; 32])
 }
 
 fn run(args: &Args) -> Res<bool> {
@@ -264,8 +391,19 @@ fn run(args: &Args) -> Res<bool> {
     // Delayed answers hold a worker each.
     config.workers = args.concurrency * 2 + 8;
     let sim = Simulator::start(config).map_err(|e| e.to_string())?;
-    let inbox = Arc::new(Inbox::default());
-    let listener = Listener::start(client_config(&sim, &clock)?, Arc::clone(&inbox))?;
+    let store = match &args.store {
+        Some(url) => Some(Arc::new(open_store(url, args.seed)?)),
+        None => None,
+    };
+    let inbox = Arc::new(Inbox {
+        store: store.clone(),
+        ..Inbox::default()
+    });
+    let listener = Listener::start(
+        "127.0.0.1:0",
+        client_config(&sim, &clock)?,
+        Arc::clone(&inbox),
+    )?;
     sim.set_autodebit_config(AutoDebitConfig {
         access_token_ttl_secs: 365 * 86_400,
         ..AutoDebitConfig::default()
@@ -295,66 +433,44 @@ fn run(args: &Args) -> Res<bool> {
     let client = Client::new(client_config(&sim, &clock)?, transport);
     let token = bind(&client, &sim)?;
     println!(
-        "load: {} flows, {} at a time, seed {}; simulator {} (protocol clock x{SCALE} from {})",
+        "load: {} flows, {} at a time, seed {}; simulator {} (protocol clock x{SCALE} from {}){}",
         args.flows,
         args.concurrency,
         args.seed,
         sim.base_url(),
         base.format(alipayplus_client::time::TimeFormat::Offset(480)),
+        match &args.store {
+            Some(url) => format!("; follow-ups and notifications in {url}"),
+            None => String::new(),
+        }
     );
 
     let calls = AtomicU64::new(0);
+    let worker = store.as_deref().map(|s| Worker::new(s, &client, &KINDS));
     let ctx = Ctx {
         client: &client,
-        sim: &sim,
+        sim: Sim::Local(&sim),
         clock: &clock,
         inbox: &inbox,
         notify_url: listener.url.clone(),
         token,
         calls: &calls,
+        stored: match (&store, &worker) {
+            (Some(store), Some(worker)) => Some(Stored {
+                store,
+                worker,
+                refunds: true,
+            }),
+            _ => None,
+        },
     };
-    let next = AtomicUsize::new(0);
-    let records = Mutex::new(Vec::with_capacity(args.flows));
     let done = AtomicBool::new(false);
     let started = Instant::now();
-    std::thread::scope(|s| {
-        // Notification faults change every 200 ms; held ones are released (newest first).
-        s.spawn(|| {
-            let mut rng = Rng(args.seed ^ 0x5EED);
-            while !done.load(Ordering::SeqCst) {
-                sim.set_notify_faults(NotifyFaults {
-                    duplicates: u32::try_from(rng.below(3)).unwrap_or(0),
-                    late_ms: rng.below(300),
-                    hold: rng.chance(25),
-                    bad_signature_first: rng.chance(30),
-                });
-                std::thread::sleep(Duration::from_millis(200));
-                sim.release_notifications();
-            }
-        });
-        let workers: Vec<_> = (0..args.concurrency)
-            .map(|_| {
-                s.spawn(|| {
-                    loop {
-                        let n = next.fetch_add(1, Ordering::SeqCst);
-                        if n >= args.flows {
-                            break;
-                        }
-                        let record = flow(&ctx, args.seed, n);
-                        if let Ok(mut r) = records.lock() {
-                            r.push(record);
-                        }
-                        if (n + 1).is_multiple_of(1000) {
-                            println!("  {} flows started", n + 1);
-                        }
-                    }
-                })
-            })
-            .collect();
-        for w in workers {
-            let _ = w.join();
-        }
+    let records = std::thread::scope(|s| {
+        s.spawn(|| notify_faults(&sim, args.seed, &done));
+        let records = run_flows(&ctx, args);
         done.store(true, Ordering::SeqCst);
+        records
     });
     let elapsed = started.elapsed();
     // Let every notification finish: faults off, held ones out, re-sends done.
@@ -369,8 +485,10 @@ fn run(args: &Args) -> Res<bool> {
         draining.elapsed().as_secs_f64(),
         if idle { "idle" } else { "NOT idle" }
     );
-    let records = records.into_inner().map_err(|e| e.to_string())?;
-    let ok = check(&sim, &records, idle);
+    let mut ok = check(&sim, &records, idle);
+    if let Some(store) = &store {
+        ok &= check_store(&sim, store, &records)?;
+    }
     println!(
         "merchant listener: {} notifications accepted and acknowledged, {} refused (bad signatures)",
         inbox.accepted.load(Ordering::Relaxed),
@@ -381,7 +499,137 @@ fn run(args: &Args) -> Res<bool> {
     Ok(ok)
 }
 
-fn client_config(sim: &Simulator, clock: &ScaledClock) -> Res<ClientConfig> {
+/// Notification faults change every 200 ms; held ones are released (newest first).
+pub(crate) fn notify_faults(sim: &Simulator, seed: u64, done: &AtomicBool) {
+    let mut rng = Rng(seed ^ 0x5EED);
+    while !done.load(Ordering::SeqCst) {
+        sim.set_notify_faults(NotifyFaults {
+            duplicates: u32::try_from(rng.below(3)).unwrap_or(0),
+            late_ms: rng.below(300),
+            hold: rng.chance(25),
+            bad_signature_first: rng.chance(30),
+        });
+        std::thread::sleep(Duration::from_millis(200));
+        sim.release_notifications();
+    }
+}
+
+/// The flows, `concurrency` at a time; each flow's record.
+pub(crate) fn run_flows<T: Transport + Sync>(ctx: &Ctx<'_, T>, args: &Args) -> Vec<OrderRecord> {
+    let next = AtomicUsize::new(0);
+    let records = Mutex::new(Vec::with_capacity(args.flows));
+    std::thread::scope(|s| {
+        for _ in 0..args.concurrency {
+            s.spawn(|| {
+                loop {
+                    let n = next.fetch_add(1, Ordering::SeqCst);
+                    if n >= args.flows {
+                        break;
+                    }
+                    let record = flow(ctx, args.seed, n);
+                    if let Ok(mut r) = records.lock() {
+                        r.push(record);
+                    }
+                    if (n + 1).is_multiple_of(1000) {
+                        println!("  {} flows started", n + 1);
+                    }
+                }
+            });
+        }
+    });
+    records.into_inner().unwrap_or_default()
+}
+
+/// Opens the run's store; refuses one holding this seed's flows already (use a fresh PATH).
+pub(crate) fn open_store(url: &str, seed: u64) -> Res<Store> {
+    let store = Store::open(url, StoreOptions::default().with_sealing_key(sealing_key()))
+        .map_err(|e| format!("store {url}: {e}"))?;
+    let first = format!("LOAD-{seed}-0-A0");
+    for kind in KINDS {
+        if store
+            .load::<serde_json::Value>(kind, &first)
+            .map_err(|e| e.to_string())?
+            .is_some()
+        {
+            return Err(format!(
+                "store {url} already holds the flows of seed {seed}: give a fresh PATH"
+            ));
+        }
+    }
+    Ok(store)
+}
+
+/// The store's invariants: every payment the simulator knows is a follow-up in the store,
+/// final (or explicitly unresolved); every notification acknowledged is in the store.
+pub(crate) fn check_store(sim: &Simulator, store: &Store, records: &[OrderRecord]) -> Res<bool> {
+    let mut lost = 0u32;
+    let mut ids: Vec<String> = records
+        .iter()
+        .flat_map(|r| r.attempts.iter().map(|a| a.id.clone()))
+        .collect();
+    ids.extend(sim.payments().into_iter().map(|p| p.payment_request_id));
+    ids.sort();
+    ids.dedup();
+    for id in &ids {
+        let mut found = false;
+        for kind in KINDS {
+            if let Some(row) = store
+                .load::<FollowerState>(kind, id)
+                .map_err(|e| e.to_string())?
+            {
+                found = true;
+                if !row.is_final || row.state.tracker().final_state().is_none() {
+                    lost += 1;
+                    eprintln!("  {id}: follow-up not final in the store");
+                }
+            }
+        }
+        if !found {
+            lost += 1;
+            eprintln!("  {id}: no follow-up in the store");
+        }
+    }
+    let mut missing = 0u32;
+    let acknowledged: Vec<_> = sim
+        .notifications()
+        .into_iter()
+        .filter(|n| n.acknowledged)
+        .collect();
+    for n in &acknowledged {
+        let stored = store
+            .inbound(Source::NotifyPayment, &n.payment_request_id)
+            .map_err(|e| e.to_string())?;
+        if stored.is_none() {
+            missing += 1;
+            eprintln!(
+                "  notification for {} acknowledged but not in the store",
+                n.payment_request_id
+            );
+        }
+    }
+    let stray = store.stray_inbox(10_000).map_err(|e| e.to_string())?.len();
+    println!(
+        "store: {} follow-ups, {} notifications acknowledged ({stray} arrived after their follow-up was final)",
+        ids.len(),
+        acknowledged.len()
+    );
+    let rows = [
+        (
+            "follow-ups lost (not in the store, or not final nor explicitly unresolved)",
+            lost,
+        ),
+        ("acknowledged notifications missing from the store", missing),
+    ];
+    for (what, n) in rows {
+        println!(
+            "  {n:>6}  {what}{}",
+            if n == 0 { "" } else { "  <-- BROKEN" }
+        );
+    }
+    Ok(rows.iter().all(|(_, n)| *n == 0))
+}
+
+pub(crate) fn client_config(sim: &Simulator, clock: &ScaledClock) -> Res<ClientConfig> {
     let key = keys::acqp_private_key().map_err(|e| e.to_string())?;
     let alipay = keys::sim_public_key().map_err(|e| e.to_string())?;
     let host = Host::custom(sim.base_url()).map_err(|e| e.to_string())?;
@@ -396,7 +644,7 @@ fn client_config(sim: &Simulator, clock: &ScaledClock) -> Res<ClientConfig> {
 }
 
 /// One Auto Debit binding for the run (made before the faults start): its access token.
-fn bind<T: Transport>(client: &Client<T>, sim: &Simulator) -> Res<Secret> {
+pub(crate) fn bind<T: Transport>(client: &Client<T>, sim: &Simulator) -> Res<Secret> {
     let merchant = AuthClient::new("M-LOAD-0001", "Load Test Merchant");
     let mut binding = Binding::new(
         &merchant.id,
@@ -430,8 +678,20 @@ fn bind<T: Transport>(client: &Client<T>, sim: &Simulator) -> Res<Secret> {
     Ok(set.access_token)
 }
 
-/// Faults aimed at one payment: each API hit with some chance, once or twice.
-fn aim_faults(sim: &Simulator, rng: &mut Rng, id: &str) {
+/// The kind a follow-up is stored under, if it is stored.
+pub(crate) fn stored_kind(store: &Store, id: &str) -> Option<Kind> {
+    KINDS.into_iter().find(|k| {
+        store
+            .load::<serde_json::Value>(*k, id)
+            .ok()
+            .flatten()
+            .is_some()
+    })
+}
+
+/// Faults aimed at one payment: each API hit with some chance, once or twice (drawn always,
+/// added when `add`).
+fn aim_faults(sim: &Sim<'_>, rng: &mut Rng, id: &str, add: bool) {
     for api in ["pay", "inquiryPayment", "cancelPayment", "refund"] {
         if !rng.chance(35) {
             continue;
@@ -456,7 +716,9 @@ fn aim_faults(sim: &Simulator, rng: &mut Rng, id: &str) {
         if rng.chance(30) {
             rule = rule.unprocessed();
         }
-        sim.add_fault(rule);
+        if add {
+            sim.add_fault(rule);
+        }
     }
 }
 
@@ -498,7 +760,13 @@ fn flow<T: Transport>(ctx: &Ctx<'_, T>, seed: u64, n: usize) -> OrderRecord {
     // A failed order is paid again with a new id, once, when the tracker allows it.
     for attempt in 0..2 {
         let id = format!("{order}-A{attempt}");
-        aim_faults(ctx.sim, &mut rng, &id);
+        // Resumed after a restart: its faults were aimed when it began (drawn again only to
+        // keep the flow's draws in step).
+        let resumed = ctx
+            .stored
+            .as_ref()
+            .is_some_and(|s| stored_kind(s.store, &id).is_some());
+        aim_faults(&ctx.sim, &mut rng, &id, !resumed);
         let (tx, rx) = mpsc::channel();
         if let Ok(mut routes) = ctx.inbox.routes.lock() {
             routes.insert(id.clone(), tx);
@@ -525,7 +793,8 @@ fn flow<T: Transport>(ctx: &Ctx<'_, T>, seed: u64, n: usize) -> OrderRecord {
             refund_unknown: None,
             reversed: false,
         };
-        if final_state == Some(Final::Succeeded) {
+        let refunds = ctx.stored.as_ref().is_none_or(|s| s.refunds);
+        if final_state == Some(Final::Succeeded) && refunds {
             after_paid(ctx, &mut rng, &mut a, amount);
         }
         ctx.sim.remove_faults_for(&id);
@@ -603,6 +872,14 @@ fn pay<T: Transport>(
         let tracker = PaymentTracker::for_pay(&request, now, scaled(TrackerPolicy::cashier()));
         PaymentFollower::new(request, tracker).map_err(|e| e.to_string())?
     };
+    if let Some(stored) = &ctx.stored {
+        let kind = if auto_debit {
+            AUTODEBIT_PAY
+        } else {
+            CASHIER_PAY
+        };
+        return pay_stored(ctx, stored, kind, &follower, shopper, rx);
+    }
     let guard = Instant::now() + FLOW_GUARD;
     let mut shopper_at: Option<Timestamp> = None;
     let mut mismatches = 0;
@@ -655,6 +932,100 @@ fn pay<T: Transport>(
         }
     };
     Ok((final_state, mismatches))
+}
+
+/// [`pay`] through the store: the worker drives the follow-up (each send stored before it
+/// leaves, each answer before the next send, notifications read from the store's inbox); this
+/// loop plays the shopper and waits. A follow-up found in the store (a restart) is resumed
+/// from it, not begun again.
+fn pay_stored<T: Transport>(
+    ctx: &Ctx<'_, T>,
+    stored: &Stored<'_, T>,
+    kind: Kind,
+    follower: &PaymentFollower,
+    shopper: Shopper,
+    rx: &mpsc::Receiver<NotifyPaymentRequest>,
+) -> Res<(Option<Final>, u32)> {
+    let clock = ctx.clock;
+    let id = follower.payment_request_id();
+    let now = alipayplus_client::time::Clock::now(clock);
+    let shopper_time = |now: Timestamp| match shopper {
+        Shopper::Approve(d) | Shopper::Decline(d) => now + d,
+        Shopper::Abandon => Timestamp::from_unix_millis(i64::MAX),
+    };
+    let mut shopper_at = None;
+    match stored_final(stored.store, kind, id)? {
+        Some(Some(state)) => return Ok((Some(state), 0)),
+        // Resumed: the redirect was given before the restart; the shopper acts from now.
+        Some(None) => shopper_at = Some(shopper_time(now)),
+        None => {
+            stored
+                .worker
+                .begin(kind, follower)
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    let guard = Instant::now() + FLOW_GUARD;
+    let mut mismatches = 0;
+    let mut next_due = now;
+    loop {
+        let driven = stored.worker.drive(kind, id).map_err(|e| e.to_string())?;
+        if let Some(d) = driven {
+            for event in &d.events {
+                match event {
+                    Event::Called(_) => {
+                        ctx.calls.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Event::Redirect(_) if shopper_at.is_none() => {
+                        shopper_at = Some(shopper_time(alipayplus_client::time::Clock::now(clock)));
+                    }
+                    Event::Mismatch(_) | Event::Unreadable(_) => mismatches += 1,
+                    _ => {}
+                }
+            }
+            if let Some(state) = d.final_state {
+                return Ok((Some(state), mismatches));
+            }
+            next_due = d.next_due.unwrap_or(next_due);
+        } else if let Some(Some(state)) = stored_final(stored.store, kind, id)? {
+            return Ok((Some(state), mismatches));
+        }
+        if Instant::now() >= guard {
+            return Ok((None, mismatches));
+        }
+        let now = alipayplus_client::time::Clock::now(clock);
+        if shopper_at.is_some_and(|at| now >= at) {
+            shopper_at = Some(Timestamp::from_unix_millis(i64::MAX));
+            // The payment may have closed meanwhile: the wallet then refuses.
+            let _ = match shopper {
+                Shopper::Approve(_) => ctx.sim.approve(id),
+                Shopper::Decline(_) => ctx.sim.decline(id, "USER_BALANCE_NOT_ENOUGH"),
+                Shopper::Abandon => Ok(()),
+            };
+            continue;
+        }
+        let mut wait = clock.real_until(next_due);
+        if let Some(at) = shopper_at {
+            wait = wait.min(clock.real_until(at));
+        }
+        // A notification stored by the listener wakes the follow-up (the worker reads it from
+        // the store, not from this channel).
+        let _ = rx.recv_timeout(wait.max(Duration::from_millis(1)));
+    }
+}
+
+/// `None`: not stored; `Some(None)`: stored, not final; `Some(Some(state))`: final.
+pub(crate) fn stored_final(store: &Store, kind: Kind, id: &str) -> Res<Option<Option<Final>>> {
+    let row = store
+        .load::<FollowerState>(kind, id)
+        .map_err(|e| e.to_string())?;
+    Ok(row.map(|r| {
+        if r.is_final {
+            r.state.tracker().final_state().cloned()
+        } else {
+            None
+        }
+    }))
 }
 
 /// Outcome letter of a call: `S`, `F` or `U` (`U` also for no verified answer).
@@ -729,7 +1100,7 @@ fn after_paid<T: Transport>(ctx: &Ctx<'_, T>, rng: &mut Rng, a: &mut Attempt, am
 }
 
 /// The invariants, per merchant order, from the simulator's books and the client's records.
-fn check(sim: &Simulator, records: &[OrderRecord], notifications_idle: bool) -> bool {
+pub(crate) fn check(sim: &Simulator, records: &[OrderRecord], notifications_idle: bool) -> bool {
     let books: HashMap<String, _> = sim
         .payments()
         .into_iter()
@@ -968,15 +1339,15 @@ fn rsa_costs() -> Res<(f64, f64)> {
 
 /// The merchant's notification listener: `POST /notify` through the client's notifyPayment
 /// handler (verified, signed answers; refused ones are re-sent by the simulator).
-struct Listener {
-    url: String,
+pub(crate) struct Listener {
+    pub(crate) url: String,
     stop: Arc<AtomicBool>,
     threads: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl Listener {
-    fn start(config: ClientConfig, inbox: Arc<Inbox>) -> Res<Self> {
-        let server = tiny_http::Server::http("127.0.0.1:0").map_err(|e| e.to_string())?;
+    pub(crate) fn start(addr: &str, config: ClientConfig, inbox: Arc<Inbox>) -> Res<Self> {
+        let server = tiny_http::Server::http(addr).map_err(|e| e.to_string())?;
         let addr = server
             .server_addr()
             .to_ip()
@@ -1033,6 +1404,20 @@ fn serve(config: &ClientConfig, inbox: &Inbox, mut http: tiny_http::Request) {
     };
     let answer = match alipayplus_client::notify::handle_notify_payment(config, &request) {
         Ok(accepted) => {
+            let id = &accepted.body.payment_request_id;
+            if let Some(store) = &inbox.store {
+                // Write-ahead rule 3: stored, then acknowledged; not stored, not acknowledged.
+                let now = config.now();
+                if let Err(e) = store.append_payment_notification(&KINDS, id, &request.body, now) {
+                    eprintln!("  notification for {id} not stored ({e}): not acknowledged");
+                    let _ = http.respond(tiny_http::Response::empty(500));
+                    return;
+                }
+                let n = inbox.accepted.load(Ordering::Relaxed) + 1;
+                if inbox.pause_at == n {
+                    crate::load_crash::pause(&format!("notify {id}"));
+                }
+            }
             inbox.accepted.fetch_add(1, Ordering::Relaxed);
             // Hand it to its flow (if still following), then acknowledge.
             if let Ok(routes) = inbox.routes.lock()
@@ -1075,6 +1460,23 @@ mod tests {
         assert!(args(&["--flows", "x", "--concurrency", "1"]).is_err());
         assert!(args(&["--flows", "1", "--concurrency", "1", "--fast", "1"]).is_err());
         assert!(args(&["--flows"]).is_err(), "a flag without its value");
+        let a = args(&[
+            "--flows",
+            "50",
+            "--concurrency",
+            "4",
+            "--store",
+            "sqlite:/tmp/x.db",
+            "--crash",
+        ])
+        .unwrap();
+        assert_eq!(a.store.as_deref(), Some("sqlite:/tmp/x.db"));
+        assert!(a.crash);
+        assert!(
+            args(&["--flows", "5", "--concurrency", "1", "--crash"]).is_err(),
+            "--crash needs a store"
+        );
+        assert!(args(&["--flows", "5", "--concurrency", "1", "--store", "pg:x"]).is_err());
     }
 
     #[test]

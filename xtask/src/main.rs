@@ -14,6 +14,7 @@ mod demo_operations;
 mod demo_reconcile;
 mod fuzz;
 mod load;
+mod load_crash;
 mod sim;
 
 const USAGE: &str = "usage: cargo xtask <command>
@@ -28,9 +29,12 @@ commands:
                      the release `reconcile` example against DuckDB on one generated cycle of
                      N rows (default 1,000,000), best of 3 at one (taskset -c 0) and two threads
   demo               the main job: the Cashier and Auto Debit flows against the simulator over HTTP
-  load --flows N --concurrency C [--seed S]
+  load --flows N --concurrency C [--seed S] [--store sqlite:PATH [--crash]]
                      load and fault run against the simulator with money invariants
-                     (a release build: re-runs itself with cargo run --release)
+                     (a release build: re-runs itself with cargo run --release);
+                     --store: follow-ups and notifications kept in SQLite by the resuming
+                     worker; --crash: the merchant side in a child process killed (SIGKILL)
+                     in each dangerous window and restarted
   sim [--port N] [--tls] [--wallets A,B] [--no-connect-wallet] [--notify-url URL]
       [--auth-notify-url URL] [--consult-unbinding-url URL]
                      run the Alipay+ simulator on 127.0.0.1 (see alipayplus-sim); --tls:
@@ -81,6 +85,8 @@ fn main() -> ExitCode {
         Some("bench-reconcile") => bench_reconcile::main(&args[1..]),
         Some("demo") => demo::main(&args[1..]),
         Some("load") => load::main(&args[1..]),
+        // Hidden: the merchant side of `load --crash`, started by it.
+        Some("load-merchant") => load_crash::merchant_main(&args[1..]),
         Some("sim") => sim::main(&args[1..]),
         Some("fuzz") => fuzz::main(&args[1..]),
         Some(other) => {

@@ -12,7 +12,7 @@ pub const USAGE: &str = "usage:
   autodebit pay --access-token T --currency USD --value 1000 --request-id ID [--order-id ID]
                 [--merchant-id ID] [--description TEXT] [--notify-url URL] [--follow yes]
   autodebit redirect --url URL --state STATE
-  autodebit listen --port N
+  autodebit listen --port N [--store sqlite:PATH]  (with ALIPAYPLUS_STORE_KEY: 64 hex digits)
 environment: ALIPAYPLUS_BASE_URL, ALIPAYPLUS_CLIENT_ID, ALIPAYPLUS_PRIVATE_KEY, ALIPAYPLUS_PUBLIC_KEY
              (key file paths), optional ALIPAYPLUS_KEY_VERSION";
 
@@ -39,7 +39,7 @@ pub enum Command {
     CancelToken(Args),
     Pay(Args),
     Redirect(Args),
-    Listen { port: u16 },
+    Listen { port: u16, store: Option<String> },
 }
 
 const ALLOWED: &[(&str, &[&str])] = &[
@@ -75,7 +75,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
     ("redirect", &["url", "state"]),
-    ("listen", &["port"]),
+    ("listen", &["port", "store"]),
 ];
 
 pub fn parse(args: &[String]) -> Result<Command, UsageError> {
@@ -117,7 +117,8 @@ pub fn parse(args: &[String]) -> Result<Command, UsageError> {
             let port = port
                 .parse()
                 .map_err(|_| usage(format!("--port {port:?} is not a port number")))?;
-            Command::Listen { port }
+            let store = args.optional("store").map(String::from);
+            Command::Listen { port, store }
         }
     })
 }

@@ -9,6 +9,12 @@
 //!
 //! A verified call signed for another `Client-Id` is refused (`INVALID_CLIENT`, signed) unless
 //! `ALIPAYPLUS_FOREIGN_CLIENT_ID=report`; then it is printed, with a note on stderr.
+//!
+//! `--store sqlite:PATH` (default: nothing kept): authNotify and notifyPayment are stored in
+//! alipayplus-store's inbox before they are acknowledged (not stored, not acknowledged: HTTP
+//! 500). authNotify bodies hold the tokens: they are sealed under the 32-byte key given in
+//! `ALIPAYPLUS_STORE_KEY` (64 hex digits; required with `--store`) and keyed by the SHA-256 of
+//! the verified body, never by a token.
 
 use std::process::ExitCode;
 
@@ -18,18 +24,70 @@ use alipayplus_client::error::InboundError;
 use alipayplus_client::inbound::Refused;
 use alipayplus_client::transport::{Request, Response};
 use alipayplus_listen::{Limits, serve};
+use alipayplus_store::{Inbound, Kind, Options, SealingKey, Source, Store};
 use serde::Serialize;
 use serde_json::Value;
+
+/// The follow-up kind of an agreement payment (the name agreed across the SDK).
+const AUTODEBIT_PAY: Kind = Kind::holding_secrets("autodebit.pay");
+/// The sealing key of `--store` (64 hex digits).
+const STORE_KEY_VAR: &str = "ALIPAYPLUS_STORE_KEY";
+
+fn open_store(url: &str) -> Result<Store, String> {
+    let hex = std::env::var(STORE_KEY_VAR)
+        .map_err(|_| format!("--store needs {STORE_KEY_VAR} (64 hex digits): authNotify holds tokens, sealed in the store"))?;
+    let bytes: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .map(|i| {
+            hex.get(i..i + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        })
+        .collect::<Option<_>>()
+        .filter(|b: &Vec<u8>| b.len() == 32)
+        .ok_or(format!("{STORE_KEY_VAR} is not 64 hex digits"))?;
+    let mut key = [0u8; 32];
+    key.copy_from_slice(&bytes);
+    Store::open(
+        url,
+        Options::default().with_sealing_key(SealingKey::from_bytes(key)),
+    )
+    .map_err(|e| format!("cannot open the store: {e}"))
+}
+
+/// Stores a verified event before its acknowledgement; `Err`: answer 500 instead.
+fn keep(store: Option<&Store>, config: &ClientConfig, event: Inbound<'_>) -> Result<(), Response> {
+    let Some(store) = store else { return Ok(()) };
+    store.append(&event, config.now()).map(|_| ()).map_err(|e| {
+        eprintln!("{:?} not stored ({e}): not acknowledged", event.source());
+        Response::new(500, Vec::new())
+    })
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
 
 /// Fields holding credentials (the `secret` fields of the API description).
 const SECRET_FIELDS: &[&str] = &["accessToken", "refreshToken", "authCode", "paymentMethodId"];
 
-pub fn serve_inbound(config: &ClientConfig, port: u16) -> ExitCode {
+pub fn serve_inbound(config: &ClientConfig, port: u16, store: Option<&str>) -> ExitCode {
+    let store = match store.map(open_store) {
+        None => None,
+        Some(Ok(s)) => Some(s),
+        Some(Err(e)) => {
+            eprintln!("{e}");
+            return ExitCode::from(1);
+        }
+    };
     eprintln!(
         "listening for authNotify, consultUnbinding and notifyPayment on http://127.0.0.1:{port}/"
     );
     let error = serve(("127.0.0.1", port), Limits::default(), |request| {
-        dispatch(config, &request)
+        dispatch(config, store.as_ref(), &request)
     });
     eprintln!("cannot listen on 127.0.0.1:{port}: {error}");
     ExitCode::from(1)
@@ -85,7 +143,7 @@ fn refused(request: &Request, refused: Refused) -> Response {
     refused.answer
 }
 
-fn dispatch(config: &ClientConfig, request: &Request) -> Response {
+fn dispatch(config: &ClientConfig, store: Option<&Store>, request: &Request) -> Response {
     let path = request.path();
     if path.ends_with("consultUnbinding") {
         return match handle_consult_unbinding(config, request) {
@@ -99,24 +157,42 @@ fn dispatch(config: &ClientConfig, request: &Request) -> Response {
         };
     }
     if path.ends_with("authNotify") {
-        return auth_notify(config, request);
+        return auth_notify(config, store, request);
     }
     // Another path: verify first; only a verified body tells which notification it is.
     match config.accept_inbound::<Value>(request) {
         Ok(verified) if verified.body.get("authorizationNotifyType").is_some() => {
-            auth_notify(config, request)
+            auth_notify(config, store, request)
         }
         Ok(_) => match alipayplus_client::notify::handle_notify_payment(config, request) {
-            Ok(n) => accepted(&n.body, &n.client_id, n.client_id_is_ours, n.answer),
+            Ok(n) => {
+                let id = n.body.payment_request_id.as_str();
+                let event = Inbound::new(Source::NotifyPayment, id, &request.body)
+                    .for_follow_up(AUTODEBIT_PAY, id);
+                if let Err(answer) = keep(store, config, event) {
+                    return answer;
+                }
+                accepted(&n.body, &n.client_id, n.client_id_is_ours, n.answer)
+            }
             Err(r) => refused(request, r),
         },
         Err(r) => refused(request, r),
     }
 }
 
-fn auth_notify(config: &ClientConfig, request: &Request) -> Response {
+fn auth_notify(config: &ClientConfig, store: Option<&Store>, request: &Request) -> Response {
     match handle_auth_notify(config, request) {
-        Ok(n) => accepted(&n.body.request, &n.client_id, n.client_id_is_ours, n.answer),
+        Ok(n) => {
+            let key = sha256_hex(&request.body);
+            if let Err(answer) = keep(
+                store,
+                config,
+                Inbound::new(Source::AuthNotify, &key, &request.body),
+            ) {
+                return answer;
+            }
+            accepted(&n.body.request, &n.client_id, n.client_id_is_ours, n.answer)
+        }
         Err(r) => refused(request, r),
     }
 }

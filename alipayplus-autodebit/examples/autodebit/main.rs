@@ -79,7 +79,7 @@ fn main() -> ExitCode {
         }
     };
     match command {
-        Command::Listen { port } => listen::serve_inbound(&config, port),
+        Command::Listen { port, store } => listen::serve_inbound(&config, port, store.as_deref()),
         call => {
             let client = Client::new(config, UreqTransport::new());
             run_call(&client, call).unwrap_or_else(|msg| {

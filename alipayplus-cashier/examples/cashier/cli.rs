@@ -11,7 +11,7 @@ pub const USAGE: &str = "usage:
   cashier cancel --request-id ID
   cashier refund --request-id ID --refund-request-id RID --currency USD --value 500 [--reason TEXT]
   cashier consult --currency USD --value 1000 [--user-region KR]
-  cashier listen --port N
+  cashier listen --port N [--store sqlite:PATH]
 environment: ALIPAYPLUS_BASE_URL, ALIPAYPLUS_CLIENT_ID, ALIPAYPLUS_PRIVATE_KEY, ALIPAYPLUS_PUBLIC_KEY
              (key file paths), optional ALIPAYPLUS_KEY_VERSION";
 
@@ -37,7 +37,7 @@ pub enum Command {
     Cancel(Args),
     Refund(Args),
     Consult(Args),
-    Listen { port: u16 },
+    Listen { port: u16, store: Option<String> },
 }
 
 const ALLOWED: &[(&str, &[&str])] = &[
@@ -72,7 +72,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
     ("consult", &["currency", "value", "user-region"]),
-    ("listen", &["port"]),
+    ("listen", &["port", "store"]),
 ];
 
 pub fn parse(args: &[String]) -> Result<Command, UsageError> {
@@ -113,7 +113,8 @@ pub fn parse(args: &[String]) -> Result<Command, UsageError> {
             let port = port
                 .parse()
                 .map_err(|_| usage(format!("--port {port:?} is not a port number")))?;
-            Command::Listen { port }
+            let store = args.optional("store").map(String::from);
+            Command::Listen { port, store }
         }
     })
 }

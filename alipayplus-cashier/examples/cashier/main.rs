@@ -71,7 +71,9 @@ fn main() -> ExitCode {
         }
     };
     match command {
-        Command::Listen { port } => listen::serve_notifications(&config, port),
+        Command::Listen { port, store } => {
+            listen::serve_notifications(&config, port, store.as_deref())
+        }
         call => {
             let client = Client::new(config, UreqTransport::new());
             run_call(&client, call)

@@ -10,7 +10,7 @@ pub const USAGE: &str = "usage:
   ops respond-escalation --request FILE
   ops declare --request FILE
   ops inquire-declarations --declaration-request-id ID [--declaration-request-id ID ...]
-  ops listen --port N
+  ops listen --port N [--store sqlite:PATH]
 FILE holds the API's request body as JSON.
 environment: ALIPAYPLUS_BASE_URL, ALIPAYPLUS_CLIENT_ID, ALIPAYPLUS_PRIVATE_KEY, ALIPAYPLUS_PUBLIC_KEY
              (key file paths), optional ALIPAYPLUS_KEY_VERSION";
@@ -24,7 +24,7 @@ pub enum Command {
     RespondEscalation(String),
     Declare(String),
     InquireDeclarations(Vec<String>),
-    Listen { port: u16 },
+    Listen { port: u16, store: Option<String> },
 }
 
 const ALLOWED: &[(&str, &str)] = &[
@@ -42,6 +42,12 @@ pub fn parse(args: &[String]) -> Result<Command, UsageError> {
     let (sub, rest) = args
         .split_first()
         .ok_or_else(|| usage("a subcommand is required".into()))?;
+    // `listen` alone takes two options: --port N [--store sqlite:PATH].
+    let (rest, store) = match (sub.as_str(), rest) {
+        ("listen", [a, b, tail @ ..]) if a == "--store" => (tail, Some(b.clone())),
+        ("listen", [head @ .., a, b]) if a == "--store" => (head, Some(b.clone())),
+        _ => (rest, None),
+    };
     let option = ALLOWED
         .iter()
         .find(|(name, _)| name == sub)
@@ -85,7 +91,7 @@ pub fn parse(args: &[String]) -> Result<Command, UsageError> {
             let port = one
                 .parse()
                 .map_err(|_| usage(format!("--port {one:?} is not a port number")))?;
-            Command::Listen { port }
+            Command::Listen { port, store }
         }
     })
 }

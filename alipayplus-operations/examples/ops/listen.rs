@@ -5,6 +5,11 @@
 //! body is read. A verified call signed for another `Client-Id` is refused (`INVALID_CLIENT`,
 //! signed) unless `ALIPAYPLUS_FOREIGN_CLIENT_ID=report`; then it is accepted and its line says
 //! `"clientIdIsOurs":false`.
+//!
+//! `--store sqlite:PATH` (default: kept in memory): registration notifications go to
+//! alipayplus-store's inbox and disputes to its dispute records (the new / duplicate /
+//! conflict decision against the stored one), each committed before the signed answer; not
+//! stored, not acknowledged (HTTP 500, Alipay+ delivers again).
 
 use std::process::ExitCode;
 use std::sync::Mutex;
@@ -18,20 +23,31 @@ use alipayplus_operations::dispute::{
     Decision, MemoryDisputeStore, handle_initiate_escalation, handle_initiate_retrieval,
 };
 use alipayplus_operations::registration::handle_notify_registration_status;
+use alipayplus_store::{Inbound, Options, Source, Store};
 
-/// The listener's state: the disputes seen (idempotency).
+/// The listener's state: the disputes seen (idempotency), in memory or in the store.
 struct Listener<'a> {
     config: &'a ClientConfig,
     disputes: Mutex<MemoryDisputeStore>,
+    store: Option<Store>,
 }
 
-pub fn serve(config: &ClientConfig, port: u16) -> ExitCode {
+pub fn serve(config: &ClientConfig, port: u16, store: Option<&str>) -> ExitCode {
+    let store = match store.map(|url| Store::open(url, Options::default())) {
+        None => None,
+        Some(Ok(s)) => Some(s),
+        Some(Err(e)) => {
+            eprintln!("cannot open the store: {e}");
+            return ExitCode::from(1);
+        }
+    };
     eprintln!(
         "listening for notifyRegistrationStatus, initiateRetrieval and initiateEscalation on http://127.0.0.1:{port}/"
     );
     let state = Listener {
         config,
         disputes: Mutex::new(MemoryDisputeStore::new()),
+        store,
     };
     let error = alipayplus_listen::serve(("127.0.0.1", port), Limits::default(), |request| {
         dispatch(&state, &request)
@@ -74,6 +90,21 @@ fn dispatch(state: &Listener<'_>, request: &Request) -> Response {
         "notifyRegistrationStatus" => {
             return match handle_notify_registration_status(config, request) {
                 Ok(n) => {
+                    if let Some(store) = &state.store {
+                        // One entry per registration and status: re-deliveries recognised.
+                        let key = format!(
+                            "{}:{}",
+                            serde_json::to_string(&n.body.event.key).unwrap_or_default(),
+                            serde_json::to_string(&n.body.event.overall).unwrap_or_default()
+                        );
+                        let now = config.now();
+                        let event =
+                            Inbound::new(Source::NotifyRegistrationStatus, &key, &request.body);
+                        if let Err(e) = store.append(&event, now) {
+                            eprintln!("{api} not stored ({e}): not acknowledged");
+                            return Response::new(500, Vec::new());
+                        }
+                    }
                     print(api, &n.body.event, &n.client_id, n.client_id_is_ours);
                     n.answer
                 }
@@ -94,9 +125,28 @@ fn dispatch(state: &Listener<'_>, request: &Request) -> Response {
         Ok(d) => d,
         Err(r) => return refused(request, r),
     };
-    let received = match state.disputes.lock() {
-        Ok(mut store) => store.receive(config, &delivery),
-        Err(poisoned) => poisoned.into_inner().receive(config, &delivery),
+    let received = match &state.store {
+        Some(store) => {
+            let now = config.now();
+            match store.receive_dispute(config, &delivery, now) {
+                Ok(r) => (r.decision, r.answer),
+                Err(e) => {
+                    eprintln!("{api} not stored ({e}): not acknowledged");
+                    return Response::new(500, Vec::new());
+                }
+            }
+        }
+        None => {
+            let r = match state.disputes.lock() {
+                Ok(mut store) => store.receive(config, &delivery),
+                Err(poisoned) => poisoned.into_inner().receive(config, &delivery),
+            };
+            (r.decision, r.answer)
+        }
+    };
+    let received = Received {
+        decision: received.0,
+        answer: received.1,
     };
     match &received.decision {
         Decision::New => print(
@@ -118,4 +168,10 @@ fn dispatch(state: &Listener<'_>, request: &Request) -> Response {
         _ => {}
     }
     received.answer
+}
+
+/// A dispute delivery's decision and signed answer (memory or store).
+struct Received {
+    decision: Decision,
+    answer: Response,
 }

@@ -78,7 +78,7 @@ fn main() -> ExitCode {
         }
     };
     match command {
-        Command::Listen { port } => listen::serve(&config, port),
+        Command::Listen { port, store } => listen::serve(&config, port, store.as_deref()),
         call => run_call(&Client::new(config, UreqTransport::new()), call),
     }
 }

@@ -3,7 +3,7 @@
 
 use alipayplus_types::{Api, ApplyTokenRequest, CancelTokenRequest, PrepareRequest};
 
-use super::{Answer, Route, typed};
+use crate::answer::{Answer, Route, typed};
 use crate::state::Shared;
 
 pub(super) const PREPARE: Route = Route {

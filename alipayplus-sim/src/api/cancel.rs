@@ -3,7 +3,7 @@
 
 use alipayplus_types::{Api, CancelPaymentRequest, CancelPaymentResponse};
 
-use super::{Answer, Route, result, typed};
+use crate::answer::{Answer, Route, result, typed};
 use crate::state::{Shared, lock};
 
 pub(super) const ROUTE: Route = Route {
@@ -51,7 +51,7 @@ fn handle(shared: &Shared, request: CancelPaymentRequest) -> CancelPaymentRespon
         )
     };
     if let Some(id) = expired {
-        shared.payment_final(&id);
+        crate::notify::payment_final(shared, &id);
     }
     response
 }

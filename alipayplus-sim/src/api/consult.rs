@@ -5,7 +5,7 @@ use alipayplus_types::{
     StrBool, WalletDetail, WalletFeature,
 };
 
-use super::{Answer, Route, result, typed};
+use crate::answer::{Answer, Route, result, typed};
 use crate::state::Shared;
 
 pub(super) const ROUTE: Route = Route {

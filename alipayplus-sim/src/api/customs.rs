@@ -7,9 +7,10 @@ use alipayplus_types::{
     InquireDeclarationRequestsResponse,
 };
 
-use super::{Route, result, typed};
+use crate::answer::{Route, result, typed};
 use crate::clock::datetime;
-use crate::operations::{Declaration, customs_declaration_amount};
+use crate::operations_books::Declaration;
+use crate::payment::customs_declaration_amount;
 use crate::state::{Shared, lock};
 
 /// Simulator seconds a declaration waits before customs accepts it.

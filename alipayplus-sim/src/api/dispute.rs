@@ -6,7 +6,7 @@ use alipayplus_types::{
     ResponseRetrievalRequest, ResponseRetrievalResponse,
 };
 
-use super::{Route, result, typed};
+use crate::answer::{Route, result, typed};
 use crate::state::{Shared, lock};
 
 pub(super) const RESPONSE_RETRIEVAL: Route = Route {

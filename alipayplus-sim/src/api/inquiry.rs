@@ -5,8 +5,9 @@ use alipayplus_types::{
     TransactionStatus, TransactionType,
 };
 
-use super::{Answer, Route, customer_id, result, typed};
+use crate::answer::{Answer, Route, result, typed};
 use crate::clock::datetime;
+use crate::payment::customer_id;
 use crate::payment::{Payment, Phase};
 use crate::state::{RefundRecord, Shared, lock};
 
@@ -48,7 +49,7 @@ fn handle(shared: &Shared, request: InquiryPaymentRequest) -> InquiryPaymentResp
         )
     };
     if let Some(id) = expired {
-        shared.payment_final(&id);
+        crate::notify::payment_final(shared, &id);
     }
     response
 }
@@ -73,7 +74,7 @@ fn answer(shared: &Shared, payment: &Payment, refunds: &Refunds) -> InquiryPayme
         response.settlement_amount = Some(payment.amount());
     }
     response.transactions = Some(transactions(payment, refunds));
-    response.customs_declaration_amount = crate::operations::customs_declaration_amount(payment);
+    response.customs_declaration_amount = crate::payment::customs_declaration_amount(payment);
     response
 }
 

@@ -3,8 +3,9 @@
 
 use alipayplus_types::{Api, PayRequest, PayResponse};
 
-use super::{Answer, Route, customer_id, result, typed};
+use crate::answer::{Answer, Route, result, typed};
 use crate::clock::datetime;
+use crate::payment::customer_id;
 use crate::payment::{Payment, Phase};
 use crate::state::{Shared, lock};
 
@@ -68,7 +69,7 @@ fn handle(shared: &Shared, request: PayRequest) -> PayResponse {
         }
     };
     if expired {
-        shared.payment_final(&id);
+        crate::notify::payment_final(shared, &id);
     }
     response
 }

@@ -4,7 +4,7 @@
 
 use alipayplus_types::{Api, RefundRequest, RefundResponse};
 
-use super::{Answer, Route, result, typed};
+use crate::answer::{Answer, Route, result, typed};
 use crate::clock::datetime;
 use crate::state::{RefundRecord, Shared, lock};
 

@@ -6,8 +6,9 @@ use alipayplus_types::{
     RegistrationResponse,
 };
 
-use super::{Answer, Route, result, typed};
-use crate::operations::{Registration, registration_key};
+use crate::answer::{Answer, Route, result, typed};
+use crate::operations::registration_key;
+use crate::operations_books::Registration;
 use crate::state::{Shared, lock};
 
 /// registration.md §2: an update needs the previous request to be older than this (or processed).
