@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use alipayplus_cashier::cashier::{cashier_payment_factor, pay_request as cashier_pay_request};
+use alipayplus_cashier::cashier::{cashier_payment_factor, checked_pay as cashier_pay_request};
 use alipayplus_client::client::{Client, ClientConfig, Host};
 use alipayplus_client::driver::PaymentFollower;
 use alipayplus_client::time::{Clock, SystemClock};
@@ -208,7 +208,7 @@ fn listen(
     let url = format!("http://{}/notify", listener.local_addr().unwrap());
     std::thread::spawn(move || {
         alipayplus_listen::serve_on(listener, alipayplus_listen::Limits::default(), |request| {
-            match config.handle_notify_payment(&request) {
+            match alipayplus_client::notify::handle_notify_payment(&config, &request) {
                 Ok(accepted) => {
                     let id = accepted.body.payment_request_id.clone();
                     match store.append_payment_notification(

@@ -147,7 +147,12 @@ fn dispatch(config: &ClientConfig, store: Option<&Store>, request: &Request) -> 
     let path = request.path();
     if path.ends_with("consultUnbinding") {
         return match handle_consult_unbinding(config, request) {
-            Ok(c) => accepted(&c.body, &c.client_id, c.client_id_is_ours, c.allow(config)),
+            Ok(c) => accepted(
+                &c.body,
+                &c.client_id,
+                c.client_id_is_ours,
+                c.answer.acknowledge(config),
+            ),
             Err(r) => refused(request, r),
         };
     }
@@ -159,7 +164,7 @@ fn dispatch(config: &ClientConfig, store: Option<&Store>, request: &Request) -> 
         Ok(verified) if verified.body.get("authorizationNotifyType").is_some() => {
             auth_notify(config, store, request)
         }
-        Ok(_) => match config.handle_notify_payment(request) {
+        Ok(_) => match alipayplus_client::notify::handle_notify_payment(config, request) {
             Ok(n) => {
                 let id = n.body.payment_request_id.as_str();
                 let event = Inbound::new(Source::NotifyPayment, id, &request.body)
@@ -186,7 +191,7 @@ fn auth_notify(config: &ClientConfig, store: Option<&Store>, request: &Request) 
             ) {
                 return answer;
             }
-            accepted(&n.body, &n.client_id, n.client_id_is_ours, n.answer)
+            accepted(&n.body.request, &n.client_id, n.client_id_is_ours, n.answer)
         }
         Err(r) => refused(request, r),
     }
