@@ -194,7 +194,7 @@ impl MerchantOperations for StoreMerchant {
             return Ok(None);
         }
         // Stored first by a racing delivery: the route decides again against it.
-        let (kind, id) = delivery.dispute.store_key();
+        let (kind, id) = delivery.body.dispute.store_key();
         self.stored_dispute(kind, id).await
     }
 }
