@@ -326,7 +326,7 @@ impl MerchantOperations for StoreMerchant {
     ) -> Result<Option<Dispute>, Unavailable> {
         let now = SystemClock.now();
         self.blocking("dispute", move |store| {
-            store.insert_dispute(&delivery.dispute, &delivery.body, now)
+            store.insert_dispute(&delivery.body.dispute, &delivery.body.request, now)
         })
         .await
         .map(|first| first.map(|s| s.dispute))

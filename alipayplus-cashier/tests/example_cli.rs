@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use alipayplus_cashier::transport::{Request, Transport};
+use alipayplus_cashier::{Request, Transport};
 use alipayplus_sign::{PublicKeys, message};
 use alipayplus_ureq::UreqTransport;
 use common::*;
@@ -72,8 +72,8 @@ fn alipay_stub(mode: Mode, body: &'static str) -> String {
             // The example's request must be signed with our key.
             assert!(!request_body.is_empty());
             // The example checks freshness against the system clock.
-            let now = alipayplus_cashier::time::Clock::now(&alipayplus_cashier::time::SystemClock);
-            let time = now.format(alipayplus_cashier::time::TimeFormat::Utc);
+            let now = alipayplus_cashier::Clock::now(&alipayplus_cashier::SystemClock);
+            let time = now.format(alipayplus_cashier::TimeFormat::Utc);
             let response = answer_at(mode, &path, body, &time);
             let mut out = format!("HTTP/1.1 {} X\r\n", response.status);
             for (n, v) in response.headers.iter() {

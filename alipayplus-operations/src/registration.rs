@@ -65,9 +65,11 @@ use core::time::Duration;
 use alipayplus_client::client::{Client, ClientConfig, Outcome, Prepared};
 use alipayplus_client::error::RequestError;
 use alipayplus_client::follow::{self, FollowUp, Limit, Polled};
+#[cfg(doc)]
 use alipayplus_client::inbound::Refused;
+use alipayplus_client::inbound::{Accepted, Handled};
 use alipayplus_client::tracker::CallTimes;
-use alipayplus_client::transport::{Request, Response, Transport};
+use alipayplus_client::transport::{Request, Transport};
 use alipayplus_client::transport_async::AsyncTransport;
 use alipayplus_types::validate::Path;
 use alipayplus_types::{
@@ -284,27 +286,19 @@ impl RegistrationEvent {
     }
 }
 
-/// A verified notifyRegistrationStatus: the event, the body and the signed acknowledgement.
+/// What a verified notifyRegistrationStatus says: the event and the body as received.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
-pub struct RegistrationNotification {
+pub struct RegistrationNotice {
     /// What it reports.
     pub event: RegistrationEvent,
     /// The parsed body (unknown fields in `extra`).
-    pub body: NotifyRegistrationStatusRequest,
-    /// The signed acknowledgement (`SUCCESS` / `S`); send it after storing the event.
-    pub answer: Response,
-    /// keyVersion of the Alipay+ key that verified the request.
-    pub key_version: u32,
-    /// The request's `Client-Id`.
-    pub client_id: String,
-    /// Whether [`client_id`](Self::client_id) is our client id
-    /// ([`Accepted::client_id_is_ours`](alipayplus_client::inbound::Accepted::client_id_is_ours)):
-    /// `false` only when the configuration reports a foreign Client-Id instead of refusing it
-    /// ([`InboundClientId`](alipayplus_client::client::InboundClientId)); log it, and decide
-    /// before acting.
-    pub client_id_is_ours: bool,
+    pub request: NotifyRegistrationStatusRequest,
 }
+
+/// A verified notifyRegistrationStatus with its signed acknowledgement (send it after storing
+/// the event): the client core's [`Accepted`] of a [`RegistrationNotice`].
+pub type RegistrationNotification = Accepted<RegistrationNotice>;
 
 /// Verifies and parses a notifyRegistrationStatus received at any URL. Every verified
 /// delivery, re-deliveries included, gets the signed acknowledgement: the notification is a
@@ -317,16 +311,12 @@ pub struct RegistrationNotification {
 pub fn handle_notify_registration_status(
     config: &ClientConfig,
     request: &Request,
-) -> Result<RegistrationNotification, Refused> {
+) -> Handled<RegistrationNotice> {
     let accepted = config.accept_inbound::<NotifyRegistrationStatusRequest>(request)?;
-    Ok(RegistrationNotification {
-        event: RegistrationEvent::from_notification(&accepted.body),
-        body: accepted.body,
-        answer: accepted.answer,
-        key_version: accepted.key_version,
-        client_id: accepted.client_id,
-        client_id_is_ours: accepted.client_id_is_ours,
-    })
+    Ok(accepted.map(|request| RegistrationNotice {
+        event: RegistrationEvent::from_notification(&request),
+        request,
+    }))
 }
 
 /// Timing of a [`RegistrationFollowUp`].

@@ -59,12 +59,12 @@ impl Store {
         delivery: &DisputeDelivery,
         now: Timestamp,
     ) -> Result<DisputeReceived, Error> {
-        let incoming = &delivery.dispute;
+        let incoming = &delivery.body.dispute;
         let (kind, id) = incoming.store_key();
         check_name("disputeRequestId", id)?;
         let record = serde_json::to_vec(incoming)
             .map_err(|source| Error::Serialize { what: WHAT, source })?;
-        let body = serde_json::to_vec(&delivery.body)
+        let body = serde_json::to_vec(&delivery.body.request)
             .map_err(|source| Error::Serialize { what: WHAT, source })?;
         let decision = self.backend.transact(|tx| {
             let rows = tx.query(
@@ -100,7 +100,7 @@ impl Store {
             Ok(decision)
         })?;
         Ok(DisputeReceived {
-            answer: delivery.answer(config, &decision),
+            answer: delivery.answer.complete(config, decision.verdict()),
             decision,
         })
     }

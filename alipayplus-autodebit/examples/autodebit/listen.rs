@@ -184,7 +184,12 @@ fn dispatch(config: &ClientConfig, store: Option<&Store>, request: &Request) -> 
     let path = request.path();
     if path.ends_with("consultUnbinding") {
         return match handle_consult_unbinding(config, request) {
-            Ok(c) => accepted(&c.body, &c.client_id, c.client_id_is_ours, c.allow(config)),
+            Ok(c) => accepted(
+                &c.body,
+                &c.client_id,
+                c.client_id_is_ours,
+                c.answer.acknowledge(config),
+            ),
             Err(r) => refused(request, r),
         };
     }
@@ -196,7 +201,7 @@ fn dispatch(config: &ClientConfig, store: Option<&Store>, request: &Request) -> 
         Ok(verified) if verified.body.get("authorizationNotifyType").is_some() => {
             auth_notify(config, store, request)
         }
-        Ok(_) => match config.handle_notify_payment(request) {
+        Ok(_) => match alipayplus_client::notify::handle_notify_payment(config, request) {
             Ok(n) => {
                 let id = n.body.payment_request_id.as_str();
                 // Another Client-Id's notification feeds no follow-up: kept for a person.
@@ -227,7 +232,9 @@ fn auth_notify(config: &ClientConfig, store: Option<&Store>, request: &Request) 
             match keep(store, Source::AuthNotify, |store| {
                 store.append(&event, config.now())
             }) {
-                Ok(Kept::New) => accepted(&n.body, &n.client_id, n.client_id_is_ours, n.answer),
+                Ok(Kept::New) => {
+                    accepted(&n.body.request, &n.client_id, n.client_id_is_ours, n.answer)
+                }
                 Ok(Kept::Again) => n.answer,
                 Err(answer) => answer,
             }

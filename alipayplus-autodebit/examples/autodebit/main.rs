@@ -50,7 +50,7 @@ use std::process::ExitCode;
 
 use alipayplus_autodebit::{
     AuthClient, AuthState, Binding, agreement_pay_request, cancel_token_request,
-    code_token_request, follow_agreement_payment, pay_request, refresh_request,
+    checked_agreement_pay, code_token_request, follow_agreement_payment, refresh_request,
 };
 use alipayplus_client::client::{Client, Outcome};
 use alipayplus_client::error::RequestError;
@@ -199,7 +199,9 @@ fn pay(client: &Client<UreqTransport>, args: &Args) -> Result<ExitCode, String> 
     let mut request = agreement_pay_request(id, order, amount, &token);
     request.payment_notify_url = args.optional("notify-url").map(str::to_string);
     match args.optional("follow") {
-        None | Some("no") => Ok(print(pay_request(&request).and_then(|r| client.call(&r)))),
+        None | Some("no") => Ok(print(
+            checked_agreement_pay(&request).and_then(|r| client.call(&r)),
+        )),
         Some("yes") => {
             let sleep = std::thread::sleep;
             match follow_agreement_payment(client, &request, sleep) {

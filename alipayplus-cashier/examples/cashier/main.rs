@@ -40,15 +40,15 @@ mod listen;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use alipayplus_cashier::cancel::cancel_request;
+use alipayplus_cashier::PaymentRef;
+use alipayplus_cashier::RequestError;
+use alipayplus_cashier::cancel_request;
 use alipayplus_cashier::cashier::cashier_payment_factor;
-use alipayplus_cashier::cashier::consult_request;
-use alipayplus_cashier::cashier::pay_request as cashier_pay_request;
-use alipayplus_cashier::client::{Client, Outcome};
-use alipayplus_cashier::error::RequestError;
-use alipayplus_cashier::inquiry::PaymentRef;
-use alipayplus_cashier::inquiry::inquiry_request;
-use alipayplus_cashier::time::{Clock, SystemClock};
+use alipayplus_cashier::cashier::checked_pay as cashier_pay_request;
+use alipayplus_cashier::cashier::consult_with_cashier_flags;
+use alipayplus_cashier::inquiry_request;
+use alipayplus_cashier::{Client, Outcome};
+use alipayplus_cashier::{Clock, SystemClock};
 use alipayplus_listen::config_from_env;
 use alipayplus_types::{
     Amount, ConsultPaymentRequest, Currency, DateTime, Env, HasResult, Merchant, Order, OsType,
@@ -109,7 +109,7 @@ fn run_call(client: &Client<UreqTransport>, command: Command) -> ExitCode {
         Command::Consult(args) => amount(&args).map(|a| {
             let mut req = ConsultPaymentRequest::new(a, cashier_payment_factor(None));
             req.user_region = args.optional("user-region").map(str::to_string);
-            print(client.call(&consult_request(&req)))
+            print(client.call(&consult_with_cashier_flags(&req)))
         }),
         Command::Listen { .. } => unreachable!("handled in main"),
     };

@@ -28,7 +28,7 @@
 //! `respond-escalation` checks what needs no context (refund type and amount shapes, evidence,
 //! lengths); the bound of the refund by the escalation amount and the payment's currency needs
 //! the stored escalation, which this stateless tool does not keep: in an application use
-//! `alipayplus_operations::dispute::response_escalation_request` with the dispute stored by the
+//! `alipayplus_operations::dispute::checked_response_escalation` with the dispute stored by the
 //! handler.
 //!
 //! `listen` serves on 127.0.0.1:N notifyRegistrationStatus, initiateRetrieval and
@@ -53,7 +53,7 @@ use std::process::ExitCode;
 use alipayplus_client::client::{Client, Outcome};
 use alipayplus_client::error::RequestError;
 use alipayplus_listen::config_from_env;
-use alipayplus_operations::customs::{declare_request, inquire_declarations_request};
+use alipayplus_operations::customs::{checked_declare, inquire_declarations_request};
 use alipayplus_operations::dispute::{check_response_escalation, check_response_retrieval};
 use alipayplus_operations::registration::{
     RegistrationRef, inquiry_registration_status_request, registration_request,
@@ -132,7 +132,7 @@ fn run_call(client: &Client<UreqTransport>, command: Command) -> ExitCode {
         ),
         Command::Declare(file) => call(
             client,
-            load(&file).and_then(|r| declare_request(&r).map_err(invalid)),
+            load(&file).and_then(|r| checked_declare(&r).map_err(invalid)),
         ),
         Command::InquireDeclarations(ids) => {
             call(client, inquire_declarations_request(&ids).map_err(invalid))
