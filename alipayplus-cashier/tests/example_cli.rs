@@ -447,7 +447,7 @@ fn listen_with_a_store_keeps_each_notification_it_acknowledges() {
 }
 
 /// A notification signed by Alipay+'s key for `client_id`, posted to the listener on `port`.
-fn notify_as(port: u16, client_id: &str, body: &str) -> alipayplus_cashier::transport::Response {
+fn notify_as(port: u16, client_id: &str, body: &str) -> alipayplus_cashier::Response {
     let time = "2025-02-20T08:53:00Z";
     let sig = message::sign_request(
         &alipay_key(),
@@ -509,7 +509,7 @@ fn listen_with_a_store_recognises_a_re_delivery_after_a_restart() {
     }
     let url = format!("sqlite:{}", path.display());
     let store = Store::open(&url, Options::default()).unwrap();
-    let now = alipayplus_cashier::time::Clock::now(&alipayplus_cashier::time::SystemClock);
+    let now = alipayplus_cashier::Clock::now(&alipayplus_cashier::SystemClock);
     store
         .create(CASHIER_PAY, "ID-RESTART", &"paying", Next::At(now), now)
         .unwrap();
