@@ -5,12 +5,12 @@
 use std::sync::mpsc;
 use std::time::Duration;
 
-use alipayplus_cashier::cashier;
-use alipayplus_cashier::{ClientConfig, Host};
-use alipayplus_cashier::{PaymentRef, inquiry_request};
-use alipayplus_cashier::check_notification;
 use alipayplus_cashier::SystemClock;
+use alipayplus_cashier::cashier;
+use alipayplus_cashier::check_notification;
+use alipayplus_cashier::{ClientConfig, Host};
 use alipayplus_cashier::{Headers, Request};
+use alipayplus_cashier::{PaymentRef, inquiry_request};
 use alipayplus_sim::{DeliveryOutcome, Simulator};
 use alipayplus_types::{Amount, Currency, NotifyPaymentRequest, ResultStatus};
 

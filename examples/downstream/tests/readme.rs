@@ -2,10 +2,10 @@
 //! of a Cashier payment against the simulator. (The notify URL is a closed loopback port: this
 //! test does not answer notifications; tests/checkout.rs does.)
 
+use alipayplus_cashier::SystemClock;
 use alipayplus_cashier::cashier;
 use alipayplus_cashier::{Client, ClientConfig, Host};
 use alipayplus_cashier::{PaymentRef, inquiry_request};
-use alipayplus_cashier::SystemClock;
 use alipayplus_sim::Simulator;
 use alipayplus_types::{Amount, Currency, ResultStatus};
 use alipayplus_ureq::UreqTransport;
