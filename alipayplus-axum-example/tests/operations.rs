@@ -16,7 +16,7 @@ use alipayplus_operations::dispute::{
     Dispute, DisputeDelivery, DisputeKind, checked_response_escalation, checked_response_retrieval,
 };
 use alipayplus_operations::registration::{
-    Final, RegistrationEvent, RegistrationFollowUp, RegistrationPolicy, registration_request,
+    Final, RegistrationEvent, RegistrationFollowUp, RegistrationPolicy, checked_registration,
 };
 use alipayplus_reqwest::ReqwestTransport;
 use alipayplus_sign::PublicKeys;
@@ -230,7 +230,7 @@ fn registration(id: &str, base: &str) -> RegistrationRequest {
 async fn a_registration_approved_by_the_wallets_is_notified_to_the_route() {
     let w = world();
     w.shop.registrations_down_for.store(1, Ordering::SeqCst);
-    let request = registration_request(&registration("REG-AX-1", &w.base)).unwrap();
+    let request = checked_registration(&registration("REG-AX-1", &w.base)).unwrap();
     let mut follow =
         RegistrationFollowUp::new(&request, SystemClock.now(), RegistrationPolicy::default())
             .unwrap();

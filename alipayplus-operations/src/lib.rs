@@ -3,7 +3,7 @@
 //!
 //! | operation | feature | here |
 //! |---|---|---|
-//! | register a merchant (or store), follow its review per wallet | `registration` | [`registration`]: [`registration_request`](registration::registration_request), [`inquiry_registration_status_request`](registration::inquiry_registration_status_request), [`handle_notify_registration_status`](registration::handle_notify_registration_status), the sans-IO [`RegistrationFollowUp`](registration::RegistrationFollowUp) |
+//! | register a merchant (or store), follow its review per wallet | `registration` | [`registration`]: [`checked_registration`](registration::checked_registration), [`inquiry_registration_status_request`](registration::inquiry_registration_status_request), [`handle_notify_registration_status`](registration::handle_notify_registration_status), the sans-IO [`RegistrationFollowUp`](registration::RegistrationFollowUp) |
 //! | answer a dispute opened by a wallet | `dispute` | [`dispute`]: [`handle_initiate_retrieval`](dispute::handle_initiate_retrieval), [`handle_initiate_escalation`](dispute::handle_initiate_escalation), the pure [`decide`](dispute::decide), [`MemoryDisputeStore`](dispute::MemoryDisputeStore), [`checked_response_retrieval`](dispute::checked_response_retrieval), [`checked_response_escalation`](dispute::checked_response_escalation) |
 //! | declare an AlipayCN payment to China customs | `customs` | [`customs`]: [`checked_declare`](customs::checked_declare), [`inquire_declarations_request`](customs::inquire_declarations_request), [`DeclarationLedger`](customs::DeclarationLedger) |
 //!

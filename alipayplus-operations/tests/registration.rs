@@ -10,8 +10,8 @@ use alipayplus_client::error::{InboundError, RequestError};
 use alipayplus_operations::Error;
 use alipayplus_operations::registration::{
     Action, Final, RegistrationFollowUp, RegistrationKey, RegistrationPolicy, RegistrationRef,
-    Step, Update, handle_notify_registration_status, inquiry_registration_status_request,
-    registration_request,
+    Step, Update, checked_registration, handle_notify_registration_status,
+    inquiry_registration_status_request,
 };
 use alipayplus_types::{
     InquiryRegistrationStatusRequest, ProductCode, RegistrationRequest, RegistrationStatus,
@@ -35,7 +35,7 @@ fn problems(e: RequestError) -> String {
 
 #[test]
 fn registration_request_has_the_spec_shape_and_our_signature() {
-    let request = registration_request(&example()).unwrap();
+    let request = checked_registration(&example()).unwrap();
     let expected: Value = serde_json::from_str(&data("registration-request.json")).unwrap();
     assert_signed_shape(&request, &expected);
     assert_eq!(
@@ -70,17 +70,17 @@ fn inquiry_request_by_id_or_by_merchant_and_store() {
 fn validation_edges() {
     let mut r = example();
     r.product_codes.clear();
-    assert!(problems(registration_request(&r).unwrap_err()).contains("productCodes: 0 elements"));
+    assert!(problems(checked_registration(&r).unwrap_err()).contains("productCodes: 0 elements"));
 
     let mut r = example();
     r.product_codes = vec![ProductCode::AgreementPayment, ProductCode::AgreementPayment];
     assert!(
-        problems(registration_request(&r).unwrap_err()).contains("productCodes[1]: listed twice")
+        problems(checked_registration(&r).unwrap_err()).contains("productCodes[1]: listed twice")
     );
 
     let mut r = example();
     r.merchant_info.merchant_display_name = None;
-    let text = problems(registration_request(&r).unwrap_err());
+    let text = problems(checked_registration(&r).unwrap_err());
     assert!(
         text.contains("merchantInfo.merchantDisplayName: missing"),
         "{text}"
@@ -90,27 +90,27 @@ fn validation_edges() {
     r.product_codes = vec![ProductCode::InStorePayment];
     r.merchant_info.merchant_display_name = None;
     r.merchant_info.websites = None;
-    let text = problems(registration_request(&r).unwrap_err());
+    let text = problems(checked_registration(&r).unwrap_err());
     assert!(text.contains("storeInfo: missing"), "{text}");
     r.store_info = Some(StoreRegistrationInfo::new("S1".into()));
     assert!(
-        registration_request(&r).is_ok(),
+        checked_registration(&r).is_ok(),
         "in-store needs no display name or website"
     );
 
     let mut r = example();
     r.registration_notify_url = Some("ftp://acqp.example.com/x".into());
     assert!(
-        problems(registration_request(&r).unwrap_err())
+        problems(checked_registration(&r).unwrap_err())
             .contains("registrationNotifyUrl: not an absolute http(s) URL")
     );
     r.registration_notify_url = Some("https:///path".into());
-    assert!(registration_request(&r).is_err());
+    assert!(checked_registration(&r).is_err());
 
     let mut r = example();
     r.registration_request_id = "R".repeat(65);
     r.merchant_info.reference_merchant_id = String::new();
-    let text = problems(registration_request(&r).unwrap_err());
+    let text = problems(checked_registration(&r).unwrap_err());
     assert!(text.contains("registrationRequestId: too long"), "{text}");
     assert!(
         text.contains("merchantInfo.referenceMerchantId: empty"),

@@ -20,8 +20,8 @@ use alipayplus_operations::dispute::{
     checked_response_retrieval, handle_initiate_escalation, handle_initiate_retrieval,
 };
 use alipayplus_operations::registration::{
-    Final, RegistrationEvent, RegistrationFollowUp, RegistrationPolicy, Step,
-    handle_notify_registration_status, registration_request,
+    Final, RegistrationEvent, RegistrationFollowUp, RegistrationPolicy, Step, checked_registration,
+    handle_notify_registration_status,
 };
 use alipayplus_sign::PublicKeys;
 use alipayplus_sim::{OpenDispute, OperationsConfig, Simulator, keys};
@@ -232,7 +232,7 @@ fn registration_pending_then_each_wallet_notifies_and_the_update_rule_holds() {
     update.product_codes = vec![ProductCode::CashierPayment, ProductCode::AgreementPayment];
     assert!(follow.update_request(&update, SystemClock.now()).is_err());
     let refused = client
-        .call(&registration_request(&update).unwrap())
+        .call(&checked_registration(&update).unwrap())
         .unwrap();
     assert_eq!(refused.code(), Some("REGISTRATION_UPDATE_TOO_FREQUENT"));
 

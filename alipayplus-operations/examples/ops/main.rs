@@ -56,7 +56,7 @@ use alipayplus_listen::config_from_env;
 use alipayplus_operations::customs::{checked_declare, inquire_declarations_request};
 use alipayplus_operations::dispute::{check_response_escalation, check_response_retrieval};
 use alipayplus_operations::registration::{
-    RegistrationRef, inquiry_registration_status_request, registration_request,
+    RegistrationRef, checked_registration, inquiry_registration_status_request,
 };
 use alipayplus_types::{Api, HasResult};
 use alipayplus_ureq::UreqTransport;
@@ -116,7 +116,7 @@ fn run_call(client: &Client<UreqTransport>, command: Command) -> ExitCode {
     match command {
         Command::Register(file) => call(
             client,
-            load(&file).and_then(|r| registration_request(&r).map_err(invalid)),
+            load(&file).and_then(|r| checked_registration(&r).map_err(invalid)),
         ),
         Command::RegistrationStatus(id) => call(
             client,
