@@ -30,9 +30,11 @@ use crate::error::{RequestError, ResponseError, TransportError, parse_message};
 use crate::time::check_fresh;
 use crate::transport::{CONTENT_TYPE_JSON, Request, Response, Transport};
 
-#[doc(no_inline)]
+// The old path keeps compiling; the docs show each type once, at its home.
+#[doc(hidden)]
 pub use crate::config::{ClientConfig, DEFAULT_RESPONSE_WINDOW, Host, InboundClientId, InboundUri};
-#[doc(no_inline)]
+// The old path keeps compiling; the docs show each type once, at its home.
+#[doc(hidden)]
 pub use crate::outcome::{Outcome, Reply};
 
 /// A signed request ready to send, from [`ClientConfig::sign_request`] or

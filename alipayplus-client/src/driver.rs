@@ -263,6 +263,8 @@ impl core::fmt::Debug for Redacted {
     }
 }
 
+// The old path keeps compiling; the docs show `Limit` once, in `follow`.
+#[doc(hidden)]
 pub use crate::follow::Limit;
 
 /// What a wait function's output says happened meanwhile: the time passed, or a verified

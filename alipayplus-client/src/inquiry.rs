@@ -8,7 +8,8 @@
 
 use alipayplus_types::InquiryPaymentRequest;
 
-#[doc(no_inline)]
+// The old path keeps compiling; the docs show each type once, at its home.
+#[doc(hidden)]
 pub use crate::payment_ref::PaymentRef;
 
 /// The inquiryPayment request for `payment`.
