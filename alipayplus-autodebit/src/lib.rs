@@ -11,7 +11,7 @@
 //! | Alipay+ may push the code / token / a cancellation: authNotify | [`notify`]: [`handle_auth_notify`] → [`AuthEvent`] + signed acknowledgement |
 //! | exchange the code, refresh | [`Binding::apply_token_request`] + [`Binding::on_apply_token_outcome`]; [`TokenLifecycle::refresh_request`] + [`TokenLifecycle::on_refresh_outcome`]; [`code_token_request`], [`refresh_request`] |
 //! | decide use / refresh now / bind again | [`token`]: [`TokenLifecycle`] (sans-IO, time as input) |
-//! | charge with the access token, follow the result (3 s / 60 s, then cancel) | [`payment`]: [`agreement_pay_request`], [`pay_request`], [`follow_agreement_payment`] / [`follow_agreement_payment_async`] (the client core's tracker with [`TrackerPolicy::auto_debit`](alipayplus_client::tracker::TrackerPolicy::auto_debit) and its driver) |
+//! | charge with the access token, follow the result (3 s / 60 s, then cancel) | [`payment`]: [`agreement_pay_request`], [`checked_agreement_pay`], [`follow_agreement_payment`] / [`follow_agreement_payment_async`] (the client core's tracker with [`TrackerPolicy::auto_debit`](alipayplus_client::tracker::TrackerPolicy::auto_debit) and its driver) |
 //! | refund, inquire, cancel a charge | the shared payment APIs of `alipayplus-client` ([`refund_request`](alipayplus_client::refund::refund_request), [`inquiry_request`](alipayplus_client::inquiry::inquiry_request), [`cancel_request`](alipayplus_client::cancel::cancel_request)) |
 //! | unbind: merchant side / wallet side | [`cancel_token_request`]; [`AuthEvent::TokenCanceled`], [`unbinding`]: [`handle_consult_unbinding`] |
 //!
@@ -61,14 +61,16 @@ pub mod unbinding;
 pub use alipayplus_client::client::Client;
 pub use alipayplus_client::driver::Followed;
 pub use error::Error;
-pub use notify::{AuthEvent, AuthNotification, handle_auth_notify};
+pub use notify::{AuthEvent, AuthNotice, AuthNotification, handle_auth_notify};
 pub use payment::{
     agreement_follower, agreement_pay_request, agreement_payment_factor, agreement_tracker,
-    follow_agreement_payment, follow_agreement_payment_async, pay_request,
+    checked_agreement_pay, follow_agreement_payment, follow_agreement_payment_async,
 };
 pub use prepare::{AuthClient, AuthState, AuthorizationUrls, Binding, CodeUpdate};
 pub use token::{
     RebindReason, TokenDecision, TokenLifecycle, TokenSet, TokenUpdate, code_token_request,
     refresh_request,
 };
-pub use unbinding::{UnbindingConsultation, cancel_token_request, handle_consult_unbinding};
+pub use unbinding::{
+    UnbindingConsultation, cancel_token_request, handle_consult_unbinding, unbinding_refusal,
+};

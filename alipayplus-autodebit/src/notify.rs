@@ -3,7 +3,7 @@
 //!
 //! [`handle_auth_notify`] uses the client core's inbound handling (verify the signature with
 //! the Alipay+ keys, parse, signed answer): a verified, complete notification becomes an
-//! [`AuthEvent`] with the signed acknowledgement
+//! [`AuthNotice`] (the [`AuthEvent`] and the body) with the signed acknowledgement
 //! ([`ACK_SUCCESS`](alipayplus_client::inbound::ACK_SUCCESS)); a bad one gets a refusal (signed once verified)
 //! (see [`alipayplus_client::inbound`]) so Alipay+ sends it again. A notification whose type
 //! requires a field it lacks (`AUTHCODE_CREATED` without `authCode`, `TOKEN_CREATED` /
@@ -20,10 +20,12 @@
 use alloc::format;
 use alloc::string::String;
 
-use alipayplus_client::client::ClientConfig;
 use alipayplus_client::error::InboundError;
+use alipayplus_client::inbound::{Accepted, Handled, Refusal};
+use alipayplus_client::{ClientConfig, Request};
+
+#[cfg(doc)]
 use alipayplus_client::inbound::Refused;
-use alipayplus_client::transport::{Request, Response};
 use alipayplus_types::{AuthNotifyRequest, AuthorizationNotifyType, Secret};
 
 use crate::error::Error;
@@ -133,59 +135,37 @@ impl AuthEvent {
     }
 }
 
-/// A verified authNotify: the event, the body as received and the signed acknowledgement.
+/// What a verified authNotify says: the event and the body as received.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
-pub struct AuthNotification {
+pub struct AuthNotice {
     /// What happened.
     pub event: AuthEvent,
     /// The parsed body (unknown fields are in `extra`).
-    pub body: AuthNotifyRequest,
-    /// The signed acknowledgement to send back (HTTP 200), after storing the event.
-    pub answer: Response,
-    /// keyVersion of the Alipay+ key that verified the request.
-    pub key_version: u32,
-    /// The request's `Client-Id`.
-    pub client_id: String,
-    /// Whether [`client_id`](Self::client_id) is our client id
-    /// ([`Accepted::client_id_is_ours`](alipayplus_client::inbound::Accepted::client_id_is_ours)):
-    /// `false` only when the configuration reports a foreign Client-Id instead of refusing it
-    /// ([`InboundClientId`](alipayplus_client::client::InboundClientId)); log it, and decide
-    /// before acting.
-    pub client_id_is_ours: bool,
+    pub request: AuthNotifyRequest,
 }
 
-/// Verifies and parses an authNotify request received at any URL.
+/// A verified authNotify with its signed acknowledgement (send it after storing the event):
+/// the client core's [`Accepted`] of an [`AuthNotice`].
+pub type AuthNotification = Accepted<AuthNotice>;
+
+/// Verifies and parses an authNotify request received at any URL (the inbound handler shape
+/// of [`alipayplus_client::inbound`]).
 ///
 /// # Errors
 /// [`Refused`] with the refusal to send back (bad method or signature: unsigned, nothing in the
 /// request is trusted; unparsable or incomplete body: `PARAM_ILLEGAL`).
-pub fn handle_auth_notify(
-    config: &ClientConfig,
-    request: &Request,
-) -> Result<AuthNotification, Refused> {
+pub fn handle_auth_notify(config: &ClientConfig, request: &Request) -> Handled<AuthNotice> {
     let accepted = config.accept_inbound::<AuthNotifyRequest>(request)?;
     match AuthEvent::from_notification(&accepted.body) {
-        Ok(event) => Ok(AuthNotification {
-            event,
-            body: accepted.body,
-            answer: accepted.answer,
-            key_version: accepted.key_version,
-            client_id: accepted.client_id,
-            client_id_is_ours: accepted.client_id_is_ours,
-        }),
+        Ok(event) => Ok(accepted.map(|request| AuthNotice { event, request })),
         Err(e) => {
             let error = InboundError::Parse {
                 error: format!("{e}"),
                 body: request.body.clone(),
             };
-            let body = r#"{"result":{"resultCode":"PARAM_ILLEGAL","resultStatus":"F","resultMessage":"a required field is missing"}}"#;
-            let answer = config.signed_answer(
-                &accepted.signed_uri,
-                &accepted.client_id,
-                body.as_bytes().into(),
-            );
-            Err(Refused { error, answer })
+            let refusal = Refusal::new("PARAM_ILLEGAL", "a required field is missing");
+            Err(accepted.refuse(config, error, &refusal))
         }
     }
 }

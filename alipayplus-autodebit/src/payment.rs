@@ -28,6 +28,7 @@ use alloc::string::String;
 use core::future::Future;
 use core::time::Duration;
 
+use alipayplus_client::check_request;
 use alipayplus_client::client::Client;
 use alipayplus_client::driver::{Followed, Limit, PaymentFollower, Wake};
 use alipayplus_client::error::RequestError;
@@ -35,7 +36,7 @@ use alipayplus_client::time::Timestamp;
 use alipayplus_client::tracker::{PaymentTracker, TrackerPolicy};
 use alipayplus_client::transport::Transport;
 use alipayplus_client::transport_async::AsyncTransport;
-use alipayplus_types::validate::{Path, Problem, ValidationErrors};
+use alipayplus_types::validate::{Path, Problem};
 use alipayplus_types::{Amount, Order, PayRequest, PaymentFactor, PaymentMethod, Secret, StrBool};
 
 /// `paymentMethod.paymentMethodType` of agreement payments. UNCERTAIN (spec §8: no Auto Debit
@@ -96,7 +97,7 @@ pub fn agreement_pay_request(
 ///
 /// # Errors
 /// [`RequestError::Invalid`]: nothing may be sent.
-pub fn pay_request(request: &PayRequest) -> Result<PayRequest, RequestError> {
+pub fn checked_agreement_pay(request: &PayRequest) -> Result<PayRequest, RequestError> {
     with_agreement_flags(request)
 }
 
@@ -106,36 +107,18 @@ fn with_agreement_flags(request: &PayRequest) -> Result<PayRequest, RequestError
     factor.is_agreement_payment.get_or_insert(StrBool(true));
     factor.is_cashier_payment.get_or_insert(StrBool(false));
     factor.is_in_store_payment.get_or_insert(StrBool(false));
-    let mut errors = ValidationErrors::new();
-    let path = Path::ROOT.field("paymentFactor");
-    if factor.is_agreement_payment != Some(StrBool(true)) {
-        errors.push(
-            &path.field("isAgreementPayment"),
-            Problem::Missing {
-                condition: "must be true for an agreement (Auto Debit) payment",
-            },
-        );
-    }
-    if factor.is_cashier_payment == Some(StrBool(true)) {
-        errors.push(
-            &path.field("isCashierPayment"),
-            Problem::Missing {
-                condition: "must be false for an agreement (Auto Debit) payment",
-            },
-        );
-    }
-    let token = request.payment_method.payment_method_id.as_ref();
-    if token.is_none_or(|t| t.expose().is_empty()) {
-        errors.push(
-            &Path::ROOT.field("paymentMethod").field("paymentMethodId"),
-            Problem::Missing {
-                condition: "always for an agreement payment: the access token",
-            },
-        );
-    }
-    errors
-        .into_result()
-        .map_err(|errors| RequestError::Invalid { api: "pay", errors })?;
+    // The rules of an agreement pay (its access token, not a Cashier Payment) live with the
+    // types; here only that the caller did not turn the agreement flag off.
+    check_request(&request, |r, errors| {
+        if r.payment_factor.is_agreement_payment != Some(StrBool(true)) {
+            let path = Path::ROOT.field("paymentFactor");
+            let condition = "must be true for an agreement (Auto Debit) payment";
+            errors.push(
+                &path.field("isAgreementPayment"),
+                Problem::Missing { condition },
+            );
+        }
+    })?;
     Ok(request)
 }
 
@@ -154,7 +137,7 @@ pub fn agreement_tracker(request: &PayRequest, now: Timestamp) -> PaymentTracker
     )
 }
 
-/// The driver of an agreement payment about to be sent at `now`: [`pay_request`] followed by
+/// The driver of an agreement payment about to be sent at `now`: [`checked_agreement_pay`] followed by
 /// [`agreement_tracker`] (same bytes on every pay retry; see
 /// [`PaymentFollower`]). For event-driven servers that also hand it notifyPayment.
 ///

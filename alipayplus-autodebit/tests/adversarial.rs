@@ -178,9 +178,9 @@ fn auth_notify_and_consult_unbinding_survive_mutated_bodies() {
                 Ok(n) => {
                     notified += 1;
                     assert_eq!(n.answer.status, 200);
-                    let _ = (n.event.dedup_key(), n.event.auth_client_id());
+                    let _ = (n.body.event.dedup_key(), n.body.event.auth_client_id());
                     let shown = format!("{n:?}");
-                    for secret in match &n.event {
+                    for secret in match &n.body.event {
                         AuthEvent::AuthCodeCreated { auth_code, .. } => vec![auth_code.expose()],
                         AuthEvent::TokenCreated { tokens, .. } => {
                             vec![tokens.access_token.expose()]
@@ -202,8 +202,11 @@ fn auth_notify_and_consult_unbinding_survive_mutated_bodies() {
             match handle_consult_unbinding(&config, &request) {
                 Ok(c) => {
                     consulted += 1;
-                    let _ = c.refuse(&config, &"é".repeat(1000));
-                    let _ = c.allow(&config);
+                    let _ = c.answer.refuse(
+                        &config,
+                        &alipayplus_autodebit::unbinding_refusal(&"é".repeat(1000)),
+                    );
+                    let _ = c.answer.acknowledge(&config);
                 }
                 Err(refused) => {
                     let shown = format!("{refused:?} {}", refused.error);

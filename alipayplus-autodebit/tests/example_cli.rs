@@ -481,3 +481,84 @@ fn listen_with_a_store_keeps_auth_notify_sealed_and_notify_payment() {
         "the token is sealed in the file"
     );
 }
+
+/// `listen --store`, started and waited for, with this sealing key (hex); stderr piped.
+fn listen_on_store(url: &str, hex: &str) -> (String, Child, std::process::ChildStderr) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = command("http://127.0.0.1:9")
+        .env("ALIPAYPLUS_STORE_KEY", hex)
+        .args(["listen", "--port", &port.to_string(), "--store", url])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let child = Child(child);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "the listener did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (format!("http://127.0.0.1:{port}"), child, stderr)
+}
+
+/// `listen --store`: without a usable sealing key the listener does not start (exit 64, the
+/// key never echoed); with one, an authNotify re-delivered after the listener was killed and
+/// restarted on the same file is recognised: acknowledged again, signed, stored once.
+#[test]
+fn listen_with_a_store_needs_its_key_and_recognises_a_re_delivery_after_a_restart() {
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("autodebit-restart-{}.sqlite", std::process::id()));
+    for s in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{s}", path.display()));
+    }
+    let url = format!("sqlite:{}", path.display());
+    let bad = "not-a-key-but-a-secret-0123456789";
+    for key in [None, Some(bad), Some("ab")] {
+        let mut cmd = command("http://127.0.0.1:9");
+        match key {
+            Some(k) => cmd.env("ALIPAYPLUS_STORE_KEY", k),
+            None => cmd.env_remove("ALIPAYPLUS_STORE_KEY"),
+        };
+        let out = cmd
+            .args(["listen", "--port", "9", "--store", &url])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(64), "{key:?}: {stderr}");
+        assert!(stderr.contains("ALIPAYPLUS_STORE_KEY"), "{stderr}");
+        assert!(!stderr.contains(bad), "the key is never printed: {stderr}");
+    }
+
+    let hex = "5a".repeat(32);
+    let token = json!({"authorizationNotifyType": "TOKEN_CREATED", "authClientId": AUTH_CLIENT_ID,
+        "accessToken": "AT-RESTART-1", "accessTokenExpiryTime": "2025-07-01T12:00:00+08:00"});
+    let call = inbound("/alipayplus/authNotify", &token, &alipay_key());
+    let (base, child, _stderr) = listen_on_store(&url, &hex);
+    let first = post_http(&base, &call);
+    verify_answer("/alipayplus/authNotify", &first);
+    drop(child); // SIGKILL
+
+    let (base, _child, stderr) = listen_on_store(&url, &hex);
+    let again = post_http(&base, &call);
+    verify_answer("/alipayplus/authNotify", &again);
+    assert_eq!(again.body, first.body, "answered the same");
+    let mut lines = BufReader::new(stderr).lines();
+    let said = (0..3)
+        .filter_map(|_| lines.next()?.ok())
+        .any(|l| l.contains("re-delivery of authNotify"));
+    assert!(said, "a stderr line for the re-delivery");
+    let key = alipayplus_store::SealingKey::from_bytes([0x5a; 32]);
+    let store = alipayplus_store::Store::open(
+        &url,
+        alipayplus_store::Options::default().with_sealing_key(key),
+    )
+    .unwrap();
+    let stored = store.stray_inbox(10).unwrap();
+    assert_eq!(stored.len(), 1, "stored once: {stored:?}");
+    assert_eq!(stored[0].source, alipayplus_store::Source::AuthNotify);
+}

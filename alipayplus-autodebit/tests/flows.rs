@@ -105,9 +105,9 @@ fn whole_binding_flow_then_charge_and_refund() {
         auth_code,
         auth_state,
         ..
-    } = &n.event
+    } = &n.body.event
     else {
-        panic!("{:?}", n.event)
+        panic!("{:?}", n.body.event)
     };
     assert_eq!(
         b.on_auth_code_notified(auth_code, auth_state.as_deref())
@@ -391,7 +391,7 @@ fn merchant_side_cancel_revokes_and_the_echoed_notification_is_harmless() {
     );
     let n = handle_auth_notify(&config(&clock), &notify).unwrap();
     verify_answer("/notify/auth", &n.answer);
-    assert_eq!(life.on_auth_event(&n.event), TokenUpdate::Ignored);
+    assert_eq!(life.on_auth_event(&n.body.event), TokenUpdate::Ignored);
 
     // The token no longer charges; cancelling again is idempotent.
     let pay = ad.pay(&charge("PAY-AFTER", 100, &token)).unwrap();
@@ -417,14 +417,17 @@ fn wallet_side_unbinding_consult_then_token_canceled() {
     assert_eq!(c.body.access_token.as_ref().unwrap().expose(), token);
     let refuse = verify_answer(
         "/alipayplus/consultUnbinding",
-        &c.refuse(&cfg, "fares \"due\""),
+        &c.answer.refuse(
+            &cfg,
+            &alipayplus_autodebit::unbinding_refusal("fares \"due\""),
+        ),
     );
     assert_eq!(
         refuse,
         json!({"result": {"resultCode": "PROCESS_FAIL", "resultStatus": "F",
                           "resultMessage": "fares \"due\""}})
     );
-    let allow = verify_answer("/alipayplus/consultUnbinding", &c.allow(&cfg));
+    let allow = verify_answer("/alipayplus/consultUnbinding", &c.answer.acknowledge(&cfg));
     assert_eq!(allow["result"]["resultStatus"], "S");
     // A forged question gets an unsigned refusal.
     let forged = inbound("/alipayplus/consultUnbinding", &json!({}), &other_key());
@@ -444,14 +447,14 @@ fn wallet_side_unbinding_consult_then_token_canceled() {
         &alipay_key(),
     );
     let n = handle_auth_notify(&cfg, &notify).unwrap();
-    assert_eq!(life.on_auth_event(&n.event), TokenUpdate::Changed);
+    assert_eq!(life.on_auth_event(&n.body.event), TokenUpdate::Changed);
     assert_eq!(
         life.decide(clock.now()),
         TokenDecision::Rebind(RebindReason::Cancelled)
     );
     // A cancellation of some other token is not ours.
     let mut other = bind(&fake);
-    assert_eq!(other.on_auth_event(&n.event), TokenUpdate::Ignored);
+    assert_eq!(other.on_auth_event(&n.body.event), TokenUpdate::Ignored);
     assert_eq!(other.decide(clock.now()), TokenDecision::Use);
 }
 
@@ -603,8 +606,8 @@ fn duplicated_auth_notify_deliveries_are_harmless() {
 
     let first = handle_auth_notify(&cfg, &delivery).unwrap();
     let second = handle_auth_notify(&cfg, &delivery).unwrap();
-    assert_eq!(first.event, second.event);
-    assert_eq!(first.event.dedup_key(), second.event.dedup_key());
+    assert_eq!(first.body.event, second.body.event);
+    assert_eq!(first.body.event.dedup_key(), second.body.event.dedup_key());
     for n in [&first, &second] {
         let ack = verify_answer("/alipayplus/authNotify", &n.answer);
         assert_eq!(
@@ -612,12 +615,12 @@ fn duplicated_auth_notify_deliveries_are_harmless() {
             json!({"result": {"resultCode": "SUCCESS", "resultStatus": "S", "resultMessage": "success"}})
         );
     }
-    assert_eq!(life.on_auth_event(&first.event), TokenUpdate::Changed);
+    assert_eq!(life.on_auth_event(&first.body.event), TokenUpdate::Changed);
     assert_eq!(
         life.access_token().expose(),
         issued["accessToken"].as_str().unwrap()
     );
-    assert_eq!(life.on_auth_event(&second.event), TokenUpdate::Ignored);
+    assert_eq!(life.on_auth_event(&second.body.event), TokenUpdate::Ignored);
 
     // A late re-delivery of an older TOKEN_CREATED does not roll the token back.
     let mut older = issued.clone();
@@ -626,7 +629,7 @@ fn duplicated_auth_notify_deliveries_are_harmless() {
     older["authorizationNotifyType"] = json!("TOKEN_CREATED");
     older["authClientId"] = json!(AUTH_CLIENT_ID);
     let stale = handle_auth_notify(&cfg, &inbound("/n", &older, &alipay_key())).unwrap();
-    assert_eq!(life.on_auth_event(&stale.event), TokenUpdate::Ignored);
+    assert_eq!(life.on_auth_event(&stale.body.event), TokenUpdate::Ignored);
 
     // TOKEN_CANCELED twice: one change.
     let cancel = inbound(
@@ -637,8 +640,8 @@ fn duplicated_auth_notify_deliveries_are_harmless() {
     );
     let c1 = handle_auth_notify(&cfg, &cancel).unwrap();
     let c2 = handle_auth_notify(&cfg, &cancel).unwrap();
-    assert_eq!(life.on_auth_event(&c1.event), TokenUpdate::Changed);
-    assert_eq!(life.on_auth_event(&c2.event), TokenUpdate::Ignored);
+    assert_eq!(life.on_auth_event(&c1.body.event), TokenUpdate::Changed);
+    assert_eq!(life.on_auth_event(&c2.body.event), TokenUpdate::Ignored);
 }
 
 #[test]
@@ -681,7 +684,7 @@ fn bad_auth_notifications_get_signed_refusals() {
     let body = json!({"authorizationNotifyType": "TOKEN_REFRESHED", "authClientId": "M"});
     let n = handle_auth_notify(&cfg, &inbound(path, &body, &alipay_key())).unwrap();
     assert_eq!(
-        n.event,
+        n.body.event,
         AuthEvent::Unrecognized {
             auth_client_id: "M".into(),
             notify_type: "TOKEN_REFRESHED".into()
@@ -940,7 +943,9 @@ fn auth_notify_and_consult_unbinding_carry_the_client_id_flag() {
     assert!(c.client_id_is_ours);
     let c = handle_consult_unbinding(&config, &foreign("/cu", &ask)).unwrap();
     assert!(!c.client_id_is_ours);
-    let strict = config.with_inbound_client_id(InboundClientId::Refuse);
+    let strict = config.with_inbound(
+        alipayplus_client::InboundPolicy::new().with_client_id(InboundClientId::Refuse),
+    );
     let refused = handle_auth_notify(&strict, &foreign("/authNotify", &cancel)).unwrap_err();
     assert_eq!(
         verify_answer("/authNotify", &refused.answer)["result"]["resultCode"],

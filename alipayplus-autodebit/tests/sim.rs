@@ -88,7 +88,7 @@ impl Acqp {
                 let answer = if path.ends_with("/authNotify") {
                     match handle_auth_notify(&config, &request) {
                         Ok(n) => {
-                            ev.lock().unwrap().push(Event::Auth(n.event));
+                            ev.lock().unwrap().push(Event::Auth(n.body.event));
                             n.answer
                         }
                         Err(r) => r.answer,
@@ -101,12 +101,18 @@ impl Acqp {
                             ev.lock()
                                 .unwrap()
                                 .push(Event::Consult(token.unwrap_or_default()));
-                            c.answer(&config, al.load(Ordering::SeqCst), "outstanding fares")
+                            let decision = match al.load(Ordering::SeqCst) {
+                                true => Ok(()),
+                                false => Err(alipayplus_autodebit::unbinding_refusal(
+                                    "outstanding fares",
+                                )),
+                            };
+                            c.answer.complete(&config, decision)
                         }
                         Err(r) => r.answer,
                     }
                 } else {
-                    match config.handle_notify_payment(&request) {
+                    match alipayplus_client::notify::handle_notify_payment(&config, &request) {
                         Ok(n) => {
                             ev.lock().unwrap().push(Event::Payment(Box::new(n.body)));
                             n.answer

@@ -293,7 +293,8 @@ fn spans_name_every_call_and_hold_no_secret() {
             .lock()
             .unwrap()
             .extend(signature_of(&delivery.headers));
-        let accepted = config(&clock).handle_notify_payment(&delivery).unwrap();
+        let accepted =
+            alipayplus_client::notify::handle_notify_payment(&config(&clock), &delivery).unwrap();
         signatures
             .lock()
             .unwrap()
@@ -304,7 +305,9 @@ fn spans_name_every_call_and_hold_no_secret() {
             .lock()
             .unwrap()
             .extend(signature_of(&forged.headers));
-        assert!(config(&clock).handle_notify_payment(&forged).is_err());
+        assert!(
+            alipayplus_client::notify::handle_notify_payment(&config(&clock), &forged).is_err()
+        );
     });
 
     // The spans are there, with what an operator needs.

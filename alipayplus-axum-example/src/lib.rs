@@ -36,6 +36,10 @@
 //! not stored again) or conflict (another `paymentRequestId`: signed `F`
 //! `REPEAT_REQ_INCONSISTENT`).
 //!
+//! [`StoreMerchant`] implements both traits on `alipayplus-store`: every verified event is
+//! committed to the durable store (inbox, dispute records) before the route acknowledges it,
+//! and a duplicate dispute is recognised across restarts.
+//!
 //! ```no_run
 //! use std::sync::Arc;
 //! use alipayplus_client::client::InboundClientId;
@@ -71,7 +75,9 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use alipayplus_autodebit::{AuthEvent, handle_auth_notify, handle_consult_unbinding};
+use alipayplus_autodebit::{
+    AuthEvent, handle_auth_notify, handle_consult_unbinding, unbinding_refusal,
+};
 use alipayplus_client::client::{ClientConfig, InboundClientId};
 use alipayplus_client::transport::{Request, Response};
 use alipayplus_operations::dispute::{
@@ -86,6 +92,9 @@ use axum::extract::{OriginalUri, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::any;
+
+pub mod stored;
+pub use stored::StoreMerchant;
 
 /// Largest inbound body read; a longer one is refused (413) before verification. Alipay+
 /// notifications are a few kilobytes.
@@ -241,7 +250,9 @@ pub fn inbound_routes<M: Merchant + MerchantOperations>(
 
 fn state<M>(config: ClientConfig, merchant: Arc<M>, client_ids: InboundClientId) -> Inbound<M> {
     Inbound {
-        config: Arc::new(config.with_inbound_client_id(client_ids)),
+        config: Arc::new(
+            config.with_inbound(alipayplus_client::InboundPolicy::new().with_client_id(client_ids)),
+        ),
         merchant,
     }
 }
@@ -269,7 +280,7 @@ async fn notify_payment<M: Merchant>(
     State(inbound): State<Inbound<M>>,
     InboundRequest(request): InboundRequest,
 ) -> axum::response::Response {
-    match inbound.config.handle_notify_payment(&request) {
+    match alipayplus_client::notify::handle_notify_payment(&inbound.config, &request) {
         Ok(accepted) => {
             let stored = inbound
                 .merchant
@@ -289,7 +300,7 @@ async fn auth_notify<M: Merchant>(
         Ok(notified) => {
             let stored = inbound
                 .merchant
-                .auth_notified(notified.event, notified.client_id_is_ours)
+                .auth_notified(notified.body.event, notified.client_id_is_ours)
                 .await;
             acknowledge_if_stored(stored, notified.answer)
         }
@@ -307,10 +318,8 @@ async fn consult_unbinding<M: Merchant>(
                 .merchant
                 .unbinding_requested(consultation.body.clone(), consultation.client_id_is_ours)
                 .await;
-            let answer = match decision {
-                Ok(()) => consultation.allow(&inbound.config),
-                Err(reason) => consultation.refuse(&inbound.config, &reason),
-            };
+            let decision = decision.map_err(|reason| unbinding_refusal(&reason));
+            let answer = consultation.answer.complete(&inbound.config, decision);
             axum_response(answer)
         }
         Err(refused) => axum_response(refused.answer),
@@ -325,7 +334,7 @@ async fn notify_registration_status<M: MerchantOperations>(
         Ok(notified) => {
             let stored = inbound
                 .merchant
-                .registration_notified(notified.event, notified.client_id_is_ours)
+                .registration_notified(notified.body.event, notified.client_id_is_ours)
                 .await;
             acknowledge_if_stored(stored, notified.answer)
         }
@@ -358,21 +367,25 @@ async fn dispute_received<M: MerchantOperations>(
     inbound: &Inbound<M>,
     delivery: DisputeDelivery,
 ) -> axum::response::Response {
-    let (kind, id) = delivery.dispute.store_key();
+    let (kind, id) = delivery.body.dispute.store_key();
     let stored = match inbound.merchant.stored_dispute(kind, id).await {
         Ok(stored) => stored,
         Err(Unavailable) => return not_acknowledged(),
     };
-    let mut decision = decide(&delivery.dispute, stored.as_ref());
+    let mut decision = decide(&delivery.body.dispute, stored.as_ref());
     if decision == Decision::New {
         match inbound.merchant.store_dispute(delivery.clone()).await {
             Ok(None) => {}
             // A concurrent delivery stored first: decide against what it stored.
-            Ok(Some(first)) => decision = decide(&delivery.dispute, Some(&first)),
+            Ok(Some(first)) => decision = decide(&delivery.body.dispute, Some(&first)),
             Err(Unavailable) => return not_acknowledged(),
         }
     }
-    axum_response(delivery.answer(&inbound.config, &decision))
+    axum_response(
+        delivery
+            .answer
+            .complete(&inbound.config, decision.verdict()),
+    )
 }
 
 /// axum's request as the SDK's [`Request`]: method, the URI Alipay+ called (axum's

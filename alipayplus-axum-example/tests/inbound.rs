@@ -77,7 +77,7 @@ impl MerchantOperations for Shop {
         Ok(None)
     }
     async fn store_dispute(&self, d: DisputeDelivery) -> Result<Option<Dispute>, Unavailable> {
-        let api = match d.dispute.kind {
+        let api = match d.body.dispute.kind {
             DisputeKind::Retrieval => "initiateRetrieval",
             DisputeKind::Escalation => "initiateEscalation",
         };

@@ -13,10 +13,10 @@ use alipayplus_axum_example::{MerchantOperations, Unavailable, operations_routes
 use alipayplus_client::client::{Client, ClientConfig, Host, InboundClientId};
 use alipayplus_client::time::{Clock, SystemClock};
 use alipayplus_operations::dispute::{
-    Dispute, DisputeDelivery, DisputeKind, response_escalation_request, response_retrieval_request,
+    Dispute, DisputeDelivery, DisputeKind, checked_response_escalation, checked_response_retrieval,
 };
 use alipayplus_operations::registration::{
-    Final, RegistrationEvent, RegistrationFollowUp, RegistrationPolicy, registration_request,
+    Final, RegistrationEvent, RegistrationFollowUp, RegistrationPolicy, checked_registration,
 };
 use alipayplus_reqwest::ReqwestTransport;
 use alipayplus_sign::PublicKeys;
@@ -92,14 +92,17 @@ impl MerchantOperations for Shop {
         if down(&self.disputes_down_for) {
             return Err(Unavailable);
         }
-        let (kind, id) = delivery.dispute.store_key();
+        let (kind, id) = delivery.body.dispute.store_key();
         let key = (kind, id.to_string());
         let mut disputes = self.disputes.lock().unwrap();
         if let Some((first, _)) = disputes.get(&key) {
             return Ok(Some(first.clone()));
         }
         self.inserted.fetch_add(1, Ordering::SeqCst);
-        disputes.insert(key, (delivery.dispute.clone(), delivery.body.clone()));
+        disputes.insert(
+            key,
+            (delivery.body.dispute.clone(), delivery.body.request.clone()),
+        );
         Ok(None)
     }
 }
@@ -227,7 +230,7 @@ fn registration(id: &str, base: &str) -> RegistrationRequest {
 async fn a_registration_approved_by_the_wallets_is_notified_to_the_route() {
     let w = world();
     w.shop.registrations_down_for.store(1, Ordering::SeqCst);
-    let request = registration_request(&registration("REG-AX-1", &w.base)).unwrap();
+    let request = checked_registration(&registration("REG-AX-1", &w.base)).unwrap();
     let mut follow =
         RegistrationFollowUp::new(&request, SystemClock.now(), RegistrationPolicy::default())
             .unwrap();
@@ -420,14 +423,14 @@ async fn disputes_are_stored_once_and_answered_new_duplicate_or_conflict() {
         order_amount: Some(amount),
         ..TransactionReceipt::new()
     });
-    let answer = response_retrieval_request(&answer, &stored).unwrap();
+    let answer = checked_response_retrieval(&answer, &stored).unwrap();
     let outcome = w.client.call_async(&answer).await.unwrap();
     assert!(outcome.is_success(), "{:?}", outcome.code());
     let mut decision = ResponseEscalationRequest::new(escalation, RefundType::AcceptPartialRefund);
     decision.refund_amount = Some(Amount::new(Currency::USD, 1600));
-    assert!(response_escalation_request(&decision, &escalated, Currency::USD).is_err());
+    assert!(checked_response_escalation(&decision, &escalated, Currency::USD).is_err());
     decision.refund_amount = Some(Amount::new(Currency::USD, 700));
-    let decision = response_escalation_request(&decision, &escalated, Currency::USD).unwrap();
+    let decision = checked_response_escalation(&decision, &escalated, Currency::USD).unwrap();
     let outcome = w.client.call_async(&decision).await.unwrap();
     assert!(outcome.is_success(), "{:?}", outcome.code());
     assert!(

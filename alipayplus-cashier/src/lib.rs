@@ -3,28 +3,32 @@
 //!
 //! This crate holds what is Cashier's: [`cashier`] (consultPayment, the Cashier pay request,
 //! where to send the shopper) and the `cashier` example. The client core every product shares
-//! lives in `alipayplus-client` and is re-exported here module by module, so a Cashier user
-//! needs one dependency:
+//! lives in `alipayplus-client`; the items a Cashier integration uses are re-exported here at
+//! the root (items, not modules: each has one import path), so a Cashier user needs one
+//! dependency:
 //!
-//! * [`transport`], [`client`], [`inbound`], [`time`], [`error`]: the transport trait, the
-//!   signed call with its typed [`Outcome`](client::Outcome), inbound handling, the clock;
-//! * [`tracker`] and [`driver`]: the sans-IO payment tracker and its blocking driver;
-//! * [`transport_async`], [`client_async`], [`driver_async`]: the same calls and driver over
-//!   an async transport (`client.call_async(&request).await`, `follower.run_async(..)`);
-//! * [`inquiry`], [`cancel`], [`refund`], [`notify`]: the payment APIs both products use.
+//! * the configuration and the call: [`ClientConfig`] ([`Identity`], [`OutboundPolicy`],
+//!   [`InboundPolicy`]), [`Host`], [`Client`] with its typed [`Outcome`], the [`Transport`] /
+//!   [`AsyncTransport`] seams with [`Request`] / [`Response`], the [`Clock`];
+//! * the payment APIs both products use, about a [`PaymentRef`]: [`inquiry_request`],
+//!   [`cancel_request`], [`refund_request`], and the notifyPayment handler
+//!   [`handle_notify_payment`] with [`check_notification`];
+//! * the follow-up: the sans-IO [`PaymentTracker`] (its [`TrackerPolicy`] and the readers
+//!   [`pay_report`], [`inquiry_report`], [`cancel_report`]) and the poll-style
+//!   [`PaymentFollower`] with its blocking and async loops;
+//! * the errors: [`RequestError`], [`ResponseError`], [`InboundError`], [`ConfigError`].
 //!
-//! One way to call every API: build its typed request, then
-//! [`Client::call`](client::Client::call) (or the sans-IO halves
-//! [`ClientConfig::sign_request`](client::ClientConfig::sign_request) /
-//! [`ClientConfig::read_response`](client::ClientConfig::read_response)).
+//! Everything else of the core is in `alipayplus-client`. One way to call every API: build
+//! its typed request, then [`Client::call`] (or `call_async`, or the sans-IO halves
+//! [`ClientConfig::sign_request`] / [`ClientConfig::read_response`]); the request is checked
+//! against every rule of its API first.
 //!
 //! ```no_run
 //! # #[cfg(feature = "std")] {
-//! use alipayplus_cashier::cashier::pay_request;
-//! use alipayplus_cashier::client::{Client, ClientConfig, Host};
-//! use alipayplus_cashier::time::SystemClock;
-//! use alipayplus_cashier::tracker::{Report, pay_report};
-//! use alipayplus_cashier::transport::{Request, Response};
+//! use alipayplus_cashier::cashier::checked_pay;
+//! use alipayplus_cashier::{
+//!     Client, ClientConfig, Host, Report, Request, Response, SystemClock, pay_report,
+//! };
 //! use alipayplus_sign::{PrivateKey, PublicKey, PublicKeys};
 //! # let order_request: alipayplus_types::PayRequest = todo!();
 //!
@@ -41,7 +45,7 @@
 //! // Any transport: alipayplus_ureq::UreqTransport, or a closure.
 //! let transport = |_request: Request| -> Result<Response, std::io::Error> { todo!() };
 //! let client = Client::new(config, transport);
-//! let outcome = client.call(&pay_request(&order_request).unwrap()).unwrap();
+//! let outcome = client.call(&checked_pay(&order_request).unwrap()).unwrap();
 //! match pay_report(&outcome) {
 //!     (Report::Success, _) => println!("paid"),
 //!     (Report::Unknown(_), Some(redirect)) => println!("send the shopper to {redirect:?}"),
@@ -62,9 +66,27 @@
 
 pub mod cashier;
 
-#[cfg(feature = "http")]
-pub use alipayplus_client::http_conv;
+#[cfg(feature = "std")]
+pub use alipayplus_client::SystemClock;
+pub use alipayplus_client::cancel::cancel_request;
+pub use alipayplus_client::driver::{
+    Action, Followed, FollowerState, Limit, Notified, PaymentFollower, Wake,
+};
+pub use alipayplus_client::error::{
+    ConfigError, InboundError, NotificationMismatch, RequestError, ResponseError, TimeSkew,
+};
+pub use alipayplus_client::inbound::{ACK_SUCCESS, Accepted, Handled, Refusal, Refused};
+pub use alipayplus_client::inquiry::inquiry_request;
+pub use alipayplus_client::notify::{Notification, check_notification, handle_notify_payment};
+pub use alipayplus_client::refund::refund_request;
+pub use alipayplus_client::time::TimeFormat;
+pub use alipayplus_client::tracker::{
+    CancelReport, Final, InquiryReport, PaymentTracker, Report, ShopperRedirect, Step,
+    TrackerPolicy, Update, cancel_report, inquiry_report, notification_report, pay_report,
+};
+pub use alipayplus_client::transport::Headers;
 pub use alipayplus_client::{
-    cancel, client, client_async, driver, driver_async, error, inbound, inquiry, notify, refund,
-    time, tracker, transport, transport_async,
+    AsyncTransport, Client, ClientConfig, Clock, Host, Identity, InboundClientId, InboundPolicy,
+    InboundUri, OutboundPolicy, Outcome, PaymentRef, Prepared, Reply, Request, Response, Timestamp,
+    Transport, check_request,
 };

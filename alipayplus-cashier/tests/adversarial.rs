@@ -9,11 +9,11 @@
 
 mod common;
 
-use alipayplus_cashier::client::{ClientConfig, Host, InboundUri, Outcome};
-use alipayplus_cashier::error::InboundError;
-use alipayplus_cashier::error::ResponseError;
-use alipayplus_cashier::inbound::{ACK_SUCCESS, Refused};
-use alipayplus_cashier::transport::{Request, Response};
+use alipayplus_cashier::InboundError;
+use alipayplus_cashier::ResponseError;
+use alipayplus_cashier::{ACK_SUCCESS, Refused};
+use alipayplus_cashier::{ClientConfig, Host, InboundUri, Outcome};
+use alipayplus_cashier::{Request, Response};
 use alipayplus_sign::{
     ContentSigner, ContentVerifier, Error as SignError, PublicKeys, RsaSignature, SignContent,
     message,
@@ -46,7 +46,7 @@ fn lenient_config(inbound_uri: InboundUri) -> ClientConfig {
         now,
     )
     .unwrap()
-    .with_inbound_uri(inbound_uri)
+    .with_inbound(alipayplus_client::InboundPolicy::new().with_uri(inbound_uri))
 }
 
 struct Rng(u64);
@@ -165,7 +165,7 @@ fn inbound_handler_survives_mutated_requests() {
                 }
                 _ => request.method = mutate_text(&mut rng, "POST"),
             }
-            match config.handle_notify_payment(&request) {
+            match alipayplus_client::notify::handle_notify_payment(&config, &request) {
                 Ok(accepted) => {
                     assert_eq!(accepted.answer.status, 200);
                     assert_eq!(accepted.answer.body, ACK_SUCCESS.as_bytes());
@@ -273,7 +273,8 @@ fn parse_errors_repeat_a_bounded_part_of_the_body() {
     request.headers.insert("Signature", sig.as_str());
     request.headers.insert("Client-Id", CLIENT_ID);
     request.headers.insert("Request-Time", time);
-    let refused = config().handle_notify_payment(&request).unwrap_err();
+    let refused =
+        alipayplus_client::notify::handle_notify_payment(&config(), &request).unwrap_err();
     let shown = refused.error.to_string();
     assert!(shown.len() < 600, "{} bytes: {shown:.200}", shown.len());
     assert!(shown.contains("at line 1 column"), "{shown:.400}");
@@ -290,6 +291,7 @@ fn parse_errors_repeat_a_bounded_part_of_the_body() {
     // And a method of any length is repeated cut.
     let mut request = Request::post("/notify", Vec::new());
     request.method = "P".repeat(100_000);
-    let refused = config().handle_notify_payment(&request).unwrap_err();
+    let refused =
+        alipayplus_client::notify::handle_notify_payment(&config(), &request).unwrap_err();
     assert!(refused.error.to_string().len() < 200);
 }

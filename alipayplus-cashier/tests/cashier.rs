@@ -8,25 +8,25 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use alipayplus_cashier::cancel::cancel_request;
+use alipayplus_cashier::Outcome;
+use alipayplus_cashier::PaymentRef;
+use alipayplus_cashier::Timestamp;
+use alipayplus_cashier::cancel_report;
+use alipayplus_cashier::cancel_request;
 use alipayplus_cashier::cashier::cashier_payment_factor;
-use alipayplus_cashier::cashier::consult_request;
-use alipayplus_cashier::cashier::pay_request as cashier_pay_request;
-use alipayplus_cashier::client::Outcome;
-use alipayplus_cashier::error::{RequestError, ResponseError};
-use alipayplus_cashier::inquiry::PaymentRef;
-use alipayplus_cashier::inquiry::inquiry_request;
-use alipayplus_cashier::notify::check_notification;
-use alipayplus_cashier::refund::refund_request;
-use alipayplus_cashier::time::Timestamp;
-use alipayplus_cashier::tracker::cancel_report;
-use alipayplus_cashier::tracker::inquiry_report;
-use alipayplus_cashier::tracker::notification_report;
-use alipayplus_cashier::tracker::{
+use alipayplus_cashier::cashier::checked_pay as cashier_pay_request;
+use alipayplus_cashier::cashier::consult_with_cashier_flags;
+use alipayplus_cashier::check_notification;
+use alipayplus_cashier::inquiry_report;
+use alipayplus_cashier::inquiry_request;
+use alipayplus_cashier::notification_report;
+use alipayplus_cashier::refund_request;
+use alipayplus_cashier::{
     CancelReport, Final, InquiryReport, PaymentTracker, Report, ShopperRedirect, Step,
     TrackerPolicy,
 };
-use alipayplus_cashier::transport::{Request, Response};
+use alipayplus_cashier::{Request, Response};
+use alipayplus_cashier::{RequestError, ResponseError};
 use alipayplus_client::tracker::{pay_report, shopper_redirect};
 use alipayplus_sign::message;
 use alipayplus_types::{
@@ -116,7 +116,7 @@ fn consult_payment_is_shaped_and_parsed() {
     let client = client_with(transport);
     let mut req = ConsultPaymentRequest::new(usd(0), Default::default());
     req.user_region = Some("KR".into());
-    let outcome = client.call(&consult_request(&req)).unwrap();
+    let outcome = client.call(&consult_with_cashier_flags(&req)).unwrap();
     let Outcome::Success(reply) = outcome else {
         panic!("{outcome:?}")
     };
@@ -181,7 +181,7 @@ fn pay_checks_the_cashier_env_before_sending() {
         .and_then(|r| client.call(&r))
         .unwrap_err();
     assert!(matches!(err, RequestError::Invalid { .. }), "{err:?}");
-    assert!(err.to_string().contains("order.env.terminalType"), "{err}");
+    assert!(err.to_string().contains("order.env: missing"), "{err}");
     req.order.env = Some(Env::new(TerminalType::App));
     let err = cashier_pay_request(&req)
         .and_then(|r| client.call(&r))
@@ -377,7 +377,7 @@ fn every_api_rejects_tampered_unsigned_and_wrongly_keyed_answers() {
         let client = client_with(transport);
         let id = PaymentRef::RequestId("pay-1".into());
         let consult = client
-            .call(&consult_request(&ConsultPaymentRequest::new(
+            .call(&consult_with_cashier_flags(&ConsultPaymentRequest::new(
                 usd(0),
                 Default::default(),
             )))
@@ -443,9 +443,11 @@ const NOTIFY_S: &str = r#"{"paymentResult":{"resultCode":"SUCCESS","resultStatus
 #[test]
 fn notify_handler_accepts_a_good_notification_and_refuses_a_bad_one() {
     let cfg = config();
-    let accepted = cfg
-        .handle_notify_payment(&notification(NOTIFY_S, "/alipay/notify"))
-        .unwrap();
+    let accepted = alipayplus_client::notify::handle_notify_payment(
+        &cfg,
+        &notification(NOTIFY_S, "/alipay/notify"),
+    )
+    .unwrap();
     let n = &accepted.body;
     assert_eq!(n.payment_request_id, "pay-1");
     assert_eq!(notification_report(n), Report::Success);
@@ -470,12 +472,12 @@ fn notify_handler_accepts_a_good_notification_and_refuses_a_bad_one() {
     // Forged (tampered amount) and unparsable notifications are refused.
     let mut forged = notification(NOTIFY_S, "/alipay/notify");
     forged.body = NOTIFY_S.replace("1000", "1").into_bytes();
-    let refused = cfg.handle_notify_payment(&forged).unwrap_err();
+    let refused = alipayplus_client::notify::handle_notify_payment(&cfg, &forged).unwrap_err();
     assert!(String::from_utf8_lossy(&refused.answer.body).contains("INVALID_SIGNATURE"));
     let missing_id = r#"{"paymentResult":{"resultCode":"SUCCESS","resultStatus":"S"}}"#;
-    let refused = cfg
-        .handle_notify_payment(&notification(missing_id, "/n"))
-        .unwrap_err();
+    let refused =
+        alipayplus_client::notify::handle_notify_payment(&cfg, &notification(missing_id, "/n"))
+            .unwrap_err();
     assert!(String::from_utf8_lossy(&refused.answer.body).contains("PARAM_ILLEGAL"));
     assert!(
         refused.error.to_string().contains("paymentRequestId"),
@@ -530,7 +532,7 @@ fn stateful(fake: Arc<Mutex<Fake>>) -> impl Fn(Request) -> Result<Response, std:
 }
 
 fn drive(
-    client: &alipayplus_cashier::client::Client<impl alipayplus_cashier::transport::Transport>,
+    client: &alipayplus_cashier::Client<impl alipayplus_cashier::Transport>,
     tracker: &mut PaymentTracker,
     req: &PayRequest,
     mut now: Timestamp,
@@ -583,9 +585,11 @@ fn tracker_with_the_client_success_by_notification_after_a_lost_pay_answer() {
     let (end, log) = drive(&client, &mut tracker, &req, now(), |at, t| {
         if at >= now() + Duration::from_secs(20) {
             fake.lock().unwrap().order = Some("S");
-            let n = cfg
-                .handle_notify_payment(&notification(NOTIFY_S, "/alipay/notify"))
-                .unwrap();
+            let n = alipayplus_client::notify::handle_notify_payment(
+                &cfg,
+                &notification(NOTIFY_S, "/alipay/notify"),
+            )
+            .unwrap();
             t.on_notify_payment(at, &n.body);
             t.on_notify_payment(at, &n.body); // duplicate delivery
         }

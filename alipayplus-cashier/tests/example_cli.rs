@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use alipayplus_cashier::transport::{Request, Transport};
+use alipayplus_cashier::{Request, Transport};
 use alipayplus_sign::{PublicKeys, message};
 use alipayplus_ureq::UreqTransport;
 use common::*;
@@ -72,8 +72,8 @@ fn alipay_stub(mode: Mode, body: &'static str) -> String {
             // The example's request must be signed with our key.
             assert!(!request_body.is_empty());
             // The example checks freshness against the system clock.
-            let now = alipayplus_cashier::time::Clock::now(&alipayplus_cashier::time::SystemClock);
-            let time = now.format(alipayplus_cashier::time::TimeFormat::Utc);
+            let now = alipayplus_cashier::Clock::now(&alipayplus_cashier::SystemClock);
+            let time = now.format(alipayplus_cashier::TimeFormat::Utc);
             let response = answer_at(mode, &path, body, &time);
             let mut out = format!("HTTP/1.1 {} X\r\n", response.status);
             for (n, v) in response.headers.iter() {
@@ -444,4 +444,118 @@ fn listen_with_a_store_keeps_each_notification_it_acknowledges() {
         1,
         "stored once (no follow-up of it in this store: kept, listed)"
     );
+}
+
+/// A notification signed by Alipay+'s key for `client_id`, posted to the listener on `port`.
+fn notify_as(port: u16, client_id: &str, body: &str) -> alipayplus_cashier::Response {
+    let time = "2025-02-20T08:53:00Z";
+    let sig = message::sign_request(
+        &alipay_key(),
+        1,
+        "POST",
+        "/hooks/alipay",
+        client_id,
+        time,
+        body.as_bytes(),
+    )
+    .unwrap();
+    let mut r = Request::post(
+        format!("http://127.0.0.1:{port}/hooks/alipay"),
+        body.as_bytes().to_vec(),
+    );
+    r.headers.insert("Content-Type", "application/json");
+    r.headers.insert("Signature", sig.as_str());
+    r.headers.insert("Client-Id", client_id);
+    r.headers.insert("Request-Time", time);
+    UreqTransport::new().send(r).unwrap()
+}
+
+/// `listen --store` on a file, started and waited for; stderr piped.
+fn listen_on_store(url: &str, foreign: &str) -> (u16, Killed, std::process::ChildStderr) {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = command("https://unused.example")
+        .env("ALIPAYPLUS_FOREIGN_CLIENT_ID", foreign)
+        .args(["listen", "--port", &port.to_string(), "--store", url])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let guard = Killed(child);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "listener did not start");
+        thread::sleep(Duration::from_millis(50));
+    }
+    (port, guard, stderr)
+}
+
+/// `listen --store`: a notification for a stored `cashier.pay` follow-up goes to that
+/// follow-up's inbox; after the listener is killed and restarted on the same file, its
+/// re-delivery is recognised (acknowledged again, signed, stored once); one signed for another
+/// Client-Id (accepted under `report`) feeds no follow-up.
+#[test]
+fn listen_with_a_store_recognises_a_re_delivery_after_a_restart() {
+    use alipayplus_store::{Kind, Next, Options, Source, Store};
+    const CASHIER_PAY: Kind = Kind::new("cashier.pay");
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("cashier-restart-{}.sqlite", std::process::id()));
+    for s in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{s}", path.display()));
+    }
+    let url = format!("sqlite:{}", path.display());
+    let store = Store::open(&url, Options::default()).unwrap();
+    let now = alipayplus_cashier::Clock::now(&alipayplus_cashier::SystemClock);
+    store
+        .create(CASHIER_PAY, "ID-RESTART", &"paying", Next::At(now), now)
+        .unwrap();
+    let body = r#"{"paymentResult":{"resultCode":"SUCCESS","resultStatus":"S","resultMessage":"success"},"paymentRequestId":"ID-RESTART","paymentId":"P1","paymentAmount":{"currency":"USD","value":"1000"}}"#;
+
+    let (port, guard, _stderr) = listen_on_store(&url, "report");
+    let first = notify_as(port, CLIENT_ID, body);
+    assert_eq!(first.status, 200);
+    let entries = store.unconsumed(CASHIER_PAY, "ID-RESTART").unwrap();
+    assert_eq!(
+        entries.len(),
+        1,
+        "stored for the follow-up when acknowledged"
+    );
+    drop(guard); // SIGKILL
+
+    let (port, _guard, stderr) = listen_on_store(&url, "report");
+    let again = notify_as(port, CLIENT_ID, body);
+    assert_eq!(again.status, 200);
+    assert_eq!(again.body, first.body, "answered the same");
+    let keys = PublicKeys::single(1, acqp_public());
+    message::verify_response(
+        &keys,
+        "POST",
+        "/hooks/alipay",
+        again.headers.iter().map(|(n, v)| (n, v.as_bytes())),
+        &again.body,
+    )
+    .expect("the second acknowledgement is signed too");
+    let mut lines = BufReader::new(stderr).lines();
+    let said = (0..3)
+        .filter_map(|_| lines.next()?.ok())
+        .any(|l| l.contains("re-delivery"));
+    assert!(said, "a stderr line for the re-delivery");
+    assert_eq!(
+        store.unconsumed(CASHIER_PAY, "ID-RESTART").unwrap(),
+        entries,
+        "stored once"
+    );
+
+    // Another Client-Id's notification (accepted under `report`): stored, linked to nothing.
+    let other = body.replace("ID-RESTART", "ID-FOREIGN");
+    assert_eq!(notify_as(port, "SOMEONE-ELSE", &other).status, 200);
+    let entry = store
+        .inbound(Source::NotifyPayment, "ID-FOREIGN")
+        .unwrap()
+        .expect("acknowledged, so stored");
+    assert_eq!(entry.follow_up, None);
 }

@@ -5,14 +5,14 @@
 
 use alipayplus_types::CancelPaymentRequest;
 
-use crate::inquiry::PaymentRef;
+use crate::payment_ref::PaymentRef;
 
 /// The cancelPayment request for `payment`; send it with
 /// [`Client::call`](crate::client::Client::call).
 ///
 /// ```
 /// use alipayplus_client::cancel::cancel_request;
-/// use alipayplus_client::inquiry::PaymentRef;
+/// use alipayplus_client::PaymentRef;
 /// let request = cancel_request(&PaymentRef::RequestId("order-42".into()));
 /// assert_eq!(request.payment_request_id.as_deref(), Some("order-42"));
 /// ```

@@ -40,8 +40,9 @@ use alloc::boxed::Box;
 
 use alipayplus_types::Api;
 
-use crate::client::{Client, Outcome, Prepared};
+use crate::client::{Client, Prepared};
 use crate::error::{RequestError, TransportError};
+use crate::outcome::Outcome;
 use crate::transport_async::AsyncTransport;
 
 impl<T: AsyncTransport> Client<T> {
@@ -68,7 +69,11 @@ impl<T: AsyncTransport> Client<T> {
     /// reads the answer (the async twin of [`Client::send`]).
     pub async fn send_async<A: Api>(&self, prepared: Prepared) -> Outcome<A::Response> {
         #[cfg(feature = "tracing")]
-        let trace = crate::trace::Outbound::start(A::NAME, self.config(), &prepared);
+        let trace = crate::trace::Outbound::start(
+            A::NAME,
+            self.config().identity().key_version(),
+            &prepared.request.body,
+        );
         let Prepared {
             request,
             signed_uri,

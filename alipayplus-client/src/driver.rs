@@ -82,11 +82,14 @@ use alipayplus_types::{
 };
 
 use crate::cancel::cancel_request;
-use crate::client::{Client, ClientConfig, Outcome, Prepared};
+use crate::client::{Client, Prepared};
+use crate::config::ClientConfig;
 use crate::error::{NotificationMismatch, RequestError};
 use crate::follow::{self, Decision, FollowUp, Polled};
-use crate::inquiry::{PaymentRef, inquiry_request};
+use crate::inquiry::inquiry_request;
 use crate::notify::check_notification;
+use crate::outcome::Outcome;
+use crate::payment_ref::PaymentRef;
 use crate::tracker::{
     BodyDigest, CallTimes, CancelReport, Final, InquiryReport, PaymentTracker, Report,
     ShopperRedirect, Step, Update,
@@ -260,6 +263,8 @@ impl core::fmt::Debug for Redacted {
     }
 }
 
+// The old path keeps compiling; the docs show `Limit` once, in `follow`.
+#[doc(hidden)]
 pub use crate::follow::Limit;
 
 /// What a wait function's output says happened meanwhile: the time passed, or a verified
@@ -433,9 +438,7 @@ impl PaymentFollower {
     /// first sent (e.g. rebuilt with another amount or expiry): resume from the stored
     /// [`FollowerState`] instead.
     pub fn new(request: PayRequest, tracker: PaymentTracker) -> Result<Self, RequestError> {
-        request
-            .validate()
-            .map_err(|errors| RequestError::Invalid { api: "pay", errors })?;
+        crate::client::check_request(&request, |_, _| {})?;
         let body =
             serde_json::to_string(&request).map_err(|e| RequestError::Serialize(e.to_string()))?;
         let state = FollowerState {

@@ -1,7 +1,8 @@
 //! The errors of the client core, in one place. Each variant says what to do.
 
 use alloc::boxed::Box;
-use alloc::string::String;
+use alloc::format;
+use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use alipayplus_sign::Error as SignError;
@@ -9,11 +10,29 @@ use alipayplus_types::{Amount, ResultStatus, Timestamp, ValidationErrors};
 
 use crate::transport::Response;
 
+/// Longest parser message kept in a parse error, in characters.
+const MAX_PARSE_MESSAGE: usize = 256;
+
+/// The parser's message for an error: serde_json repeats an offending string value whole
+/// (`invalid type: string "..."`), so a long one is cut, keeping the position.
+pub(crate) fn parse_message(e: &serde_json::Error) -> String {
+    let full = e.to_string();
+    match full.char_indices().nth(MAX_PARSE_MESSAGE) {
+        None => full,
+        Some((cut, _)) => format!(
+            "{}… at line {} column {}",
+            full.get(..cut).unwrap_or_default(),
+            e.line(),
+            e.column()
+        ),
+    }
+}
+
 /// A configuration mistake.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
-    /// The base URL given to [`Host::custom`](crate::client::Host::custom) is not usable.
+    /// The base URL given to [`Host::custom`](crate::config::Host::custom) is not usable.
     #[error("invalid base URL {url:?}: {reason}")]
     InvalidBaseUrl {
         /// The URL given.
@@ -170,13 +189,13 @@ pub enum InboundError {
     #[error("inbound call not signed by Alipay+ (rejected, nothing in it is trusted): {0}")]
     Signature(#[source] SignError),
     /// Correctly signed, but for another `Client-Id` than ours, and
-    /// [`InboundClientId::Refuse`](crate::client::InboundClientId::Refuse) is configured.
+    /// [`InboundClientId::Refuse`](crate::config::InboundClientId::Refuse) is configured.
     #[error(
         "inbound call signed for another Client-Id than ours (refused by configuration: InboundClientId::Refuse)"
     )]
     ClientIdMismatch,
     /// Correctly signed, but its `Request-Time` is outside the configured window
-    /// ([`ClientConfig::with_inbound_window`](crate::client::ClientConfig::with_inbound_window)).
+    /// ([`InboundPolicy::with_window`](crate::config::InboundPolicy::with_window)).
     #[error("inbound call's Request-Time is not fresh ({0}): refused (Alipay+ re-sends)")]
     Stale(TimeSkew),
     /// The verified body is not the expected JSON.

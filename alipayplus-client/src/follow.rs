@@ -20,7 +20,7 @@ use core::time::Duration;
 
 use alipayplus_types::Timestamp;
 
-use crate::client::ClientConfig;
+use crate::config::ClientConfig;
 use crate::error::RequestError;
 use crate::tracker::CallTimes;
 

@@ -6,34 +6,17 @@
 //! [`inquiry_report`](crate::tracker::inquiry_report), or feed the outcome to the
 //! [`tracker`](crate::tracker)).
 
-use alloc::string::String;
-
 use alipayplus_types::InquiryPaymentRequest;
 
-/// Which payment an inquiry, a cancel or a refund is about.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum PaymentRef {
-    /// Our `paymentRequestId` (always known, even when pay got no answer).
-    RequestId(String),
-    /// Alipay+'s `paymentId`.
-    PaymentId(String),
-}
-
-impl PaymentRef {
-    /// `(paymentRequestId, paymentId)` with exactly one set.
-    pub fn ids(&self) -> (Option<String>, Option<String>) {
-        match self {
-            PaymentRef::RequestId(id) => (Some(id.clone()), None),
-            PaymentRef::PaymentId(id) => (None, Some(id.clone())),
-        }
-    }
-}
+// The old path keeps compiling; the docs show each type once, at its home.
+#[doc(hidden)]
+pub use crate::payment_ref::PaymentRef;
 
 /// The inquiryPayment request for `payment`.
 ///
 /// ```
-/// use alipayplus_client::inquiry::{PaymentRef, inquiry_request};
+/// use alipayplus_client::PaymentRef;
+/// use alipayplus_client::inquiry::inquiry_request;
 /// let request = inquiry_request(&PaymentRef::RequestId("order-42".into()));
 /// assert_eq!(request.payment_request_id.as_deref(), Some("order-42"));
 /// // client.call(&request)?

@@ -1,37 +1,45 @@
 //! The client core of the Alipay+ acquirer (ACQP) SDK: what every product flow shares.
 //!
-//! * [`transport`]: the one-method [`Transport`](transport::Transport) trait and the plain
-//!   [`Request`](transport::Request) / [`Response`](transport::Response) types. Closures are
-//!   transports (tests play Alipay+ with them); `http` crate conversions are behind the
-//!   `http` feature (module `http_conv`); the blocking adapter is the `alipayplus-ureq` crate.
-//! * [`client`]: [`ClientConfig`](client::ClientConfig) (client id, [`Host`](client::Host),
-//!   our signer, Alipay+ public keys by keyVersion, a [`Clock`](time::Clock), the time format)
-//!   and the one way to call any API: build its typed request, then
-//!   [`Client::call`](client::Client::call) (blocking), or the sans-IO halves
-//!   [`ClientConfig::sign_request`](client::ClientConfig::sign_request) and
-//!   [`ClientConfig::read_response`](client::ClientConfig::read_response) around your own IO.
-//!   Every answer is a typed [`Outcome`](client::Outcome) (S, F + code, U + code, no verified
-//!   response).
-//! * Async: [`transport_async`] (the [`AsyncTransport`](transport_async::AsyncTransport)
-//!   trait: a future-returning `send`, `Send` futures, closures returning futures are
-//!   transports; the adapter is the `alipayplus-reqwest` crate), [`client_async`]
-//!   ([`Client::call_async`](client::Client::call_async) for every API) and [`driver_async`]
-//!   ([`PaymentFollower::run_async`](driver::PaymentFollower::run_async), the same bounded loop
-//!   as the blocking one, waiting with a sleep function you give). No runtime in the core; every step but the IO is the blocking one.
+//! The main types are at the crate root: [`ClientConfig`] (composed of an [`Identity`], an
+//! [`OutboundPolicy`] and an [`InboundPolicy`]), [`Client`] and its typed [`Outcome`],
+//! [`PaymentRef`], the [`PaymentTracker`] and its poll-style [`PaymentFollower`], the
+//! [`Transport`] / [`AsyncTransport`] seams with [`Request`] / [`Response`].
+//!
+//! * [`config`]: [`ClientConfig`], one concern per part: who we are and whom we trust
+//!   ([`Identity`]: client id, our signer and keyVersion, Alipay+ public keys by keyVersion,
+//!   a [`Clock`], the time format), how we call Alipay+ ([`OutboundPolicy`]: the [`Host`],
+//!   the response freshness window), how its calls are checked ([`InboundPolicy`]).
+//! * [`client`]: the one way to call any API: build its typed request, then
+//!   [`Client::call`] (blocking), or the sans-IO halves [`ClientConfig::sign_request`] and
+//!   [`ClientConfig::read_response`] around your own IO. The request is checked against every
+//!   rule of its API first (`alipayplus_types::Api::validate`).
+//! * [`outcome`]: every answer is a typed [`Outcome`] (S, F + code, U + code, no verified
+//!   response) holding the verified [`Reply`].
+//! * [`transport`]: the one-method [`Transport`] trait and the plain [`Request`] /
+//!   [`Response`] types. Closures are transports (tests play Alipay+ with them); `http` crate
+//!   conversions are behind the `http` feature (module `http_conv`); the blocking adapter is
+//!   the `alipayplus-ureq` crate.
+//! * Async: [`transport_async`] (the [`AsyncTransport`] trait: a future-returning `send`,
+//!   `Send` futures, closures returning futures are transports; the adapter is the
+//!   `alipayplus-reqwest` crate), [`client_async`] ([`Client::call_async`] for every API) and
+//!   [`driver_async`] ([`PaymentFollower::run_async`], the same bounded loop as the blocking
+//!   one, waiting with a sleep function you give). No runtime in the core; every step but the
+//!   IO is the blocking one.
 //! * [`inbound`]: verify, parse and answer calls from Alipay+ with a signed response.
-//! * [`time`]: the [`Clock`](time::Clock); instants are [`alipayplus_types::Timestamp`].
-//! * [`tracker`]: the sans-IO [`PaymentTracker`](tracker::PaymentTracker) that takes results
-//!   and the time and says what to do next, and the readers of outcomes into its reports;
-//!   [`driver`]: the poll-style [`PaymentFollower`](driver::PaymentFollower) machine around it
-//!   (returns what to do next; its stored state resumes alone) and its blocking loop.
+//! * [`time`]: the [`Clock`]; instants are [`Timestamp`].
+//! * [`tracker`]: the sans-IO [`PaymentTracker`] that takes results and the time and says
+//!   what to do next (its policy, its reports, the machine); [`driver`]: the poll-style
+//!   [`PaymentFollower`] machine around it (returns what to do next; its stored state resumes
+//!   alone) and its blocking loop.
 //! * [`follow`]: the two bounded loops every follow-up machine shares
-//!   ([`follow::run`], [`follow::run_async`], a [`Limit`](follow::Limit) on both) and the
+//!   ([`follow::run`], [`follow::run_async`], a [`Limit`] on both) and the
 //!   [`FollowUp`](follow::FollowUp) trait a machine implements to run on them.
 //! * [`resend`]: the same-bytes follow-up ([`Resender`](resend::Resender)) for an API with an
 //!   idempotency key and no inquiry: the stored body re-sent unchanged until a verified
 //!   answer; [`RefundFollower`](refund::RefundFollower) is refund's.
 //! * The payment APIs both products use: [`inquiry`] (inquiryPayment), [`cancel`]
-//!   (cancelPayment), [`refund`] (refund), [`notify`] (the notifyPayment handler).
+//!   (cancelPayment), [`refund`] (refund), [`notify`] (the notifyPayment handler), all about
+//!   a [`PaymentRef`].
 //! * [`error`]: every error type of the crate.
 //!
 //! Product flows build on it: `alipayplus-cashier` (consultPayment, Cashier pay) and
@@ -39,11 +47,11 @@
 //!
 //! ```no_run
 //! # #[cfg(feature = "std")] {
-//! use alipayplus_client::client::{Client, ClientConfig, Host};
-//! use alipayplus_client::inquiry::{PaymentRef, inquiry_request};
-//! use alipayplus_client::time::SystemClock;
-//! use alipayplus_client::tracker::{InquiryReport, Report, inquiry_report};
-//! use alipayplus_client::transport::{Request, Response};
+//! use alipayplus_client::inquiry::inquiry_request;
+//! use alipayplus_client::tracker::{InquiryReport, inquiry_report};
+//! use alipayplus_client::{
+//!     Client, ClientConfig, Host, PaymentRef, Report, Request, Response, SystemClock,
+//! };
 //! use alipayplus_sign::{PrivateKey, PublicKey, PublicKeys};
 //!
 //! let key = PrivateKey::parse(&std::fs::read("our_private_key.pem").unwrap()).unwrap();
@@ -96,6 +104,7 @@ extern crate std;
 pub mod cancel;
 pub mod client;
 pub mod client_async;
+pub mod config;
 pub mod driver;
 pub mod driver_async;
 pub mod error;
@@ -105,6 +114,8 @@ pub mod http_conv;
 pub mod inbound;
 pub mod inquiry;
 pub mod notify;
+pub mod outcome;
+pub mod payment_ref;
 pub mod refund;
 pub mod resend;
 pub mod time;
@@ -113,3 +124,21 @@ pub mod trace;
 pub mod tracker;
 pub mod transport;
 pub mod transport_async;
+mod url;
+
+// The main types at the root: one `use alipayplus_client::{...}` for a typical integration.
+pub use client::{Client, Prepared, check_request};
+pub use config::{
+    ClientConfig, Host, Identity, InboundClientId, InboundPolicy, InboundUri, OutboundPolicy,
+};
+pub use driver::{Action, Followed, FollowerState, PaymentFollower};
+pub use error::{ConfigError, InboundError, RequestError, ResponseError};
+pub use follow::Limit;
+pub use outcome::{Outcome, Reply};
+pub use payment_ref::PaymentRef;
+#[cfg(feature = "std")]
+pub use time::SystemClock;
+pub use time::{Clock, Timestamp};
+pub use tracker::{Final, PaymentTracker, Report, TrackerPolicy};
+pub use transport::{Request, Response, Transport};
+pub use transport_async::AsyncTransport;

@@ -1,9 +1,10 @@
 //! notifyPayment: Alipay+ tells the final result of a payment (cashier §5, common §3.5).
 //!
-//! [`ClientConfig::handle_notify_payment`] takes the raw inbound request, verifies it,
-//! parses it and returns the typed [`NotifyPaymentRequest`] with the signed acknowledgement
-//! to send back; a bad request gets a refusal, signed when its signature verified (see [`inbound`](crate::inbound) for
-//! what each case answers and why).
+//! [`handle_notify_payment`] takes the raw inbound request, verifies it, parses it and
+//! returns the typed [`NotifyPaymentRequest`] with the signed acknowledgement to send back;
+//! a bad request gets a refusal, signed when its signature verified (see
+//! [`inbound`](crate::inbound) for what each case answers and why). It has the shape of every
+//! inbound handler: `fn(&ClientConfig, &Request) -> Handled<T, A>`.
 //!
 //! The acknowledgement only means "received". Before acting on an `S`:
 //! store the notification (Alipay+ re-sends it until acknowledged, so handling must be
@@ -13,22 +14,26 @@
 
 use alipayplus_types::{Amount, NotifyPaymentRequest, ResultStatus};
 
-use crate::client::ClientConfig;
+use crate::config::ClientConfig;
 use crate::error::NotificationMismatch;
-use crate::inbound::{Accepted, Refused};
+use crate::inbound::{Accepted, Handled};
 use crate::transport::Request;
+
+#[cfg(doc)]
+use crate::inbound::Refused;
 
 /// A verified notification and its signed acknowledgement.
 pub type Notification = Accepted<NotifyPaymentRequest>;
 
-impl ClientConfig {
-    /// Verifies and parses a notifyPayment request received at any URL.
-    ///
-    /// # Errors
-    /// [`Refused`] with the refusal to send back (unsigned for an unverified caller).
-    pub fn handle_notify_payment(&self, request: &Request) -> Result<Notification, Refused> {
-        self.accept_inbound::<NotifyPaymentRequest>(request)
-    }
+/// Verifies and parses a notifyPayment request received at any URL.
+///
+/// # Errors
+/// [`Refused`] with the refusal to send back (unsigned for an unverified caller).
+pub fn handle_notify_payment(
+    config: &ClientConfig,
+    request: &Request,
+) -> Handled<NotifyPaymentRequest> {
+    config.accept_inbound::<NotifyPaymentRequest>(request)
 }
 
 /// Checks a notification against our record of the payment (spec: for `S`, compare

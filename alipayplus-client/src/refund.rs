@@ -45,7 +45,7 @@
 
 use alipayplus_types::{Amount, RefundRequest};
 
-use crate::inquiry::PaymentRef;
+use crate::payment_ref::PaymentRef;
 use crate::resend::Resender;
 
 /// The refund follow-up: re-sends the exact refund body under its `refundRequestId` until a
@@ -57,7 +57,7 @@ pub type RefundFollower = Resender<RefundRequest>;
 /// [`Client::call`](crate::client::Client::call).
 ///
 /// ```
-/// use alipayplus_client::inquiry::PaymentRef;
+/// use alipayplus_client::PaymentRef;
 /// use alipayplus_client::refund::refund_request;
 /// use alipayplus_types::{Amount, Currency};
 /// let amount = Amount::new(Currency::SGD, 300);

@@ -40,9 +40,11 @@ use core::time::Duration;
 
 use alipayplus_types::{Api, CodeAbout, HasResult, ResultCode, Timestamp};
 
-use crate::client::{Client, ClientConfig, Outcome, Prepared};
+use crate::client::{Client, Prepared};
+use crate::config::ClientConfig;
 use crate::error::RequestError;
 use crate::follow::{self, FollowUp, Limit, Polled};
+use crate::outcome::Outcome;
 use crate::tracker::{BodyDigest, CallTimes};
 use crate::transport::Transport;
 use crate::transport_async::AsyncTransport;
@@ -357,10 +359,7 @@ where
     /// [`RequestError::Invalid`] when the request is invalid or carries no idempotency key
     /// (re-sending is safe only under one); [`RequestError::Serialize`].
     pub fn new(request: &R, now: Timestamp, policy: ResendPolicy) -> Result<Self, RequestError> {
-        request.validate().map_err(|errors| RequestError::Invalid {
-            api: R::NAME,
-            errors,
-        })?;
+        crate::client::check_request(request, |_, _| {})?;
         let body =
             serde_json::to_string(request).map_err(|e| RequestError::Serialize(e.to_string()))?;
         let request_id = idempotency_key::<R>(&body).map_err(|errors| RequestError::Invalid {

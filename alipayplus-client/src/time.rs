@@ -38,3 +38,20 @@ impl Clock for SystemClock {
         }
     }
 }
+
+/// Parses a signed time header and checks it against `now` within `window` (none: any time
+/// is fresh, but it must parse). Returns the parsed time.
+pub(crate) fn check_fresh(
+    header: &str,
+    now: Timestamp,
+    window: Option<core::time::Duration>,
+) -> Result<Timestamp, crate::error::TimeSkew> {
+    use crate::error::TimeSkew;
+    let signed = Timestamp::parse_header_time(header.trim()).map_err(|_| TimeSkew::Unparsable)?;
+    match window {
+        Some(w) if signed.since(now) > w || now.since(signed) > w => {
+            Err(TimeSkew::Outside { signed, local: now })
+        }
+        _ => Ok(signed),
+    }
+}

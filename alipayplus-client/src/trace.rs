@@ -1,7 +1,8 @@
 //! `tracing` spans of the signed calls (feature `tracing`, off by default; it needs `std`).
 //!
-//! **Outbound**: one span `alipayplus.outbound` per call sent by [`Client::send`] /
-//! [`Client::send_async`] (so per [`Client::call`] / [`Client::call_async`]), at `INFO`:
+//! **Outbound**: one span `alipayplus.outbound` per call sent by [`Client::send`](crate::client::Client::send) /
+//! [`Client::send_async`](crate::client::Client::send_async) (so per
+//! [`Client::call`](crate::client::Client::call) / [`Client::call_async`](crate::client::Client::call_async)), at `INFO`:
 //!
 //! | field | value |
 //! |---|---|
@@ -16,12 +17,15 @@
 //! | `latency_ms` | from handing the request to the transport to the classified outcome |
 //!
 //! **Inbound**: one span `alipayplus.inbound` per request given to
-//! [`ClientConfig::accept_inbound`] (every handler: notifyPayment, authNotify,
-//! consultUnbinding, notifyRegistrationStatus, initiateRetrieval, initiateEscalation):
+//! [`ClientConfig::accept_inbound`](crate::config::ClientConfig::accept_inbound) or
+//! [`ClientConfig::accept_inbound_deferred`](crate::config::ClientConfig::accept_inbound_deferred)
+//! (every handler: notifyPayment, authNotify, consultUnbinding, notifyRegistrationStatus,
+//! initiateRetrieval, initiateEscalation):
 //! `api` (from the body type: `notifyPayment`, `authNotify`, ...), `verified`, `refused` (why:
 //! `method`, `signature`, `client_id_mismatch`, `stale`, `parse`), `client_id_ours` (once
 //! verified), `key_version`, `request_id` / `request_id_field` (once verified), `answered`
-//! (`S` acknowledged, `F` refused) and `answer_signed`.
+//! (`S` acknowledged, `F` refused, `deferred` for a call whose answer the merchant decides)
+//! and `answer_signed`.
 //!
 //! **Follow-up decisions**: events with target `alipayplus.follow` from the payment follower's
 //! loops ([`PaymentFollower::run`](crate::driver::PaymentFollower::run) and `run_async`):
@@ -39,13 +43,9 @@ use core::any::type_name;
 use serde::Deserialize;
 use tracing::field::Empty;
 
-use crate::client::{ClientConfig, Outcome, Prepared};
 use crate::error::{InboundError, ResponseError};
-use crate::inbound::{Accepted, Refused};
-use crate::transport::Request;
-
-#[cfg(doc)]
-use crate::client::Client;
+use crate::outcome::Outcome;
+use crate::transport::{Request, Response};
 
 /// Longest id recorded (Alipay+ ids are at most 64 characters).
 const MAX_ID_CHARS: usize = 64;
@@ -98,13 +98,13 @@ pub(crate) struct Outbound {
 }
 
 impl Outbound {
-    pub(crate) fn start(api: &'static str, config: &ClientConfig, prepared: &Prepared) -> Self {
+    pub(crate) fn start(api: &'static str, key_version: u32, body: &[u8]) -> Self {
         let span = tracing::info_span!(
             "alipayplus.outbound",
             api,
             request_id = Empty,
             request_id_field = Empty,
-            key_version = config.key_version(),
+            key_version,
             verified = Empty,
             not_verified = Empty,
             http_status = Empty,
@@ -114,7 +114,7 @@ impl Outbound {
             latency_ms = Empty,
         );
         if !span.is_disabled() {
-            record_id(&span, &prepared.request.body);
+            record_id(&span, body);
         }
         Outbound {
             span,
@@ -193,12 +193,20 @@ fn inbound_api<N>() -> String {
     }
 }
 
+/// What an inbound call came to, as the span records it.
+pub(crate) struct InboundSeen<'a> {
+    /// Why it was refused (`None`: accepted and acknowledged).
+    pub refused: Option<&'a InboundError>,
+    /// keyVersion of the key that verified an accepted call.
+    pub key_version: Option<u32>,
+    /// Whether the caller's `Client-Id` is ours (known once verified).
+    pub client_id_ours: Option<bool>,
+    /// The answer sent back (`None`: it waits for the merchant's decision).
+    pub answer: Option<&'a Response>,
+}
+
 /// Records one inbound call and what was answered.
-pub(crate) fn inbound<N>(
-    config: &ClientConfig,
-    request: &Request,
-    result: &Result<Accepted<N>, Refused>,
-) {
+pub(crate) fn inbound<N>(request: &Request, seen: &InboundSeen<'_>) {
     let span = tracing::info_span!(
         "alipayplus.inbound",
         api = Empty,
@@ -215,37 +223,32 @@ pub(crate) fn inbound<N>(
         return;
     }
     span.record("api", inbound_api::<N>().as_str());
-    let (verified, answer) = match result {
-        Ok(accepted) => {
-            span.record("client_id_ours", accepted.client_id_is_ours);
-            span.record("key_version", accepted.key_version);
-            span.record("answered", "S");
-            (true, &accepted.answer)
-        }
-        Err(refused) => {
-            span.record("refused", inbound_error_kind(&refused.error));
-            span.record("answered", "F");
-            let verified = refused.error.caller_verified();
-            if verified {
-                let ours = !matches!(refused.error, InboundError::ClientIdMismatch)
-                    && request
-                        .headers
-                        .get(alipayplus_sign::message::header_name::CLIENT_ID)
-                        == Some(config.client_id());
-                span.record("client_id_ours", ours);
-            }
-            (verified, &refused.answer)
+    let verified = seen.refused.is_none_or(InboundError::caller_verified);
+    match seen.refused {
+        None if seen.answer.is_none() => span.record("answered", "deferred"),
+        None => span.record("answered", "S"),
+        Some(error) => {
+            span.record("refused", inbound_error_kind(error));
+            span.record("answered", "F")
         }
     };
+    if let Some(ours) = seen.client_id_ours {
+        span.record("client_id_ours", ours);
+    }
+    if let Some(key_version) = seen.key_version {
+        span.record("key_version", key_version);
+    }
     span.record("verified", verified);
     if verified {
         record_id(&span, &request.body);
     }
-    let signed = answer
-        .headers
-        .get(alipayplus_sign::message::header_name::SIGNATURE)
-        .is_some();
-    span.record("answer_signed", signed);
+    if let Some(answer) = seen.answer {
+        let signed = answer
+            .headers
+            .get(alipayplus_sign::message::header_name::SIGNATURE)
+            .is_some();
+        span.record("answer_signed", signed);
+    }
     // One event in the complete span, so a plain fmt subscriber prints it with its fields.
     tracing::info!(parent: &span, "alipayplus inbound call answered");
 }

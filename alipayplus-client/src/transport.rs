@@ -29,6 +29,9 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
+/// `Content-Type` sent with every request and signed response.
+pub const CONTENT_TYPE_JSON: &str = "application/json; charset=UTF-8";
+
 /// Header names whose values are credentials and are never shown by `Debug`.
 const SENSITIVE_HEADERS: &[&str] = &[
     "agent-token",
@@ -161,12 +164,12 @@ impl Request {
     /// `https://host:443/aps/api/v1/payments/pay?x=1` and `/aps/api/v1/payments/pay?x=1` both
     /// give `/aps/api/v1/payments/pay`. An empty path gives `/`.
     pub fn path(&self) -> &str {
-        uri_path(&self.uri)
+        crate::url::path(&self.uri)
     }
 
     /// The path and query of [`Request::uri`] (scheme, authority and fragment removed).
     pub fn path_and_query(&self) -> &str {
-        uri_path_and_query(&self.uri)
+        crate::url::path_and_query(&self.uri)
     }
 }
 
@@ -260,44 +263,6 @@ where
     }
 }
 
-/// Path part of an absolute URL or of a request target.
-pub(crate) fn uri_path(uri: &str) -> &str {
-    let rest = uri_path_and_query(uri);
-    let end = rest.find('?').unwrap_or(rest.len());
-    let path = &rest[..end];
-    if path.is_empty() { "/" } else { path }
-}
-
-/// Path and query of an absolute URL or of a request target (no fragment).
-///
-/// The forms of RFC 9112 §3.2: origin-form (`/path?query`, the usual inbound target) is taken
-/// as it is; absolute-form (`scheme://authority/path?query`) only when the text *starts* with a
-/// scheme (letters, digits, `+`, `-`, `.`, beginning with a letter) followed by `://`, so a
-/// URL inside a query (`/notify?next=https://m.example/x`) is never mistaken for one. Anything
-/// else (asterisk-form, authority-form, empty) has no path: `""`.
-pub(crate) fn uri_path_and_query(uri: &str) -> &str {
-    let rest = if uri.starts_with('/') {
-        uri
-    } else if let Some(after) = after_scheme(uri) {
-        after
-            .find(['/', '?', '#'])
-            .map_or("", |j| after.get(j..).unwrap_or_default())
-    } else {
-        ""
-    };
-    let end = rest.find('#').unwrap_or(rest.len());
-    rest.get(..end).unwrap_or_default()
-}
-
-/// What follows `scheme://` when `uri` starts with a scheme (RFC 3986 §3.1).
-fn after_scheme(uri: &str) -> Option<&str> {
-    let (scheme, after) = uri.split_once("://")?;
-    let mut chars = scheme.chars();
-    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic());
-    let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
-    (first_ok && rest_ok).then_some(after)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -326,25 +291,6 @@ mod tests {
         assert!(!shown.contains("tok-123"), "{shown}");
         assert!(!shown.contains("shopper"), "{shown}");
         assert!(shown.contains("C1"), "{shown}");
-    }
-
-    #[test]
-    fn path_of_urls_and_targets() {
-        assert_eq!(
-            uri_path("https://h.test/aps/api/v1/payments/pay"),
-            "/aps/api/v1/payments/pay"
-        );
-        assert_eq!(uri_path("https://h.test:8443/a/b?x=1#f"), "/a/b");
-        assert_eq!(uri_path("http://h.test"), "/");
-        assert_eq!(uri_path("http://h.test?x"), "/");
-        assert_eq!(uri_path("/notify?id=1"), "/notify");
-        assert_eq!(uri_path(""), "/");
-        assert_eq!(uri_path_and_query("https://h.test:1/a/b?x=1#f"), "/a/b?x=1");
-        assert_eq!(uri_path_and_query("/n?id=1"), "/n?id=1");
-        // Found by fuzzing: "://" in an origin-form target's path or query is no scheme.
-        assert_eq!(uri_path("/n?return=https://shop.test/x"), "/n");
-        assert_eq!(uri_path_and_query("/n?r=https://s/x#f"), "/n?r=https://s/x");
-        assert_eq!(uri_path("/://"), "/://");
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod common;
 use alipayplus_client::client::{Client, ClientConfig, Host, Outcome};
 use alipayplus_client::error::{RequestError, ResponseError};
 use alipayplus_client::transport::{Request, Response};
+use alipayplus_client::{Identity, InboundPolicy, OutboundPolicy};
 use alipayplus_sign::{PublicKeys, message};
 use common::*;
 
@@ -256,9 +257,11 @@ fn key_versions_choose_the_alipay_key() {
         .unwrap()
         .with(2, alipay_public())
         .unwrap();
-    let config = ClientConfig::new(CLIENT_ID, Host::OtherRegions, acqp_key(), keys, now)
+    let identity = Identity::new(CLIENT_ID, acqp_key(), keys, now)
         .unwrap()
         .with_key_version(3);
+    let outbound = OutboundPolicy::new(Host::OtherRegions);
+    let config = ClientConfig::from_parts(identity, outbound, InboundPolicy::new());
     let transport = |r: Request| -> Result<Response, std::io::Error> {
         assert!(r.headers.get("signature").unwrap().contains("keyVersion=3"));
         assert!(r.uri.starts_with("https://open-sea.alipayplus.com/"));
@@ -364,7 +367,15 @@ fn config_rejects_bad_client_ids_and_hides_secrets() {
     assert!(mk("").is_err());
     assert!(mk("A B").is_err());
     assert!(mk("A\r\nX-Evil: 1").is_err());
-    let shown = format!("{:?}", config().with_agent_token("secret-token"));
+    let identity = Identity::new(
+        CLIENT_ID,
+        acqp_key(),
+        PublicKeys::single(1, alipay_public()),
+        now,
+    )
+    .unwrap()
+    .with_agent_token("secret-token");
+    let shown = format!("{:?}", identity);
     assert!(!shown.contains("secret-token"), "{shown}");
     assert!(!shown.contains("PRIVATE"), "{shown}");
 }

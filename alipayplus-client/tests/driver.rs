@@ -316,3 +316,31 @@ fn the_follower_debug_redacts_the_pay_body() {
     assert!(!shown.contains(bytes.trim_matches(['[', ']'])), "{shown}");
     assert!(shown.contains("redacted"), "{shown}");
 }
+
+/// The product rules of pay live with the types; neither `Client::call` nor the follower can
+/// skip them: an agreement pay that is also a Cashier Payment, with an empty token, is never
+/// sent.
+#[test]
+fn the_product_rules_are_checked_by_every_send() {
+    let mut request = pay_request("PAY-RULES");
+    request.payment_factor.is_cashier_payment = Some(StrBool(true));
+    request.payment_method.payment_method_id = Some(Secret::new(""));
+    let never = |_r: Request| -> Result<Response, std::io::Error> { panic!("must not be sent") };
+    let client = common::client_with(never);
+    for err in [
+        client.call(&request).unwrap_err(),
+        client.config().sign_request(&request).unwrap_err(),
+        PaymentFollower::new(
+            request.clone(),
+            PaymentTracker::for_pay(&request, client.config().now(), TrackerPolicy::auto_debit()),
+        )
+        .unwrap_err(),
+    ] {
+        let RequestError::Invalid { errors, .. } = &err else {
+            panic!("{err:?}")
+        };
+        let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
+        assert!(paths.contains(&"paymentFactor.isCashierPayment"), "{err}");
+        assert!(paths.contains(&"paymentMethod.paymentMethodId"), "{err}");
+    }
+}

@@ -12,6 +12,7 @@ use alipayplus_client::client::{Client, ClientConfig, Host, InboundClientId, Out
 use alipayplus_client::error::{InboundError, ResponseError, TimeSkew};
 use alipayplus_client::time::Timestamp;
 use alipayplus_client::transport::{Request, Response};
+use alipayplus_client::{InboundPolicy, OutboundPolicy};
 use alipayplus_sign::{ContentSigner, PrivateKey, PublicKeys, message};
 use alipayplus_types::InquiryPaymentRequest;
 use common::*;
@@ -102,7 +103,9 @@ fn responses_must_be_fresh() {
     };
     assert!(shown.contains("clock"), "{shown}");
     // The window is configurable.
-    let wide = config().with_response_window(Duration::from_secs(3600));
+    let wide = config().with_outbound(
+        OutboundPolicy::new(Host::OtherRegions).with_response_window(Duration::from_secs(3600)),
+    );
     let client = Client::new(wide, answered_at("2025-02-20T09:30:00Z"));
     assert!(client.call(&inquiry()).unwrap().is_success());
 }
@@ -142,7 +145,8 @@ fn inbound_request_time_is_exposed_and_its_window_is_off_by_default() {
     let accepted = config().accept_inbound::<serde_json::Value>(&r).unwrap();
     assert_eq!(accepted.request_time, None);
     // With a window: refused when outside or unparsable, with a signed answer (it verified).
-    let strict = config().with_inbound_window(Some(Duration::from_secs(3600)));
+    let strict =
+        config().with_inbound(InboundPolicy::new().with_window(Some(Duration::from_secs(3600))));
     for time in ["2025-02-18T08:51:49Z", "whenever"] {
         let r = inbound(&alipay_key(), "/notify", "/notify", CLIENT_ID, time);
         let refused = strict.accept_inbound::<serde_json::Value>(&r).unwrap_err();
@@ -281,7 +285,8 @@ fn a_foreign_inbound_client_id_is_reported_by_default_and_refused_on_request() {
             .unwrap()
             .client_id_is_ours
     );
-    let strict = config().with_inbound_client_id(InboundClientId::Refuse);
+    let strict =
+        config().with_inbound(InboundPolicy::new().with_client_id(InboundClientId::Refuse));
     let refused = strict.accept_inbound::<serde_json::Value>(&r).unwrap_err();
     assert!(matches!(refused.error, InboundError::ClientIdMismatch));
 }

@@ -86,7 +86,9 @@ fn absolute_uris_and_query_strings() {
         NOTIFY,
     );
     assert!(config().accept_inbound::<serde_json::Value>(&req).is_err());
-    let lenient = config().with_inbound_uri(InboundUri::PathThenPathAndQuery);
+    let lenient = config().with_inbound(
+        alipayplus_client::InboundPolicy::new().with_uri(InboundUri::PathThenPathAndQuery),
+    );
     let ok = lenient.accept_inbound::<serde_json::Value>(&req).unwrap();
     assert!(answer_verifies(&ok.answer, "/alipay/notify?tenant=7"));
     // Still nothing forged gets through with the option.
@@ -197,13 +199,15 @@ fn a_call_signed_for_another_client_id_is_reported_or_refused() {
     req.headers.insert("signature", sig.as_str());
     req.headers.insert("client-id", other);
     req.headers.insert("request-time", time);
-    let accepted = config().handle_notify_payment(&req).unwrap();
+    let accepted = alipayplus_client::notify::handle_notify_payment(&config(), &req).unwrap();
     assert!(!accepted.client_id_is_ours);
     assert_eq!(accepted.client_id, other);
     assert!(answer_verifies(&accepted.answer, "/n"));
-    let strict =
-        config().with_inbound_client_id(alipayplus_client::client::InboundClientId::Refuse);
-    let refused = strict.handle_notify_payment(&req).unwrap_err();
+    let strict = config().with_inbound(
+        alipayplus_client::InboundPolicy::new()
+            .with_client_id(alipayplus_client::InboundClientId::Refuse),
+    );
+    let refused = alipayplus_client::notify::handle_notify_payment(&strict, &req).unwrap_err();
     assert!(
         matches!(refused.error, InboundError::ClientIdMismatch),
         "{:?}",
@@ -216,4 +220,52 @@ fn a_call_signed_for_another_client_id_is_reported_or_refused() {
     // The caller verified: a signed refusal echoing its (signed) client id.
     assert_eq!(refused.answer.headers.get("Client-Id"), Some(other));
     assert!(answer_verifies(&refused.answer, "/n"));
+}
+
+/// The handler shape of calls whose answer the merchant decides: nothing is signed before the
+/// decision; the deferred answer completes into a signed acknowledgement or a signed refusal
+/// (over the path that verified), and `map` keeps what verified.
+#[test]
+fn a_deferred_answer_is_completed_by_the_decision() {
+    use alipayplus_client::inbound::Refusal;
+    let req = inbound(&alipay_key(), "/alipay/consult", "/alipay/consult", NOTIFY);
+    let cfg = config();
+    let call = cfg
+        .accept_inbound_deferred::<serde_json::Value>(&req)
+        .unwrap();
+    let call = call.map(|body| body["paymentRequestId"].as_str().unwrap().to_string());
+    assert_eq!(call.body, "pay-1");
+    assert!(call.client_id_is_ours);
+    let allowed = call.answer.complete(&cfg, Ok(()));
+    assert_eq!(allowed.body, ACK_SUCCESS.as_bytes());
+    assert!(answer_verifies(&allowed, "/alipay/consult"));
+    let reason = format!("open fares \"due\" {}", "é".repeat(300));
+    let refused = call
+        .answer
+        .complete(&cfg, Err(Refusal::new("PROCESS_FAIL", &reason)));
+    assert!(answer_verifies(&refused, "/alipay/consult"));
+    assert_eq!(result_code(&refused), ("PROCESS_FAIL".into(), "F".into()));
+    let v: serde_json::Value = serde_json::from_slice(&refused.body).unwrap();
+    let message = v["result"]["resultMessage"].as_str().unwrap();
+    assert!(message.starts_with("open fares \"due\""), "{message}");
+    assert_eq!(message.chars().count(), 256, "cut to the documented length");
+}
+
+/// A verified call refused after all (a product handler's own check) gets a signed refusal.
+#[test]
+fn a_verified_call_can_be_refused_after_all() {
+    use alipayplus_client::inbound::Refusal;
+    let req = inbound(&alipay_key(), "/n", "/n", NOTIFY);
+    let cfg = config();
+    let call = cfg.accept_inbound::<serde_json::Value>(&req).unwrap();
+    let error = InboundError::Parse {
+        error: "a required field is missing".into(),
+        body: req.body.clone(),
+    };
+    let refused = call.refuse(&cfg, error, &Refusal::new("PARAM_ILLEGAL", "missing"));
+    assert!(answer_verifies(&refused.answer, "/n"));
+    assert_eq!(
+        result_code(&refused.answer),
+        ("PARAM_ILLEGAL".into(), "F".into())
+    );
 }

@@ -1,8 +1,10 @@
 //! The examples' configuration from the environment, one definition for `cashier`,
 //! `autodebit` and `ops`, so the three read the same variables the same way.
 
-use alipayplus_client::client::{ClientConfig, Host, InboundClientId};
 use alipayplus_client::time::SystemClock;
+use alipayplus_client::{
+    ClientConfig, Host, Identity, InboundClientId, InboundPolicy, OutboundPolicy,
+};
 use alipayplus_sign::{PrivateKey, PublicKey, PublicKeys};
 
 /// The variable that switches the listening examples from refusing a verified inbound call
@@ -60,17 +62,16 @@ pub fn config_from_env(listening: bool) -> Result<ClientConfig, String> {
             .map_err(|_| format!("ALIPAYPLUS_KEY_VERSION: {v:?} is not a number"))?,
         Err(_) => 1,
     };
-    let config = ClientConfig::new(
-        client_id,
-        host,
-        key,
-        PublicKeys::single(1, public),
-        SystemClock,
-    )
-    .map_err(|e| e.to_string())?
-    .with_key_version(key_version);
+    let identity = Identity::new(client_id, key, PublicKeys::single(1, public), SystemClock)
+        .map_err(|e| e.to_string())?
+        .with_key_version(key_version);
+    let mut inbound = InboundPolicy::new();
     if listening {
-        return Ok(config.with_inbound_client_id(foreign_client_id_from_env()?));
+        inbound = inbound.with_client_id(foreign_client_id_from_env()?);
     }
-    Ok(config)
+    Ok(ClientConfig::from_parts(
+        identity,
+        OutboundPolicy::new(host),
+        inbound,
+    ))
 }

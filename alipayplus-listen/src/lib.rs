@@ -23,7 +23,7 @@
 //! use alipayplus_listen::{Limits, serve};
 //!
 //! let error = serve("127.0.0.1:8080", Limits::default(), |request| {
-//!     // e.g. config.handle_notify_payment(&request) ... answer
+//!     // e.g. alipayplus_client::notify::handle_notify_payment(&config, &request) ... answer
 //!     Response::new(200, request.body)
 //! });
 //! eprintln!("cannot listen: {error}");

@@ -1,9 +1,10 @@
 //! Customs declarations (spec `customs.md`): have AlipayCN push the payment order of a paid
 //! AlipayCN payment to China customs, and read the customs' answer.
 //!
-//! * [`declare_request`] and [`inquire_declarations_request`] build the two calls, validated
-//!   before sending (`CNY` only, `referenceOrderId` for split declarations, region `CN`, 1 to
-//!   10 distinct ids per inquiry, lengths).
+//! * [`checked_declare`] checks a declare request (and clones it), [`inquire_declarations_request`]
+//!   builds an inquiry from its ids; the rules are the requests' own, checked again by every
+//!   send (`CNY` only, `referenceOrderId` for split declarations, region `CN`, 1 to 10 distinct
+//!   ids per inquiry, lengths).
 //! * [`DeclarationLedger`] keeps the declared total of one payment against its
 //!   `customsDeclarationAmount` (from inquiryPayment: [`declarable_amount`], or notifyPayment:
 //!   [`declarable_amount_notified`]). Re-sending the same `customsDeclarationRequestId` is an
@@ -58,11 +59,10 @@ use alipayplus_client::resend::{Action, Call, Final, ResendPolicy, ResendState, 
 use alipayplus_client::tracker::{CallTimes, TrackerPolicy};
 use alipayplus_client::transport::Transport;
 use alipayplus_client::transport_async::AsyncTransport;
-use alipayplus_types::validate::Path;
 use alipayplus_types::{
     Amount, CodeAbout, Currency, DeclareRequest, DeclareResponse,
     InquireDeclarationRequestsRequest, InquireDeclarationRequestsResponse, InquiryPaymentResponse,
-    NotifyPaymentRequest, Problem, ResultCode, Timestamp,
+    NotifyPaymentRequest, ResultCode, Timestamp,
 };
 use serde::{Deserialize, Serialize};
 
@@ -71,18 +71,14 @@ use crate::error::Error;
 /// The most ids one inquireDeclarationRequests may carry.
 pub const MAX_INQUIRY_IDS: usize = 10;
 
-/// Validates a declare request before it is sent: the generated rules (`CNY`, positive amount,
-/// `referenceOrderId` when `isSplit` is true, lengths) plus `customs.region` = `CN`.
+/// Checks a declare request and clones it: every rule of declare (`CNY`, positive amount,
+/// `referenceOrderId` when `isSplit` is true, lengths, `customs.region` = `CN`), the same
+/// rules `Client::call` checks before sending.
 ///
 /// # Errors
 /// [`RequestError::Invalid`] listing every problem: nothing may be sent.
-pub fn declare_request(request: &DeclareRequest) -> Result<DeclareRequest, RequestError> {
-    crate::checked(request, |r, errors| {
-        if r.customs.region != "CN" {
-            let rule = Problem::Rule("only CN (the customs of the Chinese mainland)");
-            errors.push(&Path::ROOT.field("customs").field("region"), rule);
-        }
-    })
+pub fn checked_declare(request: &DeclareRequest) -> Result<DeclareRequest, RequestError> {
+    crate::checked(request, |_, _| {})
 }
 
 /// Builds inquireDeclarationRequests for 1 to 10 distinct `customsDeclarationRequestId`s
@@ -95,18 +91,7 @@ pub fn inquire_declarations_request<S: AsRef<str>>(
 ) -> Result<InquireDeclarationRequestsRequest, RequestError> {
     let list: Vec<String> = ids.iter().map(|s| s.as_ref().to_string()).collect();
     let request = InquireDeclarationRequestsRequest::new(list);
-    crate::checked(&request, |r, errors| {
-        let path = Path::ROOT.field("declarationRequestIds");
-        for (i, id) in r.declaration_request_ids.iter().enumerate() {
-            if r.declaration_request_ids
-                .get(..i)
-                .unwrap_or_default()
-                .contains(id)
-            {
-                errors.push(&path.index(i), Problem::Rule("listed twice"));
-            }
-        }
-    })
+    crate::checked(&request, |_, _| {})
 }
 
 /// The `customsDeclarationAmount` of a paid payment from its inquiryPayment answer.
@@ -350,7 +335,7 @@ impl DeclarationLedger {
             .collect()
     }
 
-    /// Checks `request` before it is sent (validation: [`declare_request`]) and returns the
+    /// Checks `request` before it is sent (validation: [`checked_declare`]) and returns the
     /// total it would make. The same `customsDeclarationRequestId` as an earlier declaration
     /// is an update: its amount replaces the earlier one (both count until it is settled).
     ///
@@ -358,7 +343,7 @@ impl DeclarationLedger {
     /// [`Error::Request`] (validation), [`Error::OtherPayment`], [`Error::SplitRule`],
     /// [`Error::DeclarationAboveLimit`].
     pub fn check(&self, request: &DeclareRequest) -> Result<Amount, Error> {
-        declare_request(request)?;
+        checked_declare(request)?;
         if request.payment_request_id != self.payment_request_id {
             return Err(Error::OtherPayment {
                 expected: self.payment_request_id.clone(),

@@ -3,9 +3,9 @@
 //!
 //! | operation | feature | here |
 //! |---|---|---|
-//! | register a merchant (or store), follow its review per wallet | `registration` | [`registration`]: [`registration_request`](registration::registration_request), [`inquiry_registration_status_request`](registration::inquiry_registration_status_request), [`handle_notify_registration_status`](registration::handle_notify_registration_status), the sans-IO [`RegistrationFollowUp`](registration::RegistrationFollowUp) |
-//! | answer a dispute opened by a wallet | `dispute` | [`dispute`]: [`handle_initiate_retrieval`](dispute::handle_initiate_retrieval), [`handle_initiate_escalation`](dispute::handle_initiate_escalation), the pure [`decide`](dispute::decide), [`MemoryDisputeStore`](dispute::MemoryDisputeStore), [`response_retrieval_request`](dispute::response_retrieval_request), [`response_escalation_request`](dispute::response_escalation_request) |
-//! | declare an AlipayCN payment to China customs | `customs` | [`customs`]: [`declare_request`](customs::declare_request), [`inquire_declarations_request`](customs::inquire_declarations_request), [`DeclarationLedger`](customs::DeclarationLedger) |
+//! | register a merchant (or store), follow its review per wallet | `registration` | [`registration`]: [`checked_registration`](registration::checked_registration), [`inquiry_registration_status_request`](registration::inquiry_registration_status_request), [`handle_notify_registration_status`](registration::handle_notify_registration_status), the sans-IO [`RegistrationFollowUp`](registration::RegistrationFollowUp) |
+//! | answer a dispute opened by a wallet | `dispute` | [`dispute`]: [`handle_initiate_retrieval`](dispute::handle_initiate_retrieval), [`handle_initiate_escalation`](dispute::handle_initiate_escalation), the pure [`decide`](dispute::decide), [`MemoryDisputeStore`](dispute::MemoryDisputeStore), [`checked_response_retrieval`](dispute::checked_response_retrieval), [`checked_response_escalation`](dispute::checked_response_escalation) |
+//! | declare an AlipayCN payment to China customs | `customs` | [`customs`]: [`checked_declare`](customs::checked_declare), [`inquire_declarations_request`](customs::inquire_declarations_request), [`DeclarationLedger`](customs::DeclarationLedger) |
 //!
 //! Every call is made the one way of the client core: build the typed request here (the
 //! builder validates it and refuses what the spec forbids, before anything is sent), send it
@@ -58,24 +58,15 @@ pub mod registration;
 
 pub use error::Error;
 
-/// Checks `request` with its generated `validate()` plus the product rules `extra` adds, and
-/// turns the problems into the client core's [`RequestError::Invalid`](alipayplus_client::error::RequestError::Invalid).
+/// Checks `request` against every rule of its API (`validate()`: the description's rules and
+/// the product rules beside them in `alipayplus-types`) plus the `context` rules a flow adds
+/// (the dispute a response answers), through the client core's
+/// [`check_request`](alipayplus_client::check_request), and clones it.
 #[cfg(any(feature = "registration", feature = "dispute", feature = "customs"))]
 pub(crate) fn checked<A: alipayplus_types::Api + Clone>(
     request: &A,
-    extra: impl FnOnce(&A, &mut alipayplus_types::ValidationErrors),
+    context: impl FnOnce(&A, &mut alipayplus_types::ValidationErrors),
 ) -> Result<A, alipayplus_client::error::RequestError> {
-    let mut errors = match request.validate() {
-        Ok(()) => alipayplus_types::ValidationErrors::new(),
-        Err(e) => e,
-    };
-    extra(request, &mut errors);
-    if errors.is_empty() {
-        Ok(request.clone())
-    } else {
-        Err(alipayplus_client::error::RequestError::Invalid {
-            api: A::NAME,
-            errors,
-        })
-    }
+    alipayplus_client::check_request(request, context)?;
+    Ok(request.clone())
 }

@@ -1,7 +1,7 @@
 //! Merchant registration (spec `registration.md`): register a merchant (or a store) with
 //! Alipay+ and the wallets (MPPs), then follow each wallet's review.
 //!
-//! * [`registration_request`] and [`inquiry_registration_status_request`] build the two
+//! * [`checked_registration`] and [`inquiry_registration_status_request`] build the two
 //!   outbound calls, validated before sending; send them with
 //!   [`Client::call`](alipayplus_client::client::Client::call).
 //! * [`handle_notify_registration_status`] verifies and parses the inbound
@@ -65,15 +65,16 @@ use core::time::Duration;
 use alipayplus_client::client::{Client, ClientConfig, Outcome, Prepared};
 use alipayplus_client::error::RequestError;
 use alipayplus_client::follow::{self, FollowUp, Limit, Polled};
+#[cfg(doc)]
 use alipayplus_client::inbound::Refused;
+use alipayplus_client::inbound::{Accepted, Handled};
 use alipayplus_client::tracker::CallTimes;
-use alipayplus_client::transport::{Request, Response, Transport};
+use alipayplus_client::transport::{Request, Transport};
 use alipayplus_client::transport_async::AsyncTransport;
-use alipayplus_types::validate::Path;
 use alipayplus_types::{
     InquiryRegistrationStatusRequest, InquiryRegistrationStatusResponse,
-    NotifyRegistrationStatusRequest, Problem, ProductCode, PspRegistrationResult,
-    RegistrationRequest, RegistrationResponse, RegistrationStatus, Timestamp, ValidationErrors,
+    NotifyRegistrationStatusRequest, ProductCode, PspRegistrationResult, RegistrationRequest,
+    RegistrationResponse, RegistrationStatus, Timestamp,
 };
 use serde::{Deserialize, Serialize};
 
@@ -83,61 +84,18 @@ use crate::error::Error;
 /// merchant / store is older than this (or already processed).
 pub const UPDATE_INTERVAL: Duration = Duration::from_secs(30 * 60);
 
-/// Validates a registration request before it is sent: the generated rules (lengths, `storeInfo`
-/// for `IN_STORE_PAYMENT`, `websites` for online products, ...) plus: at least one product code,
-/// no product twice, `merchantDisplayName` for online products (UNCERTAIN condition, careful
-/// reading), and an absolute `http(s)` `registrationNotifyUrl`.
+/// Checks a registration request before it is sent and clones it: the rules live with the
+/// type (`RegistrationRequest::validate` in alipayplus-types: lengths, `storeInfo` for
+/// `IN_STORE_PAYMENT`, `websites` and `merchantDisplayName` for online products (UNCERTAIN
+/// condition, careful reading), at least one product code, no product twice, an absolute
+/// `http(s)` `registrationNotifyUrl`).
 ///
 /// # Errors
 /// [`RequestError::Invalid`] listing every problem: nothing may be sent.
-pub fn registration_request(
+pub fn checked_registration(
     request: &RegistrationRequest,
 ) -> Result<RegistrationRequest, RequestError> {
-    crate::checked(request, |r, errors| {
-        let codes = Path::ROOT.field("productCodes");
-        if r.product_codes.is_empty() {
-            let problem = Problem::ItemCount {
-                min: 1,
-                max: None,
-                actual: 0,
-            };
-            errors.push(&codes, problem);
-        }
-        for (i, code) in r.product_codes.iter().enumerate() {
-            if r.product_codes.get(..i).unwrap_or_default().contains(code) {
-                let rule = Problem::Rule("listed twice (each product is one registration)");
-                errors.push(&codes.index(i), rule);
-            }
-        }
-        let merchant = Path::ROOT.field("merchantInfo");
-        if has_online_product(r) && r.merchant_info.merchant_display_name.is_none() {
-            let condition = "when an online product (CASHIER_PAYMENT, AGREEMENT_PAYMENT) is registered (UNCERTAIN reading)";
-            let name = merchant.field("merchantDisplayName");
-            errors.push(&name, Problem::Missing { condition });
-        }
-        if let Some(url) = &r.registration_notify_url {
-            check_url(url, &Path::ROOT.field("registrationNotifyUrl"), errors);
-        }
-    })
-}
-
-fn has_online_product(r: &RegistrationRequest) -> bool {
-    r.product_codes.iter().any(|c| {
-        matches!(
-            c,
-            ProductCode::CashierPayment | ProductCode::AgreementPayment
-        )
-    })
-}
-
-fn check_url(url: &str, path: &Path<'_>, errors: &mut ValidationErrors) {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"));
-    let host_ok = rest.is_some_and(|r| !r.is_empty() && !r.starts_with('/'));
-    if !host_ok || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        errors.push(path, Problem::Rule("not an absolute http(s) URL"));
-    }
+    crate::checked(request, |_, _| {})
 }
 
 /// What an inquiryRegistrationStatus asks about.
@@ -284,27 +242,19 @@ impl RegistrationEvent {
     }
 }
 
-/// A verified notifyRegistrationStatus: the event, the body and the signed acknowledgement.
+/// What a verified notifyRegistrationStatus says: the event and the body as received.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
-pub struct RegistrationNotification {
+pub struct RegistrationNotice {
     /// What it reports.
     pub event: RegistrationEvent,
     /// The parsed body (unknown fields in `extra`).
-    pub body: NotifyRegistrationStatusRequest,
-    /// The signed acknowledgement (`SUCCESS` / `S`); send it after storing the event.
-    pub answer: Response,
-    /// keyVersion of the Alipay+ key that verified the request.
-    pub key_version: u32,
-    /// The request's `Client-Id`.
-    pub client_id: String,
-    /// Whether [`client_id`](Self::client_id) is our client id
-    /// ([`Accepted::client_id_is_ours`](alipayplus_client::inbound::Accepted::client_id_is_ours)):
-    /// `false` only when the configuration reports a foreign Client-Id instead of refusing it
-    /// ([`InboundClientId`](alipayplus_client::client::InboundClientId)); log it, and decide
-    /// before acting.
-    pub client_id_is_ours: bool,
+    pub request: NotifyRegistrationStatusRequest,
 }
+
+/// A verified notifyRegistrationStatus with its signed acknowledgement (send it after storing
+/// the event): the client core's [`Accepted`] of a [`RegistrationNotice`].
+pub type RegistrationNotification = Accepted<RegistrationNotice>;
 
 /// Verifies and parses a notifyRegistrationStatus received at any URL. Every verified
 /// delivery, re-deliveries included, gets the signed acknowledgement: the notification is a
@@ -317,16 +267,12 @@ pub struct RegistrationNotification {
 pub fn handle_notify_registration_status(
     config: &ClientConfig,
     request: &Request,
-) -> Result<RegistrationNotification, Refused> {
+) -> Handled<RegistrationNotice> {
     let accepted = config.accept_inbound::<NotifyRegistrationStatusRequest>(request)?;
-    Ok(RegistrationNotification {
-        event: RegistrationEvent::from_notification(&accepted.body),
-        body: accepted.body,
-        answer: accepted.answer,
-        key_version: accepted.key_version,
-        client_id: accepted.client_id,
-        client_id_is_ours: accepted.client_id_is_ours,
-    })
+    Ok(accepted.map(|request| RegistrationNotice {
+        event: RegistrationEvent::from_notification(&request),
+        request,
+    }))
 }
 
 /// Timing of a [`RegistrationFollowUp`].
@@ -469,7 +415,7 @@ pub struct RegistrationFollowUp {
 }
 
 impl RegistrationFollowUp {
-    /// Follows `request` from `now` (validated: [`registration_request`]).
+    /// Follows `request` from `now` (validated: [`checked_registration`]).
     ///
     /// # Errors
     /// [`RequestError::Invalid`]: nothing may be sent.
@@ -478,7 +424,7 @@ impl RegistrationFollowUp {
         now: Timestamp,
         policy: RegistrationPolicy,
     ) -> Result<Self, RequestError> {
-        let request = registration_request(request)?;
+        let request = checked_registration(request)?;
         Ok(RegistrationFollowUp {
             key: RegistrationKey::of(&request),
             request,
@@ -833,7 +779,7 @@ impl RegistrationFollowUp {
                 update.registration_request_id.clone(),
             ));
         }
-        let checked = registration_request(update)?;
+        let checked = checked_registration(update)?;
         let processed = matches!(self.phase, Phase::Done(_));
         if let (false, Some(sent)) = (processed, self.first_sent_at) {
             let allowed_from = sent + UPDATE_INTERVAL;
@@ -1065,7 +1011,7 @@ impl RegistrationFollowUp {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, RequestError> {
         let follow: RegistrationFollowUp =
             serde_json::from_slice(bytes).map_err(|e| RequestError::StoredState(e.to_string()))?;
-        registration_request(&follow.request)
+        checked_registration(&follow.request)
             .map_err(|e| RequestError::StoredState(e.to_string()))?;
         if RegistrationKey::of(&follow.request) != follow.key {
             return Err(RequestError::StoredState(

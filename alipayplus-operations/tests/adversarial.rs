@@ -157,7 +157,7 @@ fn registration_notifications_survive_mutated_bodies() {
             Ok(n) => {
                 accepted += 1;
                 assert_eq!(n.answer.status, 200);
-                let _ = follow.on_notification(Timestamp::from_unix_secs(i), &n.event);
+                let _ = follow.on_notification(Timestamp::from_unix_secs(i), &n.body.event);
                 assert!(
                     follow.psp_statuses().len() <= 64,
                     "the merged state stays bounded by what was sent"
@@ -204,13 +204,15 @@ fn dispute_deliveries_survive_mutated_bodies() {
                     let received = store.receive(&config, &d);
                     assert_eq!(received.answer.status, 200);
                     let stored = store
-                        .get(d.dispute.kind, &d.dispute.dispute_request_id)
+                        .get(d.body.dispute.kind, &d.body.dispute.dispute_request_id)
                         .unwrap();
                     match received.decision {
                         Decision::New | Decision::Duplicate => {
-                            assert_eq!(stored.payment_request_id, d.dispute.payment_request_id)
+                            assert_eq!(stored.payment_request_id, d.body.dispute.payment_request_id)
                         }
-                        _ => assert_ne!(stored.payment_request_id, d.dispute.payment_request_id),
+                        _ => {
+                            assert_ne!(stored.payment_request_id, d.body.dispute.payment_request_id)
+                        }
                     }
                 }
                 Err(refused) => {

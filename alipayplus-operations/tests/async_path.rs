@@ -11,9 +11,9 @@ use alipayplus_client::client::{Client, ClientConfig, Host};
 use alipayplus_client::time::{Clock, SystemClock, Timestamp};
 use alipayplus_client::transport::{Request, Transport};
 use alipayplus_client::transport_async::AsyncTransport;
-use alipayplus_operations::customs::declare_request;
+use alipayplus_operations::customs::checked_declare;
 use alipayplus_operations::dispute::check_response_retrieval;
-use alipayplus_operations::registration::registration_request;
+use alipayplus_operations::registration::checked_registration;
 use alipayplus_reqwest::ReqwestTransport;
 use alipayplus_sign::PublicKeys;
 use alipayplus_sim::{OpenDispute, OperationsConfig, SimConfig, Simulator, keys};
@@ -144,7 +144,7 @@ fn registration_response_retrieval_and_declare_go_async_byte_for_byte_like_block
     let client = async_client(&sim, Arc::clone(&seen_async));
 
     // Registration: the same registrationRequestId twice is idempotent at Alipay+.
-    let request = registration_request(&registration()).unwrap();
+    let request = checked_registration(&registration()).unwrap();
     let b = blocking.call(&request).unwrap();
     let a = rt.block_on(client.call_async(&request)).unwrap();
     assert!(
@@ -200,7 +200,7 @@ fn registration_response_retrieval_and_declare_go_async_byte_for_byte_like_block
         Amount::new(Currency::CNY, 10_000),
         "ALIPAY_CN",
     );
-    let declare = declare_request(&declaration()).unwrap();
+    let declare = checked_declare(&declaration()).unwrap();
     let b = blocking.call(&declare).unwrap();
     let a = rt.block_on(client.call_async(&declare)).unwrap();
     assert!(

@@ -6,7 +6,7 @@ mod common;
 use alipayplus_client::error::RequestError;
 use alipayplus_operations::Error;
 use alipayplus_operations::customs::{
-    DeclarationLedger, declarable_amount, declarable_amount_notified, declare_request,
+    DeclarationLedger, checked_declare, declarable_amount, declarable_amount_notified,
     inquire_declarations_request,
 };
 use alipayplus_types::{
@@ -41,29 +41,29 @@ const F: &str = r#"{"result":{"resultCode":"TOTAL_DECLARATION_AMOUNT_EXCEED","re
 
 #[test]
 fn declare_shape_signature_and_validation() {
-    let request = declare_request(&example()).unwrap();
+    let request = checked_declare(&example()).unwrap();
     let expected: Value = serde_json::from_str(&data("customs-declare-request.json")).unwrap();
     assert_signed_shape(&request, &expected);
 
     let mut r = example();
     r.declaration_amount = Amount::new(Currency::USD, 100);
     assert!(
-        problems(declare_request(&r).unwrap_err())
+        problems(checked_declare(&r).unwrap_err())
             .contains("declarationAmount.currency: USD is not allowed here, only CNY")
     );
     let mut r = example();
     r.declaration_amount = Amount::new(Currency::CNY, 0);
-    assert!(declare_request(&r).is_err(), "a zero declaration");
+    assert!(checked_declare(&r).is_err(), "a zero declaration");
     let mut r = example();
     r.is_split = StrBool(true);
-    assert!(problems(declare_request(&r).unwrap_err()).contains("referenceOrderId: missing"));
+    assert!(problems(checked_declare(&r).unwrap_err()).contains("referenceOrderId: missing"));
     let mut r = example();
     r.customs.region = "HK".into();
-    assert!(problems(declare_request(&r).unwrap_err()).contains("customs.region: only CN"));
+    assert!(problems(checked_declare(&r).unwrap_err()).contains("customs.region: only CN"));
     let mut r = example();
     r.customs.customs_code = "C".repeat(129);
     r.merchant_customs_info.merchant_customs_name = "N".repeat(257);
-    let text = problems(declare_request(&r).unwrap_err());
+    let text = problems(checked_declare(&r).unwrap_err());
     assert!(
         text.contains("customs.customsCode: too long (129 characters, max 128)"),
         "{text}"

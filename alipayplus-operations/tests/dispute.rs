@@ -6,8 +6,8 @@ mod common;
 
 use alipayplus_client::error::{InboundError, RequestError};
 use alipayplus_operations::dispute::{
-    Decision, Dispute, DisputeKind, MemoryDisputeStore, decide, handle_initiate_escalation,
-    handle_initiate_retrieval, response_escalation_request, response_retrieval_request,
+    Decision, Dispute, DisputeKind, MemoryDisputeStore, checked_response_escalation,
+    checked_response_retrieval, decide, handle_initiate_escalation, handle_initiate_retrieval,
 };
 use alipayplus_types::{
     Amount, Attachment, AttachmentType, Currency, OrderStatus, ProofOfDelivery, RefundType,
@@ -50,10 +50,10 @@ fn retrieval_good_duplicate_and_conflict() {
     let mut store = MemoryDisputeStore::new();
     let body = retrieval_body("DSP-1", "PAY-1");
     let first = handle_initiate_retrieval(&config, &inbound(RETRIEVAL, &body)).unwrap();
-    assert_eq!(first.dispute.kind, DisputeKind::Retrieval);
-    assert_eq!(first.dispute.payment_request_id, "PAY-1");
+    assert_eq!(first.body.dispute.kind, DisputeKind::Retrieval);
+    assert_eq!(first.body.dispute.payment_request_id, "PAY-1");
     assert_eq!(
-        first.body["disputeReasonCode"], "4853",
+        first.body.request["disputeReasonCode"], "4853",
         "unknown fields are kept"
     );
     let received = store.receive(&config, &first);
@@ -100,7 +100,7 @@ fn escalation_good_duplicate_conflict_and_separate_key_space() {
     let body = escalation_body("DSP-1", "PAY-1", "1000");
     let first = handle_initiate_escalation(&config, &inbound(ESCALATION, &body)).unwrap();
     assert_eq!(
-        first.dispute.escalation_amount,
+        first.body.dispute.escalation_amount,
         Some(Amount::new(Currency::SGD, 1000))
     );
     assert!(store.receive(&config, &first).is_new());
@@ -209,15 +209,15 @@ fn retrieval() -> Dispute {
 fn response_escalation_shape_signature_and_refund_rules() {
     let example: ResponseEscalationRequest =
         serde_json::from_str(&data("dispute-responseEscalation-request.json")).unwrap();
-    let ok = response_escalation_request(&example, &escalation(1000), Currency::SGD).unwrap();
+    let ok = checked_response_escalation(&example, &escalation(1000), Currency::SGD).unwrap();
     let expected: Value =
         serde_json::from_str(&data("dispute-responseEscalation-request.json")).unwrap();
     assert_signed_shape(&ok, &expected);
 
     // Exactly the escalation amount is allowed; one more is not.
-    assert!(response_escalation_request(&example, &escalation(500), Currency::SGD).is_ok());
+    assert!(checked_response_escalation(&example, &escalation(500), Currency::SGD).is_ok());
     let text = problems(
-        response_escalation_request(&example, &escalation(499), Currency::SGD).unwrap_err(),
+        checked_response_escalation(&example, &escalation(499), Currency::SGD).unwrap_err(),
     );
     assert!(
         text.contains("refundAmount.value: 500 is above the maximum 499"),
@@ -225,7 +225,7 @@ fn response_escalation_shape_signature_and_refund_rules() {
     );
     // Another currency than the payment's.
     let text = problems(
-        response_escalation_request(&example, &escalation(1000), Currency::USD).unwrap_err(),
+        checked_response_escalation(&example, &escalation(1000), Currency::USD).unwrap_err(),
     );
     assert!(
         text.contains("refundAmount.currency: SGD is not allowed here, only USD"),
@@ -235,21 +235,21 @@ fn response_escalation_shape_signature_and_refund_rules() {
     let mut partial = example.clone();
     partial.refund_amount = None;
     let text = problems(
-        response_escalation_request(&partial, &escalation(1000), Currency::SGD).unwrap_err(),
+        checked_response_escalation(&partial, &escalation(1000), Currency::SGD).unwrap_err(),
     );
     assert!(text.contains("refundAmount: missing"), "{text}");
     // A zero refund.
     partial.refund_amount = Some(Amount::new(Currency::SGD, 0));
-    assert!(response_escalation_request(&partial, &escalation(1000), Currency::SGD).is_err());
+    assert!(checked_response_escalation(&partial, &escalation(1000), Currency::SGD).is_err());
     // Full refund: no amount, or exactly the escalation amount.
     let mut full =
         ResponseEscalationRequest::new("DSP20250601000001".into(), RefundType::AcceptRefund);
-    assert!(response_escalation_request(&full, &escalation(1000), Currency::SGD).is_ok());
+    assert!(checked_response_escalation(&full, &escalation(1000), Currency::SGD).is_ok());
     full.refund_amount = Some(Amount::new(Currency::SGD, 1000));
-    assert!(response_escalation_request(&full, &escalation(1000), Currency::SGD).is_ok());
+    assert!(checked_response_escalation(&full, &escalation(1000), Currency::SGD).is_ok());
     full.refund_amount = Some(Amount::new(Currency::SGD, 999));
     assert!(
-        problems(response_escalation_request(&full, &escalation(1000), Currency::SGD).unwrap_err())
+        problems(checked_response_escalation(&full, &escalation(1000), Currency::SGD).unwrap_err())
             .contains("ACCEPT_PARTIAL_REFUND")
     );
     // Refuse: no amount, no planned refund; evidence welcome.
@@ -259,11 +259,11 @@ fn response_escalation_shape_signature_and_refund_rules() {
         reference_order_id: Some("ORDER-1".into()),
         ..TransactionReceipt::new()
     });
-    assert!(response_escalation_request(&refuse, &escalation(1000), Currency::SGD).is_ok());
+    assert!(checked_response_escalation(&refuse, &escalation(1000), Currency::SGD).is_ok());
     refuse.refund_amount = Some(Amount::new(Currency::SGD, 1));
     refuse.planned_refund_time = Some("2025-06-05T10:00:00+08:00".parse().unwrap());
     let text = problems(
-        response_escalation_request(&refuse, &escalation(1000), Currency::SGD).unwrap_err(),
+        checked_response_escalation(&refuse, &escalation(1000), Currency::SGD).unwrap_err(),
     );
     assert!(
         text.contains("refundAmount: not sent when refusing"),
@@ -274,17 +274,17 @@ fn response_escalation_shape_signature_and_refund_rules() {
     wrong.dispute_request_id = "DSP-OTHER".into();
     assert!(
         problems(
-            response_escalation_request(&wrong, &escalation(1000), Currency::SGD).unwrap_err()
+            checked_response_escalation(&wrong, &escalation(1000), Currency::SGD).unwrap_err()
         )
         .contains("not the disputeRequestId")
     );
     assert!(
-        problems(response_escalation_request(&example, &retrieval(), Currency::SGD).unwrap_err())
+        problems(checked_response_escalation(&example, &retrieval(), Currency::SGD).unwrap_err())
             .contains("is a retrieval")
     );
     // Escalation amount in another currency than the payment: not decidable here.
     let text =
-        problems(response_escalation_request(&full, &escalation(1000), Currency::USD).unwrap_err());
+        problems(checked_response_escalation(&full, &escalation(1000), Currency::USD).unwrap_err());
     assert!(text.contains("another currency than the payment"), "{text}");
     // Lengths.
     let mut long = example.clone();
@@ -292,7 +292,7 @@ fn response_escalation_shape_signature_and_refund_rules() {
     let mut long_dispute = escalation(1000);
     long_dispute.dispute_request_id = long.dispute_request_id.clone();
     assert!(
-        problems(response_escalation_request(&long, &long_dispute, Currency::SGD).unwrap_err())
+        problems(checked_response_escalation(&long, &long_dispute, Currency::SGD).unwrap_err())
             .contains("too long")
     );
 }
@@ -316,7 +316,7 @@ fn response_retrieval_shape_and_evidence_rules() {
         content_type: Some("application/pdf".into()),
         ..Attachment::new(AttachmentType::TransactionReceipt)
     }]);
-    let ok = response_retrieval_request(&request, &retrieval()).unwrap();
+    let ok = checked_response_retrieval(&request, &retrieval()).unwrap();
     assert_signed_shape(
         &ok,
         &json!({
@@ -337,7 +337,7 @@ fn response_retrieval_shape_and_evidence_rules() {
     bad.proof_of_delivery = Some(ProofOfDelivery::new());
     bad.transaction_receipt = Some(TransactionReceipt::new());
     bad.response_code = OrderStatus::Unrecognized("MAYBE".into());
-    let text = problems(response_retrieval_request(&bad, &retrieval()).unwrap_err());
+    let text = problems(checked_response_retrieval(&bad, &retrieval()).unwrap_err());
     for needle in [
         "otherDocumentation[0]: one of content, file is required",
         "otherDocumentation[0].attachmentType: not a dispute attachment type",
@@ -351,11 +351,11 @@ fn response_retrieval_shape_and_evidence_rules() {
     let mut empty = request.clone();
     empty.other_documentation = Some(vec![]);
     assert!(
-        problems(response_retrieval_request(&empty, &retrieval()).unwrap_err())
+        problems(checked_response_retrieval(&empty, &retrieval()).unwrap_err())
             .contains("otherDocumentation: 0 elements")
     );
     assert!(
-        problems(response_retrieval_request(&request, &escalation(1)).unwrap_err())
+        problems(checked_response_retrieval(&request, &escalation(1)).unwrap_err())
             .contains("is an escalation")
     );
 }
@@ -373,7 +373,9 @@ fn every_inbound_event_carries_the_client_id_flag() {
     let registration = json!({"referenceMerchantId": "M1",
         "registrationResult": {"registrationStatus": "PENDING"}});
     let report = config();
-    let refuse = config().with_inbound_client_id(InboundClientId::Refuse);
+    let refuse = config().with_inbound(
+        alipayplus_client::InboundPolicy::new().with_client_id(InboundClientId::Refuse),
+    );
     for (config, ours) in [(&report, true), (&refuse, true), (&report, false)] {
         let call = |path: &str, body: &Value| {
             if ours {

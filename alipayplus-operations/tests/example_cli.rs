@@ -707,3 +707,75 @@ fn disputes_through_listen_with_a_store_survive_a_restart() {
         .expect("acknowledged, so stored");
     assert_eq!(stored.dispute.payment_request_id, "PAY-ST-1");
 }
+
+/// `listen --store sqlite:PATH`: the same dispute delivered again after the listener was
+/// killed and restarted on the same file is recognised as a duplicate: acknowledged again
+/// (Alipay+ counts it delivered), not printed as new, stored once.
+#[test]
+fn a_dispute_re_delivered_after_a_restart_is_acknowledged_as_a_duplicate() {
+    let sim = Simulator::start_bundled().unwrap();
+    let base = sim.base_url().to_string();
+    let path = temp_dir("listen-dup").join("ops.sqlite");
+    for s in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{s}", path.display()));
+    }
+    let url = format!("sqlite:{}", path.display());
+    paid(
+        &sim,
+        "PAY-DUP-1",
+        Amount::new(Currency::SGD, 1000),
+        "SIMWALLET",
+    );
+    let listening = Listening::start_on(&base, None, free_port(), &["--store", &url]);
+    sim.set_operations_config(OperationsConfig {
+        registration_notify_url: None,
+        dispute_url: Some(format!("{}/acqp", listening.url())),
+    });
+    let open = |id: Option<String>| {
+        sim.open_dispute(&OpenDispute {
+            kind: "retrieval".into(),
+            payment_request_id: "PAY-DUP-1".into(),
+            escalation_amount: None,
+            dispute_request_id: id,
+        })
+        .unwrap()
+        .dispute_request_id
+    };
+    let id = open(None);
+    assert_eq!(listening.line()["event"]["disputeRequestId"], id.as_str());
+    // Killed once the acknowledgement has reached the simulator.
+    assert!(sim.wait_notifications_idle(Duration::from_secs(10)));
+    drop(listening); // SIGKILL
+
+    let listening = Listening::start_on(&base, None, free_port(), &["--store", &url]);
+    sim.set_operations_config(OperationsConfig {
+        registration_notify_url: None,
+        dispute_url: Some(format!("{}/acqp", listening.url())),
+    });
+    assert_eq!(open(Some(id.clone())), id);
+    let said = listening.error_line();
+    assert!(
+        said.contains(&id) && said.contains("acknowledged again"),
+        "{said}"
+    );
+    assert!(
+        listening
+            .lines
+            .recv_timeout(Duration::from_millis(300))
+            .is_err(),
+        "a duplicate is not printed as a new dispute"
+    );
+    let acknowledged = sim
+        .deliveries()
+        .into_iter()
+        .filter(|d| d.payment_request_id.starts_with("initiateRetrieval"))
+        .filter(|d| d.outcome == alipayplus_sim::DeliveryOutcome::Acknowledged)
+        .count();
+    assert_eq!(acknowledged, 2, "{:?}", sim.deliveries());
+    let store = alipayplus_store::Store::open(&url, alipayplus_store::Options::default()).unwrap();
+    assert_eq!(
+        store.unanswered_disputes(10).unwrap().len(),
+        1,
+        "stored once"
+    );
+}

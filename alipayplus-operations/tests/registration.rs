@@ -10,8 +10,8 @@ use alipayplus_client::error::{InboundError, RequestError};
 use alipayplus_operations::Error;
 use alipayplus_operations::registration::{
     Action, Final, RegistrationFollowUp, RegistrationKey, RegistrationPolicy, RegistrationRef,
-    Step, Update, handle_notify_registration_status, inquiry_registration_status_request,
-    registration_request,
+    Step, Update, checked_registration, handle_notify_registration_status,
+    inquiry_registration_status_request,
 };
 use alipayplus_types::{
     InquiryRegistrationStatusRequest, ProductCode, RegistrationRequest, RegistrationStatus,
@@ -35,7 +35,7 @@ fn problems(e: RequestError) -> String {
 
 #[test]
 fn registration_request_has_the_spec_shape_and_our_signature() {
-    let request = registration_request(&example()).unwrap();
+    let request = checked_registration(&example()).unwrap();
     let expected: Value = serde_json::from_str(&data("registration-request.json")).unwrap();
     assert_signed_shape(&request, &expected);
     assert_eq!(
@@ -70,17 +70,17 @@ fn inquiry_request_by_id_or_by_merchant_and_store() {
 fn validation_edges() {
     let mut r = example();
     r.product_codes.clear();
-    assert!(problems(registration_request(&r).unwrap_err()).contains("productCodes: 0 elements"));
+    assert!(problems(checked_registration(&r).unwrap_err()).contains("productCodes: 0 elements"));
 
     let mut r = example();
     r.product_codes = vec![ProductCode::AgreementPayment, ProductCode::AgreementPayment];
     assert!(
-        problems(registration_request(&r).unwrap_err()).contains("productCodes[1]: listed twice")
+        problems(checked_registration(&r).unwrap_err()).contains("productCodes[1]: listed twice")
     );
 
     let mut r = example();
     r.merchant_info.merchant_display_name = None;
-    let text = problems(registration_request(&r).unwrap_err());
+    let text = problems(checked_registration(&r).unwrap_err());
     assert!(
         text.contains("merchantInfo.merchantDisplayName: missing"),
         "{text}"
@@ -90,27 +90,27 @@ fn validation_edges() {
     r.product_codes = vec![ProductCode::InStorePayment];
     r.merchant_info.merchant_display_name = None;
     r.merchant_info.websites = None;
-    let text = problems(registration_request(&r).unwrap_err());
+    let text = problems(checked_registration(&r).unwrap_err());
     assert!(text.contains("storeInfo: missing"), "{text}");
     r.store_info = Some(StoreRegistrationInfo::new("S1".into()));
     assert!(
-        registration_request(&r).is_ok(),
+        checked_registration(&r).is_ok(),
         "in-store needs no display name or website"
     );
 
     let mut r = example();
     r.registration_notify_url = Some("ftp://acqp.example.com/x".into());
     assert!(
-        problems(registration_request(&r).unwrap_err())
+        problems(checked_registration(&r).unwrap_err())
             .contains("registrationNotifyUrl: not an absolute http(s) URL")
     );
     r.registration_notify_url = Some("https:///path".into());
-    assert!(registration_request(&r).is_err());
+    assert!(checked_registration(&r).is_err());
 
     let mut r = example();
     r.registration_request_id = "R".repeat(65);
     r.merchant_info.reference_merchant_id = String::new();
-    let text = problems(registration_request(&r).unwrap_err());
+    let text = problems(checked_registration(&r).unwrap_err());
     assert!(text.contains("registrationRequestId: too long"), "{text}");
     assert!(
         text.contains("merchantInfo.referenceMerchantId: empty"),
@@ -140,10 +140,10 @@ fn handler_good_duplicate_tampered_unsigned_and_unparsable() {
         verify_answer(NOTIFY, &good.answer)["result"]["resultStatus"],
         "S"
     );
-    assert_eq!(good.event.key.reference_merchant_id, "M202400001");
-    assert_eq!(good.event.overall, Some(RegistrationStatus::Pending));
-    assert_eq!(good.event.psp_statuses.len(), 1);
-    assert_eq!(good.event.psp_statuses[0].psp_name, "ALIPAY_CN");
+    assert_eq!(good.body.event.key.reference_merchant_id, "M202400001");
+    assert_eq!(good.body.event.overall, Some(RegistrationStatus::Pending));
+    assert_eq!(good.body.event.psp_statuses.len(), 1);
+    assert_eq!(good.body.event.psp_statuses[0].psp_name, "ALIPAY_CN");
 
     // Re-delivery: acknowledged again, and the follow-up changes nothing.
     let again = handle_notify_registration_status(&config, &inbound(NOTIFY, &body)).unwrap();
@@ -152,9 +152,12 @@ fn handler_good_duplicate_tampered_unsigned_and_unparsable() {
         "SUCCESS"
     );
     let mut follow = accepted_follow_up();
-    assert_eq!(follow.on_notification(t(10), &good.event), Update::Changed);
     assert_eq!(
-        follow.on_notification(t(11), &again.event),
+        follow.on_notification(t(10), &good.body.event),
+        Update::Changed
+    );
+    assert_eq!(
+        follow.on_notification(t(11), &again.body.event),
         Update::Unchanged
     );
 
@@ -193,7 +196,7 @@ fn conflicting_notifications_for_another_registration_are_not_merged() {
     });
     let n = handle_notify_registration_status(&config, &inbound(NOTIFY, &other_id)).unwrap();
     assert_eq!(
-        follow.on_notification(t(5), &n.event),
+        follow.on_notification(t(5), &n.body.event),
         Update::NotThisRegistration
     );
     let other_merchant = json!({
@@ -202,7 +205,7 @@ fn conflicting_notifications_for_another_registration_are_not_merged() {
     });
     let n = handle_notify_registration_status(&config, &inbound(NOTIFY, &other_merchant)).unwrap();
     assert_eq!(
-        follow.on_notification(t(5), &n.event),
+        follow.on_notification(t(5), &n.body.event),
         Update::NotThisRegistration
     );
     assert!(follow.final_state().is_none());
@@ -212,7 +215,7 @@ fn conflicting_notifications_for_another_registration_are_not_merged() {
         "registrationResult": {"registrationStatus": "PENDING"}
     });
     let n = handle_notify_registration_status(&config, &inbound(NOTIFY, &same_merchant)).unwrap();
-    assert!(follow.concerns(&n.event));
+    assert!(follow.concerns(&n.body.event));
 }
 
 fn policy() -> RegistrationPolicy {
@@ -321,7 +324,10 @@ fn several_notifications_merge_per_wallet_and_the_inquiry_completes() {
     );
     for body in [&cn, &gcash] {
         let n = handle_notify_registration_status(&config, &inbound(NOTIFY, body)).unwrap();
-        assert_eq!(follow.on_notification(t(100), &n.event), Update::Changed);
+        assert_eq!(
+            follow.on_notification(t(100), &n.body.event),
+            Update::Changed
+        );
     }
     assert_eq!(
         follow.psp_statuses().len(),
@@ -338,7 +344,10 @@ fn several_notifications_merge_per_wallet_and_the_inquiry_completes() {
         "PENDING",
     );
     let n = handle_notify_registration_status(&config, &inbound(NOTIFY, &stale)).unwrap();
-    assert_eq!(follow.on_notification(t(101), &n.event), Update::Unchanged);
+    assert_eq!(
+        follow.on_notification(t(101), &n.body.event),
+        Update::Unchanged
+    );
     assert!(follow.is_approved_by("ALIPAY_CN", &ProductCode::AgreementPayment));
 
     // A reversed final answer is kept and reported.
@@ -349,7 +358,7 @@ fn several_notifications_merge_per_wallet_and_the_inquiry_completes() {
     );
     let n = handle_notify_registration_status(&config, &inbound(NOTIFY, &reversed)).unwrap();
     assert!(
-        matches!(follow.on_notification(t(102), &n.event), Update::Reversed { psp_name, .. } if psp_name == "GCASH")
+        matches!(follow.on_notification(t(102), &n.body.event), Update::Reversed { psp_name, .. } if psp_name == "GCASH")
     );
 
     // Daily cadence after news; the inquiry's COMPLETED ends it.
@@ -472,9 +481,9 @@ fn a_notification_matches_only_the_same_merchant_and_store() {
         "registrationResult": {"registrationStatus": "COMPLETED"}
     });
     let n = handle_notify_registration_status(&config, &inbound(NOTIFY, &for_store)).unwrap();
-    assert!(!follow.concerns(&n.event));
+    assert!(!follow.concerns(&n.body.event));
     assert_eq!(
-        follow.on_notification(t(5), &n.event),
+        follow.on_notification(t(5), &n.body.event),
         Update::NotThisRegistration
     );
     assert!(follow.final_state().is_none());
@@ -490,7 +499,7 @@ fn a_notification_matches_only_the_same_merchant_and_store() {
     });
     let n = handle_notify_registration_status(&config, &inbound(NOTIFY, &merchant_only)).unwrap();
     assert_eq!(
-        in_store.on_notification(t(5), &n.event),
+        in_store.on_notification(t(5), &n.body.event),
         Update::NotThisRegistration
     );
     let other_store = json!({
@@ -500,11 +509,14 @@ fn a_notification_matches_only_the_same_merchant_and_store() {
     });
     let n = handle_notify_registration_status(&config, &inbound(NOTIFY, &other_store)).unwrap();
     assert_eq!(
-        in_store.on_notification(t(5), &n.event),
+        in_store.on_notification(t(5), &n.body.event),
         Update::NotThisRegistration
     );
     let n = handle_notify_registration_status(&config, &inbound(NOTIFY, &for_store)).unwrap();
-    assert_eq!(in_store.on_notification(t(5), &n.event), Update::Changed);
+    assert_eq!(
+        in_store.on_notification(t(5), &n.body.event),
+        Update::Changed
+    );
     assert_eq!(in_store.final_state(), Some(&Final::Completed));
 }
 
@@ -516,7 +528,7 @@ fn nothing_finishes_a_follow_up_before_it_is_marked_sent() {
     let mut follow = RegistrationFollowUp::new(&example(), t(0), policy()).unwrap();
     let completed = notification(json!([]), "COMPLETED");
     let n = handle_notify_registration_status(&config, &inbound(NOTIFY, &completed)).unwrap();
-    assert_eq!(follow.on_notification(t(1), &n.event), Update::NotSent);
+    assert_eq!(follow.on_notification(t(1), &n.body.event), Update::NotSent);
     let inquiry = outcome::<InquiryRegistrationStatusRequest>(&data(
         "registration-inquiryRegistrationStatus-response.json",
     ));
@@ -537,7 +549,7 @@ fn nothing_finishes_a_follow_up_before_it_is_marked_sent() {
     let mut follow = stored;
     assert!(follow.is_sent());
     assert_eq!(follow.attempts(), 1);
-    assert_eq!(follow.on_notification(t(3), &n.event), Update::Changed);
+    assert_eq!(follow.on_notification(t(3), &n.body.event), Update::Changed);
     assert_eq!(follow.final_state(), Some(&Final::Completed));
     assert_eq!(
         follow.poll(t(4)),
@@ -566,7 +578,7 @@ fn a_final_state_never_goes_back() {
         );
         let n = handle_notify_registration_status(&config, &inbound(NOTIFY, &body)).unwrap();
         assert_eq!(
-            follow.on_notification(t(20), &n.event),
+            follow.on_notification(t(20), &n.body.event),
             Update::Contradicted {
                 reported: Some(RegistrationStatus::from(status))
             },
@@ -586,7 +598,10 @@ fn a_final_state_never_goes_back() {
         "PENDING",
     );
     let n = handle_notify_registration_status(&config, &inbound(NOTIFY, &late)).unwrap();
-    assert_eq!(follow.on_notification(t(25), &n.event), Update::Changed);
+    assert_eq!(
+        follow.on_notification(t(25), &n.body.event),
+        Update::Changed
+    );
     assert_eq!(follow.final_state(), Some(&Final::Completed));
     assert_eq!(follow.overall(), Some(&RegistrationStatus::Completed));
     assert!(follow.is_approved_by("LATE_WALLET", &ProductCode::AgreementPayment));
@@ -613,7 +628,7 @@ fn a_final_state_never_goes_back() {
     )
     .unwrap();
     assert_eq!(
-        refused.on_notification(t(2), &n.event),
+        refused.on_notification(t(2), &n.body.event),
         Update::Contradicted {
             reported: Some(RegistrationStatus::Completed)
         }

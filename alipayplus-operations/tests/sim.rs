@@ -12,16 +12,16 @@ use alipayplus_client::inquiry::{PaymentRef, inquiry_request};
 use alipayplus_client::time::{Clock, SystemClock};
 use alipayplus_client::transport::{Headers, Request, Response};
 use alipayplus_operations::customs::{
-    DeclarationLedger, declarable_amount, declarable_amount_notified, declare_request,
+    DeclarationLedger, checked_declare, declarable_amount, declarable_amount_notified,
     inquire_declarations_request,
 };
 use alipayplus_operations::dispute::{
-    Decision, DisputeKind, MemoryDisputeStore, handle_initiate_escalation,
-    handle_initiate_retrieval, response_escalation_request, response_retrieval_request,
+    Decision, DisputeKind, MemoryDisputeStore, checked_response_escalation,
+    checked_response_retrieval, handle_initiate_escalation, handle_initiate_retrieval,
 };
 use alipayplus_operations::registration::{
-    Final, RegistrationEvent, RegistrationFollowUp, RegistrationPolicy, Step,
-    handle_notify_registration_status, registration_request,
+    Final, RegistrationEvent, RegistrationFollowUp, RegistrationPolicy, Step, checked_registration,
+    handle_notify_registration_status,
 };
 use alipayplus_sign::PublicKeys;
 use alipayplus_sim::{OpenDispute, OperationsConfig, Simulator, keys};
@@ -60,14 +60,14 @@ fn answer(config: &ClientConfig, request: &Request, state: &Shared) -> Response 
     if path.ends_with("/notifyRegistrationStatus") {
         return match handle_notify_registration_status(config, request) {
             Ok(n) => {
-                state.registrations.push(n.event);
+                state.registrations.push(n.body.event);
                 n.answer
             }
             Err(r) => r.answer,
         };
     }
     if path.ends_with("/notifyPayment") {
-        return match config.handle_notify_payment(request) {
+        return match alipayplus_client::notify::handle_notify_payment(config, request) {
             Ok(n) => {
                 state.payments.push(n.body);
                 n.answer
@@ -83,7 +83,9 @@ fn answer(config: &ClientConfig, request: &Request, state: &Shared) -> Response 
     match delivery {
         Ok(d) => {
             let received = state.disputes.receive(config, &d);
-            state.decisions.push((d.dispute.kind, received.decision));
+            state
+                .decisions
+                .push((d.body.dispute.kind, received.decision));
             received.answer
         }
         Err(r) => r.answer,
@@ -230,7 +232,7 @@ fn registration_pending_then_each_wallet_notifies_and_the_update_rule_holds() {
     update.product_codes = vec![ProductCode::CashierPayment, ProductCode::AgreementPayment];
     assert!(follow.update_request(&update, SystemClock.now()).is_err());
     let refused = client
-        .call(&registration_request(&update).unwrap())
+        .call(&checked_registration(&update).unwrap())
         .unwrap();
     assert_eq!(refused.code(), Some("REGISTRATION_UPDATE_TOO_FREQUENT"));
 
@@ -353,7 +355,7 @@ fn a_paid_payment_gets_a_retrieval_and_an_escalation_answered() {
         order_amount: Some(amount),
         ..TransactionReceipt::new()
     });
-    let answer = response_retrieval_request(&answer, &stored).unwrap();
+    let answer = checked_response_retrieval(&answer, &stored).unwrap();
     assert!(client.call(&answer).unwrap().is_success());
     assert!(client.call(&answer).unwrap().is_success(), "idempotent");
 
@@ -386,16 +388,16 @@ fn a_paid_payment_gets_a_retrieval_and_an_escalation_answered() {
     );
     partial.refund_amount = Some(Amount::new(Currency::SGD, 1600));
     assert!(
-        response_escalation_request(&partial, &stored, Currency::SGD).is_err(),
+        checked_response_escalation(&partial, &stored, Currency::SGD).is_err(),
         "above 1500: refused before sending"
     );
     partial.refund_amount = Some(Amount::new(Currency::SGD, 700));
-    let checked = response_escalation_request(&partial, &stored, Currency::SGD).unwrap();
+    let checked = checked_response_escalation(&partial, &stored, Currency::SGD).unwrap();
     assert!(client.call(&checked).unwrap().is_success());
     // The same id with another decision: the simulator says REPEAT_REQ_INCONSISTENT.
     let full =
         ResponseEscalationRequest::new(stored.dispute_request_id.clone(), RefundType::AcceptRefund);
-    let changed = response_escalation_request(&full, &stored, Currency::SGD).unwrap();
+    let changed = checked_response_escalation(&full, &stored, Currency::SGD).unwrap();
     assert_eq!(
         client.call(&changed).unwrap().code(),
         Some("REPEAT_REQ_INCONSISTENT")
@@ -446,7 +448,7 @@ fn a_cny_payment_is_declared_in_two_parts_updated_and_inquired() {
         let request = declaration(id, "PAY-CN-1", order, value);
         let sent_at = SystemClock.now();
         ledger.record_send(&request, sent_at).unwrap();
-        let outcome = client.call(&declare_request(&request).unwrap()).unwrap();
+        let outcome = client.call(&checked_declare(&request).unwrap()).unwrap();
         assert!(outcome.is_success(), "{:?}", outcome.code());
         ledger.on_declare_outcome(&request, sent_at, SystemClock.now(), &outcome);
     }

@@ -10,14 +10,14 @@ use alipayplus_autodebit::{
     AuthClient, AuthState, AuthorizationUrls, Binding, CodeUpdate, TokenSet, agreement_pay_request,
     follow_agreement_payment_async,
 };
-use alipayplus_cashier::cashier::{cashier_payment_factor, pay_request as cashier_pay_request};
-use alipayplus_cashier::client::{Client, ClientConfig, Host, Outcome};
-use alipayplus_cashier::driver::{Limit, PaymentFollower};
-use alipayplus_cashier::error::ResponseError;
-use alipayplus_cashier::inquiry::PaymentRef;
-use alipayplus_cashier::refund::refund_request;
-use alipayplus_cashier::time::Timestamp;
-use alipayplus_cashier::tracker::{Final, PaymentTracker, TrackerPolicy};
+use alipayplus_cashier::PaymentRef;
+use alipayplus_cashier::ResponseError;
+use alipayplus_cashier::Timestamp;
+use alipayplus_cashier::cashier::{cashier_payment_factor, checked_pay as cashier_pay_request};
+use alipayplus_cashier::refund_request;
+use alipayplus_cashier::{Client, ClientConfig, Host, Outcome};
+use alipayplus_cashier::{Final, PaymentTracker, TrackerPolicy};
+use alipayplus_cashier::{Limit, PaymentFollower};
 use alipayplus_reqwest::{Error, ReqwestTransport};
 use alipayplus_sign::PublicKeys;
 use alipayplus_sim::{AgreementScript, Fault, FaultRule, SimConfig, Simulator, keys};

@@ -6,15 +6,15 @@ mod common;
 use std::sync::mpsc;
 use std::time::Duration;
 
+use alipayplus_cashier::PaymentRef;
 use alipayplus_cashier::cashier::cashier_payment_factor;
-use alipayplus_cashier::cashier::pay_request as cashier_pay_request;
-use alipayplus_cashier::client::{Client, ClientConfig, Host, Outcome};
-use alipayplus_cashier::inquiry::PaymentRef;
-use alipayplus_cashier::notify::check_notification;
-use alipayplus_cashier::refund::refund_request;
-use alipayplus_cashier::time::{Clock, SystemClock};
-use alipayplus_cashier::tracker::{Final, PaymentTracker, TrackerPolicy, Update};
-use alipayplus_cashier::transport::{Headers, Request};
+use alipayplus_cashier::cashier::checked_pay as cashier_pay_request;
+use alipayplus_cashier::refund_request;
+use alipayplus_cashier::{Client, ClientConfig, Host, Outcome};
+use alipayplus_cashier::{Clock, SystemClock};
+use alipayplus_cashier::{Final, PaymentTracker, TrackerPolicy, Update};
+use alipayplus_cashier::{Headers, Request};
+use alipayplus_cashier::{check_notification, handle_notify_payment};
 use alipayplus_sign::PublicKeys;
 use alipayplus_sim::{DeliveryOutcome, Fault, FaultRule, NotifyFaults, Simulator, keys};
 use alipayplus_types::{
@@ -150,7 +150,7 @@ fn merchant_endpoint(
                 headers,
                 body,
             };
-            let answer = match config.handle_notify_payment(&request) {
+            let answer = match handle_notify_payment(&config, &request) {
                 Ok(accepted) => {
                     tx.send(accepted.body).unwrap();
                     accepted.answer

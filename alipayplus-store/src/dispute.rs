@@ -59,12 +59,12 @@ impl Store {
         delivery: &DisputeDelivery,
         now: Timestamp,
     ) -> Result<DisputeReceived, Error> {
-        let incoming = &delivery.dispute;
+        let incoming = &delivery.body.dispute;
         let (kind, id) = incoming.store_key();
         check_name("disputeRequestId", id)?;
         let record = serde_json::to_vec(incoming)
             .map_err(|source| Error::Serialize { what: WHAT, source })?;
-        let body = serde_json::to_vec(&delivery.body)
+        let body = serde_json::to_vec(&delivery.body.request)
             .map_err(|source| Error::Serialize { what: WHAT, source })?;
         let decision = self.backend.transact(|tx| {
             let rows = tx.query(
@@ -100,7 +100,7 @@ impl Store {
             Ok(decision)
         })?;
         Ok(DisputeReceived {
-            answer: delivery.answer(config, &decision),
+            answer: delivery.answer.complete(config, decision.verdict()),
             decision,
         })
     }
@@ -169,6 +169,76 @@ impl Store {
                 });
             }
             Ok(())
+        })
+    }
+}
+
+impl Store {
+    /// Stores a verified dispute unless one is stored under its key (kind,
+    /// `disputeRequestId`), in one transaction: `Ok(None)` when this one was stored, else the
+    /// one stored first (the reference: [`decide`] against it). For callers that decide and
+    /// sign the answer themselves (a web framework's route); [`Store::receive_dispute`] does
+    /// both. Write-ahead rule 3: answer only when this returns `Ok`.
+    ///
+    /// ```
+    /// use alipayplus_operations::dispute::{Dispute, DisputeKind};
+    /// use alipayplus_store::{Options, Store};
+    /// use alipayplus_types::Timestamp;
+    ///
+    /// let store = Store::open("sqlite::memory:", Options::default())?;
+    /// let t = Timestamp::from_unix_secs(1_751_000_000);
+    /// let dispute: Dispute = serde_json::from_value(serde_json::json!({
+    ///     "kind": "Retrieval", "disputeRequestId": "D-1", "paymentRequestId": "PAY-1",
+    /// })).unwrap();
+    /// let body = serde_json::json!({"disputeRequestId": "D-1", "paymentRequestId": "PAY-1"});
+    /// assert!(store.insert_dispute(&dispute, &body, t)?.is_none());
+    /// let first = store.insert_dispute(&dispute, &body, t)?.expect("stored before");
+    /// assert_eq!(first.dispute, dispute);
+    /// // The same id for another payment stores nothing: the first is the reference.
+    /// let mut other = dispute.clone();
+    /// other.payment_request_id = "PAY-2".into();
+    /// let first = store.insert_dispute(&other, &body, t)?.expect("stored before");
+    /// assert_eq!(first.dispute.payment_request_id, "PAY-1");
+    /// assert!(store.dispute(DisputeKind::Retrieval, "D-1")?.is_some());
+    /// # Ok::<(), alipayplus_store::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for an empty or overlong `disputeRequestId`;
+    /// [`Error::Database`] (nothing stored: do not answer, Alipay+ delivers again).
+    pub fn insert_dispute(
+        &self,
+        dispute: &Dispute,
+        body: &serde_json::Value,
+        now: Timestamp,
+    ) -> Result<Option<StoredDispute>, Error> {
+        let (kind, id) = dispute.store_key();
+        check_name("disputeRequestId", id)?;
+        let record = serde_json::to_vec(dispute)
+            .map_err(|source| Error::Serialize { what: WHAT, source })?;
+        let body =
+            serde_json::to_vec(body).map_err(|source| Error::Serialize { what: WHAT, source })?;
+        self.backend.transact(|tx| {
+            let n = tx.execute(
+                "INSERT INTO disputes (kind, dispute_request_id, payment_request_id, record, body, received_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (kind, dispute_request_id) DO NOTHING",
+                &[
+                    kind.api().into(),
+                    id.into(),
+                    dispute.payment_request_id.as_str().into(),
+                    record.into(),
+                    body.into(),
+                    now.unix_millis().into(),
+                ],
+            )?;
+            if n == 1 {
+                return Ok(None);
+            }
+            let rows = tx.query(
+                &format!("SELECT {COLUMNS} FROM disputes WHERE kind = ?1 AND dispute_request_id = ?2"),
+                &[kind.api().into(), id.into()],
+            )?;
+            rows.first().map(stored_dispute).transpose()
         })
     }
 }

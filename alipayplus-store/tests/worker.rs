@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use alipayplus_cashier::cashier::{cashier_payment_factor, pay_request as cashier_pay_request};
+use alipayplus_cashier::cashier::{cashier_payment_factor, checked_pay as cashier_pay_request};
 use alipayplus_client::client::{Client, ClientConfig, Host};
 use alipayplus_client::driver::PaymentFollower;
 use alipayplus_client::time::{Clock, SystemClock};
@@ -208,7 +208,7 @@ fn listen(
     let url = format!("http://{}/notify", listener.local_addr().unwrap());
     std::thread::spawn(move || {
         alipayplus_listen::serve_on(listener, alipayplus_listen::Limits::default(), |request| {
-            match config.handle_notify_payment(&request) {
+            match alipayplus_client::notify::handle_notify_payment(&config, &request) {
                 Ok(accepted) => {
                     let id = accepted.body.payment_request_id.clone();
                     match store.append_payment_notification(
@@ -474,4 +474,62 @@ fn a_sealed_kind_needs_the_key_and_the_access_token_never_reaches_the_file_in_cl
         !contains(&raw, b"O-W-SEALED"),
         "the pay body (holding the access token in Auto Debit) is sealed"
     );
+}
+
+#[test]
+fn run_on_two_threads_resumes_and_finishes_every_follow_up_once() {
+    let sim = sim();
+    let path = db_path("worker-run");
+    let ids: Vec<String> = (0..6).map(|n| format!("W-RUN-{n}")).collect();
+    // Stored by a process that died before sending anything.
+    {
+        let store = open(&path);
+        let client = Client::new(config(&sim), ureq());
+        let worker = Worker::new(&store, &client, &KINDS);
+        for id in &ids {
+            worker.begin(PAY, &follower(id, None, true)).unwrap();
+        }
+    }
+    let store = open(&path);
+    let client = Client::new(config(&sim), ureq());
+    let worker = Worker::new(&store, &client, &KINDS).with_idle(Duration::from_millis(5));
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let finals = std::thread::scope(|s| {
+        let runs: Vec<_> = (0..2).map(|_| s.spawn(|| worker.run(&stop))).collect();
+        // The shopper approves each payment once it exists.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut approved = std::collections::HashSet::new();
+        while !store.list_unfinished(100).unwrap().is_empty() {
+            assert!(Instant::now() < deadline, "not all final in 20 s");
+            for id in &ids {
+                if !approved.contains(id) && sim.approve(id).is_ok() {
+                    approved.insert(id.clone());
+                }
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        stop.store(true, Ordering::SeqCst);
+        runs.into_iter()
+            .flat_map(|r| r.join().unwrap().unwrap())
+            .collect::<Vec<_>>()
+    });
+    let mut done: Vec<_> = finals.iter().map(|d| d.id.clone()).collect();
+    done.sort();
+    assert_eq!(done, ids, "each final once, by one of the threads");
+    assert!(
+        finals
+            .iter()
+            .all(|d| d.final_state == Some(Final::Succeeded))
+    );
+    for id in &ids {
+        let pays = sim
+            .calls()
+            .into_iter()
+            .filter(|c| c.api == "pay" && c.payment_request_id.as_deref() == Some(id.as_str()))
+            .count();
+        assert_eq!(
+            pays, 1,
+            "{id}: one pay, never sent twice by the two threads"
+        );
+    }
 }

@@ -9,6 +9,15 @@
 //!   [`StrBool`] / [`StrInt`] / [`StrDecimal`] (scalars sent as JSON strings), [`Secret`],
 //!   and [`ValidationErrors`].
 //!
+//! Request rules, one home per API: `validate()` of a request (and so [`Api::validate`], which
+//! the client core calls before every send) checks what the description says, generated
+//! (lengths, required / required-when / required-if, including rules that depend on other
+//! fields such as `paymentFactor` flags or `productCodes`), then the product rules the
+//! description cannot express, hand-written in this crate's `rules` module (duplicates in a
+//! list, a URL's shape, one flag excluding another, evidence shapes); the description names
+//! each API's rules function, so the generated code calls it. Hand-written because those rules
+//! need code, not data; generated wherever the description can say the rule.
+//!
 //! Parsing is tolerant where Alipay+ may grow: unknown JSON fields are kept in each generated
 //! struct's `extra` map (and sent back; the fixed-shape `Amount` and `result` objects ignore
 //! them), unknown enum values, result codes and statuses are kept as `Unrecognized(String)`.
@@ -44,6 +53,7 @@ mod api;
 mod datetime;
 mod error;
 mod result;
+mod rules;
 mod scalar;
 mod timestamp;
 pub mod validate;

@@ -156,10 +156,19 @@ impl ValidationErrors {
         ValidationErrors(Vec::new())
     }
 
-    /// Records a problem at `path`.
+    /// Records a problem at `path` (once: the same problem at the same path is not repeated).
     pub fn push(&mut self, path: &Path<'_>, problem: Problem) {
+        let path = path.render();
+        // Every problem once: a rule checked by two layers is reported once.
+        if self
+            .0
+            .iter()
+            .any(|e| e.path == path && e.problem == problem)
+        {
+            return;
+        }
         self.0.push(ValidationError {
-            path: path.render(),
+            path,
             problem,
             uncertain: false,
         });

@@ -296,3 +296,25 @@ mod common_codes {
         }
     }
 }
+
+/// Rules that depend on other fields and need code (`rules.rs`): no product twice, an absolute
+/// notify URL; `merchantDisplayName` for online products is the description's (productCodes).
+#[cfg(feature = "registration")]
+#[test]
+fn registration_product_rules() {
+    use alipayplus_types::*;
+    let mut req: RegistrationRequest =
+        serde_json::from_str(include_str!("data/registration-request.json")).unwrap();
+    assert_eq!(req.validate(), Ok(()));
+    req.product_codes.push(ProductCode::AgreementPayment);
+    req.registration_notify_url = Some("/relative/notify".into());
+    req.merchant_info.merchant_display_name = None;
+    let errs = req.validate().unwrap_err();
+    let paths: Vec<&str> = errs.iter().map(|e| e.path.as_str()).collect();
+    assert!(paths.contains(&"productCodes[1]"), "{errs}");
+    assert!(paths.contains(&"registrationNotifyUrl"), "{errs}");
+    assert!(
+        paths.contains(&"merchantInfo.merchantDisplayName"),
+        "{errs}"
+    );
+}

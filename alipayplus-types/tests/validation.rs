@@ -207,3 +207,39 @@ fn cashier_and_auto_debit_rules_of_the_shared_pay_request() {
     pay.payment_method.payment_method_id = Some(Secret::new("28100113A1C2C3E4S5S6T7O8K9E0N1AB"));
     assert_eq!(pay.validate(), Ok(()));
 }
+
+/// The product rules beside the generated ones (`rules.rs`, named by the description) are part
+/// of the request's own `validate()` and so of `Api::validate`, which the client core runs
+/// before every send.
+#[test]
+fn product_rules_are_part_of_validate() {
+    let mut req = cashier_pay();
+    req.payment_factor.is_agreement_payment = Some(true.into());
+    req.payment_method.payment_method_id = Some(Secret::new(String::new()));
+    let errs = Api::validate(&req).unwrap_err();
+    let found = problems(&errs);
+    assert!(
+        found
+            .iter()
+            .any(|(p, pr)| p == "paymentFactor.isCashierPayment" && matches!(pr, Problem::Rule(_))),
+        "{errs}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|(p, pr)| p == "paymentMethod.paymentMethodId" && *pr == Problem::Empty),
+        "{errs}"
+    );
+    assert_eq!(req.validate(), Api::validate(&req), "one set of rules");
+}
+
+/// A problem found twice (by two layers) is reported once.
+#[test]
+fn a_problem_is_reported_once() {
+    let mut errs = ValidationErrors::new();
+    let path = validate::Path::ROOT.field("x");
+    errs.push(&path, Problem::Empty);
+    errs.push(&path, Problem::Empty);
+    errs.push(&path, Problem::BadRegion);
+    assert_eq!(errs.iter().count(), 2);
+}

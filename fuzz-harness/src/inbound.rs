@@ -61,7 +61,9 @@ pub fn config(inbound_uri: InboundUri) -> ClientConfig {
         PublicKeys::single(1, AcceptAll),
         clock,
     ) {
-        Ok(config) => config.with_inbound_uri(inbound_uri),
+        Ok(config) => {
+            config.with_inbound(alipayplus_client::InboundPolicy::new().with_uri(inbound_uri))
+        }
         Err(e) => panic!("the fuzz configuration is valid: {e}"),
     }
 }
@@ -295,7 +297,7 @@ pub fn notify_payment(data: &[u8]) {
         return;
     };
     let request = input.request(NOTIFY_PAYMENT_EXAMPLES);
-    match input.config().handle_notify_payment(&request) {
+    match alipayplus_client::notify::handle_notify_payment(&input.config(), &request) {
         Ok(accepted) => check_accepted(&accepted, &request),
         Err(refused) => check_refusal(&refused, &request),
     }
@@ -313,13 +315,13 @@ pub fn auth_notify(data: &[u8]) {
             assert_eq!(n.client_id_is_ours, n.client_id == CLIENT_ID);
             check_answer(&n.answer, &n.client_id, true);
             assert_eq!(n.answer.body, ACK_SUCCESS.as_bytes());
-            round_trip(&n.body);
+            round_trip(&n.body.request);
             assert_eq!(
-                AuthEvent::from_notification(&n.body).ok().as_ref(),
-                Some(&n.event)
+                AuthEvent::from_notification(&n.body.request).ok().as_ref(),
+                Some(&n.body.event)
             );
-            let key = n.event.dedup_key();
-            match &n.event {
+            let key = n.body.event.dedup_key();
+            match &n.body.event {
                 AuthEvent::AuthCodeCreated { auth_code, .. } => {
                     assert!(
                         !auth_code.expose().is_empty(),
@@ -359,11 +361,12 @@ pub fn consult_unbinding(data: &[u8]) {
                 consultation.client_id == CLIENT_ID
             );
             round_trip(&consultation.body);
-            let allow = consultation.allow(&config);
+            let allow = consultation.answer.acknowledge(&config);
             assert_eq!(allow.body, ACK_SUCCESS.as_bytes());
             let id = consultation.client_id.as_str();
             check_answer(&allow, id, true);
-            let refuse = check_answer(&consultation.refuse(&config, &reason), id, true);
+            let refusal = alipayplus_autodebit::unbinding_refusal(&reason);
+            let refuse = check_answer(&consultation.answer.refuse(&config, &refusal), id, true);
             assert_eq!(refuse["result"]["resultStatus"], "F");
             let message = refuse["result"]["resultMessage"]
                 .as_str()

@@ -41,8 +41,11 @@ pub fn notify_registration_status(data: &[u8]) {
             assert_eq!(n.client_id_is_ours, n.client_id == CLIENT_ID);
             check_answer(&n.answer, &n.client_id, true);
             assert_eq!(n.answer.body, ACK_SUCCESS.as_bytes());
-            round_trip(&n.body);
-            assert_eq!(n.event, RegistrationEvent::from_notification(&n.body));
+            round_trip(&n.body.request);
+            assert_eq!(
+                n.body.event,
+                RegistrationEvent::from_notification(&n.body.request)
+            );
         }
         Err(refused) => check_refusal(&refused, &request),
     }
@@ -76,10 +79,10 @@ fn dispute(data: &[u8], examples: &[&str], handle: Handler) {
     let request = input.request(examples);
     match handle(&config, &request) {
         Ok(delivery) => {
-            round_trip(&delivery.body);
-            assert_eq!(decide(&delivery.dispute, None), Decision::New);
+            round_trip(&delivery.body.request);
+            assert_eq!(decide(&delivery.body.dispute, None), Decision::New);
             assert_eq!(
-                decide(&delivery.dispute, Some(&delivery.dispute)),
+                decide(&delivery.body.dispute, Some(&delivery.body.dispute)),
                 Decision::Duplicate
             );
             let mut store = MemoryDisputeStore::new();

@@ -143,7 +143,7 @@ fn seeds() -> &'static [String; 4] {
             RefundFollower::new(&refund_req, now, policy()).expect("the refund is valid");
         let _ = refund.poll(now);
         let mut registration =
-            RegistrationFollowUp::new(&registration_request(), now, RegistrationPolicy::default())
+            RegistrationFollowUp::new(&example_registration(), now, RegistrationPolicy::default())
                 .expect("the registration is valid");
         let _ = registration.poll(now);
         let ledger =
@@ -183,7 +183,7 @@ fn pay_request() -> PayRequest {
     )
 }
 
-fn registration_request() -> RegistrationRequest {
+fn example_registration() -> RegistrationRequest {
     serde_json::from_str(include_str!("../data/registration-request.json"))
         .expect("the spec example parses")
 }

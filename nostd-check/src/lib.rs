@@ -124,7 +124,8 @@ fn touch_cashier() -> usize {
         let keys = alipayplus_sign::PublicKeys::single(1, public);
         if let Ok(config) = ClientConfig::new("C", Host::OtherRegions, key, keys, move || now) {
             let request = Request::post("/notify", alloc::vec::Vec::new());
-            total += usize::from(config.handle_notify_payment(&request).is_ok());
+            let handled = alipayplus_client::notify::handle_notify_payment(&config, &request);
+            total += usize::from(handled.is_ok());
             total += touch_async(config);
         }
     }
@@ -132,7 +133,7 @@ fn touch_cashier() -> usize {
         alipayplus_types::Amount::new(alipayplus_types::Currency::USD, 1),
         alipayplus_types::PaymentFactor::new(),
     );
-    let flags = alipayplus_cashier::cashier::consult_request(&consult).payment_factor;
+    let flags = alipayplus_cashier::cashier::consult_with_cashier_flags(&consult).payment_factor;
     total + usize::from(flags.is_cashier_payment.is_some())
 }
 

@@ -21,18 +21,18 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use alipayplus_cashier::PaymentRef;
 use alipayplus_cashier::cashier::cashier_payment_factor;
-use alipayplus_cashier::cashier::consult_request;
-use alipayplus_cashier::cashier::pay_request as cashier_pay_request;
-use alipayplus_cashier::client::{Client, ClientConfig, Host};
-use alipayplus_cashier::driver::{Action, Notified, PaymentFollower};
-use alipayplus_cashier::inquiry::PaymentRef;
-use alipayplus_cashier::inquiry::inquiry_request;
-use alipayplus_cashier::notify::check_notification;
-use alipayplus_cashier::refund::refund_request;
-use alipayplus_cashier::time::{Clock, SystemClock};
-use alipayplus_cashier::tracker::{Final, PaymentTracker, ShopperRedirect, Step, TrackerPolicy};
-use alipayplus_cashier::transport::{Headers, Request};
+use alipayplus_cashier::cashier::checked_pay as cashier_pay_request;
+use alipayplus_cashier::cashier::consult_with_cashier_flags;
+use alipayplus_cashier::check_notification;
+use alipayplus_cashier::inquiry_request;
+use alipayplus_cashier::refund_request;
+use alipayplus_cashier::{Action, Notified, PaymentFollower};
+use alipayplus_cashier::{Client, ClientConfig, Host};
+use alipayplus_cashier::{Clock, SystemClock};
+use alipayplus_cashier::{Final, PaymentTracker, ShopperRedirect, Step, TrackerPolicy};
+use alipayplus_cashier::{Headers, Request};
 use alipayplus_sign::PublicKeys;
 use alipayplus_sim::{DeliveryOutcome, PaymentStatus, SimConfig, Simulator, keys};
 use alipayplus_types::{
@@ -106,12 +106,12 @@ fn run() -> Res<()> {
         .build()
         .map_err(|e| e.to_string())?;
     let client = Client::new(client_config(&sim)?, transport);
-    let err = |e: alipayplus_cashier::error::RequestError| e.to_string();
+    let err = |e: alipayplus_cashier::RequestError| e.to_string();
 
     // 1. consultPayment
     let usd = |minor| Amount::new(Currency::USD, minor);
     let consult = client
-        .call(&consult_request(&ConsultPaymentRequest::new(
+        .call(&consult_with_cashier_flags(&ConsultPaymentRequest::new(
             usd(1000),
             cashier_payment_factor(None),
         )))
@@ -497,7 +497,7 @@ fn serve(
         headers,
         body,
     };
-    let answer = match config.handle_notify_payment(&request) {
+    let answer = match alipayplus_cashier::handle_notify_payment(config, &request) {
         Ok(accepted) => {
             if !accepted.client_id_is_ours {
                 // Only with ALIPAYPLUS_FOREIGN_CLIENT_ID=report; refused otherwise.

@@ -60,7 +60,7 @@ fn answer(config: &ClientConfig, request: &Request, events: &Events) -> Response
                     "authNotify received",
                     format!(
                         "{} (signature verified, signed ack sent{})",
-                        kind(&n.event),
+                        kind(&n.body.event),
                         if n.client_id_is_ours {
                             ""
                         } else {
@@ -69,7 +69,7 @@ fn answer(config: &ClientConfig, request: &Request, events: &Events) -> Response
                     ),
                 );
                 if let Ok(mut e) = events.lock() {
-                    e.push(n.event);
+                    e.push(n.body.event);
                 }
                 n.answer
             }
@@ -77,11 +77,11 @@ fn answer(config: &ClientConfig, request: &Request, events: &Events) -> Response
         }
     } else if path.ends_with("/consultUnbinding") {
         match handle_consult_unbinding(config, request) {
-            Ok(c) => c.allow(config),
+            Ok(c) => c.answer.acknowledge(config),
             Err(r) => r.answer,
         }
     } else {
-        match config.handle_notify_payment(request) {
+        match alipayplus_client::notify::handle_notify_payment(config, request) {
             Ok(n) => {
                 step(
                     "",

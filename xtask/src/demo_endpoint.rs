@@ -16,7 +16,9 @@ use alipayplus_ureq::UreqTransport;
 /// `config` with the endpoints' Client-Id policy: refuse a foreign one unless
 /// `ALIPAYPLUS_FOREIGN_CLIENT_ID=report`.
 pub(crate) fn inbound(config: ClientConfig) -> Result<ClientConfig, String> {
-    Ok(config.with_inbound_client_id(foreign_client_id_from_env()?))
+    Ok(config.with_inbound(
+        alipayplus_client::InboundPolicy::new().with_client_id(foreign_client_id_from_env()?),
+    ))
 }
 
 /// Posts `body` to `url` (path `path`) correctly signed with the simulator's Alipay+ key but

@@ -3,9 +3,9 @@
 //! ([`crate::demo_reconcile`]), and the one-line summary of an outcome the sections print.
 //! A module of its own so the sections import it and never each other.
 
-use alipayplus_cashier::client::{Client, Outcome};
-use alipayplus_cashier::inquiry::{PaymentRef, inquiry_request};
-use alipayplus_cashier::transport::Transport;
+use alipayplus_cashier::Transport;
+use alipayplus_cashier::{Client, Outcome};
+use alipayplus_cashier::{PaymentRef, inquiry_request};
 use alipayplus_reconcile::{LedgerRecord, TransactionType};
 use alipayplus_types::{HasResult, RefundResponse};
 

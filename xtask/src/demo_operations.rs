@@ -12,17 +12,17 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use alipayplus_cashier::cashier::{cashier_payment_factor, pay_request};
+use alipayplus_cashier::cashier::{cashier_payment_factor, checked_pay};
 use alipayplus_client::client::{Client, ClientConfig, Host};
 use alipayplus_client::inquiry::{PaymentRef, inquiry_request};
 use alipayplus_client::time::{Clock, SystemClock};
 use alipayplus_client::transport::{Request, Response};
 use alipayplus_operations::customs::{
-    DeclarationLedger, declarable_amount, declare_request, inquire_declarations_request,
+    DeclarationLedger, checked_declare, declarable_amount, inquire_declarations_request,
 };
 use alipayplus_operations::dispute::{
-    Decision, Dispute, DisputeKind, MemoryDisputeStore, handle_initiate_escalation,
-    handle_initiate_retrieval, response_escalation_request, response_retrieval_request,
+    Decision, Dispute, DisputeKind, MemoryDisputeStore, checked_response_escalation,
+    checked_response_retrieval, handle_initiate_escalation, handle_initiate_retrieval,
 };
 use alipayplus_operations::registration::{
     Action as RegistrationAction, Final, RegistrationApi, RegistrationEvent, RegistrationFollowUp,
@@ -89,7 +89,7 @@ fn answer(config: &ClientConfig, request: &Request, inbox: &Shared) -> Response 
     if api == "notifyRegistrationStatus" {
         return match handle_notify_registration_status(config, request) {
             Ok(n) => {
-                let psp = n.event.psp_statuses.first();
+                let psp = n.body.event.psp_statuses.first();
                 step(
                     "",
                     "notifyRegistrationStatus",
@@ -101,7 +101,9 @@ fn answer(config: &ClientConfig, request: &Request, inbox: &Shared) -> Response 
                         foreign_note(n.client_id_is_ours)
                     ),
                 );
-                inbox.registrations.push((n.event, n.client_id_is_ours));
+                inbox
+                    .registrations
+                    .push((n.body.event, n.client_id_is_ours));
                 n.answer
             }
             Err(r) => r.answer,
@@ -124,8 +126,8 @@ fn answer(config: &ClientConfig, request: &Request, inbox: &Shared) -> Response 
                 &format!("{api} received"),
                 format!(
                     "{} for {} ({decision}; signed answer sent{})",
-                    d.dispute.dispute_request_id,
-                    d.dispute.payment_request_id,
+                    d.body.dispute.dispute_request_id,
+                    d.body.dispute.payment_request_id,
                     foreign_note(d.client_id_is_ours)
                 ),
             );
@@ -296,7 +298,7 @@ fn paid(
         cashier_payment_factor(None),
     );
     pay.payment_redirect_url = Some("https://demo-merchant.example/return".into());
-    let pay = pay_request(&pay).map_err(|e| e.to_string())?;
+    let pay = checked_pay(&pay).map_err(|e| e.to_string())?;
     let outcome = client.call(&pay).map_err(|e| e.to_string())?;
     check(outcome.is_unknown(), "pay did not wait for the shopper")?;
     sim.approve(id).map_err(|e| e.to_string())?;
@@ -350,7 +352,7 @@ fn disputes(sim: &Simulator, client: &Client<UreqTransport>, inbox: &Shared) -> 
         content_type: Some("application/pdf".into()),
         ..Attachment::new(AttachmentType::ProofOfDelivery)
     }]);
-    let answer = response_retrieval_request(&answer, &retrieval).map_err(|e| e.to_string())?;
+    let answer = checked_response_retrieval(&answer, &retrieval).map_err(|e| e.to_string())?;
     let outcome = client.call(&answer).map_err(|e| e.to_string())?;
     check(outcome.is_success(), "responseRetrieval was not accepted")?;
     step(
@@ -373,7 +375,7 @@ fn disputes(sim: &Simulator, client: &Client<UreqTransport>, inbox: &Shared) -> 
         RefundType::AcceptPartialRefund,
     );
     decision.refund_amount = Some(Amount::new(Currency::USD, 1600));
-    let refused = response_escalation_request(&decision, &escalation, amount.currency);
+    let refused = checked_response_escalation(&decision, &escalation, amount.currency);
     check(
         refused.is_err(),
         "a refund above the escalation amount was let through",
@@ -385,7 +387,7 @@ fn disputes(sim: &Simulator, client: &Client<UreqTransport>, inbox: &Shared) -> 
     );
     decision.refund_amount = Some(Amount::new(Currency::USD, 1000));
     decision.remarks = Some("One item was not delivered".into());
-    let decision = response_escalation_request(&decision, &escalation, amount.currency)
+    let decision = checked_response_escalation(&decision, &escalation, amount.currency)
         .map_err(|e| e.to_string())?;
     let outcome = client.call(&decision).map_err(|e| e.to_string())?;
     check(outcome.is_success(), "responseEscalation was not accepted")?;
@@ -452,7 +454,7 @@ fn customs(sim: &Simulator, client: &Client<UreqTransport>) -> Result<(), String
             .record_send(&request, sent_at)
             .map_err(|e| e.to_string())?;
         let outcome = client
-            .call(&declare_request(&request).map_err(|e| e.to_string())?)
+            .call(&checked_declare(&request).map_err(|e| e.to_string())?)
             .map_err(|e| e.to_string())?;
         ledger.on_declare_outcome(&request, sent_at, SystemClock.now(), &outcome);
         check(outcome.is_success(), "declare was not accepted")?;

@@ -45,9 +45,9 @@ use std::time::{Duration, Instant};
 use alipayplus_autodebit::payment::RESULT_WINDOW;
 use alipayplus_autodebit::{
     AuthClient, AuthState, AuthorizationUrls, Binding, TokenSet, agreement_pay_request,
-    pay_request as agreement_pay,
+    checked_agreement_pay as agreement_pay,
 };
-use alipayplus_cashier::cashier::{cashier_payment_factor, pay_request as cashier_pay_request};
+use alipayplus_cashier::cashier::{cashier_payment_factor, checked_pay as cashier_pay_request};
 use alipayplus_client::cancel::cancel_request;
 use alipayplus_client::client::{Client, ClientConfig, Host, Outcome};
 use alipayplus_client::driver::{Action, FollowerState, Notified, PaymentFollower};
@@ -1432,7 +1432,7 @@ fn serve(config: &ClientConfig, inbox: &Inbox, mut http: tiny_http::Request) {
         headers,
         body,
     };
-    let answer = match config.handle_notify_payment(&request) {
+    let answer = match alipayplus_client::notify::handle_notify_payment(config, &request) {
         Ok(accepted) => {
             let id = &accepted.body.payment_request_id;
             if let Some(store) = &inbox.store {

@@ -192,15 +192,23 @@ pub(crate) fn run(args: &Args) -> Res<bool> {
             let kills: usize = tally.iter().sum();
             let window = (kills < target).then(|| WINDOWS[incarnation % WINDOWS.len()]);
             incarnation += 1;
+            // Spread over the run: a flow makes about four calls and one notification, so
+            // the k-th of them falls anywhere in the next share of the run (each window is
+            // tried within the first third of it).
             let c = args.concurrency as u64;
+            let share = (args.flows / target) as u64;
             let pause = match window {
-                Some(Window::SendStored) => format!("send:{}", 1 + rng.below(3 * c)),
-                Some(Window::AnswerHeld) => format!("inflight:{}", 1 + rng.below(3 * c)),
-                Some(Window::NotifyStored) => format!("notify:{}", 1 + rng.below(2 * c)),
+                Some(Window::SendStored) => {
+                    format!("send:{}", 1 + rng.below((4 * share).max(3 * c)))
+                }
+                Some(Window::AnswerHeld) => {
+                    format!("inflight:{}", 1 + rng.below((4 * share).max(3 * c)))
+                }
+                Some(Window::NotifyStored) => format!("notify:{}", 1 + rng.below(share.max(2 * c))),
                 _ => "none".to_owned(),
             };
             let random_at = (window == Some(Window::Random))
-                .then(|| Instant::now() + Duration::from_millis(200 + rng.below(1500)));
+                .then(|| Instant::now() + Duration::from_millis(200 + rng.below(2500)));
             let (mut child, lines) = match spawn(&pause) {
                 Ok(c) => c,
                 Err(e) => break Err(e),

@@ -13,8 +13,13 @@
 //! `--store sqlite:PATH` (default: nothing kept): authNotify and notifyPayment are stored in
 //! alipayplus-store's inbox before they are acknowledged (not stored, not acknowledged: HTTP
 //! 500). authNotify bodies hold the tokens: they are sealed under the 32-byte key given in
-//! `ALIPAYPLUS_STORE_KEY` (64 hex digits; required with `--store`) and keyed by the SHA-256 of
-//! the verified body, never by a token.
+//! `ALIPAYPLUS_STORE_KEY` (64 hex digits; required with `--store`: without it, or with
+//! anything else in it, the listener does not start and exits 64; the key is never printed)
+//! and keyed by the SHA-256 of the verified body, never by a token. A re-delivery (same source
+//! and key, also after a restart on the same file) is acknowledged again with a line on stderr
+//! and not printed twice. A notifyPayment signed for another `Client-Id` (accepted only with
+//! `ALIPAYPLUS_FOREIGN_CLIENT_ID=report`) is stored linked to no follow-up, for a person to
+//! look at (`Store::stray_inbox`).
 
 use std::process::ExitCode;
 
@@ -24,7 +29,7 @@ use alipayplus_client::error::InboundError;
 use alipayplus_client::inbound::Refused;
 use alipayplus_client::transport::{Request, Response};
 use alipayplus_listen::{Limits, serve};
-use alipayplus_store::{Inbound, Kind, Options, SealingKey, Source, Store};
+use alipayplus_store::{Appended, Inbound, Kind, Options, SealingKey, Source, Store};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -33,7 +38,8 @@ const AUTODEBIT_PAY: Kind = Kind::holding_secrets("autodebit.pay");
 /// The sealing key of `--store` (64 hex digits).
 const STORE_KEY_VAR: &str = "ALIPAYPLUS_STORE_KEY";
 
-fn open_store(url: &str) -> Result<Store, String> {
+/// The sealing key from [`STORE_KEY_VAR`]; the message never shows the value.
+fn sealing_key() -> Result<SealingKey, String> {
     let hex = std::env::var(STORE_KEY_VAR)
         .map_err(|_| format!("--store needs {STORE_KEY_VAR} (64 hex digits): authNotify holds tokens, sealed in the store"))?;
     let bytes: Vec<u8> = (0..hex.len())
@@ -45,22 +51,41 @@ fn open_store(url: &str) -> Result<Store, String> {
         .collect::<Option<_>>()
         .filter(|b: &Vec<u8>| b.len() == 32)
         .ok_or(format!("{STORE_KEY_VAR} is not 64 hex digits"))?;
-    let mut key = [0u8; 32];
-    key.copy_from_slice(&bytes);
-    Store::open(
-        url,
-        Options::default().with_sealing_key(SealingKey::from_bytes(key)),
-    )
-    .map_err(|e| format!("cannot open the store: {e}"))
+    SealingKey::from_slice(&bytes).map_err(|e| format!("{STORE_KEY_VAR}: {e}"))
 }
 
-/// Stores a verified event before its acknowledgement; `Err`: answer 500 instead.
-fn keep(store: Option<&Store>, config: &ClientConfig, event: Inbound<'_>) -> Result<(), Response> {
-    let Some(store) = store else { return Ok(()) };
-    store.append(&event, config.now()).map(|_| ()).map_err(|e| {
-        eprintln!("{:?} not stored ({e}): not acknowledged", event.source());
-        Response::new(500, Vec::new())
-    })
+/// What [`keep`] did with a verified event.
+enum Kept {
+    /// Stored now (or no store): print it, acknowledge.
+    New,
+    /// Stored before: acknowledge again, print nothing.
+    Again,
+}
+
+/// Stores a verified event of `source` with `append` before its acknowledgement; `Err`:
+/// answer 500 instead.
+fn keep(
+    store: Option<&Store>,
+    source: Source,
+    append: impl FnOnce(&Store) -> Result<Appended, alipayplus_store::Error>,
+) -> Result<Kept, Response> {
+    let Some(store) = store else {
+        return Ok(Kept::New);
+    };
+    match append(store) {
+        Ok(Appended::Duplicate { same_body, .. }) => {
+            eprintln!(
+                "re-delivery of {}: stored before (same body: {same_body}), acknowledged again",
+                source.api()
+            );
+            Ok(Kept::Again)
+        }
+        Ok(_) => Ok(Kept::New),
+        Err(e) => {
+            eprintln!("{} not stored ({e}): not acknowledged", source.api());
+            Err(Response::new(500, Vec::new()))
+        }
+    }
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -75,12 +100,24 @@ fn sha256_hex(bytes: &[u8]) -> String {
 const SECRET_FIELDS: &[&str] = &["accessToken", "refreshToken", "authCode", "paymentMethodId"];
 
 pub fn serve_inbound(config: &ClientConfig, port: u16, store: Option<&str>) -> ExitCode {
-    let store = match store.map(open_store) {
+    let store = match store {
         None => None,
-        Some(Ok(s)) => Some(s),
-        Some(Err(e)) => {
-            eprintln!("{e}");
-            return ExitCode::from(1);
+        Some(url) => {
+            // A configuration error (exit 64, as for the other variables) before any I/O.
+            let key = match sealing_key() {
+                Ok(key) => key,
+                Err(msg) => {
+                    eprintln!("configuration error: {msg}");
+                    return ExitCode::from(64);
+                }
+            };
+            match Store::open(url, Options::default().with_sealing_key(key)) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    eprintln!("cannot open the store {url}: {e}");
+                    return ExitCode::from(1);
+                }
+            }
         }
     };
     eprintln!(
@@ -147,7 +184,12 @@ fn dispatch(config: &ClientConfig, store: Option<&Store>, request: &Request) -> 
     let path = request.path();
     if path.ends_with("consultUnbinding") {
         return match handle_consult_unbinding(config, request) {
-            Ok(c) => accepted(&c.body, &c.client_id, c.client_id_is_ours, c.allow(config)),
+            Ok(c) => accepted(
+                &c.body,
+                &c.client_id,
+                c.client_id_is_ours,
+                c.answer.acknowledge(config),
+            ),
             Err(r) => refused(request, r),
         };
     }
@@ -159,15 +201,22 @@ fn dispatch(config: &ClientConfig, store: Option<&Store>, request: &Request) -> 
         Ok(verified) if verified.body.get("authorizationNotifyType").is_some() => {
             auth_notify(config, store, request)
         }
-        Ok(_) => match config.handle_notify_payment(request) {
+        Ok(_) => match alipayplus_client::notify::handle_notify_payment(config, request) {
             Ok(n) => {
                 let id = n.body.payment_request_id.as_str();
-                let event = Inbound::new(Source::NotifyPayment, id, &request.body)
-                    .for_follow_up(AUTODEBIT_PAY, id);
-                if let Err(answer) = keep(store, config, event) {
-                    return answer;
+                // Another Client-Id's notification feeds no follow-up: kept for a person.
+                let kinds: &[Kind] = if n.client_id_is_ours {
+                    &[AUTODEBIT_PAY]
+                } else {
+                    &[]
+                };
+                match keep(store, Source::NotifyPayment, |store| {
+                    store.append_payment_notification(kinds, id, &request.body, config.now())
+                }) {
+                    Ok(Kept::New) => accepted(&n.body, &n.client_id, n.client_id_is_ours, n.answer),
+                    Ok(Kept::Again) => n.answer,
+                    Err(answer) => answer,
                 }
-                accepted(&n.body, &n.client_id, n.client_id_is_ours, n.answer)
             }
             Err(r) => refused(request, r),
         },
@@ -179,14 +228,16 @@ fn auth_notify(config: &ClientConfig, store: Option<&Store>, request: &Request) 
     match handle_auth_notify(config, request) {
         Ok(n) => {
             let key = sha256_hex(&request.body);
-            if let Err(answer) = keep(
-                store,
-                config,
-                Inbound::new(Source::AuthNotify, &key, &request.body),
-            ) {
-                return answer;
+            let event = Inbound::new(Source::AuthNotify, &key, &request.body);
+            match keep(store, Source::AuthNotify, |store| {
+                store.append(&event, config.now())
+            }) {
+                Ok(Kept::New) => {
+                    accepted(&n.body.request, &n.client_id, n.client_id_is_ours, n.answer)
+                }
+                Ok(Kept::Again) => n.answer,
+                Err(answer) => answer,
             }
-            accepted(&n.body, &n.client_id, n.client_id_is_ours, n.answer)
         }
         Err(r) => refused(request, r),
     }

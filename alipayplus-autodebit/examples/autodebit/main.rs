@@ -10,7 +10,7 @@
 //! autodebit pay --access-token T --currency USD --value 1000 --request-id ID [--order-id ID]
 //!               [--merchant-id ID] [--description TEXT] [--notify-url URL] [--follow yes]
 //! autodebit redirect --url URL --state STATE
-//! autodebit listen --port N
+//! autodebit listen --port N [--store sqlite:PATH]
 //! ```
 //!
 //! Environment (as the cashier example): `ALIPAYPLUS_BASE_URL` (https, or http to
@@ -37,7 +37,11 @@
 //!   documented in `alipayplus_client::inbound` (signed once the caller verified) and a line on
 //!   stderr. A verified call signed for another `Client-Id` is refused (`INVALID_CLIENT`) unless
 //!   `ALIPAYPLUS_FOREIGN_CLIENT_ID=report` (then printed, with a note on stderr). It serves
-//!   until killed.
+//!   until killed. With `--store sqlite:PATH` authNotify and notifyPayment are committed to
+//!   `alipayplus-store`'s inbox before they are acknowledged (re-deliveries recognised, also
+//!   after a restart); authNotify holds tokens, so `--store` needs the sealing key in
+//!   `ALIPAYPLUS_STORE_KEY` (64 hex digits, never printed): without it the listener refuses
+//!   to start (exit 64).
 
 mod cli;
 mod listen;
@@ -46,7 +50,7 @@ use std::process::ExitCode;
 
 use alipayplus_autodebit::{
     AuthClient, AuthState, Binding, agreement_pay_request, cancel_token_request,
-    code_token_request, follow_agreement_payment, pay_request, refresh_request,
+    checked_agreement_pay, code_token_request, follow_agreement_payment, refresh_request,
 };
 use alipayplus_client::client::{Client, Outcome};
 use alipayplus_client::error::RequestError;
@@ -195,7 +199,9 @@ fn pay(client: &Client<UreqTransport>, args: &Args) -> Result<ExitCode, String> 
     let mut request = agreement_pay_request(id, order, amount, &token);
     request.payment_notify_url = args.optional("notify-url").map(str::to_string);
     match args.optional("follow") {
-        None | Some("no") => Ok(print(pay_request(&request).and_then(|r| client.call(&r)))),
+        None | Some("no") => Ok(print(
+            checked_agreement_pay(&request).and_then(|r| client.call(&r)),
+        )),
         Some("yes") => {
             let sleep = std::thread::sleep;
             match follow_agreement_payment(client, &request, sleep) {

@@ -723,7 +723,7 @@ impl<'a, T: alipayplus_client::transport::Transport> Calls<'a, T> {
         &self,
         request: &alipayplus_types::PayRequest,
     ) -> Called<alipayplus_types::PayResponse> {
-        alipayplus_autodebit::pay_request(request).and_then(|r| self.client.call(&r))
+        alipayplus_autodebit::checked_agreement_pay(request).and_then(|r| self.client.call(&r))
     }
 
     pub fn pay_and_follow(

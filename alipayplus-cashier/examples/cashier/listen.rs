@@ -11,10 +11,7 @@
 
 use std::process::ExitCode;
 
-use alipayplus_cashier::client::ClientConfig;
-use alipayplus_cashier::error::InboundError;
-use alipayplus_cashier::time::{Clock, SystemClock};
-use alipayplus_cashier::transport::{Request, Response};
+use alipayplus_cashier::{ClientConfig, Clock, InboundError, Request, Response, SystemClock};
 use alipayplus_listen::{Limits, serve};
 use alipayplus_store::{Appended, Kind, Options, Store};
 
@@ -39,7 +36,7 @@ pub fn serve_notifications(config: &ClientConfig, port: u16, store: Option<&str>
 }
 
 fn handle(config: &ClientConfig, store: Option<&Store>, request: &Request) -> Response {
-    match config.handle_notify_payment(request) {
+    match alipayplus_cashier::handle_notify_payment(config, request) {
         Ok(accepted) => {
             if !accepted.client_id_is_ours {
                 eprintln!(
@@ -50,12 +47,15 @@ fn handle(config: &ClientConfig, store: Option<&Store>, request: &Request) -> Re
             if let Some(store) = store {
                 let id = &accepted.body.payment_request_id;
                 // Stored before the acknowledgement (the store's write-ahead rule 3).
-                match store.append_payment_notification(
-                    &[CASHIER_PAY],
-                    id,
-                    &request.body,
-                    SystemClock.now(),
-                ) {
+                // Another Client-Id's notification (accepted only under `report`) feeds no
+                // follow-up: stored unlinked, for a person to look at (`Store::stray_inbox`).
+                let kinds: &[Kind] = if accepted.client_id_is_ours {
+                    &[CASHIER_PAY]
+                } else {
+                    &[]
+                };
+                match store.append_payment_notification(kinds, id, &request.body, SystemClock.now())
+                {
                     Ok(Appended::Duplicate { same_body, .. }) => {
                         eprintln!(
                             "re-delivery of the notification for {id} (same body: {same_body})"

@@ -9,7 +9,7 @@
 //! cashier cancel --request-id ID
 //! cashier refund --request-id ID --refund-request-id RID --currency USD --value 500 [--reason TEXT]
 //! cashier consult --currency USD --value 1000 [--user-region KR]
-//! cashier listen --port N
+//! cashier listen --port N [--store sqlite:PATH]
 //! ```
 //!
 //! Environment: `ALIPAYPLUS_BASE_URL` (https, or http to 127.0.0.1/localhost),
@@ -28,7 +28,11 @@
 //! `alipayplus_cashier::inbound` (signed once the caller verified) and a line on stderr. A
 //! verified notification signed for another `Client-Id` is refused (`INVALID_CLIENT`) unless
 //! `ALIPAYPLUS_FOREIGN_CLIENT_ID=report` (then printed, with a note on stderr). It serves until
-//! killed.
+//! killed. With `--store sqlite:PATH` each verified notification is committed to
+//! `alipayplus-store`'s inbox (for the `cashier.pay` follow-up of its `paymentRequestId`)
+//! before the acknowledgement goes out: not stored, not acknowledged (HTTP 500, Alipay+
+//! delivers again); a re-delivery, also after a restart on the same file, is recognised,
+//! acknowledged again and not printed twice. Without `--store` nothing is kept.
 
 mod cli;
 mod listen;
@@ -36,15 +40,15 @@ mod listen;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use alipayplus_cashier::cancel::cancel_request;
+use alipayplus_cashier::PaymentRef;
+use alipayplus_cashier::RequestError;
+use alipayplus_cashier::cancel_request;
 use alipayplus_cashier::cashier::cashier_payment_factor;
-use alipayplus_cashier::cashier::consult_request;
-use alipayplus_cashier::cashier::pay_request as cashier_pay_request;
-use alipayplus_cashier::client::{Client, Outcome};
-use alipayplus_cashier::error::RequestError;
-use alipayplus_cashier::inquiry::PaymentRef;
-use alipayplus_cashier::inquiry::inquiry_request;
-use alipayplus_cashier::time::{Clock, SystemClock};
+use alipayplus_cashier::cashier::checked_pay as cashier_pay_request;
+use alipayplus_cashier::cashier::consult_with_cashier_flags;
+use alipayplus_cashier::inquiry_request;
+use alipayplus_cashier::{Client, Outcome};
+use alipayplus_cashier::{Clock, SystemClock};
 use alipayplus_listen::config_from_env;
 use alipayplus_types::{
     Amount, ConsultPaymentRequest, Currency, DateTime, Env, HasResult, Merchant, Order, OsType,
@@ -105,7 +109,7 @@ fn run_call(client: &Client<UreqTransport>, command: Command) -> ExitCode {
         Command::Consult(args) => amount(&args).map(|a| {
             let mut req = ConsultPaymentRequest::new(a, cashier_payment_factor(None));
             req.user_region = args.optional("user-region").map(str::to_string);
-            print(client.call(&consult_request(&req)))
+            print(client.call(&consult_with_cashier_flags(&req)))
         }),
         Command::Listen { .. } => unreachable!("handled in main"),
     };

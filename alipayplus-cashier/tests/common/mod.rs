@@ -3,9 +3,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use alipayplus_cashier::client::{Client, ClientConfig, Host};
-use alipayplus_cashier::time::Timestamp;
-use alipayplus_cashier::transport::{Request, Response};
+use alipayplus_cashier::Timestamp;
+use alipayplus_cashier::{Client, ClientConfig, Host};
+use alipayplus_cashier::{Request, Response};
 use alipayplus_sign::{PrivateKey, PublicKey, PublicKeys, message};
 
 pub const CLIENT_ID: &str = "SANDBOX_5YC47N2ZQHJ004124";
@@ -139,7 +139,7 @@ pub fn answer_at(mode: Mode, path: &str, body: &str, time: &str) -> Response {
     response
 }
 
-pub fn client_with<T: alipayplus_cashier::transport::Transport>(transport: T) -> Client<T> {
+pub fn client_with<T: alipayplus_cashier::Transport>(transport: T) -> Client<T> {
     Client::new(config(), transport)
 }
 

@@ -94,8 +94,8 @@ fn dispatch(state: &Listener<'_>, request: &Request) -> Response {
                         // One entry per registration and status: re-deliveries recognised.
                         let key = format!(
                             "{}:{}",
-                            serde_json::to_string(&n.event.key).unwrap_or_default(),
-                            serde_json::to_string(&n.event.overall).unwrap_or_default()
+                            serde_json::to_string(&n.body.event.key).unwrap_or_default(),
+                            serde_json::to_string(&n.body.event.overall).unwrap_or_default()
                         );
                         let now = config.now();
                         let event =
@@ -105,7 +105,7 @@ fn dispatch(state: &Listener<'_>, request: &Request) -> Response {
                             return Response::new(500, Vec::new());
                         }
                     }
-                    print(api, &n.event, &n.client_id, n.client_id_is_ours);
+                    print(api, &n.body.event, &n.client_id, n.client_id_is_ours);
                     n.answer
                 }
                 Err(r) => refused(request, r),
@@ -151,19 +151,19 @@ fn dispatch(state: &Listener<'_>, request: &Request) -> Response {
     match &received.decision {
         Decision::New => print(
             api,
-            &delivery.dispute,
+            &delivery.body.dispute,
             &delivery.client_id,
             delivery.client_id_is_ours,
         ),
         Decision::Duplicate => eprintln!(
             "{api} {} again: acknowledged again",
-            delivery.dispute.dispute_request_id
+            delivery.body.dispute.dispute_request_id
         ),
         Decision::Conflict {
             stored_payment_request_id,
         } => eprintln!(
             "refused {api} {}: received before for payment {stored_payment_request_id}, now for {} (REPEAT_REQ_INCONSISTENT)",
-            delivery.dispute.dispute_request_id, delivery.dispute.payment_request_id
+            delivery.body.dispute.dispute_request_id, delivery.body.dispute.payment_request_id
         ),
         _ => {}
     }

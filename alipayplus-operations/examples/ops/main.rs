@@ -8,7 +8,7 @@
 //! ops respond-escalation --request FILE
 //! ops declare --request FILE
 //! ops inquire-declarations --declaration-request-id ID [--declaration-request-id ID ...]
-//! ops listen --port N
+//! ops listen --port N [--store sqlite:PATH]
 //! ```
 //!
 //! FILE holds the API's request body as JSON (registration, responseRetrieval,
@@ -28,7 +28,7 @@
 //! `respond-escalation` checks what needs no context (refund type and amount shapes, evidence,
 //! lengths); the bound of the refund by the escalation amount and the payment's currency needs
 //! the stored escalation, which this stateless tool does not keep: in an application use
-//! `alipayplus_operations::dispute::response_escalation_request` with the dispute stored by the
+//! `alipayplus_operations::dispute::checked_response_escalation` with the dispute stored by the
 //! handler.
 //!
 //! `listen` serves on 127.0.0.1:N notifyRegistrationStatus, initiateRetrieval and
@@ -40,7 +40,10 @@
 //! unparsable body, a dispute id reused for another payment, a call signed for another
 //! `Client-Id`) get a line on stderr. A foreign `Client-Id` is refused unless
 //! `ALIPAYPLUS_FOREIGN_CLIENT_ID=report` (then accepted, with `"clientIdIsOurs":false` and a
-//! note on stderr). It serves until killed.
+//! note on stderr). It serves until killed. Disputes are remembered in memory by default;
+//! with `--store sqlite:PATH` registration notifications go to `alipayplus-store`'s inbox and
+//! disputes to its dispute records, each committed before the signed answer, so a dispute
+//! re-delivered after a restart on the same file is still a duplicate (or a conflict).
 
 mod cli;
 mod listen;
@@ -50,10 +53,10 @@ use std::process::ExitCode;
 use alipayplus_client::client::{Client, Outcome};
 use alipayplus_client::error::RequestError;
 use alipayplus_listen::config_from_env;
-use alipayplus_operations::customs::{declare_request, inquire_declarations_request};
+use alipayplus_operations::customs::{checked_declare, inquire_declarations_request};
 use alipayplus_operations::dispute::{check_response_escalation, check_response_retrieval};
 use alipayplus_operations::registration::{
-    RegistrationRef, inquiry_registration_status_request, registration_request,
+    RegistrationRef, checked_registration, inquiry_registration_status_request,
 };
 use alipayplus_types::{Api, HasResult};
 use alipayplus_ureq::UreqTransport;
@@ -113,7 +116,7 @@ fn run_call(client: &Client<UreqTransport>, command: Command) -> ExitCode {
     match command {
         Command::Register(file) => call(
             client,
-            load(&file).and_then(|r| registration_request(&r).map_err(invalid)),
+            load(&file).and_then(|r| checked_registration(&r).map_err(invalid)),
         ),
         Command::RegistrationStatus(id) => call(
             client,
@@ -129,7 +132,7 @@ fn run_call(client: &Client<UreqTransport>, command: Command) -> ExitCode {
         ),
         Command::Declare(file) => call(
             client,
-            load(&file).and_then(|r| declare_request(&r).map_err(invalid)),
+            load(&file).and_then(|r| checked_declare(&r).map_err(invalid)),
         ),
         Command::InquireDeclarations(ids) => {
             call(client, inquire_declarations_request(&ids).map_err(invalid))

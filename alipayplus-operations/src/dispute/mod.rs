@@ -13,11 +13,12 @@
 //!    [`Decision::Duplicate`] (same `paymentRequestId`: acknowledged again, reported once) or
 //!    [`Decision::Conflict`] (another `paymentRequestId`: answered `F`
 //!    `REPEAT_REQ_INCONSISTENT`, dispute.md §3, §5);
-//! 4. [`DisputeDelivery::answer`] gives the signed answer for the decision.
+//! 4. the delivery's [`Deferred`] answer, completed with [`Decision::verdict`], is the signed
+//!    answer: `delivery.answer.complete(config, decision.verdict())`.
 //!
 //! [`MemoryDisputeStore`] does 2–4 in memory for tests and examples.
 //!
-//! Answering: [`response_retrieval_request`] and [`response_escalation_request`] check the
+//! Answering: [`checked_response_retrieval`] and [`checked_response_escalation`] check the
 //! answer against the dispute it answers before anything is sent: the id, the evidence shapes
 //! and, for an escalation, the refund (not above `escalationAmount`, in the payment's currency,
 //! present exactly when the decision needs one).
@@ -34,15 +35,16 @@ mod store;
 
 use alloc::string::String;
 
-use alipayplus_client::client::ClientConfig;
 use alipayplus_client::error::RequestError;
-use alipayplus_client::inbound::{ACK_SUCCESS, Accepted, Refused};
-use alipayplus_client::transport::{Request, Response};
+use alipayplus_client::inbound::{Accepted, Deferred, Handled, Refusal};
+use alipayplus_client::{ClientConfig, Request};
+
+#[cfg(doc)]
+use alipayplus_client::inbound::Refused;
 use alipayplus_types::validate::Path;
 use alipayplus_types::{
-    Amount, Attachment, AttachmentType, Currency, DateTime, InitiateEscalationRequest,
-    InitiateRetrievalRequest, OrderStatus, Problem, ProofOfDelivery, RefundType,
-    ResponseEscalationRequest, ResponseRetrievalRequest, TransactionReceipt, ValidationErrors,
+    Amount, Currency, DateTime, InitiateEscalationRequest, InitiateRetrievalRequest, Problem,
+    RefundType, ResponseEscalationRequest, ResponseRetrievalRequest, ValidationErrors,
 };
 use serde::{Deserialize, Serialize};
 
@@ -149,42 +151,39 @@ pub fn decide(incoming: &Dispute, stored: Option<&Dispute>) -> Decision {
     }
 }
 
-/// A verified, parsed initiateRetrieval / initiateEscalation, waiting for the decision.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct DisputeDelivery {
-    /// The dispute.
-    pub dispute: Dispute,
-    /// The body as received (unknown fields kept: reason, deadline, ...).
-    pub body: serde_json::Value,
-    /// keyVersion of the Alipay+ key that verified the request.
-    pub key_version: u32,
-    /// The request's `Client-Id` (echoed in the answer).
-    pub client_id: String,
-    /// Whether [`client_id`](Self::client_id) is our client id
-    /// ([`Accepted::client_id_is_ours`](alipayplus_client::inbound::Accepted::client_id_is_ours)):
-    /// `false` only when the configuration reports a foreign Client-Id instead of refusing it
-    /// ([`InboundClientId`](alipayplus_client::client::InboundClientId)); log it, and decide
-    /// before acting.
-    pub client_id_is_ours: bool,
-    signed_uri: String,
-}
-
-impl DisputeDelivery {
-    /// The signed answer for `decision`: the acknowledgement (`SUCCESS` / `S`) for a new or
-    /// duplicate dispute, `F` / `REPEAT_REQ_INCONSISTENT` for a conflict.
-    pub fn answer(&self, config: &ClientConfig, decision: &Decision) -> Response {
-        let body = match decision {
-            Decision::New | Decision::Duplicate => ACK_SUCCESS.into(),
-            Decision::Conflict { .. } => alloc::format!(
-                r#"{{"result":{{"resultCode":"{REPEAT_REQ_INCONSISTENT}","resultStatus":"F","resultMessage":"this disputeRequestId was received for another paymentRequestId"}}}}"#
-            ),
-        };
-        config.signed_answer(&self.signed_uri, &self.client_id, body.into_bytes())
+impl Decision {
+    /// What the answer says for this decision: acknowledged (`Ok`) for a new or duplicate
+    /// dispute, refused with `F` / `REPEAT_REQ_INCONSISTENT` for a conflict. Complete the
+    /// delivery's [`Deferred`] answer with it.
+    pub fn verdict(&self) -> Result<(), Refusal> {
+        match self {
+            Decision::New | Decision::Duplicate => Ok(()),
+            Decision::Conflict { .. } => Err(Refusal::new(
+                REPEAT_REQ_INCONSISTENT,
+                "this disputeRequestId was received for another paymentRequestId",
+            )),
+        }
     }
 }
 
-/// Verifies and parses an initiateRetrieval received at any URL.
+/// What a verified initiateRetrieval / initiateEscalation says: the dispute and the body as
+/// received.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct DisputeNotice {
+    /// The dispute.
+    pub dispute: Dispute,
+    /// The body as received (unknown fields kept: reason, deadline, ...).
+    pub request: serde_json::Value,
+}
+
+/// A verified initiateRetrieval / initiateEscalation waiting for the decision: the client
+/// core's [`Accepted`] of a [`DisputeNotice`] with a [`Deferred`] answer, completed by
+/// `delivery.answer.complete(config, decision.verdict())`.
+pub type DisputeDelivery = Accepted<DisputeNotice, Deferred>;
+
+/// Verifies and parses an initiateRetrieval received at any URL (the inbound handler shape
+/// of [`alipayplus_client::inbound`]); the answer waits for the [`decide`] decision.
 ///
 /// # Errors
 /// [`Refused`] with the refusal to send back, unsigned when the caller is not verified (see
@@ -192,16 +191,14 @@ impl DisputeDelivery {
 pub fn handle_initiate_retrieval(
     config: &ClientConfig,
     request: &Request,
-) -> Result<DisputeDelivery, Refused> {
-    let accepted = config.accept_inbound::<InitiateRetrievalRequest>(request)?;
-    Ok(delivery(
-        Dispute::retrieval(&accepted.body),
-        request,
-        accepted,
-    ))
+) -> Handled<DisputeNotice, Deferred> {
+    let accepted = config.accept_inbound_deferred::<InitiateRetrievalRequest>(request)?;
+    let dispute = Dispute::retrieval(&accepted.body);
+    Ok(notice(dispute, request, accepted))
 }
 
-/// Verifies and parses an initiateEscalation received at any URL.
+/// Verifies and parses an initiateEscalation received at any URL (the inbound handler shape
+/// of [`alipayplus_client::inbound`]); the answer waits for the [`decide`] decision.
 ///
 /// # Errors
 /// [`Refused`] with the refusal to send back, unsigned when the caller is not verified (see
@@ -209,34 +206,31 @@ pub fn handle_initiate_retrieval(
 pub fn handle_initiate_escalation(
     config: &ClientConfig,
     request: &Request,
-) -> Result<DisputeDelivery, Refused> {
-    let accepted = config.accept_inbound::<InitiateEscalationRequest>(request)?;
-    Ok(delivery(
-        Dispute::escalation(&accepted.body),
-        request,
-        accepted,
-    ))
+) -> Handled<DisputeNotice, Deferred> {
+    let accepted = config.accept_inbound_deferred::<InitiateEscalationRequest>(request)?;
+    let dispute = Dispute::escalation(&accepted.body);
+    Ok(notice(dispute, request, accepted))
 }
 
-fn delivery<N>(dispute: Dispute, request: &Request, accepted: Accepted<N>) -> DisputeDelivery {
+fn notice<N>(
+    dispute: Dispute,
+    request: &Request,
+    accepted: Accepted<N, Deferred>,
+) -> DisputeDelivery {
     // The body parsed as the typed request just above, so it is JSON.
     let body = serde_json::from_slice(&request.body).unwrap_or(serde_json::Value::Null);
-    DisputeDelivery {
+    accepted.map(|_| DisputeNotice {
         dispute,
-        body,
-        key_version: accepted.key_version,
-        client_id: accepted.client_id,
-        client_id_is_ours: accepted.client_id_is_ours,
-        signed_uri: accepted.signed_uri,
-    }
+        request: body,
+    })
 }
 
-/// Validates a responseRetrieval answering `retrieval` (the dispute stored when it came): the
-/// id and kind, plus everything [`check_response_retrieval`] checks.
+/// Checks a responseRetrieval against `retrieval` (the dispute stored when it came: the id and
+/// kind) and every rule of the request ([`check_response_retrieval`]), and clones it.
 ///
 /// # Errors
 /// [`RequestError::Invalid`] listing every problem: nothing may be sent.
-pub fn response_retrieval_request(
+pub fn checked_response_retrieval(
     request: &ResponseRetrievalRequest,
     retrieval: &Dispute,
 ) -> Result<ResponseRetrievalRequest, RequestError> {
@@ -247,7 +241,6 @@ pub fn response_retrieval_request(
             DisputeKind::Retrieval,
             errors,
         );
-        retrieval_rules(r, errors);
     })
 }
 
@@ -259,43 +252,17 @@ pub fn response_retrieval_request(
 pub fn check_response_retrieval(
     request: &ResponseRetrievalRequest,
 ) -> Result<ResponseRetrievalRequest, RequestError> {
-    crate::checked(request, retrieval_rules)
+    crate::checked(request, |_, _| {})
 }
 
-fn retrieval_rules(r: &ResponseRetrievalRequest, errors: &mut ValidationErrors) {
-    if let OrderStatus::Unrecognized(_) = r.response_code {
-        let rule = Problem::Rule("not a responseCode (OrderStatus) value this version knows");
-        errors.push(&Path::ROOT.field("responseCode"), rule);
-    }
-    evidence(
-        r.transaction_receipt.as_ref(),
-        r.proof_of_delivery.as_ref(),
-        errors,
-    );
-    if let Some(docs) = &r.other_documentation {
-        let path = Path::ROOT.field("otherDocumentation");
-        if docs.is_empty() {
-            let problem = Problem::ItemCount {
-                min: 1,
-                max: None,
-                actual: 0,
-            };
-            errors.push(&path, problem);
-        }
-        for (i, a) in docs.iter().enumerate() {
-            attachment(a, &path.index(i), errors);
-        }
-    }
-}
-
-/// Validates a responseEscalation answering `escalation` (the dispute stored when it came)
-/// for a payment in `payment_currency`: the id and kind, the refund bound of dispute.md §6
-/// (not above `escalationAmount`, in the payment's currency), plus everything
-/// [`check_response_escalation`] checks.
+/// Checks a responseEscalation against `escalation` (the dispute stored when it came) for a
+/// payment in `payment_currency`: the id and kind, the refund bound of dispute.md §6 (not
+/// above `escalationAmount`, in the payment's currency), plus every rule of the request
+/// ([`check_response_escalation`]), and clones it.
 ///
 /// # Errors
 /// [`RequestError::Invalid`] listing every problem: nothing may be sent.
-pub fn response_escalation_request(
+pub fn checked_response_escalation(
     request: &ResponseEscalationRequest,
     escalation: &Dispute,
     payment_currency: Currency,
@@ -308,33 +275,20 @@ pub fn response_escalation_request(
             errors,
         );
         refund(r, escalation, payment_currency, errors);
-        escalation_rules(r, errors);
     })
 }
 
 /// Validates a responseEscalation on its own, when the stored escalation is not at hand: the
 /// generated rules (`refundAmount` for `ACCEPT_PARTIAL_REFUND`, lengths), a known
 /// `refundType`, no refund with `REFUSE_REFUND`, and the evidence shapes. The refund bound
-/// needs the escalation: prefer [`response_escalation_request`].
+/// needs the escalation: prefer [`checked_response_escalation`].
 ///
 /// # Errors
 /// [`RequestError::Invalid`] listing every problem: nothing may be sent.
 pub fn check_response_escalation(
     request: &ResponseEscalationRequest,
 ) -> Result<ResponseEscalationRequest, RequestError> {
-    crate::checked(request, escalation_rules)
-}
-
-fn escalation_rules(r: &ResponseEscalationRequest, errors: &mut ValidationErrors) {
-    refund_shape(r, errors);
-    evidence(
-        r.transaction_receipt.as_ref(),
-        r.proof_of_delivery.as_ref(),
-        errors,
-    );
-    if let Some(a) = &r.other_documentation {
-        attachment(a, &Path::ROOT.field("otherDocumentation"), errors);
-    }
+    crate::checked(request, |_, _| {})
 }
 
 fn answers(id: &str, dispute: &Dispute, kind: DisputeKind, errors: &mut ValidationErrors) {
@@ -351,25 +305,6 @@ fn answers(id: &str, dispute: &Dispute, kind: DisputeKind, errors: &mut Validati
             &path,
             Problem::Rule("not the disputeRequestId of the dispute answered"),
         );
-    }
-}
-
-/// The refund rules that need no context.
-fn refund_shape(r: &ResponseEscalationRequest, errors: &mut ValidationErrors) {
-    let path = Path::ROOT.field("refundAmount");
-    match (&r.refund_type, &r.refund_amount) {
-        (RefundType::RefuseRefund, Some(_)) => {
-            errors.push(&path, Problem::Rule("not sent when refusing the refund"));
-        }
-        (RefundType::RefuseRefund, None) if r.planned_refund_time.is_some() => {
-            let rule = Problem::Rule("no refund is planned when refusing it");
-            errors.push(&Path::ROOT.field("plannedRefundTime"), rule);
-        }
-        (RefundType::Unrecognized(_), _) => {
-            let rule = Problem::Rule("not a refundType this version knows");
-            errors.push(&Path::ROOT.field("refundType"), rule);
-        }
-        _ => {}
     }
 }
 
@@ -416,64 +351,5 @@ fn refund(
             "the escalationAmount is in another currency than the payment: check the escalation with Alipay+",
         );
         errors.push(&path, rule);
-    }
-}
-
-fn evidence(
-    receipt: Option<&TransactionReceipt>,
-    delivery: Option<&ProofOfDelivery>,
-    errors: &mut ValidationErrors,
-) {
-    if let Some(t) = receipt {
-        let empty = t.reference_order_id.is_none()
-            && t.order_amount.is_none()
-            && t.order_status.is_none()
-            && t.goods.is_none();
-        if empty {
-            let names = &["referenceOrderId", "orderAmount", "orderStatus", "goods"];
-            errors.push(
-                &Path::ROOT.field("transactionReceipt"),
-                Problem::MissingOneOf(names),
-            );
-        }
-    }
-    if let Some(d) = delivery
-        && d.delivery_tracking_no.is_none()
-        && d.shipping.is_none()
-    {
-        let names = &["deliveryTrackingNo", "shipping"];
-        errors.push(
-            &Path::ROOT.field("proofOfDelivery"),
-            Problem::MissingOneOf(names),
-        );
-    }
-}
-
-fn attachment(a: &Attachment, path: &Path<'_>, errors: &mut ValidationErrors) {
-    if a.content.is_none() && a.file.is_none() {
-        errors.push(path, Problem::MissingOneOf(&["content", "file"]));
-    }
-    let dispute_type = matches!(
-        a.attachment_type,
-        AttachmentType::TransactionReceipt
-            | AttachmentType::ProofOfDelivery
-            | AttachmentType::MerchantInformation
-            | AttachmentType::EndUserInformation
-            | AttachmentType::OtherDocumentation
-            | AttachmentType::MerchantNotRefundRecords
-            | AttachmentType::SupportingDocumentation
-    );
-    if !dispute_type {
-        let rule = Problem::Rule("not a dispute attachment type (e.g. TRANSACTION_RECEIPT)");
-        errors.push(&path.field("attachmentType"), rule);
-    }
-    if let Some(ct) = &a.content_type {
-        let ok = ct.split_once('/').is_some_and(|(t, s)| {
-            !t.is_empty() && !s.is_empty() && !ct.contains(char::is_whitespace)
-        });
-        if !ok {
-            let rule = Problem::Rule("not a MIME type (e.g. application/pdf)");
-            errors.push(&path.field("contentType"), rule);
-        }
     }
 }

@@ -41,14 +41,14 @@ impl MemoryDisputeStore {
 
     /// Looks up, decides, stores a new dispute, and gives the signed answer.
     pub fn receive(&mut self, config: &ClientConfig, delivery: &DisputeDelivery) -> Received {
-        let (kind, id) = delivery.dispute.store_key();
+        let (kind, id) = delivery.body.dispute.store_key();
         let key = (kind, String::from(id));
-        let decision = decide(&delivery.dispute, self.disputes.get(&key));
+        let decision = decide(&delivery.body.dispute, self.disputes.get(&key));
         if decision == Decision::New {
-            self.disputes.insert(key, delivery.dispute.clone());
+            self.disputes.insert(key, delivery.body.dispute.clone());
         }
         Received {
-            answer: delivery.answer(config, &decision),
+            answer: delivery.answer.complete(config, decision.verdict()),
             decision,
         }
     }

@@ -3721,9 +3721,12 @@ impl PayRequest {
 
     /// Checks the object against the description (lengths, empty strings, amounts, currencies,
     /// conditions), reporting every problem at once.
+    /// Then the product rules of the API the description cannot express (hand-written:
+    /// `rules::pay`).
     pub fn validate(&self) -> Result<(), ValidationErrors> {
         let mut errs = ValidationErrors::new();
         Check::check(self, &Path::ROOT, &Rules::NONE, &mut errs);
+        crate::rules::pay(self, &mut errs);
         errs.into_result()
     }
 }

@@ -1664,9 +1664,12 @@ impl DeclareRequest {
 
     /// Checks the object against the description (lengths, empty strings, amounts, currencies,
     /// conditions), reporting every problem at once.
+    /// Then the product rules of the API the description cannot express (hand-written:
+    /// `rules::declare`).
     pub fn validate(&self) -> Result<(), ValidationErrors> {
         let mut errs = ValidationErrors::new();
         Check::check(self, &Path::ROOT, &Rules::NONE, &mut errs);
+        crate::rules::declare(self, &mut errs);
         errs.into_result()
     }
 }
@@ -1894,9 +1897,12 @@ impl InquireDeclarationRequestsRequest {
 
     /// Checks the object against the description (lengths, empty strings, amounts, currencies,
     /// conditions), reporting every problem at once.
+    /// Then the product rules of the API the description cannot express (hand-written:
+    /// `rules::inquire_declaration_requests`).
     pub fn validate(&self) -> Result<(), ValidationErrors> {
         let mut errs = ValidationErrors::new();
         Check::check(self, &Path::ROOT, &Rules::NONE, &mut errs);
+        crate::rules::inquire_declaration_requests(self, &mut errs);
         errs.into_result()
     }
 }

@@ -2306,9 +2306,12 @@ impl ResponseEscalationRequest {
 
     /// Checks the object against the description (lengths, empty strings, amounts, currencies,
     /// conditions), reporting every problem at once.
+    /// Then the product rules of the API the description cannot express (hand-written:
+    /// `rules::response_escalation`).
     pub fn validate(&self) -> Result<(), ValidationErrors> {
         let mut errs = ValidationErrors::new();
         Check::check(self, &Path::ROOT, &Rules::NONE, &mut errs);
+        crate::rules::response_escalation(self, &mut errs);
         errs.into_result()
     }
 }
@@ -2481,9 +2484,12 @@ impl ResponseRetrievalRequest {
 
     /// Checks the object against the description (lengths, empty strings, amounts, currencies,
     /// conditions), reporting every problem at once.
+    /// Then the product rules of the API the description cannot express (hand-written:
+    /// `rules::response_retrieval`).
     pub fn validate(&self) -> Result<(), ValidationErrors> {
         let mut errs = ValidationErrors::new();
         Check::check(self, &Path::ROOT, &Rules::NONE, &mut errs);
+        crate::rules::response_retrieval(self, &mut errs);
         errs.into_result()
     }
 }

@@ -2841,9 +2841,12 @@ impl RegistrationRequest {
 
     /// Checks the object against the description (lengths, empty strings, amounts, currencies,
     /// conditions), reporting every problem at once.
+    /// Then the product rules of the API the description cannot express (hand-written:
+    /// `rules::registration`).
     pub fn validate(&self) -> Result<(), ValidationErrors> {
         let mut errs = ValidationErrors::new();
         Check::check(self, &Path::ROOT, &Rules::NONE, &mut errs);
+        crate::rules::registration(self, &mut errs);
         errs.into_result()
     }
 }
@@ -2905,6 +2908,17 @@ impl Check for RegistrationRequest {
             })
         {
             errs.push(&path.field("merchantInfo").field("websites"), Problem::Missing { condition: "required for online products (productCodes contains CASHIER_PAYMENT or AGREEMENT_PAYMENT)" });
+        }
+        if Some(self)
+            .map(|x| &x.merchant_info)
+            .and_then(|x| x.merchant_display_name.as_ref())
+            .is_none()
+            && Some(self).map(|x| &x.product_codes).is_some_and(|v| {
+                v.iter()
+                    .any(|x| matches!(x.wire_str(), Some("CASHIER_PAYMENT" | "AGREEMENT_PAYMENT")))
+            })
+        {
+            errs.push(&path.field("merchantInfo").field("merchantDisplayName"), Problem::Missing { condition: "when an online product (CASHIER_PAYMENT, AGREEMENT_PAYMENT) is registered (UNCERTAIN reading)" });
         }
     }
 }

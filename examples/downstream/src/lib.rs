@@ -4,8 +4,8 @@
 #![forbid(unsafe_code)]
 
 use alipayplus_cashier::cashier::cashier_payment_factor;
-use alipayplus_cashier::client::{Client, ClientConfig};
-use alipayplus_cashier::transport::{Request, Response};
+use alipayplus_cashier::{Client, ClientConfig};
+use alipayplus_cashier::{Request, Response};
 use alipayplus_types::{
     Amount, Env, Merchant, NotifyPaymentRequest, Order, PayRequest, PaymentMethod, TerminalType,
 };
@@ -46,7 +46,7 @@ pub fn on_notify_payment(
     config: &ClientConfig,
     request: &Request,
 ) -> (Option<NotifyPaymentRequest>, Response) {
-    match config.handle_notify_payment(request) {
+    match alipayplus_cashier::handle_notify_payment(config, request) {
         // A real shop stores the result here, before it acknowledges.
         Ok(accepted) => (Some(accepted.body), accepted.answer),
         Err(refused) => (None, refused.answer),

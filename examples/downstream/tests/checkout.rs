@@ -5,12 +5,12 @@
 use std::sync::mpsc;
 use std::time::Duration;
 
+use alipayplus_cashier::SystemClock;
 use alipayplus_cashier::cashier;
-use alipayplus_cashier::client::{ClientConfig, Host};
-use alipayplus_cashier::inquiry::{PaymentRef, inquiry_request};
-use alipayplus_cashier::notify::check_notification;
-use alipayplus_cashier::time::SystemClock;
-use alipayplus_cashier::transport::{Headers, Request};
+use alipayplus_cashier::check_notification;
+use alipayplus_cashier::{ClientConfig, Host};
+use alipayplus_cashier::{Headers, Request};
+use alipayplus_cashier::{PaymentRef, inquiry_request};
 use alipayplus_sim::{DeliveryOutcome, Simulator};
 use alipayplus_types::{Amount, Currency, NotifyPaymentRequest, ResultStatus};
 
@@ -73,7 +73,7 @@ fn a_cashier_payment_is_approved_notified_and_inquired() {
         alipayplus_downstream_example::pay_request("1001", amount, "SIMWALLET", &notify_url);
 
     // pay: in process, with the page to send the shopper to.
-    let paid = client.call(&cashier::pay_request(&order).unwrap()).unwrap();
+    let paid = client.call(&cashier::checked_pay(&order).unwrap()).unwrap();
     assert!(paid.is_unknown(), "{paid:?}");
     assert_eq!(paid.code(), Some("PAYMENT_IN_PROCESS"));
     let page = paid
@@ -120,7 +120,7 @@ fn a_declined_payment_is_notified_as_failed() {
         alipayplus_downstream_example::pay_request("1002", amount, "SIMWALLET", &notify_url);
     assert!(
         client
-            .call(&cashier::pay_request(&order).unwrap())
+            .call(&cashier::checked_pay(&order).unwrap())
             .unwrap()
             .is_unknown()
     );

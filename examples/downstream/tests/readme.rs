@@ -2,10 +2,10 @@
 //! of a Cashier payment against the simulator. (The notify URL is a closed loopback port: this
 //! test does not answer notifications; tests/checkout.rs does.)
 
+use alipayplus_cashier::SystemClock;
 use alipayplus_cashier::cashier;
-use alipayplus_cashier::client::{Client, ClientConfig, Host};
-use alipayplus_cashier::inquiry::{PaymentRef, inquiry_request};
-use alipayplus_cashier::time::SystemClock;
+use alipayplus_cashier::{Client, ClientConfig, Host};
+use alipayplus_cashier::{PaymentRef, inquiry_request};
 use alipayplus_sim::Simulator;
 use alipayplus_types::{Amount, Currency, ResultStatus};
 use alipayplus_ureq::UreqTransport;
@@ -25,7 +25,7 @@ fn the_shopper_pays() {
     let client = Client::new(config.unwrap(), UreqTransport::new());
     let amount = Amount::new(Currency::USD, 1_999);
     let order = my_shop::pay_request("1001", amount, "SIMWALLET", "http://127.0.0.1:9/notify");
-    let paid = client.call(&cashier::pay_request(&order).unwrap()).unwrap();
+    let paid = client.call(&cashier::checked_pay(&order).unwrap()).unwrap();
     assert_eq!(paid.code(), Some("PAYMENT_IN_PROCESS")); // the shopper is sent to the wallet
     sim.approve("1001").unwrap(); // the shopper pays (sim.decline, sim.add_fault, ... too)
     let by_id = PaymentRef::RequestId("1001".into());

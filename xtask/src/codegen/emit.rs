@@ -297,7 +297,18 @@ fn emit_object(
     }
     out.push_str("extra: Extra::new(),\n}\n}\n\n");
     out.push_str("/// Checks the object against the description (lengths, empty strings, amounts, currencies,\n/// conditions), reporting every problem at once.\n");
-    out.push_str("pub fn validate(&self) -> Result<(), ValidationErrors> {\nlet mut errs = ValidationErrors::new();\nCheck::check(self, &Path::ROOT, &Rules::NONE, &mut errs);\nerrs.into_result()\n}\n}\n\n");
+    let rules = api.and_then(|(_, a)| a.rules.as_deref());
+    if let Some(f) = rules {
+        let _ = writeln!(
+            out,
+            "/// Then the product rules of the API the description cannot express (hand-written:\n/// `rules::{f}`)."
+        );
+    }
+    out.push_str("pub fn validate(&self) -> Result<(), ValidationErrors> {\nlet mut errs = ValidationErrors::new();\nCheck::check(self, &Path::ROOT, &Rules::NONE, &mut errs);\n");
+    if let Some(f) = rules {
+        let _ = writeln!(out, "crate::rules::{f}(self, &mut errs);");
+    }
+    out.push_str("errs.into_result()\n}\n}\n\n");
 
     // Check impl.
     out.push_str(&cfg);

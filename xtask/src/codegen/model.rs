@@ -18,6 +18,9 @@ pub struct ApiDef {
     pub features: Option<Vec<String>>,
     pub uncertain: Option<String>,
     pub evidence: Option<String>,
+    /// The hand-written product rules of the request (`alipayplus-types/src/rules.rs`): the
+    /// function `validate()` calls after the generated checks.
+    pub rules: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]

@@ -10,7 +10,7 @@
 //!   [`Final::may_retry_with_new_id`] says when the caller may start a new attempt.
 //! * `F` to the first pay is final (a new attempt needs a new id). On a **retry** (an attempt
 //!   after one without a verified answer) only an `F` that speaks about the payment
-//!   ([`CodeAbout::Subject`] in the API description, e.g. `USER_BALANCE_NOT_ENOUGH`) proves
+//!   ([`CodeAbout::Subject`](alipayplus_types::CodeAbout::Subject) in the API description, e.g. `USER_BALANCE_NOT_ENOUGH`) proves
 //!   it was not made; an `F` about the request only (token errors, `SYSTEM_ERROR`,
 //!   `PROCESS_FAIL`, `PARAM_ILLEGAL`, gateway refusals, unknown codes) says nothing about the
 //!   payment the earlier attempt may have created: it stays unknown and is inquired
@@ -54,39 +54,25 @@
 //! assert_eq!(tracker.next_step(t0 + Duration::from_secs(30)), Step::Finished(Final::Succeeded));
 //! ```
 
+mod policy;
+mod report;
+
+pub use policy::TrackerPolicy;
+pub use report::{
+    CancelReport, InquiryReport, ORDER_NOT_EXIST, PAYMENT_IN_PROCESS, REPEAT_REQ_INCONSISTENT,
+    Report, ShopperRedirect, cancel_report, inquiry_report, notification_report, pay_report,
+    shopper_redirect, speaks_about_payment,
+};
+
 use alloc::string::String;
 use core::time::Duration;
 
 use alipayplus_types::{
-    CancelPaymentResponse, CodeAbout, InquiryPaymentResponse, NotifyPaymentRequest, PayRequest,
-    PayResponse, PayResultCode, ResultCode, ResultStatus, Timestamp,
+    CancelPaymentResponse, InquiryPaymentResponse, NotifyPaymentRequest, PayRequest, PayResponse,
+    Timestamp,
 };
 
-use crate::client::Outcome;
-
-/// The `resultCode` Alipay+ returns when a payment (or the order to cancel) does not exist.
-pub const ORDER_NOT_EXIST: &str = "ORDER_NOT_EXIST";
-/// The pay `resultCode` (`U`) meaning Alipay+ has the payment and it is in process.
-pub const PAYMENT_IN_PROCESS: &str = "PAYMENT_IN_PROCESS";
-/// The pay `resultCode` for a reused `paymentRequestId` with different key fields.
-pub const REPEAT_REQ_INCONSISTENT: &str = "REPEAT_REQ_INCONSISTENT";
-
-/// Whether a pay `resultCode` speaks about the payment itself ([`CodeAbout::Subject`] in the
-/// API description, `spec/api`, key `about`), as opposed to only about the request (a gateway
-/// refusal, a token or system error, an unknown code). On a pay retry after an attempt without
-/// a verified answer, only an `F` about the payment proves the payment was not made: any other
-/// `F` leaves it unknown (a failure would allow a new id: a double charge).
-///
-/// ```
-/// use alipayplus_client::tracker::speaks_about_payment;
-/// assert!(speaks_about_payment("USER_BALANCE_NOT_ENOUGH"));
-/// assert!(!speaks_about_payment("INVALID_ACCESS_TOKEN"));
-/// assert!(!speaks_about_payment("SYSTEM_ERROR"));
-/// assert!(!speaks_about_payment("NEVER_DOCUMENTED"));
-/// ```
-pub fn speaks_about_payment(code: &str) -> bool {
-    PayResultCode::from(code).about() == CodeAbout::Subject
-}
+use crate::outcome::Outcome;
 
 /// UTC+8, the zone of the cancel window, in milliseconds.
 const UTC8_MS: i64 = 8 * 3600 * 1000;
@@ -177,188 +163,6 @@ impl<'de> serde::Deserialize<'de> for BodyDigest {
         }
         Ok(BodyDigest(out))
     }
-}
-
-/// Timing rules of a tracker.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct TrackerPolicy {
-    /// Wait before the first inquiry after the payment was created (the notification usually
-    /// comes first).
-    pub first_inquiry_after: Duration,
-    /// Interval between inquiries while the payment is in process.
-    pub inquiry_interval: Duration,
-    /// Double the inquiry interval after each unresolved inquiry, up to
-    /// [`TrackerPolicy::max_inquiry_interval`].
-    pub backoff: bool,
-    /// Upper bound of the inquiry interval.
-    pub max_inquiry_interval: Duration,
-    /// How long after the end of the payment window to wait before cancelling.
-    pub cancel_margin: Duration,
-    /// Cancel at the latest this long before the cancel deadline (00:15 UTC+8 of T+1).
-    pub deadline_margin: Duration,
-    /// How many times pay is sent (the same `paymentRequestId`) when it gets no usable answer.
-    pub max_pay_attempts: u32,
-    /// Wait before re-sending pay or cancel after an unknown outcome.
-    pub retry_delay: Duration,
-    /// After the cancel deadline passed with no final result: keep inquiring this long, then
-    /// end in [`Final::Unresolved`].
-    pub settle_after_deadline: Duration,
-    /// The payment window when the pay request sets no `paymentExpiryTime`
-    /// ([`PaymentTracker::for_pay`]).
-    pub default_window: Duration,
-    /// The longest a pay request can take from being sent to being answered or abandoned: set
-    /// it to your transport's whole-request timeout (default 60 s).
-    #[serde(default = "default_pay_in_flight")]
-    pub pay_in_flight: Duration,
-    /// After cancelPayment answered `ORDER_NOT_EXIST`: the payment is closed as not charged
-    /// only when an inquiry made once the last pay attempt plus
-    /// [`TrackerPolicy::pay_in_flight`] plus this margin has passed still answers
-    /// `ORDER_NOT_EXIST`; until then it is inquired (default 60 s).
-    ///
-    /// Our reading (the spec is silent on whether a delayed pay can still land after such a
-    /// cancel): a pay still travelling (queued in a proxy, retried by a gateway) could create
-    /// the payment after Alipay+ answered the cancel, so "does not exist" is only final once
-    /// no pay can be in flight any more.
-    #[serde(default = "default_late_landing_margin")]
-    pub late_landing_margin: Duration,
-    /// Cancels without an answer are re-sent after [`TrackerPolicy::retry_delay`], doubling
-    /// up to this interval; inquiries without an answer and all calls after the first
-    /// cancel use the same back-off (default 5 minutes).
-    #[serde(default = "default_max_cancel_interval")]
-    pub max_cancel_interval: Duration,
-    /// The most calls without a verified answer one payment makes; then it ends in
-    /// [`Final::Unresolved`] (default 400; a 24-hour outage costs about 330 with the default
-    /// policies).
-    #[serde(default = "default_call_budget")]
-    pub call_budget: u32,
-}
-
-fn default_pay_in_flight() -> Duration {
-    Duration::from_secs(60)
-}
-
-fn default_late_landing_margin() -> Duration {
-    Duration::from_secs(60)
-}
-
-fn default_max_cancel_interval() -> Duration {
-    Duration::from_secs(300)
-}
-
-fn default_call_budget() -> u32 {
-    400
-}
-
-impl TrackerPolicy {
-    /// Cashier Payment (the shopper acts in the wallet; spec: rely on notifyPayment, poll with
-    /// back-off until the payment expiry, then cancel). First inquiry after 10 s, then 10 s
-    /// doubling to 60 s; cancel 60 s after the window; 3 pay attempts 2 s apart. Without a
-    /// `paymentExpiryTime` the window is 15 minutes: Alipay+ documents no default (UNCERTAIN),
-    /// so set `paymentExpiryTime` on the pay request to make both sides agree.
-    pub fn cashier() -> Self {
-        TrackerPolicy {
-            first_inquiry_after: Duration::from_secs(10),
-            inquiry_interval: Duration::from_secs(10),
-            backoff: true,
-            max_inquiry_interval: Duration::from_secs(60),
-            cancel_margin: Duration::from_secs(60),
-            deadline_margin: Duration::from_secs(120),
-            max_pay_attempts: 3,
-            retry_delay: Duration::from_secs(2),
-            settle_after_deadline: Duration::from_secs(3600),
-            default_window: Duration::from_secs(15 * 60),
-            pay_in_flight: default_pay_in_flight(),
-            late_landing_margin: default_late_landing_margin(),
-            max_cancel_interval: default_max_cancel_interval(),
-            call_budget: default_call_budget(),
-        }
-    }
-
-    /// The published Auto Debit cadence: inquire every 3 s; with a payment window of 60 s
-    /// (pass `start + 60 s` as the window end) the payment is then cancelled.
-    pub fn auto_debit() -> Self {
-        TrackerPolicy {
-            first_inquiry_after: Duration::from_secs(3),
-            inquiry_interval: Duration::from_secs(3),
-            backoff: false,
-            max_inquiry_interval: Duration::from_secs(3),
-            cancel_margin: Duration::ZERO,
-            deadline_margin: Duration::from_secs(120),
-            max_pay_attempts: 3,
-            retry_delay: Duration::from_secs(1),
-            settle_after_deadline: Duration::from_secs(3600),
-            default_window: Duration::from_secs(60),
-            pay_in_flight: default_pay_in_flight(),
-            late_landing_margin: default_late_landing_margin(),
-            max_cancel_interval: default_max_cancel_interval(),
-            call_budget: default_call_budget(),
-        }
-    }
-}
-
-/// Where to send the shopper after pay (cashier §4: `normalUrl`, else `paymentUrl`; or the
-/// `paymentData` handed to the Alipay+ client SDK).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub enum ShopperRedirect {
-    /// A URL to open (wallet page, app link or QR code content).
-    Url(String),
-    /// Opaque data for the Alipay+ client SDK.
-    ClientSdkData(String),
-}
-
-/// The status of an answer, as the tracker needs it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub enum Report {
-    /// `resultStatus` `S`.
-    Success,
-    /// `resultStatus` `F` with its `resultCode`.
-    Failure(String),
-    /// `resultStatus` `U` with its `resultCode`, or `None` when no verified response was
-    /// obtained (transport failure, bad signature, unparsable body): all count as unknown.
-    Unknown(Option<String>),
-}
-
-impl Report {
-    /// `F` with `code`.
-    pub fn failure(code: impl Into<String>) -> Self {
-        Report::Failure(code.into())
-    }
-
-    /// `U` with `code`.
-    pub fn unknown(code: impl Into<String>) -> Self {
-        Report::Unknown(Some(code.into()))
-    }
-}
-
-/// What an inquiryPayment call told.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub enum InquiryReport {
-    /// The inquiry succeeded (`result` `S`); this is its `paymentResult`.
-    Payment(Report),
-    /// `result` `F` / `ORDER_NOT_EXIST`: Alipay+ has no such payment.
-    OrderNotFound,
-    /// The inquiry itself failed or its outcome is unknown (any other `result`, or no
-    /// verified response). Says nothing about the payment.
-    NoAnswer,
-}
-
-/// What a cancelPayment call told.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub enum CancelReport {
-    /// `S`: the payment is cancelled (money is returned if it had been taken).
-    Cancelled,
-    /// `F` / `ORDER_NOT_EXIST`: Alipay+ has no such payment (yet): the tracker inquires until
-    /// no delayed pay can land ([`TrackerPolicy::late_landing_margin`]), then closes it.
-    OrderNotFound,
-    /// `F` with another code: not cancelled (e.g. the payment reached a final state first).
-    Rejected(String),
-    /// `U` or no verified response: retry with the same id.
-    NoAnswer,
 }
 
 /// A final state.
@@ -1063,81 +867,5 @@ impl PaymentTracker {
                 Update::Progress
             }
         }
-    }
-}
-
-/// Where to send the shopper after pay: `normalUrl`, else `paymentUrl`, else `paymentData`
-/// for the Alipay+ client SDK (cashier §4 response-field evidence); `schemeUrl` /
-/// `applinkUrl` (Antom fields, kept for forward compatibility) last.
-pub fn shopper_redirect(response: &PayResponse) -> Option<ShopperRedirect> {
-    let url = [&response.normal_url, &response.payment_url]
-        .into_iter()
-        .flatten()
-        .find(|u| !u.is_empty());
-    if let Some(u) = url {
-        return Some(ShopperRedirect::Url(u.clone()));
-    }
-    if let Some(d) = response.payment_data.as_ref().filter(|d| !d.is_empty()) {
-        return Some(ShopperRedirect::ClientSdkData(d.clone()));
-    }
-    [&response.applink_url, &response.scheme_url]
-        .into_iter()
-        .flatten()
-        .find(|u| !u.is_empty())
-        .map(|u| ShopperRedirect::Url(u.clone()))
-}
-
-/// What a pay outcome tells the tracker: its status and redirect.
-pub fn pay_report(outcome: &Outcome<PayResponse>) -> (Report, Option<ShopperRedirect>) {
-    match outcome {
-        Outcome::Success(_) => (Report::Success, None),
-        Outcome::Failure(reply) => (Report::Failure(reply.body.result.code_str().into()), None),
-        Outcome::Unknown(reply) => (
-            Report::Unknown(Some(reply.body.result.code_str().into())),
-            shopper_redirect(&reply.body),
-        ),
-        Outcome::NoVerifiedResponse(_) => (Report::Unknown(None), None),
-    }
-}
-
-/// What an inquiry outcome tells the tracker (cashier §6 result table). The inquiry's own
-/// `result` is not the payment's: only `paymentResult` of an `S` inquiry is.
-pub fn inquiry_report(outcome: &Outcome<InquiryPaymentResponse>) -> InquiryReport {
-    match outcome {
-        Outcome::Success(reply) => match &reply.body.payment_result {
-            Some(p) => InquiryReport::Payment(match &p.result_status {
-                ResultStatus::Success => Report::Success,
-                ResultStatus::Failure => Report::Failure(p.code_str().into()),
-                _ => Report::Unknown(Some(p.code_str().into())),
-            }),
-            // S without paymentResult says nothing about the payment.
-            None => InquiryReport::NoAnswer,
-        },
-        Outcome::Failure(reply) if reply.body.result.code_str() == ORDER_NOT_EXIST => {
-            InquiryReport::OrderNotFound
-        }
-        _ => InquiryReport::NoAnswer,
-    }
-}
-
-/// What a cancel outcome tells the tracker.
-pub fn cancel_report(outcome: &Outcome<CancelPaymentResponse>) -> CancelReport {
-    match outcome {
-        Outcome::Success(_) => CancelReport::Cancelled,
-        Outcome::Failure(reply) if reply.body.result.code_str() == ORDER_NOT_EXIST => {
-            CancelReport::OrderNotFound
-        }
-        Outcome::Failure(reply) => CancelReport::Rejected(reply.body.result.code_str().into()),
-        _ => CancelReport::NoAnswer,
-    }
-}
-
-/// What a notification tells the tracker: its `paymentResult`.
-pub fn notification_report(notification: &NotifyPaymentRequest) -> Report {
-    let result = &notification.payment_result;
-    match result.result_status {
-        ResultStatus::Success => Report::Success,
-        ResultStatus::Failure => Report::Failure(result.code_str().into()),
-        _ => Report::Unknown(Some(result.code_str().into())),
     }
 }
