@@ -43,7 +43,7 @@ mod my_shop {
 #[test]
 fn the_simulator_readme_shows_this_test() {
     let this = include_str!("readme.rs");
-    let start = this.find("use alipayplus_cashier::cashier;").unwrap();
+    let start = this.find("use alipayplus_cashier::SystemClock;").unwrap();
     let end = this.find("/// The shop's own code").unwrap();
     let readme = include_str!("../../../alipayplus-sim/README.md");
     assert!(
