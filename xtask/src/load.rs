@@ -147,8 +147,9 @@ fn parse(args: &[String]) -> Res<Args> {
     Ok(out)
 }
 
-/// Runs the load; the exit code says whether every invariant held.
-pub fn main(args: &[String]) -> ExitCode {
+/// Runs the load; the exit code says whether every invariant held. `run_mode` runs the
+/// parsed arguments (the in-process load, or the crash modes built on this module).
+pub fn main(args: &[String], run_mode: fn(&Args) -> Res<bool>) -> ExitCode {
     if cfg!(debug_assertions) {
         // RSA in a debug build is tens of times slower: the run is a release build.
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -172,13 +173,7 @@ pub fn main(args: &[String]) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let outcome = if args.crash && args.workers > 1 {
-        crate::load_workers::run(&args)
-    } else if args.crash {
-        crate::load_crash::run(&args)
-    } else {
-        run(&args)
-    };
+    let outcome = run_mode(&args);
     match outcome {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => {
@@ -400,7 +395,7 @@ pub(crate) fn sealing_key() -> SealingKey {
     SealingKey::from_bytes([0x4c; 32])
 }
 
-fn run(args: &Args) -> Res<bool> {
+pub(crate) fn run(args: &Args) -> Res<bool> {
     let base = Timestamp::parse_iso8601("2025-02-20T23:50:00+08:00").map_err(|e| e.to_string())?;
     let clock = ScaledClock {
         base_ms: base.unix_millis(),
@@ -1445,7 +1440,7 @@ fn serve(config: &ClientConfig, inbox: &Inbox, mut http: tiny_http::Request) {
                 }
                 let n = inbox.accepted.load(Ordering::Relaxed) + 1;
                 if inbox.pause_at == n {
-                    crate::load_crash::pause(&format!("notify {id}"));
+                    pause(&format!("notify {id}"));
                 }
             }
             inbox.accepted.fetch_add(1, Ordering::Relaxed);
@@ -1469,6 +1464,18 @@ fn serve(config: &ClientConfig, inbox: &Inbox, mut http: tiny_http::Request) {
         }
     }
     let _ = http.respond(response);
+}
+
+/// Stops this process for good (the parent kills it): says where on stdout first.
+pub(crate) fn pause(what: &str) -> ! {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "PAUSED {what}");
+    let _ = out.flush();
+    drop(out);
+    loop {
+        std::thread::sleep(Duration::from_secs(3600));
+    }
 }
 
 #[cfg(test)]

@@ -37,7 +37,7 @@ use alipayplus_ureq::UreqTransport;
 use crate::load::{
     AUTODEBIT_PAY, Args, Attempt, Ctx, Inbox, KINDS, Listener, OrderRecord, Res, Rng, ScaledClock,
     Sim, Stored, TIMEOUT, bind, check, check_store, client_config, notify_faults, open_store,
-    run_flows, sealing_key, stored_final, stored_kind,
+    pause, run_flows, sealing_key, stored_final, stored_kind,
 };
 
 /// The environment variable carrying the Auto Debit access token to the child.
@@ -71,16 +71,11 @@ impl Window {
     }
 }
 
-/// Stops this process for good (the parent kills it): says where on stdout first.
-pub(crate) fn pause(what: &str) -> ! {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "PAUSED {what}");
-    let _ = out.flush();
-    drop(out);
-    loop {
-        std::thread::sleep(Duration::from_secs(3600));
-    }
-}
+/// How long a merchant process holds a follow-up after its last save, in protocol time: 10
+/// minutes, 5 s real at x120. Longer than any call stays in the simulator's hands (the client's
+/// 0.4 s timeout, a 0.55 s delay fault, the 3 s answer held while a process is killed), so a
+/// takeover never meets a call of the dead process still in flight.
+pub(crate) const LEASE: Duration = Duration::from_secs(600);
 
 pub(crate) fn unix_ms() -> i64 {
     SystemTime::now()
@@ -515,8 +510,7 @@ fn merchant(argv: &[String]) -> Res<()> {
     let listener = listener?;
     let mut worker = Worker::new(&store, &client, &KINDS);
     if of > 1 {
-        let holder = LeaseHolder::new(caller.clone(), crate::load_workers::LEASE)
-            .map_err(|e| e.to_string())?;
+        let holder = LeaseHolder::new(caller.clone(), LEASE).map_err(|e| e.to_string())?;
         worker = worker.with_lease(holder);
     }
     // On start: every follow-up left due (a send stored without its answer, a notification

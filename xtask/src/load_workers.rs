@@ -33,13 +33,7 @@ use crate::load::{
     Args, Res, Rng, ScaledClock, TIMEOUT, bind, check, check_store, client_config, notify_faults,
     open_store, sealing_key,
 };
-use crate::load_crash::{TOKEN_VAR, WINDOWS, Window, records_from_store, unix_ms};
-
-/// How long a merchant process holds a follow-up after its last save, in protocol time: 10
-/// minutes, 5 s real at x120. Longer than any call stays in the simulator's hands (the client's
-/// 0.4 s timeout, a 0.55 s delay fault, the 3 s answer held while a process is killed), so a
-/// takeover never meets a call of the dead process still in flight.
-pub(crate) const LEASE: Duration = Duration::from_secs(600);
+use crate::load_crash::{LEASE, TOKEN_VAR, WINDOWS, Window, records_from_store, unix_ms};
 
 struct Proc {
     child: Child,

@@ -87,7 +87,7 @@ fn main() -> ExitCode {
         }
         Some("bench-reconcile") => bench_reconcile::main(&args[1..]),
         Some("demo") => demo::main(&args[1..]),
-        Some("load") => load::main(&args[1..]),
+        Some("load") => load::main(&args[1..], run_load),
         // Hidden: the merchant side of `load --crash`, started by it.
         Some("load-merchant") => load_crash::merchant_main(&args[1..]),
         Some("sim") => sim::main(&args[1..]),
@@ -103,4 +103,17 @@ fn main() -> ExitCode {
 fn workspace_root() -> PathBuf {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     manifest.parent().map(PathBuf::from).unwrap_or(manifest)
+}
+
+/// The mode of `cargo xtask load`: in process, or the merchant side killed and restarted (one
+/// process, or several sharing one database). Chosen here so the load module, which the crash
+/// modes build on, does not import them.
+fn run_load(args: &load::Args) -> load::Res<bool> {
+    if args.crash && args.workers > 1 {
+        load_workers::run(args)
+    } else if args.crash {
+        load_crash::run(args)
+    } else {
+        load::run(args)
+    }
 }
