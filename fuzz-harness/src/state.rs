@@ -60,68 +60,59 @@ fn start() -> Timestamp {
     Timestamp::from_unix_millis(1_750_000_000_000)
 }
 
-fn payment(bytes: &[u8]) {
-    let Ok(mut follower) = PaymentFollower::from_bytes(bytes) else {
+/// What every machine must do with bytes it accepts: written back, they resume to the same
+/// bytes; polled now and far ahead, it does not panic.
+fn round_trip<M>(
+    bytes: &[u8],
+    read: impl Fn(&[u8]) -> Option<M>,
+    write: impl Fn(&M) -> Vec<u8>,
+    poll: impl Fn(&mut M, Timestamp),
+) {
+    let Some(mut machine) = read(bytes) else {
         return;
     };
-    let written = follower.state().to_bytes();
-    let again = PaymentFollower::from_bytes(&written).expect("a written-back state resumes");
-    assert_eq!(
-        again.state().to_bytes(),
-        written,
-        "the round trip changed it"
-    );
+    let written = write(&machine);
+    let again = read(&written).expect("a written-back state resumes");
+    assert_eq!(write(&again), written, "the round trip changed it");
     for at in instants() {
-        let _ = follower.poll(at);
+        poll(&mut machine, at);
     }
+}
+
+fn payment(bytes: &[u8]) {
+    round_trip(
+        bytes,
+        |b| PaymentFollower::from_bytes(b).ok(),
+        |m| m.state().to_bytes(),
+        |m, at| drop(m.poll(at)),
+    );
 }
 
 fn refund(bytes: &[u8]) {
-    let Ok(mut follower) = RefundFollower::from_bytes(bytes) else {
-        return;
-    };
-    let written = follower.state().to_bytes();
-    let again = RefundFollower::from_bytes(&written).expect("a written-back state resumes");
-    assert_eq!(
-        again.state().to_bytes(),
-        written,
-        "the round trip changed it"
+    round_trip(
+        bytes,
+        |b| RefundFollower::from_bytes(b).ok(),
+        |m| m.state().to_bytes(),
+        |m, at| drop(m.poll(at)),
     );
-    for at in instants() {
-        let _ = follower.poll(at);
-    }
 }
 
 fn registration(bytes: &[u8]) {
-    let Ok(mut follow) = RegistrationFollowUp::from_bytes(bytes) else {
-        return;
-    };
-    let written = follow.to_bytes();
-    let again = RegistrationFollowUp::from_bytes(&written).expect("a written-back state resumes");
-    assert_eq!(again.to_bytes(), written, "the round trip changed it");
-    for at in instants() {
-        let _ = follow.poll(at);
-    }
+    round_trip(
+        bytes,
+        |b| RegistrationFollowUp::from_bytes(b).ok(),
+        RegistrationFollowUp::to_bytes,
+        |m, at| drop(m.poll(at)),
+    );
 }
 
 fn declaration(bytes: &[u8]) {
-    let Ok(state) = DeclareState::from_bytes(bytes) else {
-        return;
-    };
-    let Ok(mut follow) = DeclareFollowUp::resume(state) else {
-        return;
-    };
-    let written = follow.state().to_bytes();
-    let state = DeclareState::from_bytes(&written).expect("a written-back state reads");
-    let again = DeclareFollowUp::resume(state).expect("a written-back state resumes");
-    assert_eq!(
-        again.state().to_bytes(),
-        written,
-        "the round trip changed it"
+    round_trip(
+        bytes,
+        |b| DeclareFollowUp::resume(DeclareState::from_bytes(b).ok()?).ok(),
+        |m| m.state().to_bytes(),
+        |m, at| drop(m.poll(at)),
     );
-    for at in instants() {
-        let _ = follow.poll(at);
-    }
 }
 
 /// One real stored state per machine, after its first poll recorded the send.
