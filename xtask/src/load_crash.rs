@@ -261,44 +261,11 @@ pub(crate) fn run(args: &Args) -> Res<bool> {
     let mut child = outcome?;
     let elapsed = started.elapsed();
     // Every notification finishes while the listener is up: faults off, held ones out.
-    sim.set_notify_faults(NotifyFaults::default());
-    sim.release_notifications();
-    let draining = Instant::now();
-    let idle = sim.wait_notifications_idle(Duration::from_secs(300));
-    println!(
-        "notifications: queue drained {:.1} s after the last flow ({})",
-        draining.elapsed().as_secs_f64(),
-        if idle { "idle" } else { "NOT idle" }
-    );
-    // Closing its stdin ends the child.
-    drop(child.stdin.take());
-    let stop_by = Instant::now() + Duration::from_secs(10);
-    while child.try_wait().map_err(|e| e.to_string())?.is_none() {
-        if Instant::now() >= stop_by {
-            let _ = child.kill();
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let idle = drain_notifications(&sim);
+    stop_children([&mut child])?;
 
     // What the merchant side knows is what the store holds.
-    let store = Store::open(
-        &url,
-        StoreOptions::default().with_sealing_key(sealing_key()),
-    )
-    .map_err(|e| e.to_string())?;
-    let records = records_from_store(&store, args)?;
-    let mut ok = check(&sim, &records, idle);
-    ok &= check_store(&sim, &store, &records)?;
-    let calls = sim.calls();
-    let confirmed = held
-        .iter()
-        .filter(|id| {
-            calls.iter().any(|c| {
-                c.payment_request_id.as_deref() == Some(id.as_str())
-                    && c.fault.as_deref() == Some("delay")
-            })
-        })
-        .count();
+    let (mut ok, confirmed) = check_end(&sim, &url, args, &held, idle)?;
     let kills: usize = tally.iter().sum();
     println!(
         "\n{} flows in {:.1} s with the merchant side killed {kills} times (SIGKILL) and restarted {restarts} times:",
@@ -324,6 +291,67 @@ pub(crate) fn run(args: &Args) -> Res<bool> {
         println!("  an answer meant to be held was not  <-- BROKEN");
     }
     Ok(ok)
+}
+
+/// After the last flow: notification faults off and held notifications out, then the queue
+/// drained while the listener is up (reported). Whether it went idle.
+pub(crate) fn drain_notifications(sim: &Simulator) -> bool {
+    sim.set_notify_faults(NotifyFaults::default());
+    sim.release_notifications();
+    let draining = Instant::now();
+    let idle = sim.wait_notifications_idle(Duration::from_secs(300));
+    println!(
+        "notifications: queue drained {:.1} s after the last flow ({})",
+        draining.elapsed().as_secs_f64(),
+        if idle { "idle" } else { "NOT idle" }
+    );
+    idle
+}
+
+/// Closes the children's stdin (which ends them), then waits up to 10 s, killing any still
+/// running.
+pub(crate) fn stop_children<'a>(children: impl IntoIterator<Item = &'a mut Child>) -> Res<()> {
+    let mut children: Vec<&mut Child> = children.into_iter().collect();
+    for child in &mut children {
+        drop(child.stdin.take());
+    }
+    let stop_by = Instant::now() + Duration::from_secs(10);
+    for child in children {
+        while child.try_wait().map_err(|e| e.to_string())?.is_none() {
+            if Instant::now() >= stop_by {
+                let _ = child.kill();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    Ok(())
+}
+
+/// The end state: the invariants checked on the records as the store holds them (what the
+/// merchant side knows), and how many of the `held` answers the simulator's call log confirms.
+pub(crate) fn check_end(
+    sim: &Simulator,
+    url: &str,
+    args: &Args,
+    held: &[String],
+    idle: bool,
+) -> Res<(bool, usize)> {
+    let store = Store::open(url, StoreOptions::default().with_sealing_key(sealing_key()))
+        .map_err(|e| e.to_string())?;
+    let records = records_from_store(&store, args)?;
+    let mut ok = check(sim, &records, idle);
+    ok &= check_store(sim, &store, &records)?;
+    let calls = sim.calls();
+    let confirmed = held
+        .iter()
+        .filter(|id| {
+            calls.iter().any(|c| {
+                c.payment_request_id.as_deref() == Some(id.as_str())
+                    && c.fault.as_deref() == Some("delay")
+            })
+        })
+        .count();
+    Ok((ok, confirmed))
 }
 
 /// The client's records as the store holds them.

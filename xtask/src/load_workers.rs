@@ -24,16 +24,16 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use alipayplus_client::client::Client;
-use alipayplus_sim::{AutoDebitConfig, NotifyFaults, SimConfig, Simulator};
-use alipayplus_store::{Options as StoreOptions, Store};
+use alipayplus_sim::{AutoDebitConfig, SimConfig, Simulator};
 use alipayplus_types::Timestamp;
 use alipayplus_ureq::UreqTransport;
 
 use crate::load::{
-    Args, Res, Rng, ScaledClock, TIMEOUT, bind, check, check_store, client_config, notify_faults,
-    open_store, sealing_key,
+    Args, Res, Rng, ScaledClock, TIMEOUT, bind, client_config, notify_faults, open_store,
 };
-use crate::load_crash::{LEASE, TOKEN_VAR, WINDOWS, Window, records_from_store, unix_ms};
+use crate::load_crash::{
+    LEASE, TOKEN_VAR, WINDOWS, Window, check_end, drain_notifications, stop_children, unix_ms,
+};
 
 struct Proc {
     child: Child,
@@ -259,48 +259,13 @@ pub(crate) fn run(args: &Args) -> Res<bool> {
         }
     };
     let elapsed = started.elapsed();
-    sim.set_notify_faults(NotifyFaults::default());
-    sim.release_notifications();
-    let draining = Instant::now();
-    let idle = sim.wait_notifications_idle(Duration::from_secs(300));
-    println!(
-        "notifications: queue drained {:.1} s after the last flow ({})",
-        draining.elapsed().as_secs_f64(),
-        if idle { "idle" } else { "NOT idle" }
-    );
+    let idle = drain_notifications(&sim);
     let mut all = vec![victim];
     all.extend(others);
-    for p in &mut all {
-        drop(p.child.stdin.take());
-    }
-    let stop_by = Instant::now() + Duration::from_secs(10);
-    for p in &mut all {
-        while p.child.try_wait().map_err(|e| e.to_string())?.is_none() {
-            if Instant::now() >= stop_by {
-                let _ = p.child.kill();
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
+    stop_children(all.iter_mut().map(|p| &mut p.child))?;
 
-    let store = Store::open(
-        &url,
-        StoreOptions::default().with_sealing_key(sealing_key()),
-    )
-    .map_err(|e| e.to_string())?;
-    let records = records_from_store(&store, args)?;
-    let mut ok = check(&sim, &records, idle);
-    ok &= check_store(&sim, &store, &records)?;
+    let (mut ok, confirmed) = check_end(&sim, &url, args, &held, idle)?;
     let calls = sim.calls();
-    let confirmed = held
-        .iter()
-        .filter(|id| {
-            calls.iter().any(|c| {
-                c.payment_request_id.as_deref() == Some(id.as_str())
-                    && c.fault.as_deref() == Some("delay")
-            })
-        })
-        .count();
     let overlaps = sim.overlapping_calls();
     let kills: usize = tally.iter().sum();
     println!(
